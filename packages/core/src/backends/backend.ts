@@ -1,0 +1,110 @@
+import type { DType, TypedArray } from '../dtype.js';
+
+/**
+ * The closed interface every device implements. Tensors talk to devices only through it.
+ *
+ * Conventions shared by every kernel family:
+ * - A `View` is a strided window on a buffer (shape, strides and offset in elements). Inputs may be any view:
+ *   broadcast inputs have stride 0, transposes have swapped strides. Kernels either handle the strides
+ *   or ask for a contiguous copy; they never assume.
+ * - `out` is always a freshly allocated contiguous view of the output shape, except where a method says
+ *   it may alias an input (the in-place forms used for gradient accumulation and optimiser steps).
+ * - Methods only record work. Values reach the host through `read` (async) or `readSync` (CPU only).
+ * - Shapes, dtypes and ranges were validated by the op before the call: backends trust their inputs.
+ */
+export interface View {
+  readonly buffer: BufferHandle;
+  readonly dtype: DType;
+  readonly shape: readonly number[];
+  readonly strides: readonly number[];
+  readonly offset: number;
+}
+
+/** Opaque per-backend buffer (a TypedArray on the CPU, a GPUBuffer on WebGPU). */
+export type BufferHandle = object;
+
+export type DeviceName = 'cpu' | 'webgpu';
+
+/** Elementwise ops are named here and given their formulas in one table (ops/elementwise.ts). */
+export type UnaryOpName =
+  | 'neg'
+  | 'exp'
+  | 'log'
+  | 'sqrt'
+  | 'abs'
+  | 'sign'
+  | 'tanh'
+  | 'sigmoid'
+  | 'relu'
+  | 'step'
+  | 'square'
+  | 'reciprocal';
+
+export type BinaryOpName = 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'max' | 'min' | 'gt' | 'ge' | 'lt' | 'le' | 'eq';
+
+/** A unary op may carry scalar parameters (clamp's bounds); they are uniforms, not part of the kernel key. */
+export interface UnarySpec {
+  readonly op: UnaryOpName | 'clamp' | 'affine';
+  /** clamp: [lo, hi]; affine: [scale, shift] computes x*scale + shift. */
+  readonly params?: readonly number[];
+}
+
+export type ReduceOpName = 'sum' | 'max' | 'min' | 'argmax' | 'argmin';
+
+export interface MemoryInfo {
+  /** Buffers handed out and not yet freed. */
+  readonly liveBuffers: number;
+  readonly liveBytes: number;
+  /** Freed buffers kept for reuse (0 on the CPU, where the JS heap is the pool). */
+  readonly pooledBuffers: number;
+  readonly pooledBytes: number;
+}
+
+export interface Backend {
+  readonly name: DeviceName;
+  /** False where values can only be read asynchronously (WebGPU). */
+  readonly canReadSync: boolean;
+
+  alloc(dtype: DType, size: number): BufferHandle;
+  /** Called once the last tensor over the buffer is disposed; the backend may pool it. */
+  free(buffer: BufferHandle): void;
+  /** Upload host data into the start of `buffer` (data.length elements). */
+  write(buffer: BufferHandle, data: TypedArray): void;
+  /** Contiguous host copy of the view's elements, in row-major order. */
+  read(view: View): Promise<TypedArray>;
+  readSync(view: View): TypedArray;
+  memory(): MemoryInfo;
+
+  /** out = f(x) elementwise; out has x's dtype. */
+  unary(spec: UnarySpec, x: View, out: View): void;
+  /** out = a op b; a and b are already broadcast to out.shape (stride 0 where stretched). out may alias a. */
+  binary(op: BinaryOpName, a: View, b: View, out: View): void;
+  /** out = cond != 0 ? a : b; all three broadcast to out.shape. */
+  where(cond: View, a: View, b: View, out: View): void;
+  /** Strided copy with optional dtype cast; out may be any view (used to write into slices for cat). */
+  copy(x: View, out: View): void;
+  fill(out: View, value: number): void;
+
+  /** Reduce over `axes` (sorted); out has x's rank with those axes of size 1. argmax/argmin take one axis, out int32. */
+  reduce(op: ReduceOpName, x: View, axes: readonly number[], out: View): void;
+
+  /**
+   * Batched matmul: a [..., M, K] times b [..., K, N] into out [..., M, N]. Batch dims are already broadcast
+   * (stride 0 where shared). A transposed operand is a view with swapped strides: no copy needed.
+   */
+  matmul(a: View, b: View, out: View): void;
+
+  /** Softmax or log-softmax over the last axis of a contiguous x. */
+  softmax(x: View, out: View, log: boolean): void;
+
+  /**
+   * out[i...] = x[i with i[axis] replaced by index[i...]] (PyTorch gather / take_along_dim). index is int32 with
+   * out's shape (broadcast views allowed: indexSelect passes an index with stride 0 off `axis`).
+   */
+  gather(x: View, index: View, axis: number, out: View): void;
+  /** out[i with i[axis] replaced by index[i...]] += src[i...]; repeated indices accumulate. out is updated in place. */
+  scatterAdd(out: View, index: View, src: View, axis: number): void;
+
+  /** Release device resources (Dawn keeps the process alive while a device lives). */
+  destroy(): void;
+}

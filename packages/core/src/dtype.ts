@@ -1,0 +1,31 @@
+/** Element types a tensor can hold. int32 serves indices (Torch's LongTensor). */
+export type DType = 'float32' | 'float64' | 'int32';
+
+export type TypedArray = Float32Array | Float64Array | Int32Array;
+
+export const DTYPES: readonly DType[] = ['float32', 'float64', 'int32'];
+
+export function bytesPerElement(dtype: DType): number {
+  return dtype === 'float64' ? 8 : 4;
+}
+
+export function isFloat(dtype: DType): boolean {
+  return dtype !== 'int32';
+}
+
+export function typedArrayFor(dtype: DType, length: number): TypedArray {
+  switch (dtype) {
+    case 'float32':
+      return new Float32Array(length);
+    case 'float64':
+      return new Float64Array(length);
+    case 'int32':
+      return new Int32Array(length);
+  }
+}
+
+export function dtypeOfArray(a: TypedArray): DType {
+  if (a instanceof Float32Array) return 'float32';
+  if (a instanceof Float64Array) return 'float64';
+  return 'int32';
+}
