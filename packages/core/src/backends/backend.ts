@@ -40,7 +40,19 @@ export type UnaryOpName =
   | 'square'
   | 'reciprocal';
 
-export type BinaryOpName = 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'max' | 'min' | 'gt' | 'ge' | 'lt' | 'le' | 'eq';
+export type BinaryOpName =
+  | 'add'
+  | 'sub'
+  | 'mul'
+  | 'div'
+  | 'pow'
+  | 'max'
+  | 'min'
+  | 'gt'
+  | 'ge'
+  | 'lt'
+  | 'le'
+  | 'eq';
 
 /** A unary op may carry scalar parameters (clamp's bounds); they are uniforms, not part of the kernel key. */
 export interface UnarySpec {

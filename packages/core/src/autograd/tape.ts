@@ -1,0 +1,228 @@
+import { WebrnnError, fmtShape } from '../errors.js';
+import { tidy } from '../memory.js';
+import { shapesEqual } from '../shape.js';
+import type { Tensor } from '../tensor.js';
+import { withGradMode } from './gradMode.js';
+
+/**
+ * The tape: each recorded op leaves a Node holding edges to where its inputs came from, the tensors its backward
+ * needs, and the backward itself (written with ops, so it runs on every backend). Backward is one iterative
+ * topological sort (unrolled BPTT graphs are too deep for recursion) and `+` accumulation.
+ */
+export type Edge = { readonly node: Node; readonly index: number } | { readonly leaf: Tensor } | null;
+
+/** Gradients of the outputs in, gradients of the inputs out (null where an input needs none). */
+export type BackwardFn = (
+  grads: Tensor[],
+  saved: readonly Tensor[],
+  /** Which inputs need a gradient: skip the work for the others. */
+  needs: readonly boolean[],
+) => readonly (Tensor | null | undefined)[];
+
+interface OutputMeta {
+  readonly shape: readonly number[];
+}
+
+export class Node {
+  /** Output tensors and downstream edges that still reference this node. */
+  private refs = 0;
+  private consumed = false;
+  private readonly savedVersions: number[];
+
+  constructor(
+    readonly name: string,
+    readonly edges: readonly Edge[],
+    readonly inputShapes: readonly (readonly number[])[],
+    private saved: Tensor[],
+    readonly backwardFn: BackwardFn,
+    readonly outputs: readonly OutputMeta[],
+  ) {
+    this.savedVersions = saved.map((t) => t.storage.version);
+    for (const e of edges) if (e && 'node' in e) e.node.retain();
+  }
+
+  retain(): void {
+    this.refs++;
+  }
+
+  release(): void {
+    if (--this.refs > 0) return;
+    this.freeSaved();
+    for (const e of this.edges) if (e && 'node' in e) e.node.release();
+  }
+
+  /** The saved tensors, checked: the graph must not be freed, nor a saved tensor modified in place since. */
+  takeSaved(): readonly Tensor[] {
+    if (this.consumed) {
+      throw new WebrnnError(
+        'backward',
+        `the graph through '${this.name}' was already freed by an earlier backward; ` +
+          'pass { retainGraph: true } to the first backward to go through it twice',
+      );
+    }
+    this.saved.forEach((t, i) => {
+      if (t.storage.version !== this.savedVersions[i]) {
+        throw new WebrnnError(
+          'backward',
+          `a tensor of shape ${fmtShape(t.shape)} saved by '${this.name}' was modified in place after it was used; ` +
+            'clone it before modifying it',
+        );
+      }
+    });
+    return this.saved;
+  }
+
+  /** Free what backward needed (after a backward without retainGraph). */
+  consume(): void {
+    this.consumed = true;
+    this.freeSaved();
+  }
+
+  private freeSaved(): void {
+    for (const t of this.saved) t.dispose();
+    this.saved = [];
+  }
+}
+
+export function edgeOf(t: Tensor): Edge {
+  if (t.gradFn) return { node: t.gradFn, index: t.outputIndex };
+  return t.requiresGrad ? { leaf: t } : null;
+}
+
+export interface BackwardOptions {
+  /** Keep the graph so that it can be backpropagated through again. */
+  readonly retainGraph?: boolean;
+}
+
+export interface VjpOptions extends BackwardOptions {
+  /** Also accumulate into `.grad` of the leaves (parameters) reached. Default false. */
+  readonly accumulateLeaves?: boolean;
+}
+
+/** Nodes reachable from `roots`, in an order where every node comes before the nodes it depends on. */
+function topoOrder(roots: readonly Node[], stopAt: (n: Node) => boolean): Node[] {
+  const order: Node[] = [];
+  const seen = new Set<Node>();
+  const stack: [Node, number][] = [];
+  for (const r of roots) {
+    if (seen.has(r)) continue;
+    seen.add(r);
+    stack.push([r, 0]);
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1]!;
+      const [node, i] = top;
+      if (i < node.edges.length && !stopAt(node)) {
+        top[1]++;
+        const e = node.edges[i];
+        if (e && 'node' in e && !seen.has(e.node)) {
+          seen.add(e.node);
+          stack.push([e.node, 0]);
+        }
+      } else {
+        stack.pop();
+        order.push(node);
+      }
+    }
+  }
+  return order.reverse();
+}
+
+/**
+ * The engine behind `tensor.backward()` and `vjp`: propagate `seeds` from `roots` back through the graph.
+ * Gradients reaching a tensor of `inputs` are returned (and stop there); gradients reaching other leaves go into
+ * their `.grad` when `accumulateLeaves`.
+ */
+export function runBackward(
+  roots: readonly Tensor[],
+  seeds: readonly Tensor[],
+  inputs: readonly Tensor[],
+  opts: VjpOptions & { accumulateLeaves: boolean },
+): (Tensor | null)[] {
+  const results: (Tensor | null)[] = inputs.map(() => null);
+  const inputNodes = new Map<Node, Map<number, number>>();
+  const inputLeaves = new Map<Tensor, number>();
+  inputs.forEach((t, pos) => {
+    if (t.gradFn) {
+      let m = inputNodes.get(t.gradFn);
+      if (!m) inputNodes.set(t.gradFn, (m = new Map()));
+      m.set(t.outputIndex, pos);
+    } else inputLeaves.set(t, pos);
+  });
+
+  const pending = new Map<Node, (Tensor | null)[]>();
+  const addTo = (slots: (Tensor | null)[], i: number, g: Tensor) => {
+    const old = slots[i];
+    if (!old) slots[i] = g;
+    else {
+      slots[i] = withGradMode(false, () => old.add(g));
+      old.dispose();
+      g.dispose();
+    }
+  };
+  const deliver = (edge: Edge, g: Tensor) => {
+    if (!edge) return g.dispose();
+    if ('leaf' in edge) {
+      const pos = inputLeaves.get(edge.leaf);
+      if (pos !== undefined) return addTo(results, pos, g);
+      if (opts.accumulateLeaves) return edge.leaf.accumulateGrad(g);
+      return g.dispose();
+    }
+    const pos = inputNodes.get(edge.node)?.get(edge.index);
+    if (pos !== undefined) return addTo(results, pos, g);
+    let slots = pending.get(edge.node);
+    if (!slots) pending.set(edge.node, (slots = edge.node.outputs.map(() => null)));
+    addTo(slots, edge.index, g);
+  };
+
+  roots.forEach((r, i) => deliver(edgeOf(r), seeds[i]!.alias()));
+  const order = topoOrder(
+    roots.flatMap((r) => (r.gradFn ? [r.gradFn] : [])),
+    (n) => inputNodes.has(n),
+  );
+  for (const node of order) {
+    if (inputNodes.has(node)) continue;
+    const slots = pending.get(node);
+    if (!slots) continue;
+    pending.delete(node);
+    const saved = node.takeSaved();
+    const grads = withGradMode(false, () =>
+      tidy(() => {
+        const full = slots.map((g, i) => g ?? zerosLikeShape(slots, node.outputs[i]!.shape));
+        return node
+          .backwardFn(
+            full,
+            saved,
+            node.edges.map((e) => e !== null),
+          )
+          .slice();
+      }),
+    );
+    // Each input gets its own tensor object (aliases made before any delivery disposes one), so that
+    // disposing one gradient never frees another.
+    const handed = new Set<Tensor>();
+    const out: [Edge, Tensor][] = [];
+    node.edges.forEach((edge, i) => {
+      const g = grads[i];
+      if (!g) return;
+      if (!shapesEqual(g.shape, node.inputShapes[i]!)) {
+        throw new WebrnnError(
+          'backward',
+          `internal error: '${node.name}' produced a gradient of shape ${fmtShape(g.shape)} ` +
+            `for an input of shape ${fmtShape(node.inputShapes[i]!)}`,
+        );
+      }
+      out.push([edge, handed.has(g) ? g.alias() : g]);
+      handed.add(g);
+    });
+    for (const g of slots) if (g && !handed.has(g)) g.dispose();
+    for (const [edge, g] of out) deliver(edge, g);
+    if (!opts.retainGraph) node.consume();
+  }
+  for (const slots of pending.values()) for (const g of slots) g?.dispose();
+  return results;
+}
+
+function zerosLikeShape(slots: (Tensor | null)[], shape: readonly number[]): Tensor {
+  const like = slots.find((g) => g)!;
+  return like.zerosOfShape(shape);
+}

@@ -1,0 +1,37 @@
+import { WebrnnError, fmtShape } from '../errors.js';
+import type { Tensor } from '../tensor.js';
+import { type VjpOptions, runBackward } from './tape.js';
+
+/**
+ * Vector-Jacobian product over the sub-graph between `inputs` and `outputs`: the gradients of
+ * sum(outputs[i] * gradOutputs[i]) with respect to each input (null where no path leads). Gradients stop at the
+ * inputs; with `accumulateLeaves` the parameters met on the way also get `.grad` (Torch's accGradParameters).
+ */
+export function vjp(
+  outputs: readonly Tensor[],
+  gradOutputs: readonly Tensor[],
+  inputs: readonly Tensor[],
+  opts: VjpOptions = {},
+): (Tensor | null)[] {
+  if (outputs.length !== gradOutputs.length) {
+    throw new WebrnnError('vjp', `got ${outputs.length} outputs but ${gradOutputs.length} gradients`);
+  }
+  outputs.forEach((o, i) => {
+    const g = gradOutputs[i]!;
+    o.assertAlive('vjp');
+    g.assertAlive('vjp');
+    if (o.shape.join() !== g.shape.join()) {
+      throw new WebrnnError(
+        'vjp',
+        `gradient ${i} has shape ${fmtShape(g.shape)}, expected ${fmtShape(o.shape)}`,
+      );
+    }
+  });
+  const live = outputs.map((o, i) => [o, gradOutputs[i]!] as const).filter(([o]) => o.requiresGrad);
+  return runBackward(
+    live.map(([o]) => o),
+    live.map(([, g]) => g),
+    inputs,
+    { retainGraph: opts.retainGraph ?? false, accumulateLeaves: opts.accumulateLeaves ?? false },
+  );
+}

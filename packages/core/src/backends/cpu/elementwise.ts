@@ -1,0 +1,140 @@
+import type { TypedArray } from '../../dtype.js';
+import { BINARY_FORMULAS, PARAM_UNARY_FORMULAS, UNARY_FORMULAS } from '../../ops/elementwiseTable.js';
+import type { View } from '../backend.js';
+
+/**
+ * Elementwise loops for the CPU, compiled once per formula with `new Function` so the formula is inlined into
+ * the loop (no closure call per element). One compiled function serves every rank and stride pattern: it walks
+ * the outer dims with an odometer and runs a tight loop over the innermost one.
+ */
+type Kernel = (...args: unknown[]) => void;
+
+const cache = new Map<string, Kernel>();
+
+/** Operand names by arity, matching the formulas' variables (`c` is where's condition). */
+const NAMES: readonly (readonly string[])[] = [[], ['x'], ['a', 'b'], ['c', 'a', 'b']];
+
+function compile(expr: string, names: readonly string[]): Kernel {
+  const key = `${names.join(',')}|${expr}`;
+  const hit = cache.get(key);
+  if (hit) return hit;
+  const args = names.map((n) => `D_${n}, o_${n}, s_${n}`).join(', ');
+  const loadsFlat = names.map((n) => `const ${n} = D_${n}[o_${n} + i];`).join(' ');
+  const loadsInner = names.map((n) => `const ${n} = D_${n}[i_${n} + j * l_${n}];`).join(' ');
+  const src = `
+    const r = shape.length;
+    let n = 1; for (let d = 0; d < r; d++) n *= shape[d];
+    if (n === 0) return;
+    if (contig) {
+      for (let i = 0; i < n; i++) { ${loadsFlat} out[outOffset + i] = ${expr}; }
+      return;
+    }
+    const inner = r === 0 ? 1 : shape[r - 1];
+    const outer = n / inner;
+    const l_out = r === 0 ? 0 : outStrides[r - 1];
+    ${names.map((n) => `const l_${n} = r === 0 ? 0 : s_${n}[r - 1]; let i_${n} = o_${n};`).join('\n')}
+    let i_out = outOffset;
+    const idx = new Int32Array(Math.max(r - 1, 1));
+    for (let o = 0; o < outer; o++) {
+      for (let j = 0; j < inner; j++) { ${loadsInner} out[i_out + j * l_out] = ${expr}; }
+      for (let d = r - 2; d >= 0; d--) {
+        ${names.map((n) => `i_${n} += s_${n}[d];`).join(' ')} i_out += outStrides[d];
+        if (++idx[d] < shape[d]) break;
+        ${names.map((n) => `i_${n} -= s_${n}[d] * shape[d];`).join(' ')} i_out -= outStrides[d] * shape[d];
+        idx[d] = 0;
+      }
+    }`;
+  // The source is built from our own formula table, never from user input.
+  const kernel = new Function(
+    'out',
+    'outOffset',
+    'outStrides',
+    'shape',
+    'p0',
+    'p1',
+    'contig',
+    args,
+    src,
+  ) as Kernel;
+  cache.set(key, kernel);
+  return kernel;
+}
+
+/** True when every view walks memory in plain row-major order (strides may differ only on size-1 dims). */
+function allContiguous(shape: readonly number[], views: readonly { strides: readonly number[] }[]): boolean {
+  for (const v of views) {
+    let s = 1;
+    for (let d = shape.length - 1; d >= 0; d--) {
+      if (shape[d] !== 1 && v.strides[d] !== s) return false;
+      s *= shape[d]!;
+    }
+  }
+  return true;
+}
+
+/** Merge adjacent dims that every view walks as one, so the inner loop runs as long as possible. */
+function collapse(shape: readonly number[], strideSets: (readonly number[])[]): [number[], number[][]] {
+  const outShape: number[] = [];
+  const outStrides: number[][] = strideSets.map(() => []);
+  for (let d = 0; d < shape.length; d++) {
+    const size = shape[d]!;
+    if (size === 1) continue;
+    const last = outShape.length - 1;
+    if (last >= 0 && strideSets.every((s, k) => outStrides[k]![last] === s[d]! * size)) {
+      outShape[last] = outShape[last]! * size;
+      strideSets.forEach((s, k) => {
+        outStrides[k]![last] = s[d]!;
+      });
+    } else {
+      outShape.push(size);
+      strideSets.forEach((s, k) => outStrides[k]!.push(s[d]!));
+    }
+  }
+  return [outShape, outStrides];
+}
+
+function run(expr: string, inputs: readonly View[], out: View, p0 = 0, p1 = 0): void {
+  const kernel = compile(expr, NAMES[inputs.length]!);
+  const contig = allContiguous(out.shape, [out, ...inputs]);
+  let shape: readonly number[] = out.shape;
+  let outStrides: readonly number[] = out.strides;
+  let strides: (readonly number[])[] = inputs.map((v) => v.strides);
+  if (!contig) {
+    const [s, all] = collapse(out.shape, [out.strides, ...strides]);
+    shape = s;
+    outStrides = all[0]!;
+    strides = all.slice(1);
+  }
+  const operands: (TypedArray | number | readonly number[])[] = [];
+  inputs.forEach((v, k) => operands.push(v.buffer as TypedArray, v.offset, strides[k]!));
+  kernel(out.buffer, out.offset, outStrides, shape, p0, p1, contig, ...operands);
+}
+
+export function unaryCpu(op: keyof typeof UNARY_FORMULAS, x: View, out: View): void {
+  run(UNARY_FORMULAS[op].js, [x], out);
+}
+
+export function paramUnaryCpu(
+  op: keyof typeof PARAM_UNARY_FORMULAS,
+  params: readonly number[],
+  x: View,
+  out: View,
+) {
+  run(PARAM_UNARY_FORMULAS[op].js, [x], out, params[0] ?? 0, params[1] ?? 0);
+}
+
+export function binaryCpu(op: keyof typeof BINARY_FORMULAS, a: View, b: View, out: View): void {
+  run(BINARY_FORMULAS[op].js, [a, b], out);
+}
+
+export function whereCpu(cond: View, a: View, b: View, out: View): void {
+  run('(c !== 0 ? a : b)', [cond, a, b], out);
+}
+
+export function copyCpu(x: View, out: View): void {
+  run('x', [x], out);
+}
+
+export function fillCpu(out: View, value: number): void {
+  run('p0', [], out, value);
+}

@@ -1,0 +1,97 @@
+import { bytesPerElement, type DType, type TypedArray, dtypeOfArray, typedArrayFor } from '../../dtype.js';
+import { contiguousStrides } from '../../shape.js';
+import type { Backend, BinaryOpName, MemoryInfo, ReduceOpName, UnarySpec, View } from '../backend.js';
+import { binaryCpu, copyCpu, fillCpu, paramUnaryCpu, unaryCpu, whereCpu } from './elementwise.js';
+import { gatherCpu, scatterAddCpu } from './gather.js';
+import { matmulCpu } from './matmul.js';
+import { reduceCpu } from './reduce.js';
+import { softmaxCpu } from './softmax.js';
+
+/** The reference backend: typed arrays on the JS heap, everything synchronous. */
+export class CpuBackend implements Backend {
+  readonly name = 'cpu' as const;
+  readonly canReadSync = true;
+  private live = 0;
+  private bytes = 0;
+
+  alloc(dtype: DType, size: number): TypedArray {
+    this.live++;
+    this.bytes += size * bytesPerElement(dtype);
+    return typedArrayFor(dtype, size);
+  }
+
+  free(buffer: object): void {
+    const a = buffer as TypedArray;
+    this.live--;
+    this.bytes -= a.length * bytesPerElement(dtypeOfArray(a));
+  }
+
+  write(buffer: object, data: TypedArray): void {
+    (buffer as TypedArray).set(data);
+  }
+
+  read(view: View): Promise<TypedArray> {
+    return Promise.resolve(this.readSync(view));
+  }
+
+  readSync(view: View): TypedArray {
+    let n = 1;
+    for (const s of view.shape) n *= s;
+    const out = typedArrayFor(view.dtype, n);
+    copyCpu(view, {
+      buffer: out,
+      dtype: view.dtype,
+      shape: view.shape,
+      strides: contiguousStrides(view.shape),
+      offset: 0,
+    });
+    return out;
+  }
+
+  memory(): MemoryInfo {
+    return { liveBuffers: this.live, liveBytes: this.bytes, pooledBuffers: 0, pooledBytes: 0 };
+  }
+
+  unary(spec: UnarySpec, x: View, out: View): void {
+    if (spec.op === 'clamp' || spec.op === 'affine') paramUnaryCpu(spec.op, spec.params ?? [], x, out);
+    else unaryCpu(spec.op, x, out);
+  }
+
+  binary(op: BinaryOpName, a: View, b: View, out: View): void {
+    binaryCpu(op, a, b, out);
+  }
+
+  where(cond: View, a: View, b: View, out: View): void {
+    whereCpu(cond, a, b, out);
+  }
+
+  copy(x: View, out: View): void {
+    copyCpu(x, out);
+  }
+
+  fill(out: View, value: number): void {
+    fillCpu(out, value);
+  }
+
+  reduce(op: ReduceOpName, x: View, axes: readonly number[], out: View): void {
+    reduceCpu(op, x, axes, out);
+  }
+
+  matmul(a: View, b: View, out: View): void {
+    matmulCpu(a, b, out);
+  }
+
+  softmax(x: View, out: View, log: boolean): void {
+    softmaxCpu(x, out, log);
+  }
+
+  gather(x: View, index: View, axis: number, out: View): void {
+    gatherCpu(x, index, axis, out);
+  }
+
+  scatterAdd(out: View, index: View, src: View, axis: number): void {
+    scatterAddCpu(out, index, src, axis);
+  }
+
+  destroy(): void {}
+}

@@ -1,0 +1,29 @@
+import type { TypedArray } from '../../dtype.js';
+import type { View } from '../backend.js';
+
+/** Row-wise (last axis) softmax or log-softmax of a contiguous view, stable by subtracting the row max. */
+export function softmaxCpu(x: View, out: View, log: boolean): void {
+  const X = x.buffer as TypedArray;
+  const O = out.buffer as TypedArray;
+  const r = x.shape.length;
+  const n = r === 0 ? 1 : x.shape[r - 1]!;
+  let rows = 1;
+  for (let d = 0; d < r - 1; d++) rows *= x.shape[d]!;
+  if (n === 0) return;
+  for (let row = 0; row < rows; row++) {
+    const xi = x.offset + row * n;
+    const oi = out.offset + row * n;
+    let m = -Infinity;
+    for (let j = 0; j < n; j++) if (X[xi + j]! > m) m = X[xi + j]!;
+    if (m === -Infinity) m = 0;
+    let s = 0;
+    for (let j = 0; j < n; j++) s += Math.exp(X[xi + j]! - m);
+    if (log) {
+      const lse = m + Math.log(s);
+      for (let j = 0; j < n; j++) O[oi + j] = X[xi + j]! - lse;
+    } else {
+      const inv = 1 / s;
+      for (let j = 0; j < n; j++) O[oi + j] = Math.exp(X[xi + j]! - m) * inv;
+    }
+  }
+}

@@ -1,0 +1,205 @@
+import type { DeviceName } from '../backends/backend.js';
+import { getBackend } from '../backends/registry.js';
+import { type DType, type TypedArray, dtypeOfArray, typedArrayFor } from '../dtype.js';
+import { WebrnnError, fmtShape } from '../errors.js';
+import { type Generator, defaultGenerator } from '../random.js';
+import { sizeOf } from '../shape.js';
+import { type NestedArray, Tensor, empty } from '../tensor.js';
+
+export interface TensorOptions {
+  readonly dtype?: DType;
+  readonly device?: DeviceName;
+  readonly requiresGrad?: boolean;
+}
+
+export interface CreateOptions extends TensorOptions {
+  /** Reshape flat data to this shape. */
+  readonly shape?: readonly number[];
+}
+
+/** Upload host values into a new tensor. */
+export function fromData(data: TypedArray, shape: readonly number[], opts: TensorOptions = {}): Tensor {
+  const dtype = opts.dtype ?? dtypeOfArray(data);
+  const t = empty(getBackend(opts.device), dtype, shape);
+  t.backend.write(t.storage.buffer, dtype === dtypeOfArray(data) ? data : convert(data, dtype));
+  if (opts.requiresGrad) t.requiresGrad = true;
+  return t;
+}
+
+function convert(data: ArrayLike<number>, dtype: DType): TypedArray {
+  const out = typedArrayFor(dtype, data.length);
+  for (let i = 0; i < data.length; i++) out[i] = data[i]!;
+  return out;
+}
+
+/**
+ * Create a tensor from a number, a nested array or a typed array (shape given by `opts.shape` or by the nesting).
+ * Default dtype: that of a typed array, else float32.
+ */
+export function tensor(
+  data: number | NestedArray | TypedArray | readonly number[],
+  opts: CreateOptions = {},
+): Tensor {
+  let flat: ArrayLike<number>;
+  let shape: number[];
+  if (typeof data === 'number') {
+    flat = [data];
+    shape = [];
+  } else if (ArrayBuffer.isView(data)) {
+    flat = data;
+    shape = [data.length];
+  } else {
+    shape = inferShape(data as NestedArray);
+    flat = (data as unknown[]).flat(Number.POSITIVE_INFINITY) as number[];
+    if (flat.length !== sizeOf(shape)) {
+      throw new WebrnnError(
+        'tensor',
+        `nested arrays are ragged: cannot make a tensor of shape ${fmtShape(shape)}`,
+      );
+    }
+  }
+  if (opts.shape) {
+    const n = sizeOf(opts.shape);
+    if (n !== flat.length || opts.shape.some((d) => !Number.isInteger(d) || d < 0)) {
+      throw new WebrnnError('tensor', `${flat.length} values cannot take shape ${fmtShape(opts.shape)}`);
+    }
+    shape = [...opts.shape];
+  }
+  const dtype = opts.dtype ?? (ArrayBuffer.isView(data) ? dtypeOfArray(data as TypedArray) : 'float32');
+  for (let i = 0; i < flat.length; i++) {
+    if (typeof flat[i] !== 'number')
+      throw new WebrnnError('tensor', `element ${i} is not a number: ${flat[i]}`);
+  }
+  const typed =
+    ArrayBuffer.isView(flat) && dtypeOfArray(flat as TypedArray) === dtype
+      ? (flat as TypedArray)
+      : convert(flat, dtype);
+  return fromData(typed, shape, { ...opts, dtype });
+}
+
+function inferShape(data: NestedArray): number[] {
+  const shape: number[] = [];
+  let d: NestedArray = data;
+  while (Array.isArray(d)) {
+    shape.push(d.length);
+    if (d.length === 0) break;
+    d = d[0]!;
+  }
+  return shape;
+}
+
+function checkShape(op: string, shape: readonly number[]): void {
+  if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 0)) {
+    throw new WebrnnError(op, `shape must be a list of non-negative integers, got ${JSON.stringify(shape)}`);
+  }
+}
+
+export function full(shape: readonly number[], value: number, opts: TensorOptions = {}): Tensor {
+  checkShape('full', shape);
+  const t = empty(getBackend(opts.device), opts.dtype ?? 'float32', shape);
+  t.backend.fill(t.backendView(), value);
+  if (opts.requiresGrad) t.requiresGrad = true;
+  return t;
+}
+
+export const zeros = (shape: readonly number[], opts: TensorOptions = {}): Tensor => full(shape, 0, opts);
+export const ones = (shape: readonly number[], opts: TensorOptions = {}): Tensor => full(shape, 1, opts);
+
+const like = (t: Tensor, opts: TensorOptions): TensorOptions => ({
+  dtype: t.dtype,
+  device: t.device,
+  ...opts,
+});
+export const zerosLike = (t: Tensor, opts: TensorOptions = {}) => full(t.shape, 0, like(t, opts));
+export const onesLike = (t: Tensor, opts: TensorOptions = {}) => full(t.shape, 1, like(t, opts));
+export const fullLike = (t: Tensor, v: number, opts: TensorOptions = {}) => full(t.shape, v, like(t, opts));
+
+/** Values start, start+step, ... below end (like torch.arange); int32 when all arguments are integers. */
+export function arange(start: number, end?: number, step = 1, opts: TensorOptions = {}): Tensor {
+  if (end === undefined) [start, end] = [0, start];
+  if (step === 0 || !Number.isFinite(start) || !Number.isFinite(end) || !Number.isFinite(step)) {
+    throw new WebrnnError(
+      'arange',
+      `needs finite start/end and a non-zero step, got ${start}, ${end}, ${step}`,
+    );
+  }
+  const n = Math.max(0, Math.ceil((end - start) / step));
+  const dtype = opts.dtype ?? ([start, end, step].every(Number.isInteger) ? 'int32' : 'float32');
+  const data = typedArrayFor(dtype, n);
+  for (let i = 0; i < n; i++) data[i] = start + i * step;
+  return fromData(data, [n], { ...opts, dtype });
+}
+
+/** `steps` evenly spaced values from start to end inclusive. */
+export function linspace(start: number, end: number, steps: number, opts: TensorOptions = {}): Tensor {
+  if (!Number.isInteger(steps) || steps < 0) {
+    throw new WebrnnError('linspace', `steps must be a non-negative integer, got ${steps}`);
+  }
+  const dtype = opts.dtype ?? 'float32';
+  const data = typedArrayFor(dtype, steps);
+  const d = steps > 1 ? (end - start) / (steps - 1) : 0;
+  for (let i = 0; i < steps; i++) data[i] = start + i * d;
+  return fromData(data, [steps], { ...opts, dtype });
+}
+
+export interface RandomOptions extends TensorOptions {
+  readonly generator?: Generator;
+}
+
+function random(
+  op: string,
+  shape: readonly number[],
+  opts: RandomOptions,
+  sample: (g: Generator) => number,
+): Tensor {
+  checkShape(op, shape);
+  const dtype = opts.dtype ?? 'float32';
+  const g = opts.generator ?? defaultGenerator;
+  const data = typedArrayFor(dtype, sizeOf(shape));
+  for (let i = 0; i < data.length; i++) data[i] = sample(g);
+  return fromData(data, shape, { ...opts, dtype });
+}
+
+/** Uniform in [low, high). */
+export function uniform(shape: readonly number[], low = 0, high = 1, opts: RandomOptions = {}): Tensor {
+  if (!(high >= low)) throw new WebrnnError('uniform', `needs low <= high, got ${low} and ${high}`);
+  return random('uniform', shape, opts, (g) => low + (high - low) * g.next());
+}
+
+export const rand = (shape: readonly number[], opts: RandomOptions = {}): Tensor =>
+  uniform(shape, 0, 1, opts);
+
+/** Normal with the given mean and standard deviation. */
+export function randn(
+  shape: readonly number[],
+  opts: RandomOptions & { mean?: number; std?: number } = {},
+): Tensor {
+  const mean = opts.mean ?? 0;
+  const std = opts.std ?? 1;
+  return random('randn', shape, opts, (g) => mean + std * g.normal());
+}
+
+/** Integers uniform in [low, high), int32. */
+export function randint(
+  low: number,
+  high: number,
+  shape: readonly number[],
+  opts: RandomOptions = {},
+): Tensor {
+  if (!Number.isInteger(low) || !Number.isInteger(high) || high <= low) {
+    throw new WebrnnError('randint', `needs integers low < high, got ${low} and ${high}`);
+  }
+  return random(
+    'randint',
+    shape,
+    { ...opts, dtype: opts.dtype ?? 'int32' },
+    (g) => low + Math.floor(g.next() * (high - low)),
+  );
+}
+
+/** A 0-d tensor holding `value`, matching `like`'s dtype and device. */
+export function scalarLike(like: Tensor, value: number): Tensor {
+  return full([], value, { dtype: like.dtype, device: like.device });
+}
+
+export { Tensor };

@@ -1,0 +1,320 @@
+import { isGradEnabled as isRecordingOn } from '../autograd/gradMode.js';
+import type { BinaryOpName, UnaryOpName } from '../backends/backend.js';
+import { WebrnnError, fmtShape } from '../errors.js';
+import { broadcastShapes, shapesEqual } from '../shape.js';
+import type { Tensor } from '../tensor.js';
+import { scalarLike } from './create.js';
+import { alloc, backendOf, broadcastView, floatOnly, record, sameDType } from './define.js';
+import { BINARY_FORMULAS, UNARY_FORMULAS } from './elementwiseTable.js';
+import { sumTo } from './reduce.js';
+
+/**
+ * Elementwise ops. Forward formulas are in elementwiseTable.ts (shared with the kernels); here each op gets its
+ * validation and its gradient, written with ops so it runs on every backend.
+ */
+
+type Operand = Tensor | number;
+
+// ---- unary ------------------------------------------------------------------------------------------------
+
+/** What backward needs (the input x, the output y, or nothing) and the gradient given it. */
+interface UnaryGrad {
+  readonly save: 'x' | 'y' | 'none';
+  readonly grad: ((g: Tensor, s: Tensor) => Tensor) | null;
+}
+
+const UNARY_GRADS: Record<UnaryOpName, UnaryGrad> = {
+  neg: { save: 'none', grad: (g) => neg(g) },
+  exp: { save: 'y', grad: (g, y) => mul(g, y) },
+  log: { save: 'x', grad: (g, x) => div(g, x) },
+  sqrt: { save: 'y', grad: (g, y) => div(mul(g, 0.5), y) },
+  abs: { save: 'x', grad: (g, x) => mul(g, sign(x)) },
+  sign: { save: 'none', grad: null },
+  tanh: { save: 'y', grad: (g, y) => mul(g, affine(square(y), -1, 1)) },
+  sigmoid: { save: 'y', grad: (g, y) => mul(g, mul(y, affine(y, -1, 1))) },
+  relu: { save: 'x', grad: (g, x) => mul(g, step(x)) },
+  step: { save: 'none', grad: null },
+  square: { save: 'x', grad: (g, x) => mul(g, mul(x, 2)) },
+  reciprocal: { save: 'y', grad: (g, y) => neg(mul(g, square(y))) },
+};
+
+function unary(op: UnaryOpName, x: Tensor): Tensor {
+  const backend = backendOf(op, x);
+  if (UNARY_FORMULAS[op].floatOnly) floatOnly(op, x);
+  const y = alloc(backend, x.dtype, x.shape);
+  backend.unary({ op }, x.backendView(op), y.backendView());
+  const { save, grad } = UNARY_GRADS[op];
+  if (grad) {
+    const saved = save === 'x' ? [x] : save === 'y' ? [y] : [];
+    record(op, [x], [y], ([g], s) => [grad(g!, s[0]!)], saved);
+  }
+  return y;
+}
+
+export const neg = (x: Tensor) => unary('neg', x);
+export const exp = (x: Tensor) => unary('exp', x);
+export const log = (x: Tensor) => unary('log', x);
+export const sqrt = (x: Tensor) => unary('sqrt', x);
+export const abs = (x: Tensor) => unary('abs', x);
+export const sign = (x: Tensor) => unary('sign', x);
+export const tanh = (x: Tensor) => unary('tanh', x);
+export const sigmoid = (x: Tensor) => unary('sigmoid', x);
+export const relu = (x: Tensor) => unary('relu', x);
+/** 1 where x > 0, else 0 (no gradient). */
+export const step = (x: Tensor) => unary('step', x);
+export const square = (x: Tensor) => unary('square', x);
+export const reciprocal = (x: Tensor) => unary('reciprocal', x);
+
+/** x * scale + shift in one pass (how scalar add/sub/mul/div run: no scalar tensor, no broadcast). */
+export function affine(x: Tensor, scale: number, shift: number): Tensor {
+  const backend = backendOf('affine', x);
+  const y = alloc(backend, x.dtype, x.shape);
+  backend.unary({ op: 'affine', params: [scale, shift] }, x.backendView('affine'), y.backendView());
+  record('affine', [x], [y], ([g]) => [scale === 1 ? g!.alias() : affine(g!, scale, 0)]);
+  return y;
+}
+
+/**
+ * Clamp into [min, max]. The gradient passes where min <= x <= max (PyTorch's clamp); `hardtanh` is the same
+ * forward with Torch's HardTanh gradient, which passes only strictly inside.
+ */
+export function clamp(x: Tensor, min = Number.NEGATIVE_INFINITY, max = Number.POSITIVE_INFINITY): Tensor {
+  return clampWith('clamp', x, min, max, false);
+}
+
+export function hardtanh(x: Tensor, min = -1, max = 1): Tensor {
+  return clampWith('hardtanh', x, min, max, true);
+}
+
+function clampWith(op: string, x: Tensor, min: number, max: number, strict: boolean): Tensor {
+  const backend = backendOf(op, x);
+  if (Number.isNaN(min) || Number.isNaN(max) || min > max) {
+    throw new WebrnnError(op, `needs min <= max, got min ${min} and max ${max}`);
+  }
+  const y = alloc(backend, x.dtype, x.shape);
+  backend.unary({ op: 'clamp', params: [min, max] }, x.backendView(op), y.backendView());
+  record(
+    op,
+    [x],
+    [y],
+    ([g], [xs]) => {
+      // strict: (x > min) * (x < max); inclusive: (x >= min) * (x <= max) = (1 - (min > x)) * (1 - (x > max)).
+      const lo = strict ? step(affine(xs!, 1, -min)) : affine(step(affine(xs!, -1, min)), -1, 1);
+      const hi = strict ? step(affine(xs!, -1, max)) : affine(step(affine(xs!, 1, -max)), -1, 1);
+      return [mul(g!, mul(lo, hi))];
+    },
+    [x],
+  );
+  return y;
+}
+
+// ---- binary -----------------------------------------------------------------------------------------------
+
+function binary(op: BinaryOpName, a: Tensor, b: Tensor): Tensor {
+  const backend = backendOf(op, a, b);
+  sameDType(op, a, b);
+  if (BINARY_FORMULAS[op].floatOnly) floatOnly(op, a);
+  const shape = broadcastShapes(op, a.shape, b.shape);
+  const y = alloc(backend, a.dtype, shape);
+  backend.binary(op, broadcastView(a, shape, op), broadcastView(b, shape, op), y.backendView());
+  return y;
+}
+
+/** Run `fn` with `v` as a tensor; a number becomes a 0-d tensor like `like`, disposed afterwards. */
+function withOperand<T>(like: Tensor, v: Operand, fn: (t: Tensor) => T): T {
+  if (typeof v !== 'number') return fn(v);
+  const t = scalarLike(like, v);
+  try {
+    return fn(t);
+  } finally {
+    t.dispose();
+  }
+}
+
+/** Apply a binary op to tensors or numbers, recording `grads(g, a, b, y)` = [da, db] before reduction. */
+function arith(
+  op: BinaryOpName,
+  a: Tensor,
+  b: Tensor,
+  save: 'ab' | 'aby' | 'none',
+  grads: (g: Tensor, s: readonly Tensor[], needs: readonly boolean[]) => [Tensor | null, Tensor | null],
+): Tensor {
+  const y = binary(op, a, b);
+  const saved = save === 'ab' ? [a, b] : save === 'aby' ? [a, b, y] : [];
+  record(
+    op,
+    [a, b],
+    [y],
+    ([g], s, needs) => {
+      const [da, db] = grads(g!, s, needs);
+      return [da && needs[0] ? sumTo(da, a.shape) : null, db && needs[1] ? sumTo(db, b.shape) : null];
+    },
+    saved,
+  );
+  return y;
+}
+
+export function add(a: Tensor, b: Operand): Tensor {
+  if (typeof b === 'number') return affine(a, 1, b);
+  return arith('add', a, b, 'none', (g) => [g, g]);
+}
+
+export function sub(a: Tensor, b: Operand): Tensor {
+  if (typeof b === 'number') return affine(a, 1, -b);
+  return arith('sub', a, b, 'none', (g, _s, needs) => [g, needs[1] ? neg(g) : null]);
+}
+
+export function mul(a: Tensor, b: Operand): Tensor {
+  if (typeof b === 'number') return affine(a, b, 0);
+  return arith('mul', a, b, 'ab', (g, [as, bs], needs) => [
+    needs[0] ? mul(g, bs!) : null,
+    needs[1] ? mul(g, as!) : null,
+  ]);
+}
+
+export function div(a: Tensor, b: Operand): Tensor {
+  if (typeof b === 'number')
+    return a.dtype === 'int32' ? binary('div', a, scalarLike(a, b)) : affine(a, 1 / b, 0);
+  return arith('div', a, b, 'aby', (g, [, bs, ys], needs) => [
+    needs[0] ? div(g, bs!) : null,
+    needs[1] ? neg(div(mul(g, ys!), bs!)) : null,
+  ]);
+}
+
+/** a ** b; the gradient for b uses log(a), so it needs a > 0 where b requires grad. */
+export function pow(a: Tensor, b: Operand): Tensor {
+  if (typeof b === 'number') {
+    if (b === 2) return square(a);
+    if (b === 1) return affine(a, 1, 0);
+  }
+  return withOperand(a, b, (bt) => powT(a, bt));
+}
+
+function powT(a: Tensor, bt: Tensor): Tensor {
+  return arith('pow', a, bt, 'aby', (g, [as, bs, ys], needs) => [
+    needs[0] ? mul(g, mul(bs!, pow(as!, affine(bs!, 1, -1)))) : null,
+    needs[1] ? mul(g, mul(ys!, log(as!))) : null,
+  ]);
+}
+
+/** Elementwise maximum; at ties the gradient goes to a. */
+export function maximum(a: Tensor, b: Operand): Tensor {
+  return withOperand(a, b, (bt) =>
+    arith('max', a, bt, 'ab', (g, [as, bs]) => {
+      const m = ge(as!, bs!);
+      return [mul(g, m), mul(g, affine(m, -1, 1))];
+    }),
+  );
+}
+
+/** Elementwise minimum; at ties the gradient goes to a. */
+export function minimum(a: Tensor, b: Operand): Tensor {
+  return withOperand(a, b, (bt) =>
+    arith('min', a, bt, 'ab', (g, [as, bs]) => {
+      const m = le(as!, bs!);
+      return [mul(g, m), mul(g, affine(m, -1, 1))];
+    }),
+  );
+}
+
+// Comparisons return 1 or 0 in the inputs' dtype and carry no gradient.
+export const gt = (a: Tensor, b: Operand) => withOperand(a, b, (bt) => binary('gt', a, bt));
+export const ge = (a: Tensor, b: Operand) => withOperand(a, b, (bt) => binary('ge', a, bt));
+export const lt = (a: Tensor, b: Operand) => withOperand(a, b, (bt) => binary('lt', a, bt));
+export const le = (a: Tensor, b: Operand) => withOperand(a, b, (bt) => binary('le', a, bt));
+export const eq = (a: Tensor, b: Operand) => withOperand(a, b, (bt) => binary('eq', a, bt));
+
+/** cond != 0 ? a : b, with broadcasting; gradients flow to a and b, not cond. */
+export function where(cond: Tensor, a: Operand, b: Operand): Tensor {
+  const like = typeof a !== 'number' ? a : typeof b !== 'number' ? b : null;
+  if (!like) throw new WebrnnError('where', 'needs at least one of a and b to be a tensor');
+  return withOperand(like, a, (at) => withOperand(like, b, (bt) => whereT(cond, at, bt)));
+}
+
+function whereT(cond: Tensor, at: Tensor, bt: Tensor): Tensor {
+  const backend = backendOf('where', cond, at, bt);
+  sameDType('where', at, bt);
+  const shape = broadcastShapes('where', broadcastShapes('where', cond.shape, at.shape), bt.shape);
+  const y = alloc(backend, at.dtype, shape);
+  backend.where(
+    broadcastView(cond, shape, 'where'),
+    broadcastView(at, shape, 'where'),
+    broadcastView(bt, shape, 'where'),
+    y.backendView(),
+  );
+  record(
+    'where',
+    [at, bt],
+    [y],
+    ([g], [c], needs) => {
+      const zero = scalarLike(g!, 0);
+      return [
+        needs[0] ? sumTo(where(c!, g!, zero), at.shape) : null,
+        needs[1] ? sumTo(where(c!, zero, g!), bt.shape) : null,
+      ];
+    },
+    [cond],
+  );
+  return y;
+}
+
+// ---- in place (never recorded: for optimisers, gradient accumulation and state updates) -------------------
+
+function checkInPlace(op: string, target: Tensor, source: Tensor): void {
+  if (target.isLeaf && target.requiresGrad && isRecordingOn()) {
+    throw new WebrnnError(
+      op,
+      'a leaf tensor that requires grad cannot be modified in place while gradients are recorded; use noGrad()',
+    );
+  }
+  if (!shapesEqual(broadcastShapes(op, target.shape, source.shape), target.shape)) {
+    throw new WebrnnError(
+      op,
+      `cannot write a result of shape ${fmtShape(source.shape)} into ${fmtShape(target.shape)}`,
+    );
+  }
+}
+
+/** target = target op source, in place (source broadcast to target's shape). */
+export function binaryInPlace(op: 'add' | 'sub' | 'mul' | 'div', target: Tensor, source: Operand): Tensor {
+  const name = `${op}_`;
+  return withOperand(target, source, (src) => {
+    const backend = backendOf(name, target, src);
+    sameDType(name, target, src);
+    checkInPlace(name, target, src);
+    const bv = broadcastView(src, target.shape, name);
+    if (target.isContiguous) backend.binary(op, target.backendView(), bv, target.backendView());
+    else {
+      const tmp = alloc(backend, target.dtype, target.shape);
+      backend.binary(op, target.backendView(), bv, tmp.backendView());
+      backend.copy(tmp.backendView(), target.backendView());
+      tmp.dispose();
+    }
+    target.storage.version++;
+    return target;
+  });
+}
+
+export const addInPlace = (t: Tensor, s: Operand) => binaryInPlace('add', t, s);
+
+/** target = source (broadcast, cast to target's dtype), in place. */
+export function copyInPlace(target: Tensor, source: Tensor): Tensor {
+  const backend = backendOf('copy_', target, source);
+  checkInPlace('copy_', target, source);
+  backend.copy(broadcastView(source, target.shape, 'copy_'), target.backendView());
+  target.storage.version++;
+  return target;
+}
+
+export function fillInPlace(target: Tensor, value: number): Tensor {
+  target.assertAlive('fill_');
+  if (target.requiresGrad && target.isLeaf && isRecordingOn()) {
+    throw new WebrnnError(
+      'fill_',
+      'a leaf tensor that requires grad cannot be modified in place; use noGrad()',
+    );
+  }
+  target.backend.fill(target.backendView(), value);
+  target.storage.version++;
+  return target;
+}

@@ -1,0 +1,100 @@
+import { WebrnnError, fmtShape } from '../errors.js';
+import { tidy } from '../memory.js';
+import type { Tensor } from '../tensor.js';
+import { floatOnly, intIndex } from './define.js';
+import { add, affine, log, mul, neg, square, sub } from './elementwise.js';
+import { gather } from './indexing.js';
+import { mean, sum } from './reduce.js';
+import { logSoftmax } from './softmax.js';
+import { reshape, unsqueeze } from './shape.js';
+
+/** Losses, composed from ops (so their gradients come from the ops' own). */
+
+export type Reduction = 'mean' | 'sum' | 'none';
+
+function reduce(x: Tensor, reduction: Reduction): Tensor {
+  return reduction === 'none' ? x : reduction === 'sum' ? sum(x) : mean(x);
+}
+
+function checkReduction(op: string, reduction: string): asserts reduction is Reduction {
+  if (reduction !== 'mean' && reduction !== 'sum' && reduction !== 'none') {
+    throw new WebrnnError(op, `reduction must be 'mean', 'sum' or 'none', got '${reduction}'`);
+  }
+}
+
+/**
+ * Negative log-likelihood of class `target` (int32, 0-based) under log-probabilities `logp` of shape [N, C]
+ * (or [C] with a scalar target). Torch's ClassNLLCriterion.
+ */
+export function nll(logp: Tensor, target: Tensor, reduction: Reduction = 'mean'): Tensor {
+  checkReduction('nll', reduction);
+  floatOnly('nll', logp);
+  intIndex('nll', target, 'target');
+  if (logp.rank === 1 && target.rank === 0) {
+    return tidy(() => reshape(nll(reshape(logp, [1, logp.shape[0]!]), reshape(target, [1]), reduction), []));
+  }
+  if (logp.rank !== 2 || target.rank !== 1 || target.shape[0] !== logp.shape[0]) {
+    throw new WebrnnError(
+      'nll',
+      `expected input [N, C] and target [N], got input ${fmtShape(logp.shape)} and target ${fmtShape(target.shape)}`,
+    );
+  }
+  return tidy(() => {
+    let picked: Tensor;
+    try {
+      picked = gather(logp, 1, unsqueeze(target, 1));
+    } catch (e) {
+      if (e instanceof WebrnnError) {
+        throw new WebrnnError(
+          'nll',
+          `target ${e.message.replace(/^gather: index/, 'value')} (${logp.shape[1]} classes)`,
+        );
+      }
+      throw e;
+    }
+    return reduce(neg(reshape(picked, [picked.shape[0]!])), reduction);
+  });
+}
+
+/** Cross-entropy of raw scores `logits` [N, C] against int32 classes: nll(logSoftmax(logits)). */
+export function crossEntropy(logits: Tensor, target: Tensor, reduction: Reduction = 'mean'): Tensor {
+  checkReduction('crossEntropy', reduction);
+  floatOnly('crossEntropy', logits);
+  return tidy(() => nll(logSoftmax(logits, -1), target, reduction));
+}
+
+function sameShape(op: string, a: Tensor, b: Tensor): void {
+  if (a.shape.join() !== b.shape.join()) {
+    throw new WebrnnError(
+      op,
+      `input has shape ${fmtShape(a.shape)} but target has shape ${fmtShape(b.shape)}`,
+    );
+  }
+  if (a.dtype !== b.dtype) throw new WebrnnError(op, `input is ${a.dtype} but target is ${b.dtype}`);
+}
+
+/** Mean (or summed) squared error. */
+export function mse(input: Tensor, target: Tensor, reduction: Reduction = 'mean'): Tensor {
+  checkReduction('mse', reduction);
+  floatOnly('mse', input);
+  sameShape('mse', input, target);
+  return tidy(() => reduce(square(sub(input, target)), reduction));
+}
+
+/**
+ * Binary cross-entropy of probabilities `input` in [0, 1] against targets in [0, 1]. As Torch's BCECriterion,
+ * logs take p + 1e-12 so that p = 0 or 1 gives a finite loss and a finite gradient.
+ */
+const EPS = 1e-12;
+
+export function bce(input: Tensor, target: Tensor, reduction: Reduction = 'mean', weight?: Tensor): Tensor {
+  checkReduction('bce', reduction);
+  floatOnly('bce', input);
+  sameShape('bce', input, target);
+  return tidy(() => {
+    const logP = log(affine(input, 1, EPS));
+    const logQ = log(affine(input, -1, 1 + EPS));
+    const losses = neg(add(mul(target, logP), mul(affine(target, -1, 1), logQ)));
+    return reduce(weight ? mul(losses, weight) : losses, reduction);
+  });
+}

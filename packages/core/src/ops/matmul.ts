@@ -1,0 +1,76 @@
+import { WebrnnError, fmtShape } from '../errors.js';
+import { broadcastShapes } from '../shape.js';
+import type { Tensor } from '../tensor.js';
+import { alloc, backendOf, broadcastView, record, sameDType } from './define.js';
+import { sumTo } from './reduce.js';
+import { reshape, transpose } from './shape.js';
+
+export interface MatmulOptions {
+  /** Use a's transpose (its last two axes swapped): a view, never a copy. */
+  readonly transA?: boolean;
+  readonly transB?: boolean;
+}
+
+/**
+ * Matrix product with PyTorch's rules: 2-D x 2-D, batched with broadcast batch dims, and 1-D operands promoted
+ * to a row (a) or column (b) and squeezed away again. Transposed operands are strided views: the kernels read
+ * them in place.
+ */
+export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
+  const backend = backendOf('matmul', a, b);
+  sameDType('matmul', a, b);
+  if (a.rank === 0 || b.rank === 0) {
+    throw new WebrnnError(
+      'matmul',
+      `needs tensors of rank >= 1, got ${fmtShape(a.shape)} and ${fmtShape(b.shape)}`,
+    );
+  }
+  const at = opts.transA ? transpose(a) : a;
+  const bt = opts.transB ? transpose(b) : b;
+  const a2 = at.rank === 1 ? reshape(at, [1, at.shape[0]!]) : at;
+  const b2 = bt.rank === 1 ? reshape(bt, [bt.shape[0]!, 1]) : bt;
+  const [M, K] = a2.shape.slice(-2) as [number, number];
+  const [K2, N] = b2.shape.slice(-2) as [number, number];
+  if (K !== K2) {
+    throw new WebrnnError(
+      'matmul',
+      `inner dimensions differ: ${fmtShape(at.shape)} x ${fmtShape(bt.shape)} (${K} vs ${K2})` +
+        (opts.transA || opts.transB ? ' after the requested transposes' : ''),
+    );
+  }
+  const batch = broadcastShapes('matmul', a2.shape.slice(0, -2), b2.shape.slice(0, -2));
+  const y = alloc(backend, a.dtype, [...batch, M, N]);
+  backend.matmul(
+    broadcastView(a2, [...batch, M, K], 'matmul'),
+    broadcastView(b2, [...batch, K, N], 'matmul'),
+    y.backendView(),
+  );
+  const outShape = [...batch, ...(at.rank === 1 ? [] : [M]), ...(bt.rank === 1 ? [] : [N])];
+  const result = outShape.length === y.rank ? y : reshape(y, outShape);
+  // Record once, from the caller's a and b, so the transposes and promotions need no nodes of their own.
+  record(
+    'matmul',
+    [a, b],
+    [result],
+    ([g], [as, bs], needs) => {
+      const g2 = reshape(g!, [...batch, M, N]);
+      const A = reshape(opts.transA ? transpose(as!) : as!, a2.shape);
+      const B = reshape(opts.transB ? transpose(bs!) : bs!, b2.shape);
+      let da: Tensor | null = null;
+      let db: Tensor | null = null;
+      if (needs[0]) {
+        const d = sumTo(matmul(g2, B, { transB: true }), a2.shape); // [.., M, K]
+        da = reshape(opts.transA ? transpose(reshape(d, at.shape)) : d, a.shape);
+      }
+      if (needs[1]) {
+        const d = sumTo(matmul(A, g2, { transA: true }), b2.shape); // [.., K, N]
+        db = reshape(opts.transB ? transpose(reshape(d, bt.shape)) : d, b.shape);
+      }
+      return [da, db];
+    },
+    [a, b],
+  );
+  for (const t of [at, bt, a2, b2]) if (t !== a && t !== b) t.dispose();
+  if (result !== y) y.dispose();
+  return result;
+}

@@ -1,0 +1,277 @@
+import type { Backend, DeviceName, View } from './backends/backend.js';
+import { getBackend } from './backends/registry.js';
+import { type Node, runBackward } from './autograd/tape.js';
+import type { DType, TypedArray } from './dtype.js';
+import { WebrnnError, fmtShape } from './errors.js';
+import { track, untrack } from './memory.js';
+import * as ops from './ops/index.js';
+import { contiguousStrides, isContiguous, sizeOf } from './shape.js';
+import { Storage, stats } from './storage.js';
+
+let nextId = 0;
+
+export type NestedArray = number | NestedArray[];
+
+/**
+ * An n-dimensional view over a refcounted storage on one device. Ops never consume their inputs; `dispose()`
+ * (or `tidy`, or `using`) releases a tensor's hold on its storage.
+ */
+export class Tensor {
+  readonly id = nextId++;
+  /** @internal The node of the op that produced this tensor (null for leaves). */
+  gradFn: Node | null = null;
+  /** @internal Which output of `gradFn` this tensor is. */
+  outputIndex = 0;
+  /** Accumulated gradient (leaves only), filled by backward. */
+  grad: Tensor | null = null;
+  private leafRequiresGrad = false;
+  private disposed = false;
+
+  /** @internal Use the creation functions (`tensor`, `zeros`, ...) instead. */
+  constructor(
+    readonly storage: Storage,
+    readonly shape: readonly number[],
+    readonly strides: readonly number[] = contiguousStrides(shape),
+    readonly offset = 0,
+  ) {
+    stats.tensors++;
+    track(this);
+  }
+
+  get dtype(): DType {
+    return this.storage.dtype;
+  }
+  get device(): DeviceName {
+    return this.storage.backend.name;
+  }
+  get backend(): Backend {
+    return this.storage.backend;
+  }
+  get rank(): number {
+    return this.shape.length;
+  }
+  get ndim(): number {
+    return this.shape.length;
+  }
+  get size(): number {
+    return sizeOf(this.shape);
+  }
+  get isDisposed(): boolean {
+    return this.disposed;
+  }
+  get isLeaf(): boolean {
+    return this.gradFn === null;
+  }
+  get isContiguous(): boolean {
+    return isContiguous(this.shape, this.strides);
+  }
+
+  /** Whether gradients flow to this tensor: set on leaves, derived from the graph for results of ops. */
+  get requiresGrad(): boolean {
+    return this.gradFn !== null || this.leafRequiresGrad;
+  }
+  set requiresGrad(v: boolean) {
+    if (this.gradFn) {
+      throw new WebrnnError('requiresGrad', 'can only be set on leaf tensors; use detach() to cut the graph');
+    }
+    if (v && this.dtype === 'int32') {
+      throw new WebrnnError(
+        'requiresGrad',
+        'int32 tensors cannot require gradients; only float32 and float64 can',
+      );
+    }
+    this.leafRequiresGrad = v;
+  }
+
+  /** Mark this leaf as needing gradients; returns this (for chaining). */
+  requiresGrad_(v = true): this {
+    this.requiresGrad = v;
+    return this;
+  }
+
+  /** @internal The backend view of this tensor, after checking it is alive. */
+  backendView(op = 'tensor'): View {
+    this.assertAlive(op);
+    return {
+      buffer: this.storage.buffer,
+      dtype: this.dtype,
+      shape: this.shape,
+      strides: this.strides,
+      offset: this.offset,
+    };
+  }
+
+  /** @internal */
+  assertAlive(op: string): void {
+    if (this.disposed) {
+      throw new WebrnnError(
+        op,
+        `tensor #${this.id} of shape ${fmtShape(this.shape)} was disposed and cannot be used`,
+      );
+    }
+  }
+
+  // ---- reading values -------------------------------------------------------------------------------------
+
+  /** A contiguous host copy of the values. */
+  async data(): Promise<TypedArray> {
+    return this.backend.read(this.backendView('data'));
+  }
+
+  /** Synchronous read: only where the backend can (the CPU); WebGPU must use `await data()`. */
+  dataSync(): TypedArray {
+    if (!this.backend.canReadSync) {
+      throw new WebrnnError(
+        'dataSync',
+        `the ${this.device} backend cannot read synchronously; use \`await t.data()\`, \`await t.toArray()\` or \`await t.item()\``,
+      );
+    }
+    return this.backend.readSync(this.backendView('dataSync'));
+  }
+
+  async toArray(): Promise<NestedArray> {
+    return nest(await this.data(), this.shape);
+  }
+
+  toArraySync(): NestedArray {
+    return nest(this.dataSync(), this.shape);
+  }
+
+  async item(): Promise<number> {
+    if (this.size !== 1) {
+      throw new WebrnnError('item', `needs a tensor with one element, got shape ${fmtShape(this.shape)}`);
+    }
+    return (await this.data())[0]!;
+  }
+
+  itemSync(): number {
+    if (this.size !== 1) {
+      throw new WebrnnError('item', `needs a tensor with one element, got shape ${fmtShape(this.shape)}`);
+    }
+    return this.dataSync()[0]!;
+  }
+
+  // ---- memory ---------------------------------------------------------------------------------------------
+
+  /** Release this tensor's hold on its storage (and its gradient). Idempotent. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    stats.tensors--;
+    this.storage.release();
+    if (this.gradFn) {
+      const n = this.gradFn;
+      this.gradFn = null;
+      n.release();
+    }
+    this.grad?.dispose();
+    this.grad = null;
+  }
+
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+
+  /** @internal Another tensor object over the same storage and view (its own hold, no graph). */
+  alias(): Tensor {
+    this.assertAlive('alias');
+    return new Tensor(this.storage.retain(), this.shape, this.strides, this.offset);
+  }
+
+  /** @internal Accumulate `g` (taken over) into `.grad`, in place when a gradient is already there. */
+  accumulateGrad(g: Tensor): void {
+    if (this.grad && !this.grad.disposed) {
+      ops.addInPlace(this.grad, g);
+      g.dispose();
+      return;
+    }
+    // Own a private contiguous copy: g's storage may be shared with gradients still in flight.
+    this.grad =
+      g.isContiguous && g.offset === 0 && g.storage.size === g.size && !g.storage.shared ? g : ops.clone(g);
+    if (this.grad !== g) g.dispose();
+    untrack(this.grad);
+  }
+
+  /** @internal zeros of `shape` with this tensor's dtype and device. */
+  zerosOfShape(shape: readonly number[]): Tensor {
+    return ops.zeros(shape, { dtype: this.dtype, device: this.device });
+  }
+
+  // ---- autograd -------------------------------------------------------------------------------------------
+
+  /**
+   * Backpropagate from this tensor: fills `.grad` of every leaf that requires gradients. `gradient` defaults to
+   * ones for a single-element tensor.
+   */
+  backward(gradient?: Tensor, options: { retainGraph?: boolean } = {}): void {
+    this.assertAlive('backward');
+    if (!this.requiresGrad) {
+      throw new WebrnnError(
+        'backward',
+        'this tensor does not require grad: no op on a tensor requiring grad made it',
+      );
+    }
+    let seed = gradient;
+    if (!seed) {
+      if (this.size !== 1) {
+        throw new WebrnnError(
+          'backward',
+          `a gradient can be implied only for a single-element output; pass one of shape ${fmtShape(this.shape)}`,
+        );
+      }
+      seed = ops.onesLike(this);
+    } else if (
+      seed.shape.join() !== this.shape.join() ||
+      seed.dtype !== this.dtype ||
+      seed.device !== this.device
+    ) {
+      throw new WebrnnError(
+        'backward',
+        `gradient has shape ${fmtShape(seed.shape)} ${seed.dtype} on ${seed.device}, expected ${fmtShape(this.shape)} ${this.dtype} on ${this.device}`,
+      );
+    }
+    runBackward([this], [seed], [], { retainGraph: options.retainGraph ?? false, accumulateLeaves: true });
+    if (!gradient) seed.dispose();
+  }
+
+  /** A tensor over the same storage, cut from the graph. */
+  detach(): Tensor {
+    return this.alias();
+  }
+
+  /** Drop `.grad`. */
+  zeroGrad(): void {
+    this.grad?.dispose();
+    this.grad = null;
+  }
+
+  toString(): string {
+    return `Tensor(${fmtShape(this.shape)}, ${this.dtype}, ${this.device}${this.requiresGrad ? ', requiresGrad' : ''})`;
+  }
+}
+
+function nest(data: TypedArray, shape: readonly number[]): NestedArray {
+  if (shape.length === 0) return data[0]!;
+  const build = (dim: number, offset: number): NestedArray[] => {
+    const n = shape[dim]!;
+    const inner = sizeOf(shape.slice(dim + 1));
+    const out: NestedArray[] = new Array(n);
+    for (let i = 0; i < n; i++) {
+      out[i] = dim === shape.length - 1 ? data[offset + i]! : build(dim + 1, offset + i * inner);
+    }
+    return out;
+  };
+  return build(0, 0);
+}
+
+/** @internal Wrap a fresh storage as a tensor. */
+export function fromStorage(storage: Storage, shape: readonly number[]): Tensor {
+  return new Tensor(storage, shape);
+}
+
+/** @internal Allocate an uninitialised contiguous tensor on a backend. */
+export function empty(backend: Backend, dtype: DType, shape: readonly number[]): Tensor {
+  return new Tensor(Storage.alloc(backend, dtype, sizeOf(shape)), shape);
+}
+
+export { getBackend };
