@@ -192,6 +192,31 @@ export class Tensor {
     untrack(this.grad);
   }
 
+  /**
+   * @internal Move this tensor's values into `storage` at `offset` (dense; same backend, any dtype) and point the
+   * tensor there, keeping its identity: how `getParameters()` makes every parameter a view into one flat vector,
+   * and how modules change the dtype or device of their parameters. With `copyValues` false the caller has
+   * already written the values.
+   */
+  rebind(storage: Storage, offset: number, copyValues = true): void {
+    this.assertAlive('rebind');
+    const strides = contiguousStrides(this.shape);
+    if (copyValues)
+      storage.backend.copy(this.backendView(), {
+        buffer: storage.buffer,
+        dtype: storage.dtype,
+        shape: this.shape,
+        strides,
+        offset,
+      });
+    const old = this.storage;
+    const self = this as { storage: Storage; strides: readonly number[]; offset: number };
+    self.storage = storage.retain();
+    self.strides = strides;
+    self.offset = offset;
+    old.release();
+  }
+
   /** @internal zeros of `shape` with this tensor's dtype and device. */
   zerosOfShape(shape: readonly number[]): Tensor {
     return ops.zeros(shape, { dtype: this.dtype, device: this.device });

@@ -1,1 +1,8 @@
-export {};
+/**
+ * @webrnn/rnn: Torch7's nn and rnn packages in TypeScript. Everything a user needs, core included:
+ * `import { nn, tensor, tidy } from '@webrnn/rnn'`.
+ */
+export * from '@webrnn/core';
+export * as nn from './nn/index.js';
+export type { Activity } from './nn/activity.js';
+export { ModuleError } from './nn/errors.js';

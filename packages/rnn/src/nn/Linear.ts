@@ -1,0 +1,69 @@
+import type { Activity } from './activity.js';
+import { expectTensor } from './activity.js';
+import { type Tensor, WebrnnError, add, fmtShape, matmul, noGrad, uniform } from './deps.js';
+import { Module } from './Module.js';
+
+/** y = x W^T + b, with Torch's layout (weight [outputSize, inputSize]) and initialisation. */
+export class Linear extends Module {
+  constructor(
+    readonly inputSize: number,
+    readonly outputSize: number,
+    readonly withBias = true,
+  ) {
+    super();
+    for (const [name, v] of [
+      ['inputSize', inputSize],
+      ['outputSize', outputSize],
+    ] as const) {
+      if (!Number.isInteger(v) || v <= 0)
+        throw new WebrnnError('nn.Linear', `${name} must be a positive integer, got ${v}`);
+    }
+    this.registerParameter('weight', uniform([outputSize, inputSize], -1, 1));
+    if (withBias) this.registerParameter('bias', uniform([outputSize], -1, 1));
+    this.reset();
+  }
+
+  get weight(): Tensor {
+    return this.param('weight');
+  }
+  get bias(): Tensor | null {
+    return this.params.get('bias') ?? null;
+  }
+  get gradWeight(): Tensor {
+    return this.weight.grad!;
+  }
+  get gradBias(): Tensor | null {
+    return this.bias?.grad ?? null;
+  }
+
+  /** Uniform in [-stdv, stdv] with stdv = 1/sqrt(inputSize) by default, as Torch. */
+  override reset(stdv = 1 / Math.sqrt(this.inputSize)): this {
+    noGrad(() => {
+      for (const p of this.params.values()) {
+        const r = uniform(p.shape, -stdv, stdv, { dtype: p.dtype, device: p.device });
+        p.copy_(r);
+        r.dispose();
+      }
+    });
+    return this;
+  }
+
+  override updateOutput(input: Activity): Activity {
+    const x = expectTensor(this.describe(), input);
+    if (x.rank === 0 || x.shape[x.rank - 1] !== this.inputSize) {
+      throw new WebrnnError(
+        'input',
+        `has shape ${fmtShape(x.shape)}, expected [${this.inputSize}] or [N, ${this.inputSize}]`,
+      );
+    }
+    const y = matmul(x, this.weight, { transB: true });
+    if (!this.bias) return y;
+    const out = add(y, this.bias);
+    y.dispose();
+    return out;
+  }
+
+  override describe(): string {
+    return `${this.typeName}(${this.inputSize} -> ${this.outputSize})${this.withBias ? '' : ' without bias'}`;
+  }
+}

@@ -1,0 +1,302 @@
+import {
+  type Activity,
+  describeActivity,
+  flattenActivity,
+  mapActivity,
+  unflattenActivity,
+} from './activity.js';
+import {
+  type DType,
+  type DeviceName,
+  Storage,
+  Tensor,
+  WebrnnError,
+  boundary,
+  getBackend,
+  keep,
+  mul,
+  noGrad,
+  tidy,
+  vjp,
+  zeros,
+} from './deps.js';
+import { ModuleError } from './errors.js';
+import { flattenInto, moveTensor } from './parameterStorage.js';
+
+/**
+ * Torch's nn.Module protocol, on the tape. `forward` runs `updateOutput` (written with ops, so it records) after
+ * passing the input through a boundary node; `backward` is one vector-Jacobian product from the output back to
+ * that boundary, which also accumulates the parameters' gradients (Torch's accGradParameters). The same module
+ * therefore also works the modern way: its parameters are leaves that require grad, and `loss.backward()`
+ * fills their `.grad`.
+ *
+ * Parameters keep their gradients in `.grad` from construction on (zeros), as Torch's gradWeight/gradBias do,
+ * so that `getParameters()` can make both views into flat vectors.
+ */
+export abstract class Module {
+  output: Activity | null = null;
+  gradInput: Activity | null = null;
+  train = true;
+  /** Parameters by name, in registration order. */
+  protected readonly params = new Map<string, Tensor>();
+  /** The input as seen by the tape (behind boundary nodes), for backward. */
+  private boundaryInput: Activity | null = null;
+
+  /** Torch's class name, e.g. 'nn.Linear'. */
+  get typeName(): string {
+    return `nn.${this.constructor.name}`;
+  }
+
+  /** Child modules (containers and decorators override). */
+  children(): readonly Module[] {
+    return [];
+  }
+
+  /** Compute the output from the input with ops. Called by `forward`. */
+  abstract updateOutput(input: Activity): Activity;
+
+  forward(input: Activity): Activity {
+    try {
+      const seen = mapActivity(input, boundary);
+      this.output = this.updateOutput(seen);
+      this.boundaryInput = seen;
+      return this.output;
+    } catch (e) {
+      throw ModuleError.wrap(e, this.describe());
+    }
+  }
+
+  /**
+   * Gradient of the loss with respect to the input, given its gradient with respect to the output; also
+   * accumulates `scale` times the parameters' gradients. Calls must follow a `forward` (the last one is used).
+   */
+  backward(_input: Activity, gradOutput: Activity, scale = 1): Activity {
+    return this.runVjp('backward', gradOutput, scale, true);
+  }
+
+  updateGradInput(_input: Activity, gradOutput: Activity): Activity {
+    return this.runVjp('updateGradInput', gradOutput, 1, false);
+  }
+
+  accGradParameters(_input: Activity, gradOutput: Activity, scale = 1): void {
+    const gi = this.gradInput;
+    this.runVjp('accGradParameters', gradOutput, scale, true);
+    this.gradInput = gi;
+  }
+
+  private runVjp(op: string, gradOutput: Activity, scale: number, accumulate: boolean): Activity {
+    try {
+      if (this.output === null || this.boundaryInput === null) {
+        throw new WebrnnError(op, 'called before forward: there is no output to backpropagate from');
+      }
+      const outs = flattenActivity(this.output);
+      const gos = flattenActivity(gradOutput);
+      if (gos.length !== outs.length || outs.some((o, i) => o.shape.join() !== gos[i]!.shape.join())) {
+        throw new WebrnnError(
+          op,
+          `gradOutput is ${describeActivity(gradOutput)}, expected the output's ${describeActivity(this.output)}`,
+        );
+      }
+      const ins = flattenActivity(this.boundaryInput);
+      const acc = accumulate && scale !== 0;
+      const grads = tidy(() => {
+        const seeds = acc && scale !== 1 ? gos.map((g) => noGrad(() => mul(g, scale))) : gos;
+        const raw = vjp(outs, seeds, ins, { accumulateLeaves: acc, retainGraph: true });
+        // Torch scales only the parameters' gradients, never gradInput.
+        return raw.map((g, i) => {
+          if (!g) return zeros(ins[i]!.shape, { device: ins[i]!.device });
+          return acc && scale !== 1 ? noGrad(() => mul(g, 1 / scale)) : g;
+        });
+      });
+      this.gradInput = unflattenActivity(this.boundaryInput, grads);
+      return this.gradInput;
+    } catch (e) {
+      throw ModuleError.wrap(e, this.describe());
+    }
+  }
+
+  // ---- parameters -------------------------------------------------------------------------------------------
+
+  /** Register a parameter: a leaf that requires grad, with a zero gradient, owned by the module (not by tidy). */
+  protected registerParameter(name: string, value: Tensor): Tensor {
+    keep(value);
+    value.requiresGrad = true;
+    value.grad = keep(zeros(value.shape, { dtype: value.dtype, device: value.device }));
+    this.params.set(name, value);
+    return value;
+  }
+
+  protected param(name: string): Tensor {
+    const p = this.params.get(name);
+    if (!p) throw new WebrnnError(this.typeName, `has no parameter '${name}'`);
+    return p;
+  }
+
+  /** Own parameters, then children's, without duplicates (shared parameters appear once). */
+  parameters(): [Tensor[], Tensor[]] {
+    const seen = new Set<Tensor>();
+    const params: Tensor[] = [];
+    const visit = (m: Module) => {
+      for (const p of m.params.values()) {
+        if (!seen.has(p)) {
+          seen.add(p);
+          params.push(p);
+        }
+      }
+      for (const c of m.children()) visit(c);
+    };
+    visit(this);
+    return [params, params.map((p) => p.grad!)];
+  }
+
+  /**
+   * All parameters as one flat vector and all gradients as another (views: the parameters now live inside
+   * them), as Torch's getParameters, so that an optimiser can work on one vector.
+   */
+  getParameters(): [Tensor, Tensor] {
+    const [params] = this.parameters();
+    if (params.length === 0) throw new WebrnnError('getParameters', `${this.typeName} has no parameters`);
+    const flat = flattenInto(params, (p) => p);
+    const flatGrad = flattenInto(params, (p) => p.grad!);
+    return [flat, flatGrad];
+  }
+
+  zeroGradParameters(): void {
+    noGrad(() => {
+      for (const g of this.parameters()[1]) g.zero_();
+    });
+  }
+
+  /** Plain SGD step: p -= lr * grad. */
+  updateParameters(learningRate: number): void {
+    const [params, grads] = this.parameters();
+    noGrad(() =>
+      tidy(() => {
+        params.forEach((p, i) => p.sub_(mul(grads[i]!, learningRate)));
+      }),
+    );
+  }
+
+  // ---- modes, copies, devices ----------------------------------------------------------------------------
+
+  training(): this {
+    this.train = true;
+    for (const c of this.children()) c.training();
+    return this;
+  }
+
+  evaluate(): this {
+    this.train = false;
+    for (const c of this.children()) c.evaluate();
+    return this;
+  }
+
+  /** Move parameters (and their gradients) to a device, keeping their identity. */
+  to(device: DeviceName): this {
+    getBackend(device);
+    for (const p of this.parameters()[0]) {
+      moveTensor(p, device, p.dtype);
+      moveTensor(p.grad!, device, p.dtype);
+    }
+    return this;
+  }
+
+  /** Convert floating-point parameters to another dtype (Torch's :double(), :float()). */
+  type(dtype: DType): this {
+    if (dtype === 'int32') throw new WebrnnError('type', 'parameters must be float32 or float64');
+    for (const p of this.parameters()[0]) {
+      moveTensor(p, p.device, dtype);
+      moveTensor(p.grad!, p.device, dtype);
+    }
+    return this;
+  }
+
+  float(): this {
+    return this.type('float32');
+  }
+
+  double(): this {
+    return this.type('float64');
+  }
+
+  /** Re-initialise the parameters (each module defines how). */
+  reset(_stdv?: number): this {
+    for (const c of this.children()) c.reset();
+    return this;
+  }
+
+  /** Forget outputs and gradients held for backward (they are released once nothing else holds them). */
+  clearState(): this {
+    this.output = null;
+    this.gradInput = null;
+    this.boundaryInput = null;
+    for (const c of this.children()) c.clearState();
+    return this;
+  }
+
+  /** A deep copy with its own parameters. */
+  clone(): this {
+    return cloneModule(this, false);
+  }
+
+  /** A copy that shares this module's parameters and gradients (Element-research/rnn's sharedClone). */
+  sharedClone(): this {
+    return cloneModule(this, true);
+  }
+
+  /** One line naming the module, as Torch prints it (e.g. 'nn.Linear(7 -> 10)'). */
+  describe(): string {
+    return this.typeName;
+  }
+
+  toString(): string {
+    return this.describe();
+  }
+}
+
+/**
+ * Copy a module tree: modules and plain containers are copied field by field; parameters are cloned (or shared),
+ * other tensors cloned; outputs and gradients are not carried over. A memo keeps shared references shared.
+ */
+function cloneModule<T extends Module>(root: T, share: boolean): T {
+  const memo = new Map<unknown, unknown>();
+  const copy = (v: unknown, key?: string): unknown => {
+    if (v === null || typeof v !== 'object') return v;
+    if (memo.has(v)) return memo.get(v);
+    if (key === 'output' || key === 'gradInput' || key === 'boundaryInput') return null;
+    if (v instanceof Storage) return v;
+    if (v instanceof Tensor) {
+      const t = v;
+      if (t.isDisposed) return null;
+      const isParam = t.requiresGrad && t.isLeaf;
+      if (share && isParam) return t;
+      const c = keep(noGrad(() => t.clone()));
+      if (isParam) {
+        c.requiresGrad = true;
+        c.grad = keep(zeros(c.shape, { dtype: c.dtype, device: c.device }));
+      }
+      memo.set(v, c);
+      return c;
+    }
+    if (v instanceof Map) {
+      const m = new Map();
+      memo.set(v, m);
+      for (const [k, x] of v) m.set(k, copy(x));
+      return m;
+    }
+    if (Array.isArray(v)) {
+      const a: unknown[] = [];
+      memo.set(v, a);
+      for (const x of v) a.push(copy(x));
+      return a;
+    }
+    if (v instanceof Module || Object.getPrototypeOf(v) === Object.prototype) {
+      const o = Object.create(Object.getPrototypeOf(v)) as Record<string, unknown>;
+      memo.set(v, o);
+      for (const k of Object.keys(v)) o[k] = copy((v as Record<string, unknown>)[k], k);
+      return o;
+    }
+    return v; // functions, generators and other shared helpers
+  };
+  return copy(root) as T;
+}
