@@ -178,6 +178,20 @@ export class Tensor {
     return new Tensor(this.storage.retain(), this.shape, this.strides, this.offset);
   }
 
+  /**
+   * Another handle on this value at the same place in the graph: gradients reaching either reach the same node.
+   * Lets a module hold a tensor (a recurrent state) beyond the tidy scope that owns the original.
+   */
+  handle(): Tensor {
+    const t = this.alias();
+    if (this.gradFn) {
+      t.gradFn = this.gradFn;
+      t.outputIndex = this.outputIndex;
+      this.gradFn.retain();
+    }
+    return t;
+  }
+
   /** @internal Accumulate `g` (taken over) into `.grad`, in place when a gradient is already there. */
   accumulateGrad(g: Tensor): void {
     if (this.grad && !this.grad.disposed) {

@@ -21,6 +21,7 @@ import {
   zeros,
 } from './deps.js';
 import { ModuleError } from './errors.js';
+import { scaledVjp } from './backprop.js';
 import { flattenInto, moveTensor } from './parameterStorage.js';
 
 /**
@@ -40,7 +41,7 @@ export abstract class Module {
   /** Parameters by name, in registration order. */
   protected readonly params = new Map<string, Tensor>();
   /** The input as seen by the tape (behind boundary nodes), for backward. */
-  private boundaryInput: Activity | null = null;
+  protected boundaryInput: Activity | null = null;
 
   /** Torch's class name, e.g. 'nn.Linear'. */
   get typeName(): string {
@@ -84,7 +85,7 @@ export abstract class Module {
     this.gradInput = gi;
   }
 
-  private runVjp(op: string, gradOutput: Activity, scale: number, accumulate: boolean): Activity {
+  protected runVjp(op: string, gradOutput: Activity, scale: number, accumulate: boolean): Activity {
     try {
       if (this.output === null || this.boundaryInput === null) {
         throw new WebrnnError(op, 'called before forward: there is no output to backpropagate from');
@@ -98,16 +99,7 @@ export abstract class Module {
         );
       }
       const ins = flattenActivity(this.boundaryInput);
-      const acc = accumulate && scale !== 0;
-      const grads = tidy(() => {
-        const seeds = acc && scale !== 1 ? gos.map((g) => noGrad(() => mul(g, scale))) : gos;
-        const raw = vjp(outs, seeds, ins, { accumulateLeaves: acc, retainGraph: true });
-        // Torch scales only the parameters' gradients, never gradInput.
-        return raw.map((g, i) => {
-          if (!g) return zeros(ins[i]!.shape, { device: ins[i]!.device });
-          return acc && scale !== 1 ? noGrad(() => mul(g, 1 / scale)) : g;
-        });
-      });
+      const grads = scaledVjp(outs, gos, ins, scale, accumulate);
       this.gradInput = unflattenActivity(this.boundaryInput, grads);
       return this.gradInput;
     } catch (e) {

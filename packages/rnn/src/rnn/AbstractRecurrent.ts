@@ -1,0 +1,326 @@
+import {
+  type Activity,
+  describeActivity,
+  flattenActivity,
+  mapActivity,
+  unflattenActivity,
+} from '../nn/activity.js';
+import { scaledVjp } from '../nn/backprop.js';
+import { Container } from '../nn/Container.js';
+import { type Tensor, WebrnnError, boundary, keep, noGrad } from '../nn/deps.js';
+import { ModuleError } from '../nn/errors.js';
+import type { Module } from '../nn/Module.js';
+
+export type RememberMode = 'neither' | 'both' | 'train' | 'eval';
+
+/** What one training step leaves for backward: handles that outlive the caller's tidy scopes. */
+interface StepRecord {
+  /** The step's input and previous state, behind boundary nodes. */
+  readonly input: Activity;
+  readonly prevState: Activity | null;
+  readonly output: Activity;
+  readonly state: Activity | null;
+}
+
+/**
+ * Element-research/rnn's AbstractRecurrent: each `forward` is one time step; `backward` calls come in reverse
+ * order of the forwards and reach back at most `rho` steps.
+ *
+ * On the tape, each step's graph joins the previous step's through a boundary node on the previous state, so
+ * `loss.backward()` over a whole unrolled sequence does full BPTT. Torch-style `backward(input, gradOutput)` runs
+ * one vector-Jacobian product per step that stops at that step's input and previous-state boundaries, for this
+ * module and every recurrent module inside it, and carries the state gradients to the step before. The graph is
+ * cut (the previous state detached) every `rho` steps and at the start of each Sequencer sequence, so memory stays
+ * bounded. In evaluation mode nothing is recorded and only the last state is kept.
+ */
+export abstract class AbstractRecurrent extends Container {
+  /** Number of forward steps since the last forget(). */
+  step = 0;
+  rememberMode: RememberMode = 'neither';
+  /** Gradient with respect to the initial state, once backward has gone back to the first step. */
+  gradPrevState: Activity | null = null;
+  /** Initial state to use instead of zeros (encoder-decoder coupling: userPrevOutput / userPrevCell). */
+  userState: Activity | null = null;
+
+  private records: StepRecord[] = [];
+  /** records[backCursor - 1] is the next step to backpropagate through. */
+  private backCursor = 0;
+  /** Gradient with respect to the state of records[backCursor - 1], carried from the later step. */
+  private carried: Activity | null = null;
+  /** The state after the last step (the next step's previous state). */
+  private state: Activity | null = null;
+  private stepsSinceCut = 0;
+  private cutNext = false;
+
+  constructor(public rho = 99999) {
+    super();
+    if (!Number.isInteger(rho) || rho < 1)
+      throw new WebrnnError(this.typeName, `rho must be a positive integer, got ${rho}`);
+  }
+
+  /** One time step, written with ops (see the class comment). */
+  protected abstract stepForward(
+    input: Activity,
+    prevState: Activity | null,
+  ): { output: Activity; state: Activity | null };
+
+  /** The state before the first step, sized for this input (null for modules without a state of their own). */
+  protected abstract initialState(input: Activity): Activity | null;
+
+  /** Not used: recurrent modules step through `forward`. */
+  override updateOutput(input: Activity): Activity {
+    return this.forward(input);
+  }
+
+  override forward(input: Activity): Activity {
+    try {
+      const seen = mapActivity(input, boundary);
+      const prev = this.state ?? this.userState ?? this.initialState(input);
+      const cut = this.cutNext || !this.train;
+      // A cut detaches the previous state, so the tape does not reach into older steps.
+      const prevSeen = prev ? mapActivity(prev, (t) => (cut ? detachedBoundary(t) : boundary(t))) : null;
+      this.cutNext = false;
+      const run = () => this.stepForward(seen, prevSeen);
+      const { output, state } = this.train ? run() : noGrad(run);
+      const next = state ? holdActivity(state) : null;
+      if (this.state) disposeActivity(this.state);
+      this.state = next;
+      this.step++;
+      if (this.train) this.keepStep(seen, prevSeen, output, state);
+      this.output = output;
+      return output;
+    } catch (e) {
+      throw ModuleError.wrap(e, this.describe());
+    }
+  }
+
+  private keepStep(
+    input: Activity,
+    prevState: Activity | null,
+    output: Activity,
+    state: Activity | null,
+  ): void {
+    this.records.push({
+      input: holdActivity(input),
+      prevState: prevState && holdActivity(prevState),
+      output: holdActivity(output),
+      state: state && holdActivity(state),
+    });
+    if (this.records.length > this.rho) disposeRecord(this.records.shift()!);
+    this.backCursor = this.records.length;
+    this.setCarried(null);
+    if (++this.stepsSinceCut >= this.rho) {
+      this.cutNext = true;
+      this.stepsSinceCut = 0;
+    }
+  }
+
+  /**
+   * Backpropagate through the latest step not yet backpropagated. Steps older than `rho` get a zero gradInput
+   * and add nothing to the parameters' gradients (truncated BPTT).
+   */
+  override backward(input: Activity, gradOutput: Activity, scale = 1): Activity {
+    try {
+      if (!this.train) {
+        throw new WebrnnError(
+          'backward',
+          'called in evaluation mode, which keeps no history; call training() first',
+        );
+      }
+      if (this.step === 0) throw new WebrnnError('backward', 'called before forward');
+      const family = [this, ...recurrentDescendants(this)].filter((m) => m.backCursor > 0);
+      const rec = this.records[this.backCursor - 1];
+      if (!rec) {
+        this.gradInput = mapActivity(input, (t) => noGrad(() => t.mul(0)));
+        return this.gradInput;
+      }
+      const outs = flattenActivity(rec.output);
+      const gos = flattenActivity(gradOutput);
+      if (gos.length !== outs.length || outs.some((o, i) => o.shape.join() !== gos[i]!.shape.join())) {
+        throw new WebrnnError(
+          'backward',
+          `gradOutput is ${describeActivity(gradOutput)}, expected the step output's ${describeActivity(rec.output)}`,
+        );
+      }
+      const roots = [...outs];
+      const seeds = [...gos];
+      const inputs = flattenActivity(rec.input);
+      const stateInputs: { m: AbstractRecurrent; prev: Activity }[] = [];
+      for (const m of family) {
+        const r = m.records[m.backCursor - 1]!;
+        if (r.state && m.carried) {
+          roots.push(...flattenActivity(r.state));
+          seeds.push(...flattenActivity(m.carried));
+        }
+        if (r.prevState) {
+          stateInputs.push({ m, prev: r.prevState });
+          inputs.push(...flattenActivity(r.prevState));
+        }
+      }
+      const grads = scaledVjp(roots, seeds, inputs, scale, true);
+      const nIn = flattenActivity(rec.input).length;
+      this.gradInput = unflattenActivity(rec.input, grads.slice(0, nIn));
+      let k = nIn;
+      for (const m of family) m.backCursor--;
+      for (const { m, prev } of stateInputs) {
+        const n = flattenActivity(prev).length;
+        const g = holdActivity(unflattenActivity(prev, grads.slice(k, k + n)));
+        k += n;
+        m.setCarried(g);
+        if (m.backCursor === 0) m.setGradPrevState(holdActivity(g));
+      }
+      return this.gradInput;
+    } catch (e) {
+      throw ModuleError.wrap(e, this.describe());
+    }
+  }
+
+  private setCarried(g: Activity | null): void {
+    if (this.carried) disposeActivity(this.carried);
+    this.carried = g;
+  }
+
+  private setGradPrevState(g: Activity | null): void {
+    if (this.gradPrevState) disposeActivity(this.gradPrevState);
+    this.gradPrevState = g;
+  }
+
+  // ---- state management (Torch's API) ----------------------------------------------------------------------
+
+  /** Start a new sequence: drop the state, the history and the carried gradients (here and inside). */
+  forget(): this {
+    for (const m of [this, ...recurrentDescendants(this)]) m.forgetOwn();
+    return this;
+  }
+
+  private forgetOwn(): void {
+    for (const r of this.records) disposeRecord(r);
+    this.records = [];
+    if (this.state) disposeActivity(this.state);
+    this.state = null;
+    this.setCarried(null);
+    this.backCursor = 0;
+    this.step = 0;
+    this.stepsSinceCut = 0;
+    this.cutNext = false;
+  }
+
+  /**
+   * Keep the state from one sequence to the next: in training and evaluation ('both'), only in one of them, or
+   * never ('neither', the default). Read by Sequencer.
+   */
+  remember(mode: RememberMode = 'both'): this {
+    if (!['neither', 'both', 'train', 'eval'].includes(mode)) {
+      throw new WebrnnError('remember', `mode must be 'neither', 'both', 'train' or 'eval', got '${mode}'`);
+    }
+    for (const m of [this, ...recurrentDescendants(this)]) m.rememberMode = mode;
+    return this;
+  }
+
+  /** Whether the state carries over to the next sequence in the current mode. */
+  get remembering(): boolean {
+    const m = this.rememberMode;
+    return m === 'both' || (m === 'train' && this.train) || (m === 'eval' && !this.train);
+  }
+
+  /** Set how far back BPTT reaches, here and inside. */
+  maxBPTTstep(rho: number): this {
+    for (const m of [this, ...recurrentDescendants(this)]) m.rho = Math.max(1, rho);
+    return this;
+  }
+
+  /** @internal Detach the state from the graph of earlier steps (keeping its value), here and inside. */
+  cutGraph(): void {
+    for (const m of [this, ...recurrentDescendants(this)]) {
+      m.cutNext = true;
+      m.stepsSinceCut = 0;
+      for (const r of m.records) disposeRecord(r);
+      m.records = [];
+      m.backCursor = 0;
+      m.setCarried(null);
+    }
+  }
+
+  /** The state after the last step (or the initial state override before any step). */
+  getHiddenState(): Activity | null {
+    return this.state ?? this.userState;
+  }
+
+  /** Replace the state the next step starts from (before the first step: the initial state). */
+  setHiddenState(state: Activity | null): void {
+    const held = state ? holdActivity(state) : null;
+    if (this.state) disposeActivity(this.state);
+    this.state = null;
+    if (this.step === 0) this.userState = held;
+    else this.state = held;
+  }
+
+  /** The gradient with respect to the state of the step to be backpropagated next (or the initial state). */
+  getGradHiddenState(): Activity | null {
+    return this.backCursor === 0 ? this.gradPrevState : this.carried;
+  }
+
+  /** Add a gradient for the state of the step to be backpropagated next (a decoder's gradient into an encoder). */
+  setGradHiddenState(grad: Activity | null): void {
+    this.setCarried(grad ? holdActivity(grad) : null);
+  }
+
+  /** @internal Step outputs kept for backward, oldest first (Sequencer reads them). */
+  recordedOutputs(): Activity[] {
+    return this.records.map((r) => r.output);
+  }
+
+  /** @internal Previous-state boundaries of the oldest kept step (where a Sequencer's gradient stops). */
+  firstPrevState(): Activity | null {
+    return this.records[0]?.prevState ?? null;
+  }
+
+  /** @internal After a whole-sequence backward: the gradient with respect to the initial state. */
+  finishSequenceBackward(gradPrev: Activity | null): void {
+    this.backCursor = 0;
+    this.setCarried(null);
+    this.setGradPrevState(gradPrev ? holdActivity(gradPrev) : null);
+  }
+
+  override clearState(): this {
+    this.forgetOwn();
+    return super.clearState();
+  }
+}
+
+/** Recurrent modules below `m` (at any depth), each once. */
+export function recurrentDescendants(m: Module): AbstractRecurrent[] {
+  const out: AbstractRecurrent[] = [];
+  const seen = new Set<Module>();
+  const stack = [...m.children()];
+  while (stack.length > 0) {
+    const c = stack.pop()!;
+    if (seen.has(c)) continue;
+    seen.add(c);
+    if (c instanceof AbstractRecurrent) out.push(c);
+    stack.push(...c.children());
+  }
+  return out;
+}
+
+function detachedBoundary(t: Tensor): Tensor {
+  const d = t.detach();
+  const b = boundary(d);
+  d.dispose();
+  return b;
+}
+
+/** Handles on every tensor of an activity, at the same places in the graph, owned by the module. */
+function holdActivity(a: Activity): Activity {
+  return mapActivity(a, (t) => keep(t.handle()));
+}
+
+function disposeActivity(a: Activity): void {
+  for (const t of flattenActivity(a)) t.dispose();
+}
+
+function disposeRecord(r: StepRecord): void {
+  for (const a of [r.input, r.prevState, r.output, r.state]) if (a) disposeActivity(a);
+}
+
+export type { Tensor };

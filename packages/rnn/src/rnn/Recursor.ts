@@ -1,0 +1,30 @@
+import type { Activity } from '../nn/activity.js';
+import type { Module } from '../nn/Module.js';
+import { AbstractRecurrent } from './AbstractRecurrent.js';
+
+/**
+ * Decorates any module so that it follows the AbstractRecurrent protocol: one forward per time step, backward
+ * in reverse order. The state lives in the recurrent modules inside (e.g. a Recurrent or FastLSTM in a Sequential).
+ */
+export class Recursor extends AbstractRecurrent {
+  constructor(module: Module, rho?: number) {
+    super(rho);
+    this.add(module);
+  }
+
+  get module(): Module {
+    return this.modules[0]!;
+  }
+
+  protected override stepForward(input: Activity): { output: Activity; state: null } {
+    return { output: this.forwardChild(0, input), state: null };
+  }
+
+  protected override initialState(): null {
+    return null;
+  }
+
+  override describe(): string {
+    return `${this.typeName} @ ${this.module.describe()}`;
+  }
+}

@@ -1,0 +1,105 @@
+import { type Activity, describeActivity, flattenActivity, unflattenActivity } from '../nn/activity.js';
+import { scaledVjp } from '../nn/backprop.js';
+import { Container } from '../nn/Container.js';
+import { type Tensor, WebrnnError, fmtShape, select, stack } from '../nn/deps.js';
+import { ModuleError } from '../nn/errors.js';
+import type { Module } from '../nn/Module.js';
+import { AbstractRecurrent, recurrentDescendants } from './AbstractRecurrent.js';
+import { Recursor } from './Recursor.js';
+
+/**
+ * Applies a module to every step of a sequence: an array of steps, or a tensor [T, N, ...] (the output then has
+ * the same form). A module that is not recurrent is wrapped in a Recursor. Before each sequence the module
+ * forgets its state unless it remembers (see AbstractRecurrent.remember). Backward is one vector-Jacobian
+ * product over the whole unrolled sequence.
+ */
+export class Sequencer extends Container {
+  constructor(module: Module) {
+    super();
+    this.add(module instanceof AbstractRecurrent ? module : new Recursor(module));
+  }
+
+  get module(): AbstractRecurrent {
+    return this.modules[0] as AbstractRecurrent;
+  }
+
+  override updateOutput(input: Activity): Activity {
+    const steps = toSteps(input);
+    const m = this.module;
+    if (m.remembering) m.cutGraph();
+    else m.forget();
+    m.maxBPTTstep(Math.max(m.rho, steps.length));
+    const outputs = steps.map((x, t) => {
+      try {
+        return m.forward(x);
+      } catch (e) {
+        throw ModuleError.within(e, `${this.typeName} step ${t}`);
+      }
+    });
+    return Array.isArray(input) ? outputs : stack(outputs.map((o) => o as Tensor));
+  }
+
+  override backward(_input: Activity, gradOutput: Activity, scale = 1): Activity {
+    try {
+      if (this.output === null || this.boundaryInput === null) {
+        throw new WebrnnError('backward', 'called before forward: there is no output to backpropagate from');
+      }
+      const outs = flattenActivity(this.output);
+      const gos = flattenActivity(gradOutput);
+      if (gos.length !== outs.length || outs.some((o, i) => o.shape.join() !== gos[i]!.shape.join())) {
+        throw new WebrnnError(
+          'backward',
+          `gradOutput is ${describeActivity(gradOutput)}, expected the output's ${describeActivity(this.output)}`,
+        );
+      }
+      // Gradients stop at the inputs and at the states the sequence started from (they go to gradPrevState).
+      const family = [this.module, ...recurrentDescendants(this.module)];
+      const starts = family.map((m) => m.firstPrevState());
+      const ins = flattenActivity(this.boundaryInput);
+      const extra = starts.flatMap((s) => (s ? flattenActivity(s) : []));
+      const grads = scaledVjp(outs, gos, [...ins, ...extra], scale, true);
+      let k = ins.length;
+      family.forEach((m, i) => {
+        const s = starts[i];
+        const n = s ? flattenActivity(s).length : 0;
+        m.finishSequenceBackward(s ? unflattenActivity(s, grads.slice(k, k + n)) : null);
+        k += n;
+      });
+      this.gradInput = unflattenActivity(this.boundaryInput, grads.slice(0, ins.length));
+      return this.gradInput;
+    } catch (e) {
+      throw ModuleError.wrap(e, this.describe());
+    }
+  }
+
+  /** Remember the state between sequences (see AbstractRecurrent.remember). */
+  remember(mode: Parameters<AbstractRecurrent['remember']>[0] = 'both'): this {
+    this.module.remember(mode);
+    return this;
+  }
+
+  forget(): this {
+    this.module.forget();
+    return this;
+  }
+
+  override describe(): string {
+    return `${this.typeName} @ ${this.module.describe()}`;
+  }
+}
+
+/** The steps of a sequence: the entries of an array, or the slices of a tensor along its first axis. */
+export function toSteps(input: Activity): Activity[] {
+  if (Array.isArray(input)) {
+    if (input.length === 0) throw new WebrnnError('input', 'the sequence is empty');
+    return [...input];
+  }
+  const x = input as Tensor;
+  if (x.rank < 1 || x.shape[0] === 0) {
+    throw new WebrnnError(
+      'input',
+      `expected a sequence [T, ...] with T >= 1, got shape ${fmtShape(x.shape)}`,
+    );
+  }
+  return Array.from({ length: x.shape[0]! }, (_, t) => select(x, 0, t));
+}
