@@ -6,3 +6,4 @@ export * from '@webrnn/core';
 export * as nn from './nn/index.js';
 export type { Activity } from './nn/activity.js';
 export { ModuleError } from './nn/errors.js';
+export * as optim from './optim/index.js';

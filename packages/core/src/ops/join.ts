@@ -2,7 +2,8 @@ import { WebrnnError, fmtShape } from '../errors.js';
 import { normalizeAxis } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { alloc, backendOf, record } from './define.js';
-import { narrow, unsqueeze } from './shape.js';
+import { noGrad } from '../autograd/gradMode.js';
+import { narrow, select, unsqueeze } from './shape.js';
 
 /** Concatenate along `axis`: one output, each input copied into its window. */
 export function cat(tensors: readonly Tensor[], axis = 0): Tensor {
@@ -100,4 +101,16 @@ export function chunk(x: Tensor, chunks: number, axis = 0): Tensor[] {
   }
   const n = x.shape[normalizeAxis('chunk', axis, x.rank)]!;
   return split(x, Math.max(1, Math.ceil(n / chunks)), axis);
+}
+
+/**
+ * All the slices along `axis`, as views, recorded as one op: its gradient is one stack of the slices' gradients
+ * (zeros where a slice got none), where separate `select`s would each pad a full-size gradient.
+ */
+export function unbind(x: Tensor, axis = 0): Tensor[] {
+  const a = normalizeAxis('unbind', axis, x.rank);
+  const n = x.shape[a]!;
+  const parts = noGrad(() => Array.from({ length: n }, (_, i) => select(x, a, i)));
+  record('unbind', [x], parts, (grads) => [stack(grads, a)]);
+  return parts;
 }

@@ -2,7 +2,10 @@ import { type Activity, expectTensor } from '../nn/activity.js';
 import {
   type Tensor,
   WebrnnError,
+  affine,
+  cast,
   div,
+  eq,
   fmtShape,
   gather,
   indexSelect,
@@ -13,55 +16,103 @@ import {
   sum,
   tensor,
   tidy,
+  where,
 } from '../nn/deps.js';
 import { Criterion, type Target } from './Criterion.js';
 
 /**
  * Negative log-likelihood of 0-based class indices under log-probabilities (put a LogSoftMax before it).
- * Input [N, C] with target [N] (int32), or [C] with a single class. Optional per-class `weights`; with
- * `sizeAverage` (default) the loss is divided by N (or by the summed weights of the targets), as in Torch.
+ * Input [N, C] with target [N] (int32), or [C] with a single class (a number or a 0-d/1-element tensor).
+ * Optional per-class `weights` [C]. With `sizeAverage` (default) the loss is divided by the summed weights of
+ * the targets (N without weights), and not divided when that sum is 0; targets equal to `ignoreIndex` count
+ * for nothing, as in Torch.
  */
 export class ClassNLLCriterion extends Criterion {
   constructor(
     readonly weights: Tensor | null = null,
     public sizeAverage = true,
+    readonly ignoreIndex = -100,
   ) {
     super();
+    if (weights && weights.rank !== 1) {
+      throw new WebrnnError(
+        'nn.ClassNLLCriterion',
+        `weights should be a 1-D tensor, got shape ${fmtShape(weights.shape)}`,
+      );
+    }
   }
 
   override updateOutput(input: Activity, target: Target): Tensor {
     const x0 = expectTensor('input', input);
-    const x = x0.rank === 1 ? reshape(x0, [1, x0.shape[0]!]) : x0;
-    const t = toTarget(target, x);
-    if (x.rank !== 2 || t.rank !== 1 || t.shape[0] !== x.shape[0]) {
-      throw new WebrnnError(
-        'input',
-        `expected input [N, C] with target [N] or input [C] with one target, got ${fmtShape(x.shape)} and target ${fmtShape(t.shape)}`,
-      );
-    }
-    const nClasses = x.shape[1]!;
-    const data = t.device === 'cpu' ? t.dataSync() : null;
-    if (data) {
-      for (let i = 0; i < data.length; i++) {
-        if (data[i]! < 0 || data[i]! >= nClasses) {
-          throw new WebrnnError(
-            'target',
-            `class ${data[i]} at position ${i} is out of range for ${nClasses} classes (0-based)`,
-          );
-        }
+    if (x0.dtype === 'int32')
+      throw new WebrnnError('input', 'has dtype int32, expected float32 or float64 log-probabilities');
+    return tidy(() => {
+      const x = x0.rank === 1 ? reshape(x0, [1, x0.shape[0]!]) : x0;
+      const t = toTarget(target, x);
+      if (x.rank !== 2 || t.rank !== 1 || t.shape[0] !== x.shape[0]) {
+        throw new WebrnnError(
+          'input',
+          `expected input [N, C] with target [N] or input [C] with one target, got ${fmtShape(x0.shape)} and target ${fmtShape(t.shape)}`,
+        );
+      }
+      const [n, nClasses] = x.shape as [number, number];
+      if (this.weights && this.weights.size !== nClasses) {
+        throw new WebrnnError(
+          'weights',
+          `has ${this.weights.size} entries, expected one for each of the ${nClasses} classes`,
+        );
+      }
+      const ignored = this.checkTargets(t, nClasses);
+      // Ignored targets read class 0 and get weight 0.
+      const safe = ignored ? where(eq(t, this.ignoreIndex), 0, t) : t;
+      const picked = reshape(gather(x, 1, reshape(safe, [n, 1])), [n]);
+      let w: Tensor | null = this.weights ? indexSelect(like(this.weights, x), 0, safe) : null;
+      if (ignored) {
+        const kept = affine(cast(eq(t, this.ignoreIndex), x.dtype), -1, 1);
+        w = w ? mul(w, kept) : kept;
+      }
+      if (!w) return neg(this.sizeAverage ? mean(picked) : sum(picked));
+      const total = neg(sum(mul(picked, w)));
+      if (!this.sizeAverage) return total;
+      const totalWeight = sum(w);
+      return div(total, where(eq(totalWeight, 0), 1, totalWeight));
+    });
+  }
+
+  /**
+   * Name the first target out of range (where the values can be read synchronously) and say whether any target
+   * is ignored (assumed possible where they cannot be read).
+   */
+  private checkTargets(t: Tensor, nClasses: number): boolean {
+    if (!t.backend.canReadSync) return true;
+    const data = t.dataSync();
+    let ignored = false;
+    for (let i = 0; i < data.length; i++) {
+      const c = data[i]!;
+      if (c === this.ignoreIndex) ignored = true;
+      else if (c < 0 || c >= nClasses) {
+        throw new WebrnnError(
+          'target',
+          `class ${c} at position ${i} is out of range for ${nClasses} classes (0-based)`,
+        );
       }
     }
-    return tidy(() => {
-      const picked = reshape(gather(x, 1, reshape(t, [t.shape[0]!, 1])), [t.shape[0]!]);
-      if (!this.weights) return neg(this.sizeAverage ? mean(picked) : sum(picked));
-      const w = indexSelect(this.weights, 0, t);
-      const total = neg(sum(mul(picked, w)));
-      return this.sizeAverage ? div(total, sum(w)) : total;
-    });
+    return ignored;
   }
 }
 
-/** Targets as a 1-D int32 tensor; a number or a scalar tensor with a 1-D input becomes a batch of one. */
+/** `w` in the dtype and on the device of `x` (criteria keep their weights as given; models may be converted). */
+export function like(w: Tensor, x: Tensor): Tensor {
+  if (w.device !== x.device) {
+    throw new WebrnnError(
+      'weights',
+      `are on ${w.device} but the input is on ${x.device}; move them with .to()`,
+    );
+  }
+  return w.dtype === x.dtype ? w : cast(w, x.dtype);
+}
+
+/** Targets as a 1-D int32 tensor; a number, or a 0-d tensor with a 1-D input, becomes a batch of one. */
 function toTarget(target: Target, x: Tensor): Tensor {
   if (typeof target === 'number') return tensor([target], { dtype: 'int32', device: x.device });
   const t = expectTensor('target', target);

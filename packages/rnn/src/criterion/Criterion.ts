@@ -42,7 +42,7 @@ export abstract class Criterion {
         const raw = loss.requiresGrad
           ? vjp([loss], [onesLike(loss)], ins, { retainGraph: true })
           : ins.map(() => null);
-        return raw.map((g, i) => g ?? zeros(ins[i]!.shape, { device: ins[i]!.device }));
+        return raw.map((g, i) => g ?? zeros(ins[i]!.shape, { dtype: ins[i]!.dtype, device: ins[i]!.device }));
       });
       this.gradInput = unflattenActivity(this.boundaryInput, grads);
       return this.gradInput;

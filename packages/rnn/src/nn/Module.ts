@@ -200,6 +200,8 @@ export abstract class Module {
       moveTensor(p, p.device, dtype);
       moveTensor(p.grad!, p.device, dtype);
     }
+    // Children too (their parameters have moved already), so that modules with typed state (nn.Copy) follow.
+    for (const c of this.children()) c.type(dtype);
     return this;
   }
 

@@ -20,7 +20,7 @@ export function scaledVjp(
     const raw = vjp(roots, s, inputs, { accumulateLeaves: acc, retainGraph: true });
     return raw.map((g, i) => {
       const x = inputs[i]!;
-      if (!g) return zeros(x.shape, { dtype: x.dtype === 'int32' ? 'float32' : x.dtype, device: x.device });
+      if (!g) return zeros(x.shape, { dtype: x.dtype, device: x.device });
       return rescale ? noGrad(() => mul(g, 1 / scale)) : g;
     });
   });

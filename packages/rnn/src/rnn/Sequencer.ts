@@ -1,7 +1,7 @@
 import { type Activity, describeActivity, flattenActivity, unflattenActivity } from '../nn/activity.js';
 import { scaledVjp } from '../nn/backprop.js';
 import { Container } from '../nn/Container.js';
-import { type Tensor, WebrnnError, fmtShape, select, stack } from '../nn/deps.js';
+import { type Tensor, WebrnnError, fmtShape, stack, unbind } from '../nn/deps.js';
 import { ModuleError } from '../nn/errors.js';
 import type { Module } from '../nn/Module.js';
 import { AbstractRecurrent, recurrentDescendants } from './AbstractRecurrent.js';
@@ -101,5 +101,5 @@ export function toSteps(input: Activity): Activity[] {
       `expected a sequence [T, ...] with T >= 1, got shape ${fmtShape(x.shape)}`,
     );
   }
-  return Array.from({ length: x.shape[0]! }, (_, t) => select(x, 0, t));
+  return unbind(x, 0);
 }

@@ -1,0 +1,16 @@
+import { type Activity, describeActivity } from './activity.js';
+import { sameShapes, tensorTable } from './checks.js';
+import { WebrnnError, sub } from './deps.js';
+import { Module } from './Module.js';
+
+/** input[0] - input[1] for a table of two same-shaped tensors (torch's nn.CSubTable). */
+export class CSubTable extends Module {
+  override updateOutput(input: Activity): Activity {
+    const xs = tensorTable(input, 2);
+    if (xs.length !== 2) {
+      throw new WebrnnError('input', `expected a table of 2 tensors, got ${describeActivity(input)}`);
+    }
+    sameShapes(xs);
+    return sub(xs[0]!, xs[1]!);
+  }
+}

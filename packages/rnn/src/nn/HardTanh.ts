@@ -1,0 +1,28 @@
+import type { Activity } from './activity.js';
+import { floatTensor } from './checks.js';
+import { WebrnnError, hardtanh } from './deps.js';
+import { Module } from './Module.js';
+
+/**
+ * Clamp into [minValue, maxValue] (torch's nn.HardTanh, default [-1, 1]). As in Torch the gradient passes only
+ * strictly inside the interval. `inplace` is accepted for Torch's signature and has no effect on the tape.
+ */
+export class HardTanh extends Module {
+  constructor(
+    readonly minValue = -1,
+    readonly maxValue = 1,
+    readonly inplace = false,
+  ) {
+    super();
+    if (!(maxValue > minValue)) {
+      throw new WebrnnError(
+        'nn.HardTanh',
+        `maxValue must be larger than minValue, got ${minValue} and ${maxValue}`,
+      );
+    }
+  }
+
+  override updateOutput(input: Activity): Activity {
+    return hardtanh(floatTensor(input), this.minValue, this.maxValue);
+  }
+}

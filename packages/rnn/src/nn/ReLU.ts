@@ -1,0 +1,18 @@
+import type { Activity } from './activity.js';
+import { floatTensor } from './checks.js';
+import { relu } from './deps.js';
+import { Module } from './Module.js';
+
+/**
+ * y = max(0, x) (torch's nn.ReLU, i.e. Threshold(0, 0)): the gradient is 0 at x = 0, as Torch's threshold test
+ * `x > 0` gives. `inplace` is accepted for Torch's signature; on the tape every op makes a new tensor.
+ */
+export class ReLU extends Module {
+  constructor(readonly inplace = false) {
+    super();
+  }
+
+  override updateOutput(input: Activity): Activity {
+    return relu(floatTensor(input));
+  }
+}

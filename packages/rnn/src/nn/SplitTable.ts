@@ -1,0 +1,27 @@
+import { type Activity, expectTensor } from './activity.js';
+import { tableDim } from './checks.js';
+import { WebrnnError, unbind } from './deps.js';
+import { Module } from './Module.js';
+
+/**
+ * Splits a tensor into a table of its slices along `dimension` (torch's nn.SplitTable): each slice drops that
+ * dimension. 0-based; negative dimensions count from the end; `nInputDims` as in JoinTable. The slices are views, recorded as one op (one stack in backward).
+ */
+export class SplitTable extends Module {
+  constructor(
+    readonly dimension: number,
+    readonly nInputDims?: number,
+  ) {
+    super();
+    if (!Number.isInteger(dimension)) {
+      throw new WebrnnError('nn.SplitTable', `dimension must be an integer, got ${dimension}`);
+    }
+  }
+
+  override updateOutput(input: Activity): Activity {
+    // Any dtype: int32 index sequences are split into steps for a LookupTable.
+    const x = expectTensor('input', input);
+    const d = tableDim(this.dimension, this.nInputDims, x.rank, x.shape);
+    return unbind(x, d);
+  }
+}
