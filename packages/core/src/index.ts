@@ -3,7 +3,7 @@
  */
 import './ops/methods.js';
 
-export type { Backend, DeviceName, MemoryInfo, View } from './backends/backend.js';
+export type { Backend, DeviceName, LstmGateOrder, MemoryInfo, View } from './backends/backend.js';
 export {
   getBackend,
   getDefaultDevice,

@@ -61,6 +61,12 @@ export interface UnarySpec {
   readonly params?: readonly number[];
 }
 
+/**
+ * Where each gate sits in the 4H pre-activation row of a fused LSTM cell: 'izfo' is Element-research FastLSTM's
+ * order (input, candidate, forget, output), 'ifog' SeqLSTM's (input, forget, output, candidate), 'ifgo' PyTorch's.
+ */
+export type LstmGateOrder = 'izfo' | 'ifog' | 'ifgo';
+
 export type ReduceOpName = 'sum' | 'max' | 'min' | 'argmax' | 'argmin';
 
 export interface MemoryInfo {
@@ -116,6 +122,26 @@ export interface Backend {
   gather(x: View, index: View, axis: number, out: View): void;
   /** out[i with i[axis] replaced by index[i...]] += src[i...]; repeated indices accumulate. out is updated in place. */
   scatterAdd(out: View, index: View, src: View, axis: number): void;
+
+  /**
+   * Fused LSTM cell. gates [N, 4H] are the pre-activations; writes c = f*cPrev + i*z, h = o*tanh(c), and `act`
+   * [N, 4H], the activated gates in the same order (what backward needs).
+   */
+  lstmCell(order: LstmGateOrder, gates: View, cPrev: View, h: View, c: View, act: View): void;
+  /**
+   * Its backward: from the saved `act`, `c`, `cPrev` and the gradients of h and c (null: zero), the gradients of
+   * the pre-activation gates [N, 4H] and of cPrev [N, H].
+   */
+  lstmCellBackward(
+    order: LstmGateOrder,
+    act: View,
+    c: View,
+    cPrev: View,
+    gradH: View | null,
+    gradC: View | null,
+    gradGates: View,
+    gradCPrev: View,
+  ): void;
 
   /** Release device resources (Dawn keeps the process alive while a device lives). */
   destroy(): void;

@@ -7,3 +7,4 @@ export * from './matmul.js';
 export * from './reduce.js';
 export * from './shape.js';
 export * from './softmax.js';
+export * from './lstmCell.js';

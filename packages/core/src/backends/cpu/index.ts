@@ -1,8 +1,17 @@
 import { bytesPerElement, type DType, type TypedArray, dtypeOfArray, typedArrayFor } from '../../dtype.js';
 import { contiguousStrides } from '../../shape.js';
-import type { Backend, BinaryOpName, MemoryInfo, ReduceOpName, UnarySpec, View } from '../backend.js';
+import type {
+  Backend,
+  BinaryOpName,
+  LstmGateOrder,
+  MemoryInfo,
+  ReduceOpName,
+  UnarySpec,
+  View,
+} from '../backend.js';
 import { binaryCpu, copyCpu, fillCpu, paramUnaryCpu, unaryCpu, whereCpu } from './elementwise.js';
 import { gatherCpu, scatterAddCpu } from './gather.js';
+import { lstmCellBackwardCpu, lstmCellCpu } from './lstmCell.js';
 import { matmulCpu } from './matmul.js';
 import { reduceCpu } from './reduce.js';
 import { softmaxCpu } from './softmax.js';
@@ -91,6 +100,23 @@ export class CpuBackend implements Backend {
 
   scatterAdd(out: View, index: View, src: View, axis: number): void {
     scatterAddCpu(out, index, src, axis);
+  }
+
+  lstmCell(order: LstmGateOrder, gates: View, cPrev: View, h: View, c: View, act: View): void {
+    lstmCellCpu(order, gates, cPrev, h, c, act);
+  }
+
+  lstmCellBackward(
+    order: LstmGateOrder,
+    act: View,
+    c: View,
+    cPrev: View,
+    gradH: View | null,
+    gradC: View | null,
+    gradGates: View,
+    gradCPrev: View,
+  ): void {
+    lstmCellBackwardCpu(order, act, c, cPrev, gradH, gradC, gradGates, gradCPrev);
   }
 
   destroy(): void {}

@@ -1,0 +1,95 @@
+import type { TypedArray } from '../../dtype.js';
+import type { LstmGateOrder, View } from '../backend.js';
+
+/** Offsets (in units of H) of the input, candidate, forget and output gates within a 4H row. */
+export function gateOffsets(order: LstmGateOrder): { i: number; z: number; f: number; o: number } {
+  switch (order) {
+    case 'izfo':
+      return { i: 0, z: 1, f: 2, o: 3 };
+    case 'ifog':
+      return { i: 0, f: 1, o: 2, z: 3 };
+    case 'ifgo':
+      return { i: 0, f: 1, z: 2, o: 3 };
+  }
+}
+
+const sigmoid = (x: number) => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x)));
+
+/** Row-major element `col` of row `n` of a 2-D view. */
+const at = (v: View, n: number, col: number) => v.offset + n * v.strides[0]! + col * v.strides[1]!;
+
+/** One pass per row: activations, the new cell, the new hidden state. Outputs are dense [N, H] / [N, 4H]. */
+export function lstmCellCpu(
+  order: LstmGateOrder,
+  gates: View,
+  cPrev: View,
+  h: View,
+  c: View,
+  act: View,
+): void {
+  const G = gates.buffer as TypedArray;
+  const CP = cPrev.buffer as TypedArray;
+  const Hb = h.buffer as TypedArray;
+  const Cb = c.buffer as TypedArray;
+  const A = act.buffer as TypedArray;
+  const N = h.shape[0]!;
+  const H = h.shape[1]!;
+  const k = gateOffsets(order);
+  for (let n = 0; n < N; n++) {
+    const a = n * 4 * H;
+    const o = n * H;
+    for (let j = 0; j < H; j++) {
+      const i = sigmoid(G[at(gates, n, k.i * H + j)]!);
+      const z = Math.tanh(G[at(gates, n, k.z * H + j)]!);
+      const f = sigmoid(G[at(gates, n, k.f * H + j)]!);
+      const og = sigmoid(G[at(gates, n, k.o * H + j)]!);
+      const cn = f * CP[at(cPrev, n, j)]! + i * z;
+      A[a + k.i * H + j] = i;
+      A[a + k.z * H + j] = z;
+      A[a + k.f * H + j] = f;
+      A[a + k.o * H + j] = og;
+      Cb[o + j] = cn;
+      Hb[o + j] = og * Math.tanh(cn);
+    }
+  }
+}
+
+export function lstmCellBackwardCpu(
+  order: LstmGateOrder,
+  act: View,
+  c: View,
+  cPrev: View,
+  gradH: View | null,
+  gradC: View | null,
+  gradGates: View,
+  gradCPrev: View,
+): void {
+  const A = act.buffer as TypedArray;
+  const C = c.buffer as TypedArray;
+  const CP = cPrev.buffer as TypedArray;
+  const GH = gradH?.buffer as TypedArray | undefined;
+  const GC = gradC?.buffer as TypedArray | undefined;
+  const GG = gradGates.buffer as TypedArray;
+  const GCP = gradCPrev.buffer as TypedArray;
+  const N = c.shape[0]!;
+  const H = c.shape[1]!;
+  const k = gateOffsets(order);
+  for (let n = 0; n < N; n++) {
+    const a = act.offset + n * 4 * H;
+    const g = n * 4 * H;
+    for (let j = 0; j < H; j++) {
+      const i = A[a + k.i * H + j]!;
+      const z = A[a + k.z * H + j]!;
+      const f = A[a + k.f * H + j]!;
+      const o = A[a + k.o * H + j]!;
+      const tc = Math.tanh(C[at(c, n, j)]!);
+      const gh = GH ? GH[at(gradH!, n, j)]! : 0;
+      const gc = (GC ? GC[at(gradC!, n, j)]! : 0) + gh * o * (1 - tc * tc);
+      GG[g + k.i * H + j] = gc * z * i * (1 - i);
+      GG[g + k.z * H + j] = gc * i * (1 - z * z);
+      GG[g + k.f * H + j] = gc * CP[at(cPrev, n, j)]! * f * (1 - f);
+      GG[g + k.o * H + j] = gh * tc * o * (1 - o);
+      GCP[n * H + j] = gc * f;
+    }
+  }
+}
