@@ -36,11 +36,15 @@ export class Linear extends Module {
     return this.bias?.grad ?? null;
   }
 
-  /** Uniform in [-stdv, stdv] with stdv = 1/sqrt(inputSize) by default, as Torch. */
-  override reset(stdv = 1 / Math.sqrt(this.inputSize)): this {
+  /**
+   * As Torch: uniform in [-1/sqrt(inputSize), 1/sqrt(inputSize)] by default; a given `stdv` is taken as a standard
+   * deviation, so the bound is stdv * sqrt(3).
+   */
+  override reset(stdv?: number): this {
+    const bound = stdv === undefined ? 1 / Math.sqrt(this.inputSize) : stdv * Math.sqrt(3);
     noGrad(() => {
       for (const p of this.params.values()) {
-        const r = uniform(p.shape, -stdv, stdv, { dtype: p.dtype, device: p.device });
+        const r = uniform(p.shape, -bound, bound, { dtype: p.dtype, device: p.device });
         p.copy_(r);
         r.dispose();
       }

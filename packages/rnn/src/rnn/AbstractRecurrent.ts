@@ -251,8 +251,10 @@ export abstract class AbstractRecurrent extends Container {
     const held = state ? holdActivity(state) : null;
     if (this.state) disposeActivity(this.state);
     this.state = null;
-    if (this.step === 0) this.userState = held;
-    else this.state = held;
+    if (this.step === 0) {
+      if (this.userState) disposeActivity(this.userState);
+      this.userState = held;
+    } else this.state = held;
   }
 
   /** The gradient with respect to the state of the step to be backpropagated next (or the initial state). */

@@ -1,0 +1,84 @@
+import type { Activity } from '../nn/activity.js';
+import { expectTensor } from '../nn/activity.js';
+import { type Tensor, add, mul, narrow, select, tidy } from '../nn/deps.js';
+import { Linear } from '../nn/Linear.js';
+import { GatedRecurrent, asBatch, likeInput, maskedLinear } from './cells/GatedRecurrent.js';
+import { gruStep } from './cells/gruCell.js';
+
+/**
+ * Element-research's nn.GRU (Cho et al. 2014, as Torch7 computes it):
+ *
+ *   [r, z] = σ(i2g(x) + o2g(h_prev))                 (i2g = Linear(inputSize, 2H), o2g = Linear(H, 2H) without bias)
+ *   n = tanh(i2h(x) + o2h(r ⊙ h_prev))               (i2h = Linear(inputSize, H), o2h = Linear(H, H) without bias)
+ *   h = (1 - z) ⊙ n + z ⊙ h_prev
+ *
+ * The reset gate applies to h_prev before the hidden-to-hidden product; PyTorch's GRU applies it after, with a
+ * hidden bias inside (n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn))): the two differ (see cells/gruCell.ts).
+ * Parameters are listed in Torch's order: i2g (W, b), o2g (W), i2h (W, b), o2h (W). The state and the output are
+ * h. `p` turns on variational dropout (Bayesian GRU, see GatedRecurrent): the two gates and the candidate each see
+ * the input and the previous output (r ⊙ h_prev for the candidate) through their own masks. Torch splits i2g and
+ * o2g into one Linear per gate when p > 0 (see its GRU:migrate); here they stay whole.
+ */
+export class GRU extends GatedRecurrent {
+  readonly i2g: Linear;
+  readonly o2g: Linear;
+  readonly i2h: Linear;
+  readonly o2h: Linear;
+
+  constructor(inputSize: number, outputSize: number, rho?: number, p = 0, mono = false) {
+    super(inputSize, outputSize, rho, { p, mono });
+    this.i2g = new Linear(inputSize, 2 * outputSize);
+    this.o2g = new Linear(outputSize, 2 * outputSize, false);
+    this.i2h = new Linear(inputSize, outputSize);
+    this.o2h = new Linear(outputSize, outputSize, false);
+    this.add(this.i2g).add(this.o2g).add(this.i2h).add(this.o2h);
+  }
+
+  protected override initialState(input: Activity): Activity {
+    return this.zeroState(input);
+  }
+
+  protected override stepForward(
+    input: Activity,
+    prevState: Activity | null,
+  ): { output: Activity; state: Activity } {
+    const x = this.checkInput(input);
+    const hPrev = expectTensor('hidden state', prevState ?? []);
+    this.checkState(x, hPrev, 'output h');
+    return tidy(() => {
+      const xb = asBatch(x);
+      const hb = asBatch(hPrev);
+      const masks = this.dropoutMasks(xb, 3, 3);
+      const gates = add(
+        maskedLinear(xb, this.i2g, masks ? narrow(masks.x, 0, 0, 2) : null),
+        maskedLinear(hb, this.o2g, masks ? narrow(masks.h, 0, 0, 2) : null),
+      );
+      const xn = maskedLinear(masks ? mul(xb, select(masks.x, 0, 2)) : xb, this.i2h, null);
+      const h = gruStep(gates, xn, hb, this.o2h.weight, masks ? select(masks.h, 0, 2) : null);
+      const out = likeInput(x, h);
+      return { output: out, state: out };
+    });
+  }
+
+  /** Initial output h(0) instead of zeros (for the first step after forget()). */
+  get userPrevOutput(): Tensor | null {
+    return this.userState as Tensor | null;
+  }
+  set userPrevOutput(h: Tensor | null) {
+    this.setUserState(h);
+  }
+
+  /** Gradient with respect to h(0), once backward has reached the first step. */
+  get gradPrevOutput(): Tensor | null {
+    return this.gradPrevState as Tensor | null;
+  }
+  /** Element-research's name for gradPrevOutput. */
+  get userGradPrevOutput(): Tensor | null {
+    return this.gradPrevOutput;
+  }
+
+  /** As Torch prints it: nn.GRU(in -> out, p). */
+  override describe(): string {
+    return `${this.typeName}(${this.inputSize} -> ${this.outputSize}, ${this.p.toFixed(2)})`;
+  }
+}

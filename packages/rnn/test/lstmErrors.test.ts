@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import { nn, randn } from '@webrnn/rnn';
+
+describe('LSTM input checks', () => {
+  const cases: [string, () => void, RegExp][] = [
+    [
+      'wrong feature size',
+      () => new nn.FastLSTM(3, 4).forward(randn([2, 5])),
+      /nn\.FastLSTM\(3 -> 4\): input: has shape \[2, 5\], expected \[N, 3\] or \[3\]/,
+    ],
+    [
+      'rank 3',
+      () => new nn.LSTM(3, 4).forward(randn([2, 2, 3])),
+      /nn\.LSTM\(3 -> 4\): input: has shape \[2, 2, 3\], expected \[N, 3\]/,
+    ],
+    [
+      'a table',
+      () => new nn.FastLSTM(3, 4).forward([randn([2, 3])]),
+      /nn\.FastLSTM\(3 -> 4\): input: expected a tensor/,
+    ],
+    [
+      'batch size changing within a sequence',
+      () => {
+        const m = new nn.FastLSTM(3, 4);
+        m.forward(randn([2, 3]));
+        m.forward(randn([5, 3]));
+      },
+      /input: has shape \[5, 3\], but the previous output h has shape \[2, 4\] \(expected \[5, 4\]\): the batch size cannot change within a sequence; call forget\(\)/,
+    ],
+    [
+      'userPrevOutput of the wrong batch',
+      () => {
+        const m = new nn.LSTM(3, 4);
+        m.userPrevOutput = randn([3, 4]);
+        m.forward(randn([2, 3]));
+      },
+      /previous output h has shape \[3, 4\]/,
+    ],
+    [
+      'dtype differing from the parameters',
+      () => new nn.FastLSTM(3, 4).double().forward(randn([2, 3])),
+      /input: has dtype float32, but the parameters are float64/,
+    ],
+    [
+      'backward before forward',
+      () => new nn.FastLSTM(3, 4).backward(randn([2, 3]), randn([2, 4])),
+      /nn\.FastLSTM\(3 -> 4\): backward: called before forward/,
+    ],
+    [
+      'gradOutput of the wrong shape',
+      () => {
+        const m = new nn.LSTM(3, 4);
+        const x = randn([2, 3]);
+        m.forward(x);
+        m.backward(x, randn([2, 5]));
+      },
+      /gradOutput is \[2, 5\], expected the step output's \[2, 4\]/,
+    ],
+    ['sizes', () => new nn.FastLSTM(0, 4), /inputSize must be a positive integer, got 0/],
+    ['p out of range', () => new nn.LSTM(3, 4, 5, true, 1), /dropout p must satisfy 0 <= p < 1, got 1/],
+    [
+      'positional batch-norm arguments',
+      () => new nn.FastLSTM(3, 4, 5, 1e-5 as never),
+      /options object \{ p, mono \}/,
+    ],
+  ];
+  for (const [name, f, re] of cases) it(name, () => expect(f).toThrow(re));
+});
