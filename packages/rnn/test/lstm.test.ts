@@ -77,9 +77,11 @@ describe('nn.FastLSTM', () => {
     expect(m.rho).toBe(9999);
     const [flatP] = m.getParameters();
     expect(flatP.shape).toEqual([800 * 300 + 800 + 800 * 200]);
-    // reset(stdv) re-initialises the children with that range.
+    // reset(stdv) re-initialises the children with that standard deviation: Torch's bound stdv * sqrt(3).
     m.reset(0.01);
-    expect(within(m.i2g.weight, 0.01) && within(m.o2g.weight, 0.01)).toBe(true);
+    const bound = 0.01 * Math.sqrt(3);
+    expect(within(m.i2g.weight, bound) && within(m.o2g.weight, bound)).toBe(true);
+    expect(within(m.i2g.weight, 0.01)).toBe(false);
   });
 
   it('Torch-style backward, tape-style loss.backward() and central differences agree (float64, 3 steps)', () => {
