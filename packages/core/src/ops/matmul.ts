@@ -58,13 +58,15 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
       const B = reshape(opts.transB ? transpose(bs!) : bs!, b2.shape);
       let da: Tensor | null = null;
       let db: Tensor | null = null;
+      // Each gradient is computed directly in its operand's own layout (never as a transposed view), so that
+      // accumulating it into a parameter's .grad reads memory in order.
       if (needs[0]) {
-        const d = sumTo(matmul(g2, B, { transB: true }), a2.shape); // [.., M, K]
-        da = reshape(opts.transA ? transpose(reshape(d, at.shape)) : d, a.shape);
+        const d = opts.transA ? matmul(B, g2, { transB: true }) : matmul(g2, B, { transB: true });
+        da = reshape(sumTo(d, opts.transA ? swapLast(a2.shape) : a2.shape), a.shape);
       }
       if (needs[1]) {
-        const d = sumTo(matmul(A, g2, { transA: true }), b2.shape); // [.., K, N]
-        db = reshape(opts.transB ? transpose(reshape(d, bt.shape)) : d, b.shape);
+        const d = opts.transB ? matmul(g2, A, { transA: true }) : matmul(A, g2, { transA: true });
+        db = reshape(sumTo(d, opts.transB ? swapLast(b2.shape) : b2.shape), b.shape);
       }
       return [da, db];
     },
@@ -73,4 +75,11 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
   for (const t of [at, bt, a2, b2]) if (t !== a && t !== b) t.dispose();
   if (result !== y) y.dispose();
   return result;
+}
+
+function swapLast(shape: readonly number[]): number[] {
+  const s = [...shape];
+  const n = s.length;
+  [s[n - 2], s[n - 1]] = [s[n - 1]!, s[n - 2]!];
+  return s;
 }

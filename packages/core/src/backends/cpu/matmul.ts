@@ -26,7 +26,7 @@ export function matmulCpu(a: View, b: View, out: View): void {
   for (let d = 0; d < r - 2; d++) batch *= out.shape[d]!;
   const O = out.buffer as TypedArray;
   if (M === 0 || N === 0 || batch === 0) return;
-  if (M < 4 && K > 0) return matmulThin(a, b, out, M, N, K, batch);
+  if ((M < 4 || K < 8) && K > 0) return matmulThin(a, b, out, M, N, K, batch);
   if (K === 0) {
     O.fill(0, out.offset, out.offset + batch * M * N);
     return;
@@ -166,7 +166,8 @@ function store(
 }
 
 /**
- * A few rows (matrix-vector, batch-1 recurrences): row by row, accumulating scaled rows of B, which streams B in
+ * A few rows (matrix-vector, batch-1 recurrences) or a short K (outer products, as in weight gradients of one
+ * sample): row by row, accumulating scaled rows of B, which streams B in
  * its storage order when it is row-major. Packing would cost more than it saves here.
  */
 function matmulThin(a: View, b: View, out: View, M: number, N: number, K: number, batch: number): void {
@@ -190,6 +191,41 @@ function matmulThin(a: View, b: View, out: View, M: number, N: number, K: number
       bo += q * b.strides[d]!;
     }
     for (let i = 0; i < M; i++) {
+      if (brs === 1 && bcs !== 1) {
+        // B's columns are contiguous (a transposed weight): dot products walk both operands in order.
+        const ai = ao + i * ars;
+        for (let j = 0; j < N; j++) {
+          const base = bo + j * bcs;
+          // Four partial sums break the add dependency chain.
+          let s0 = 0;
+          let s1 = 0;
+          let s2 = 0;
+          let s3 = 0;
+          let k = 0;
+          if (acs === 1) {
+            for (; k + 3 < K; k += 4) {
+              s0 += A[ai + k]! * B[base + k]!;
+              s1 += A[ai + k + 1]! * B[base + k + 1]!;
+              s2 += A[ai + k + 2]! * B[base + k + 2]!;
+              s3 += A[ai + k + 3]! * B[base + k + 3]!;
+            }
+          }
+          for (; k < K; k++) s0 += A[ai + k * acs]! * B[base + k]!;
+          O[out.offset + (bi * M + i) * N + j] = s0 + s1 + s2 + s3;
+        }
+        continue;
+      }
+      const o = out.offset + (bi * M + i) * N;
+      if (K < 4 && bcs === 1) {
+        // Outer-product-like (a weight gradient of one sample): write each output once per k, straight into O.
+        for (let k = 0; k < K; k++) {
+          const x = A[ao + i * ars + k * acs]!;
+          const base = bo + k * brs;
+          if (k === 0) for (let j = 0; j < N; j++) O[o + j] = x * B[base + j]!;
+          else for (let j = 0; j < N; j++) O[o + j] = O[o + j]! + x * B[base + j]!;
+        }
+        continue;
+      }
       row.fill(0);
       for (let k = 0; k < K; k++) {
         const x = A[ao + i * ars + k * acs]!;
@@ -198,7 +234,7 @@ function matmulThin(a: View, b: View, out: View, M: number, N: number, K: number
         if (bcs === 1) for (let j = 0; j < N; j++) row[j] = row[j]! + x * B[base + j]!;
         else for (let j = 0; j < N; j++) row[j] = row[j]! + x * B[base + j * bcs]!;
       }
-      O.set(row, out.offset + (bi * M + i) * N);
+      O.set(row, o);
     }
   }
 }
