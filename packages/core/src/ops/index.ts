@@ -8,3 +8,4 @@ export * from './reduce.js';
 export * from './shape.js';
 export * from './softmax.js';
 export * from './lstmCell.js';
+export * from './withLoss.js';

@@ -46,3 +46,6 @@ export { Copy } from './Copy.js';
 export { LookupTable } from './LookupTable.js';
 export { CrossEntropyCriterion } from '../criterion/CrossEntropyCriterion.js';
 export { BCECriterion } from '../criterion/BCECriterion.js';
+export { Recurrent } from '../rnn/Recurrent.js';
+export { Recurrence, type OutputSize } from '../rnn/Recurrence.js';
+export { NormStabilizer } from '../rnn/NormStabilizer.js';
