@@ -1,0 +1,123 @@
+/**
+ * The benchmark: every peer in its own process, in one invocation; a table of figures and of ratios to the best
+ * peer, written to bench/results/ as JSON and markdown.
+ *
+ *   node bench/dist/run.js [--peers ours-cpu,tfjs-cpu,...] [--workloads seed-cos,matmul-512,...] [--quick]
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { CHAR_LSTM, MATMUL_SIZES, type Measurement, SEED_COS, SMALL_LATENCY } from './workloads.js';
+
+const ALL_WORKLOADS = [
+  'seed-cos',
+  'char-lstm-train',
+  'char-lstm-infer',
+  'small-latency',
+  ...MATMUL_SIZES.map((n) => `matmul-${n}`),
+];
+const OURS = ['ours-cpu', 'ours-webgpu'];
+const PEERS = ['tfjs-cpu', 'tfjs-wasm', 'tfjs-webgpu', 'pytorch-cpu'];
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+/** Run one peer in a child process; its results come back on a line starting with RESULT. */
+function runPeer(peer: string, workloads: readonly string[]): Measurement[] {
+  const started = Date.now();
+  process.stdout.write(`  ${peer.padEnd(12)} `);
+  const child =
+    peer === 'pytorch-cpu'
+      ? spawnSync(
+          '/usr/bin/python3',
+          [
+            path.join(here, '../python/torch_peer.py'),
+            JSON.stringify({
+              workloads,
+              seedCos: SEED_COS,
+              charLstm: CHAR_LSTM,
+              smallLatency: SMALL_LATENCY,
+            }),
+          ],
+          { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: String(os.availableParallelism()) } },
+        )
+      : spawnSync(process.execPath, [path.join(here, 'peer.js'), peer, ...workloads], {
+          encoding: 'utf8',
+          env: { ...process.env, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? '/tmp' },
+        });
+  const line = (child.stdout ?? '').split('\n').find((l) => l.startsWith('RESULT '));
+  const seconds = ((Date.now() - started) / 1000).toFixed(0);
+  if (child.status !== 0 || !line) {
+    const why =
+      child.error?.message ?? (child.stderr || child.stdout || '').trim().split('\n').slice(-3).join(' | ');
+    console.log(`skipped (${seconds} s): ${why.slice(0, 300)}`);
+    return [];
+  }
+  console.log(`done (${seconds} s)`);
+  return JSON.parse(line.slice(7)) as Measurement[];
+}
+
+function fmt(v: number): string {
+  return v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2);
+}
+
+/** Markdown table: one row per workload, one column per peer, and our ratio to the best peer. */
+function table(results: Measurement[], peers: readonly string[], workloads: readonly string[]): string {
+  const cols = peers.filter((p) => results.some((r) => r.peer === p));
+  const lines = [
+    `| workload | unit | ${cols.join(' | ')} | ours / best peer |`,
+    `| --- | --- | ${cols.map(() => '---:').join(' | ')} | ---: |`,
+  ];
+  for (const w of workloads) {
+    const row = results.filter((r) => r.workload === w);
+    if (row.length === 0) continue;
+    const get = (p: string) => row.find((r) => r.peer === p);
+    const better = (a: number, b: number) => (row[0]!.higherIsBetter ? a > b : a < b);
+    const bestOf = (names: string[]) =>
+      names
+        .map(get)
+        .filter((r): r is Measurement => r !== undefined)
+        .reduce<Measurement | undefined>(
+          (best, r) => (!best || better(r.value, best.value) ? r : best),
+          undefined,
+        );
+    const ours = bestOf(OURS);
+    const peer = bestOf(PEERS);
+    const ratio =
+      ours && peer
+        ? `${fmt(row[0]!.higherIsBetter ? ours.value / peer.value : peer.value / ours.value)}x (${ours.peer} vs ${peer.peer})`
+        : '';
+    lines.push(
+      `| ${w} | ${row[0]!.unit} | ${cols.map((c) => (get(c) ? fmt(get(c)!.value) : '')).join(' | ')} | ${ratio} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+async function main() {
+  const { values } = parseArgs({
+    options: {
+      peers: { type: 'string', default: [...OURS, ...PEERS].join(',') },
+      workloads: { type: 'string', default: ALL_WORKLOADS.join(',') },
+      out: { type: 'string', default: path.join(here, '../results') },
+    },
+  });
+  const peers = values.peers.split(',');
+  const workloads = values.workloads.split(',');
+  const machine = `${os.cpus()[0]?.model ?? 'unknown CPU'} x${os.availableParallelism()}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;
+  console.log(`webrnn benchmark on ${machine}\nworkloads: ${workloads.join(', ')}`);
+  const results = peers.flatMap((p) => runPeer(p, workloads));
+  const md = table(results, peers, workloads);
+  console.log(`\n${md}\n`);
+  mkdirSync(values.out, { recursive: true });
+  const stamp = new Date().toISOString();
+  writeFileSync(
+    path.join(values.out, 'latest.json'),
+    JSON.stringify({ machine, date: stamp, results }, null, 2),
+  );
+  writeFileSync(path.join(values.out, 'latest.md'), `Measured ${stamp} on ${machine}.\n\n${md}\n`);
+  console.log(`results written to ${values.out}/latest.{json,md}`);
+}
+
+await main();
