@@ -1,0 +1,40 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+/**
+ * The two-thread CPU matmul runs only from the compiled package (its worker is a .js file), so this test runs the
+ * built core in a child process: large products (threaded) must equal a plain loop, for both dtypes and
+ * transposes, and the process must exit on its own (the worker must not keep it alive).
+ */
+const dist = fileURLToPath(new URL('../dist/index.js', import.meta.url));
+
+const script = `
+import { manualSeed, matmul, randn } from ${JSON.stringify(dist)};
+manualSeed(1);
+let worst = 0;
+for (const [M, K, N, dtype, tb] of [[130, 300, 97, 'float64', false], [64, 257, 128, 'float32', true], [200, 40, 300, 'float64', true]]) {
+  const a = randn([M, K], { dtype });
+  const b = randn(tb ? [N, K] : [K, N], { dtype });
+  const c = matmul(a, b, { transB: tb }).dataSync();
+  const A = a.dataSync(), B = b.dataSync();
+  for (let i = 0; i < M; i++) for (let j = 0; j < N; j++) {
+    let s = 0;
+    for (let k = 0; k < K; k++) s += A[i * K + k] * (tb ? B[j * K + k] : B[k * N + j]);
+    worst = Math.max(worst, Math.abs(s - c[i * N + j]) / (dtype === 'float32' ? 1e-4 * Math.sqrt(K) : 1e-10 * Math.sqrt(K)));
+  }
+}
+console.log(JSON.stringify({ worst }));
+`;
+
+describe('CPU matmul on two threads (compiled package)', () => {
+  it.skipIf(!existsSync(dist))('equals the plain loop and lets the process exit', () => {
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    const { worst } = JSON.parse(out.trim().split('\n').pop()!) as { worst: number };
+    expect(worst).toBeLessThan(1);
+  });
+});
