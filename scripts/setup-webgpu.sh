@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Give WebGPU (Dawn, through the `webgpu` npm package) a software adapter on machines without a GPU:
+# Mesa >= 24 lavapipe (Vulkan) from Debian bookworm-backports, and Mesa's EGL/GLES for the OpenGL ES fallback.
+# Idempotent and quiet when everything is there; never fails the caller (without root, or off Debian, it says
+# what to install and the programs fall back to the CPU).
+set -u
+
+have_lavapipe() {
+  local icd
+  for icd in /usr/share/vulkan/icd.d/lvp_icd*.json; do
+    [ -e "$icd" ] || continue
+    # Dawn refuses bookworm's Mesa 22 lavapipe; it needs a Vulkan 1.3 driver from Mesa 24 or later.
+    local v
+    v=$(dpkg-query -W -f='${Version}' mesa-vulkan-drivers 2>/dev/null | sed 's/^[0-9]*://; s/\..*//')
+    [ -n "$v" ] && [ "$v" -ge 24 ] && return 0
+  done
+  return 1
+}
+have_gles() { ls /usr/lib/*/libGLESv2.so.2 >/dev/null 2>&1 && ls /usr/lib/*/libEGL_mesa.so.0 >/dev/null 2>&1; }
+
+if have_lavapipe && have_gles; then exit 0; fi
+
+what="mesa-vulkan-drivers (Mesa >= 24, e.g. from bookworm-backports) libegl1 libegl-mesa0 libgles2"
+if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+  echo "setup-webgpu: for a WebGPU software adapter install: $what (as root). Continuing; WebGPU may be unavailable."
+  exit 0
+fi
+
+echo "setup-webgpu: installing $what"
+export DEBIAN_FRONTEND=noninteractive
+if ! have_lavapipe; then
+  if grep -qs bookworm /etc/os-release && ! grep -rqs bookworm-backports /etc/apt/sources.list /etc/apt/sources.list.d/; then
+    echo 'deb http://deb.debian.org/debian bookworm-backports main' >/etc/apt/sources.list.d/bookworm-backports.list
+  fi
+  apt-get update -q >/dev/null || echo "setup-webgpu: apt-get update failed"
+  if grep -qs bookworm /etc/os-release; then
+    apt-get install -y -q -t bookworm-backports mesa-vulkan-drivers >/dev/null || echo "setup-webgpu: could not install mesa-vulkan-drivers"
+  else
+    apt-get install -y -q mesa-vulkan-drivers >/dev/null || echo "setup-webgpu: could not install mesa-vulkan-drivers"
+  fi
+fi
+if ! have_gles; then
+  apt-get install -y -q libegl1 libegl-mesa0 libgles2 >/dev/null || echo "setup-webgpu: could not install EGL/GLES"
+fi
+exit 0
