@@ -12,6 +12,13 @@ export {
   setDefaultDevice,
 } from './backends/registry.js';
 export { CpuBackend } from './backends/cpu/index.js';
+export {
+  type AdapterDescription,
+  type WebGPUOptions,
+  WebGPUBackend,
+  initWebGPU,
+  lastWebGPUError,
+} from './backends/webgpu/index.js';
 export { type DType, type TypedArray, typedArrayFor } from './dtype.js';
 export { WebrnnError, fmtShape } from './errors.js';
 export { Tensor, type NestedArray } from './tensor.js';

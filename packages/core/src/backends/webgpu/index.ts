@@ -1,0 +1,2 @@
+export { type AdapterDescription, type WebGPUOptions, initWebGPU, lastWebGPUError } from './device.js';
+export { WebGPUBackend } from './backend.js';
