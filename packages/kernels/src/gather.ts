@@ -65,7 +65,7 @@ export function scatterAddKernel(type: ScalarType, rank: number): Kernel {
       .map(
         (d) => `  { let sz = u32(info[${OS + d}]); let c = i32(rem % sz); rem = rem / sz;
     po += c * info[${OST + d}];
-    if (${d}u == axis) { target = c; } else {
+    if (${d}u == axis) { wanted = c; } else {
       if (c >= info[${IS + d}]) { inside = false; }
       pi += c * info[${IST + d}]; ps += c * info[${SST + d}];
     } }`,
@@ -86,7 +86,7 @@ ${ENTRY_1D} {
   var po = info[4];
   var ps = info[5];
   var pi = info[6];
-  var target = 0;
+  var wanted = 0;
   var inside = true;
 ${walk}
   if (!inside) { return; }
@@ -95,7 +95,7 @@ ${walk}
   let iStride = info[${IST} + i32(axis)];
   let sStride = info[${SST} + i32(axis)];
   for (var q = 0; q < len; q++) {
-    if (clamp(idx[pi + q * iStride], 0, info[3] - 1) == target) { acc += src[ps + q * sStride]; }
+    if (clamp(idx[pi + q * iStride], 0, info[3] - 1) == wanted) { acc += src[ps + q * sStride]; }
   }
   dst[po] = acc;
 }
