@@ -16,7 +16,8 @@ export interface MatmulSpec {
   readonly batchRank: number;
 }
 
-export const MATMUL_TILE = 64;
+/** Rows and columns of C per workgroup of the tiled kernel. */
+export const MATMUL_TILE = { rows: 64, cols: 128 } as const;
 
 export function matmulKernel(spec: Omit<MatmulSpec, 'kind'>): Kernel {
   return kernel({ kind: 'matmul', ...spec } as MatmulSpec, spec.variant === 'tiled' ? emitTiled : emitNaive);
@@ -67,10 +68,14 @@ ${metaBinding(3)}`;
 }
 
 function emitTiled(s: MatmulSpec) {
+  // 32-deep tiles of vec4s: As[k * 16 + m4] holds rows 4*m4..4*m4+3 of A at depth k, Bs[k * 32 + n4] columns
+  // 4*n4..4*n4+3 of B. Each thread owns a 4x8 block of C (two vec4 per row): per k, one vec4 of A and two of B
+  // feed eight vec4 multiply-adds, which LLVM (lavapipe) and GPUs alike vectorise well.
   const code = `${header(s)}
+alias V = vec4<T>;
 
-var<workgroup> As: array<array<T, 64>, 16>;
-var<workgroup> Bs: array<array<T, 64>, 16>;
+var<workgroup> As: array<V, 512>;
+var<workgroup> Bs: array<V, 1024>;
 
 @compute @workgroup_size(16, 16)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
@@ -84,46 +89,57 @@ ${batchOffsets(s.batchRank)}
   let bRow = info[8];
   let bCol = info[9];
   let row0 = wid.y * 64u;
-  let col0 = wid.x * 64u;
+  let col0 = wid.x * 128u;
   let t = lid.y * 16u + lid.x;
-  var acc: array<array<T, 4>, 4>;
-  for (var k0 = 0u; k0 < K; k0 += 16u) {
-    // 256 threads stage a 64x16 slice of A and a 16x64 slice of B, four elements each.
+  var acc: array<V, 8>;
+  for (var k0 = 0u; k0 < K; k0 += 32u) {
+    for (var q = 0u; q < 2u; q++) {
+      let e = t + q * 256u;
+      let kk = e / 16u;
+      let m4 = e % 16u;
+      let gk = k0 + kk;
+      var av = V(T(0));
+      for (var i = 0u; i < 4u; i++) {
+        let gm = row0 + m4 * 4u + i;
+        av[i] = select(T(0), A[aBase + i32(gm) * aRow + i32(gk) * aCol], gk < K && gm < M);
+      }
+      As[kk * 16u + m4] = av;
+    }
     for (var q = 0u; q < 4u; q++) {
       let e = t + q * 256u;
-      let ak = e % 16u;
-      let am = e / 16u;
-      let gm = row0 + am;
-      let gk = k0 + ak;
-      As[ak][am] = select(T(0), A[aBase + i32(gm) * aRow + i32(gk) * aCol], gm < M && gk < K);
-      let bn = e % 64u;
-      let bk = e / 64u;
-      let gn = col0 + bn;
-      let gk2 = k0 + bk;
-      Bs[bk][bn] = select(T(0), B[bBase + i32(gk2) * bRow + i32(gn) * bCol], gn < N && gk2 < K);
+      let kk = e / 32u;
+      let n4 = e % 32u;
+      let gk = k0 + kk;
+      var bv = V(T(0));
+      for (var j = 0u; j < 4u; j++) {
+        let gn = col0 + n4 * 4u + j;
+        bv[j] = select(T(0), B[bBase + i32(gk) * bRow + i32(gn) * bCol], gk < K && gn < N);
+      }
+      Bs[kk * 32u + n4] = bv;
     }
     workgroupBarrier();
-    for (var k = 0u; k < 16u; k++) {
-      var a: array<T, 4>;
-      var b: array<T, 4>;
-      for (var i = 0u; i < 4u; i++) {
-        a[i] = As[k][lid.y * 4u + i];
-        b[i] = Bs[k][lid.x * 4u + i];
-      }
-      for (var i = 0u; i < 4u; i++) {
-        for (var j = 0u; j < 4u; j++) {
-          acc[i][j] += a[i] * b[j];
-        }
-      }
+    for (var k = 0u; k < 32u; k++) {
+      let a = As[k * 16u + lid.y];
+      let b0 = Bs[k * 32u + lid.x * 2u];
+      let b1 = Bs[k * 32u + lid.x * 2u + 1u];
+      acc[0] += a.x * b0;
+      acc[1] += a.x * b1;
+      acc[2] += a.y * b0;
+      acc[3] += a.y * b1;
+      acc[4] += a.z * b0;
+      acc[5] += a.z * b1;
+      acc[6] += a.w * b0;
+      acc[7] += a.w * b1;
     }
     workgroupBarrier();
   }
+  let r0 = row0 + lid.y * 4u;
+  let c0 = col0 + lid.x * 8u;
   for (var i = 0u; i < 4u; i++) {
-    let r = row0 + lid.y * 4u + i;
-    if (r >= M) { continue; }
-    for (var j = 0u; j < 4u; j++) {
-      let c = col0 + lid.x * 4u + j;
-      if (c < N) { C[(z * M + r) * N + c] = acc[i][j]; }
+    let r = r0 + i;
+    if (r >= M) { break; }
+    for (var j = 0u; j < 8u; j++) {
+      if (c0 + j < N) { C[(z * M + r) * N + c0 + j] = acc[i * 2u + j / 4u][j % 4u]; }
     }
   }
 }

@@ -8,6 +8,7 @@ import {
   grid1d,
   lstmCellBackwardKernel,
   lstmCellKernel,
+  MATMUL_TILE,
   matmulKernel,
   matmulMeta,
   reduceKernel,
@@ -208,7 +209,7 @@ export class WebGPUBackend implements Backend {
     const batch = size(batchShape);
     const groups: [number, number, number] =
       variant === 'tiled'
-        ? [Math.ceil(N / 64), Math.ceil(M / 64), batch]
+        ? [Math.ceil(N / MATMUL_TILE.cols), Math.ceil(M / MATMUL_TILE.rows), batch]
         : [Math.ceil(N / 16), Math.ceil(M / 16), batch];
     const o = this.denseOut(out);
     this.launch('matmul', k, [gpuOf(o), gpuOf(a), gpuOf(b)], meta, groups);
