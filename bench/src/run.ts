@@ -5,7 +5,7 @@
  *   node bench/dist/run.js [--peers ours-cpu,tfjs-cpu,...] [--workloads seed-cos,matmul-512,...] [--quick]
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,7 +20,8 @@ const ALL_WORKLOADS = [
   ...MATMUL_SIZES.map((n) => `matmul-${n}`),
 ];
 const OURS = ['ours-cpu', 'ours-webgpu'];
-const PEERS = ['tfjs-cpu', 'tfjs-wasm', 'tfjs-webgpu', 'pytorch-cpu'];
+const TFJS = ['tfjs-cpu', 'tfjs-wasm', 'tfjs-webgpu'];
+const PEERS = [...TFJS, 'pytorch-cpu'];
 const here = path.dirname(fileURLToPath(import.meta.url));
 
 /** Run one peer in a child process; its results come back on a line starting with RESULT. */
@@ -66,8 +67,8 @@ function fmt(v: number): string {
 function table(results: Measurement[], peers: readonly string[], workloads: readonly string[]): string {
   const cols = peers.filter((p) => results.some((r) => r.peer === p));
   const lines = [
-    `| workload | unit | ${cols.join(' | ')} | ours / best peer |`,
-    `| --- | --- | ${cols.map(() => '---:').join(' | ')} | ---: |`,
+    `| workload | unit | ${cols.join(' | ')} | ours / best TF.js | ours / PyTorch |`,
+    `| --- | --- | ${cols.map(() => '---:').join(' | ')} | ---: | ---: |`,
   ];
   for (const w of workloads) {
     const row = results.filter((r) => r.workload === w);
@@ -83,13 +84,13 @@ function table(results: Measurement[], peers: readonly string[], workloads: read
           undefined,
         );
     const ours = bestOf(OURS);
-    const peer = bestOf(PEERS);
-    const ratio =
+    const ratio = (peer: Measurement | undefined) =>
       ours && peer
         ? `${fmt(row[0]!.higherIsBetter ? ours.value / peer.value : peer.value / ours.value)}x (${ours.peer} vs ${peer.peer})`
         : '';
+    const cells = cols.map((c) => (get(c) ? fmt(get(c)!.value) : ''));
     lines.push(
-      `| ${w} | ${row[0]!.unit} | ${cols.map((c) => (get(c) ? fmt(get(c)!.value) : '')).join(' | ')} | ${ratio} |`,
+      `| ${w} | ${row[0]!.unit} | ${cells.join(' | ')} | ${ratio(bestOf(TFJS))} | ${ratio(get('pytorch-cpu'))} |`,
     );
   }
   return lines.join('\n');
@@ -101,14 +102,21 @@ async function main() {
       peers: { type: 'string', default: [...OURS, ...PEERS].join(',') },
       workloads: { type: 'string', default: ALL_WORKLOADS.join(',') },
       out: { type: 'string', default: path.join(here, '../results') },
+      merge: { type: 'string', default: '' },
     },
   });
   const peers = values.peers.split(',');
   const workloads = values.workloads.split(',');
   const machine = `${os.cpus()[0]?.model ?? 'unknown CPU'} x${os.availableParallelism()}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;
   console.log(`webrnn benchmark on ${machine}\nworkloads: ${workloads.join(', ')}`);
-  const results = peers.flatMap((p) => runPeer(p, workloads));
-  const md = table(results, peers, workloads);
+  const fresh = peers.flatMap((p) => runPeer(p, workloads));
+  // --merge an earlier latest.json: keep its figures for the peers not measured in this run.
+  const earlier: Measurement[] = values.merge
+    ? (JSON.parse(readFileSync(values.merge, 'utf8')) as { results: Measurement[] }).results
+    : [];
+  const results = [...earlier.filter((r) => !peers.includes(r.peer)), ...fresh];
+  const allPeers = [...OURS, ...PEERS].filter((p) => results.some((r) => r.peer === p));
+  const md = table(results, allPeers, workloads);
   console.log(`\n${md}\n`);
   mkdirSync(values.out, { recursive: true });
   const stamp = new Date().toISOString();

@@ -104,7 +104,13 @@ function charLogits(m: CharModel, tokens: tf.Tensor2D): tf.Tensor2D[] {
   }));
   const logits: tf.Tensor2D[] = [];
   for (let t = 0; t < seq; t++) {
-    let x = tf.gather(m.embed, tf.squeeze(tf.slice(tokens, [0, t], [batch, 1]), [1])) as tf.Tensor2D;
+    const ids = tf.squeeze(tf.slice(tokens, [0, t], [batch, 1]), [1]) as tf.Tensor1D;
+    // TF.js wasm has no gradient kernel for gather (UnsortedSegmentSum): there the lookup is a one-hot matmul.
+    let x = (
+      tf.getBackend() === 'wasm'
+        ? tf.matMul(tf.oneHot(ids, CHAR_LSTM.vocab), m.embed)
+        : tf.gather(m.embed, ids)
+    ) as tf.Tensor2D;
     m.layers.forEach((layer, l) => {
       const s = state[l]!;
       [s.c, s.h] = tf.basicLSTMCell(
@@ -211,51 +217,26 @@ export async function runTfjs(
   const peer = `tfjs-${backend}`;
   const out: Measurement[] = [];
   const rss = () => process.memoryUsage().rss;
+  const run: Record<string, () => Promise<Omit<Measurement, 'peer' | 'workload'>>> = {
+    'seed-cos': async () => ({ value: await seedCos(), unit: 'it/s', higherIsBetter: true }),
+    'char-lstm-train': async () => ({ value: await charLstmTrain(), unit: 'tokens/s', higherIsBetter: true }),
+    'char-lstm-infer': async () => ({ value: await charLstmInfer(), unit: 'tokens/s', higherIsBetter: true }),
+    'small-latency': async () => ({ value: await smallLatency(), unit: 'ms/seq', higherIsBetter: false }),
+  };
   for (const w of workloads) {
-    if (w === 'seed-cos')
-      out.push({
-        peer,
-        workload: w,
-        value: await seedCos(),
-        unit: 'it/s',
-        higherIsBetter: true,
-        rssBytes: rss(),
-      });
-    else if (w === 'char-lstm-train')
-      out.push({
-        peer,
-        workload: w,
-        value: await charLstmTrain(),
-        unit: 'tokens/s',
-        higherIsBetter: true,
-        rssBytes: rss(),
-      });
-    else if (w === 'char-lstm-infer')
-      out.push({
-        peer,
-        workload: w,
-        value: await charLstmInfer(),
-        unit: 'tokens/s',
-        higherIsBetter: true,
-        rssBytes: rss(),
-      });
-    else if (w === 'small-latency')
-      out.push({
-        peer,
-        workload: w,
-        value: await smallLatency(),
-        unit: 'ms/seq',
-        higherIsBetter: false,
-        rssBytes: rss(),
-      });
-    else if (w.startsWith('matmul-'))
-      out.push({
-        peer,
-        workload: w as `matmul-${number}`,
-        value: await matmul(Number(w.slice(7))),
-        unit: 'GFLOP/s',
-        higherIsBetter: true,
-      });
+    const f = w.startsWith('matmul-')
+      ? async () => ({
+          value: await matmul(Number(w.slice(7))),
+          unit: 'GFLOP/s' as const,
+          higherIsBetter: true,
+        })
+      : run[w];
+    if (!f) continue;
+    try {
+      out.push({ peer, workload: w as Measurement['workload'], ...(await f()), rssBytes: rss() });
+    } catch (e) {
+      console.error(`${peer} ${w}: ${(e as Error).message}`);
+    }
   }
   return out;
 }

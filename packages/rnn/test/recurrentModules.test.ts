@@ -129,3 +129,33 @@ describe('Recurrent, Recurrence and NormStabilizer gradients (float64, Torch-sty
     expect(Array.from((r.forward(x) as Tensor).dataSync())).toEqual([1, 2]);
   });
 });
+
+describe('Repeater and RepeaterCriterion', () => {
+  it('apply the module rho times to one input; Torch-style gradients equal the tape', () => {
+    const grads = (torchStyle: boolean) => {
+      manualSeed(8);
+      const m = new nn.Repeater(new nn.FastLSTM(3, 4), 3).double();
+      const c = new nn.RepeaterCriterion(new nn.MSECriterion());
+      const x = randn([2, 3], f64).requiresGrad_();
+      const y = randn([2, 4], f64);
+      const out = m.forward(x) as Tensor[];
+      expect(out.length).toBe(3);
+      if (torchStyle) {
+        c.forward(out, y);
+        const gi = m.backward(x, c.backward(out, y)) as Tensor;
+        return [...m.parameters()[1], gi].map((g) => Array.from(g.dataSync()));
+      }
+      c.forward(out, y).backward();
+      return [...m.parameters()[0].map((p) => p.grad!), x.grad!].map((g) => Array.from(g.dataSync()));
+    };
+    const a = grads(true);
+    const b = grads(false);
+    a.forEach((row, i) => row.forEach((v, j) => expect(v).toBeCloseTo(b[i]![j]!, 10)));
+    expect(new nn.Repeater(new nn.Linear(2, 2), 2).toString()).toBe(
+      'nn.Repeater @ nn.Recursor @ nn.Linear(2 -> 2)',
+    );
+    expect(() => new nn.RepeaterCriterion(new nn.MSECriterion()).forward(randn([2]), randn([2]))).toThrow(
+      'nn.RepeaterCriterion(nn.MSECriterion): input: expected a table of step outputs (e.g. from nn.Repeater)',
+    );
+  });
+});

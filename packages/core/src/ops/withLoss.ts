@@ -1,7 +1,7 @@
 import { WebrnnError, fmtShape } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 import { backendOf, record } from './define.js';
-import { onesLike } from './create.js';
+import { full } from './create.js';
 
 /**
  * `x` unchanged, tied to an auxiliary scalar `loss`: whatever gradient reaches the result flows on to `x`, and the
@@ -14,9 +14,10 @@ export function withLoss(x: Tensor, loss: Tensor): Tensor {
     throw new WebrnnError('withLoss', `loss must have one element, got shape ${fmtShape(loss.shape)}`);
   }
   const y = x.alias();
+  const { shape, dtype, device } = loss; // all backward needs: the loss tensor itself may be disposed by then
   record('withLoss', [x, loss], [y], ([g], _s, needs) => [
     needs[0] ? g! : null,
-    needs[1] ? onesLike(loss) : null,
+    needs[1] ? full(shape, 1, { dtype, device }) : null,
   ]);
   return y;
 }

@@ -49,3 +49,5 @@ export { BCECriterion } from '../criterion/BCECriterion.js';
 export { Recurrent } from '../rnn/Recurrent.js';
 export { Recurrence, type OutputSize } from '../rnn/Recurrence.js';
 export { NormStabilizer } from '../rnn/NormStabilizer.js';
+export { Repeater } from '../rnn/Repeater.js';
+export { RepeaterCriterion } from '../criterion/RepeaterCriterion.js';

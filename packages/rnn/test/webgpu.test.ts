@@ -1,0 +1,147 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type Tensor,
+  getBackend,
+  initWebGPU,
+  lastWebGPUError,
+  manualSeed,
+  nn,
+  randn,
+  tensor,
+  tidy,
+} from '@webrnn/rnn';
+
+/**
+ * The rnn modules on WebGPU against the same modules on the CPU: one training step of each model, outputs,
+ * gradInputs and every parameter gradient. Skipped with one line without an adapter (failing instead when
+ * WEBRNN_REQUIRE_WEBGPU=1). f32 on both sides; tolerances as in core's WebGPU tests, a little wider because
+ * errors compound over the steps of a sequence.
+ */
+let available = false;
+beforeAll(async () => {
+  available = (await initWebGPU()) !== null;
+  if (!available) {
+    if (process.env.WEBRNN_REQUIRE_WEBGPU === '1')
+      throw new Error(`WebGPU is unavailable: ${lastWebGPUError()}`);
+    console.log(`rnn webgpu tests skipped: ${lastWebGPUError()}`);
+  }
+});
+afterAll(() => {
+  if (available) getBackend('webgpu').destroy();
+});
+
+async function close(name: string, cpu: Tensor, gpu: Tensor, tol = 2e-4) {
+  const a = cpu.dataSync();
+  const b = await gpu.data();
+  expect(b.length, name).toBe(a.length);
+  let scale = 1e-3;
+  for (const v of a) scale = Math.max(scale, Math.abs(v));
+  for (let i = 0; i < a.length; i++) {
+    if (!(Math.abs(a[i]! - b[i]!) <= tol * scale))
+      throw new Error(`${name}[${i}]: cpu ${a[i]} webgpu ${b[i]}`);
+  }
+}
+
+/** Build the same model twice (same seed), run one forward/backward on each device, compare everything. */
+async function compare(
+  build: () => InstanceType<typeof nn.Module>,
+  crit: () => InstanceType<typeof nn.Criterion>,
+  x: Tensor,
+  y: Tensor,
+) {
+  const run = (device: 'cpu' | 'webgpu') => {
+    manualSeed(5);
+    const m = build().to(device);
+    const c = crit();
+    const xd = x.to(device);
+    const yd = y.to(device);
+    const out = m.forward(xd) as Tensor;
+    const loss = c.forward(out, yd);
+    const gin = m.backward(xd, c.backward(out, yd));
+    return { out, loss, gin, grads: m.parameters()[1] };
+  };
+  const a = run('cpu');
+  const b = run('webgpu');
+  await close('output', a.out, b.out);
+  await close('loss', a.loss, b.loss);
+  if (x.dtype !== 'int32') await close('gradInput', a.gin as Tensor, b.gin as Tensor, 1e-3);
+  for (let i = 0; i < a.grads.length; i++) await close(`grad ${i}`, a.grads[i]!, b.grads[i]!, 1e-3);
+}
+
+describe('rnn modules on WebGPU equal the CPU', () => {
+  it('Sequencer(FastLSTM) regression, as the cos example', async () => {
+    if (!available) return;
+    manualSeed(1);
+    await compare(
+      () =>
+        new nn.Sequential()
+          .add(new nn.Sequencer(new nn.Sequential().add(new nn.Linear(1, 16)).add(new nn.FastLSTM(16, 16))))
+          .add(new nn.Select(0, -1))
+          .add(new nn.Linear(16, 1))
+          .add(new nn.HardTanh()),
+      () => new nn.MSECriterion(),
+      randn([5, 4, 1]),
+      randn([4, 1]),
+    );
+  });
+
+  it('LookupTable + GRU + LSTM language model with SequencerCriterion(ClassNLLCriterion)', async () => {
+    if (!available) return;
+    const x = tensor(
+      [
+        [1, 2, 3],
+        [4, 5, 0],
+        [2, 2, 9],
+      ],
+      { dtype: 'int32' },
+    );
+    const y = tensor(
+      [
+        [2, 3, 4],
+        [5, 0, 1],
+        [2, 9, 9],
+      ],
+      { dtype: 'int32' },
+    );
+    await compare(
+      () =>
+        new nn.Sequencer(
+          new nn.Sequential()
+            .add(new nn.LookupTable(10, 8))
+            .add(new nn.GRU(8, 8))
+            .add(new nn.LSTM(8, 8))
+            .add(new nn.Linear(8, 10))
+            .add(new nn.LogSoftMax()),
+        ),
+      () => new nn.SequencerCriterion(new nn.ClassNLLCriterion()),
+      x,
+      y,
+    );
+  });
+
+  it('trains on WebGPU: the tutorial model on the GPU learns', async () => {
+    if (!available) return;
+    manualSeed(2);
+    const r = new nn.Recurrent(7, new nn.LookupTable(10, 7), new nn.Linear(7, 7), new nn.Sigmoid(), 5);
+    const rnn = new nn.Sequencer(
+      new nn.Sequential().add(r).add(new nn.Linear(7, 10)).add(new nn.LogSoftMax()),
+    ).to('webgpu');
+    const crit = new nn.SequencerCriterion(new nn.ClassNLLCriterion());
+    const x = tensor([[1], [2], [3], [4]], { dtype: 'int32', device: 'webgpu' });
+    const y = tensor([[2], [3], [4], [5]], { dtype: 'int32', device: 'webgpu' });
+    const losses: number[] = [];
+    for (let i = 0; i < 60; i++) {
+      const l = tidy(() => {
+        const out = rnn.forward(x);
+        const loss = crit.forward(out, y);
+        rnn.zeroGradParameters();
+        rnn.backward(x, crit.backward(out, y));
+        rnn.updateParameters(0.5);
+        return loss;
+      });
+      losses.push(await l.item());
+      l.dispose();
+    }
+    expect(losses.at(-1)!).toBeLessThan(losses[0]! * 0.5);
+  });
+});
