@@ -53,6 +53,8 @@ export function tidy<T>(a: string | (() => T), b?: () => T): T {
   }
   scopes.pop();
   if (result instanceof Promise) {
+    // What the synchronous part created is no one's: dispose it as a failed scope would, rather than leak it.
+    for (const t of scope) if (!kept.has(t)) t.dispose();
     throw new WebrnnError(
       'tidy',
       'the function returned a Promise; tidy cannot track async work, use dispose()',

@@ -130,14 +130,17 @@ export class Tensor {
   }
 
   async toArray(): Promise<NestedArray> {
+    this.assertAlive('toArray');
     return nest(await this.data(), this.shape);
   }
 
   toArraySync(): NestedArray {
+    this.assertAlive('toArray');
     return nest(this.dataSync(), this.shape);
   }
 
   async item(): Promise<number> {
+    this.assertAlive('item');
     if (this.size !== 1) {
       throw new WebrnnError('item', `needs a tensor with one element, got shape ${fmtShape(this.shape)}`);
     }
@@ -145,6 +148,7 @@ export class Tensor {
   }
 
   itemSync(): number {
+    this.assertAlive('item');
     if (this.size !== 1) {
       throw new WebrnnError('item', `needs a tensor with one element, got shape ${fmtShape(this.shape)}`);
     }
@@ -275,6 +279,7 @@ export class Tensor {
 
   /** A tensor over the same storage, cut from the graph. */
   detach(): Tensor {
+    this.assertAlive('detach');
     return this.alias();
   }
 

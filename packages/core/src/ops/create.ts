@@ -1,6 +1,6 @@
 import type { DeviceName } from '../backends/backend.js';
 import { getBackend } from '../backends/registry.js';
-import { type DType, type TypedArray, dtypeOfArray, typedArrayFor } from '../dtype.js';
+import { DTYPES, type DType, type TypedArray, dtypeOfArray, typedArrayFor } from '../dtype.js';
 import { WebrnnError, fmtShape } from '../errors.js';
 import { type Generator, defaultGenerator } from '../random.js';
 import { sizeOf } from '../shape.js';
@@ -17,9 +17,17 @@ export interface CreateOptions extends TensorOptions {
   readonly shape?: readonly number[];
 }
 
+/** Refuse a dtype that is not one of ours (a typo or a PyTorch name would otherwise fail deep in a typed array). */
+export function checkDTypeName(op: string, dtype: DType): void {
+  if (!DTYPES.includes(dtype)) {
+    throw new WebrnnError(op, `unknown dtype '${String(dtype)}', expected ${DTYPES.join(', ')}`);
+  }
+}
+
 /** Upload host values into a new tensor. */
 export function fromData(data: TypedArray, shape: readonly number[], opts: TensorOptions = {}): Tensor {
   const dtype = opts.dtype ?? dtypeOfArray(data);
+  checkDTypeName('tensor', dtype);
   const t = empty(getBackend(opts.device), dtype, shape);
   t.backend.write(t.storage.buffer, dtype === dtypeOfArray(data) ? data : convert(data, dtype));
   if (opts.requiresGrad) t.requiresGrad = true;
@@ -50,13 +58,7 @@ export function tensor(
     shape = [data.length];
   } else {
     shape = inferShape(data as NestedArray);
-    flat = (data as unknown[]).flat(Number.POSITIVE_INFINITY) as number[];
-    if (flat.length !== sizeOf(shape)) {
-      throw new WebrnnError(
-        'tensor',
-        `nested arrays are ragged: cannot make a tensor of shape ${fmtShape(shape)}`,
-      );
-    }
+    flat = flattenChecked(data as NestedArray, shape) as number[];
   }
   if (opts.shape) {
     const n = sizeOf(opts.shape);
@@ -66,6 +68,7 @@ export function tensor(
     shape = [...opts.shape];
   }
   const dtype = opts.dtype ?? (ArrayBuffer.isView(data) ? dtypeOfArray(data as TypedArray) : 'float32');
+  checkDTypeName('tensor', dtype);
   for (let i = 0; i < flat.length; i++) {
     if (typeof flat[i] !== 'number')
       throw new WebrnnError('tensor', `element ${i} is not a number: ${flat[i]}`);
@@ -88,6 +91,32 @@ function inferShape(data: NestedArray): number[] {
   return shape;
 }
 
+/**
+ * The values of `data` in row-major order, checking that every sub-array at depth d has length shape[d] and that
+ * numbers appear only at depth shape.length (so [[1, 2], [3]] and [1, [2]] are refused, not silently flattened).
+ */
+function flattenChecked(data: NestedArray, shape: readonly number[]): unknown[] {
+  const out: unknown[] = [];
+  const ragged = (path: number[], what: string) =>
+    new WebrnnError(
+      'tensor',
+      `nested arrays are ragged: element [${path.join(', ')}] ${what}, expected shape ${fmtShape(shape)} (from the first elements)`,
+    );
+  const walk = (d: unknown, depth: number, path: number[]): void => {
+    if (depth === shape.length) {
+      if (Array.isArray(d)) throw ragged(path, 'is an array where a number was expected');
+      out.push(d);
+      return;
+    }
+    if (!Array.isArray(d))
+      throw ragged(path, `is ${String(d)} where an array of length ${shape[depth]} was expected`);
+    if (d.length !== shape[depth]) throw ragged(path, `has length ${d.length} instead of ${shape[depth]}`);
+    for (let i = 0; i < d.length; i++) walk(d[i], depth + 1, [...path, i]);
+  };
+  walk(data, 0, []);
+  return out;
+}
+
 function checkShape(op: string, shape: readonly number[]): void {
   if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 0)) {
     throw new WebrnnError(op, `shape must be a list of non-negative integers, got ${JSON.stringify(shape)}`);
@@ -96,6 +125,7 @@ function checkShape(op: string, shape: readonly number[]): void {
 
 export function full(shape: readonly number[], value: number, opts: TensorOptions = {}): Tensor {
   checkShape('full', shape);
+  checkDTypeName('full', opts.dtype ?? 'float32');
   const t = empty(getBackend(opts.device), opts.dtype ?? 'float32', shape);
   t.backend.fill(t.backendView(), value);
   if (opts.requiresGrad) t.requiresGrad = true;
@@ -105,14 +135,15 @@ export function full(shape: readonly number[], value: number, opts: TensorOption
 export const zeros = (shape: readonly number[], opts: TensorOptions = {}): Tensor => full(shape, 0, opts);
 export const ones = (shape: readonly number[], opts: TensorOptions = {}): Tensor => full(shape, 1, opts);
 
-const like = (t: Tensor, opts: TensorOptions): TensorOptions => ({
-  dtype: t.dtype,
-  device: t.device,
-  ...opts,
-});
-export const zerosLike = (t: Tensor, opts: TensorOptions = {}) => full(t.shape, 0, like(t, opts));
-export const onesLike = (t: Tensor, opts: TensorOptions = {}) => full(t.shape, 1, like(t, opts));
-export const fullLike = (t: Tensor, v: number, opts: TensorOptions = {}) => full(t.shape, v, like(t, opts));
+const like = (op: string, t: Tensor, opts: TensorOptions): TensorOptions => {
+  t.assertAlive(op);
+  return { dtype: t.dtype, device: t.device, ...opts };
+};
+export const zerosLike = (t: Tensor, opts: TensorOptions = {}) =>
+  full(t.shape, 0, like('zerosLike', t, opts));
+export const onesLike = (t: Tensor, opts: TensorOptions = {}) => full(t.shape, 1, like('onesLike', t, opts));
+export const fullLike = (t: Tensor, v: number, opts: TensorOptions = {}) =>
+  full(t.shape, v, like('fullLike', t, opts));
 
 /** Values start, start+step, ... below end (like torch.arange); int32 when all arguments are integers. */
 export function arange(start: number, end?: number, step = 1, opts: TensorOptions = {}): Tensor {
@@ -125,6 +156,7 @@ export function arange(start: number, end?: number, step = 1, opts: TensorOption
   }
   const n = Math.max(0, Math.ceil((end - start) / step));
   const dtype = opts.dtype ?? ([start, end, step].every(Number.isInteger) ? 'int32' : 'float32');
+  checkDTypeName('arange', dtype);
   const data = typedArrayFor(dtype, n);
   for (let i = 0; i < n; i++) data[i] = start + i * step;
   return fromData(data, [n], { ...opts, dtype });
@@ -136,6 +168,7 @@ export function linspace(start: number, end: number, steps: number, opts: Tensor
     throw new WebrnnError('linspace', `steps must be a non-negative integer, got ${steps}`);
   }
   const dtype = opts.dtype ?? 'float32';
+  checkDTypeName('linspace', dtype);
   const data = typedArrayFor(dtype, steps);
   const d = steps > 1 ? (end - start) / (steps - 1) : 0;
   for (let i = 0; i < steps; i++) data[i] = start + i * d;
@@ -154,6 +187,7 @@ function random(
 ): Tensor {
   checkShape(op, shape);
   const dtype = opts.dtype ?? 'float32';
+  checkDTypeName(op, dtype);
   const g = opts.generator ?? defaultGenerator;
   const data = typedArrayFor(dtype, sizeOf(shape));
   for (let i = 0; i < data.length; i++) data[i] = sample(g);
@@ -163,7 +197,26 @@ function random(
 /** Uniform in [low, high). */
 export function uniform(shape: readonly number[], low = 0, high = 1, opts: RandomOptions = {}): Tensor {
   if (!(high >= low)) throw new WebrnnError('uniform', `needs low <= high, got ${low} and ${high}`);
-  return random('uniform', shape, opts, (g) => low + (high - low) * g.next());
+  if ((opts.dtype ?? 'float32') !== 'float32' || high === low) {
+    return random('uniform', shape, opts, (g) => low + (high - low) * g.next());
+  }
+  // In float32 a draw just below `high` would round up to it: keep the interval half-open, as the doc says.
+  const top = below32(high);
+  return random('uniform', shape, opts, (g) => {
+    const v = low + (high - low) * g.next();
+    return Math.fround(v) >= high ? top : v;
+  });
+}
+
+/** The largest float32 strictly below x. */
+function below32(x: number): number {
+  const f = new Float32Array([x]);
+  if (f[0]! < x) return f[0]!;
+  const bits = new Int32Array(f.buffer);
+  if (f[0]! > 0) bits[0]!--;
+  else if (f[0]! < 0) bits[0]!++;
+  else return -1.401298464324817e-45; // below +-0: the smallest negative subnormal
+  return f[0]!;
 }
 
 export const rand = (shape: readonly number[], opts: RandomOptions = {}): Tensor =>

@@ -110,13 +110,14 @@ function clampWith(op: string, x: Tensor, min: number, max: number, strict: bool
 
 // ---- binary -----------------------------------------------------------------------------------------------
 
-function binary(op: BinaryOpName, a: Tensor, b: Tensor): Tensor {
-  const backend = backendOf(op, a, b);
-  sameDType(op, a, b);
-  if (BINARY_FORMULAS[op].floatOnly) floatOnly(op, a);
-  const shape = broadcastShapes(op, a.shape, b.shape);
+/** `name` is the op as the caller knows it (maximum for the kernel max), for errors and the tape. */
+function binary(op: BinaryOpName, a: Tensor, b: Tensor, name: string = op): Tensor {
+  const backend = backendOf(name, a, b);
+  sameDType(name, a, b);
+  if (BINARY_FORMULAS[op].floatOnly) floatOnly(name, a);
+  const shape = broadcastShapes(name, a.shape, b.shape);
   const y = alloc(backend, a.dtype, shape);
-  backend.binary(op, broadcastView(a, shape, op), broadcastView(b, shape, op), y.backendView());
+  backend.binary(op, broadcastView(a, shape, name), broadcastView(b, shape, name), y.backendView());
   return y;
 }
 
@@ -138,11 +139,12 @@ function arith(
   b: Tensor,
   save: 'ab' | 'aby' | 'none',
   grads: (g: Tensor, s: readonly Tensor[], needs: readonly boolean[]) => [Tensor | null, Tensor | null],
+  name: string = op,
 ): Tensor {
-  const y = binary(op, a, b);
+  const y = binary(op, a, b, name);
   const saved = save === 'ab' ? [a, b] : save === 'aby' ? [a, b, y] : [];
   record(
-    op,
+    name,
     [a, b],
     [y],
     ([g], s, needs) => {
@@ -173,8 +175,17 @@ export function mul(a: Tensor, b: Operand): Tensor {
 }
 
 export function div(a: Tensor, b: Operand): Tensor {
-  if (typeof b === 'number')
-    return a.dtype === 'int32' ? binary('div', a, scalarLike(a, b)) : affine(a, 1 / b, 0);
+  if (typeof b === 'number') {
+    if (a.dtype !== 'int32') return affine(a, 1 / b, 0);
+    // int32 division truncates; the divisor must be an int32 too (a fraction would be truncated silently).
+    if (!Number.isInteger(b)) {
+      throw new WebrnnError(
+        'div',
+        `an int32 tensor can only be divided by an integer, got ${b}; cast it to a float dtype first`,
+      );
+    }
+    return withOperand(a, b, (bt) => binary('div', a, bt));
+  }
   return arith('div', a, b, 'aby', (g, [, bs, ys], needs) => [
     needs[0] ? div(g, bs!) : null,
     needs[1] ? neg(div(mul(g, ys!), bs!)) : null,
@@ -183,6 +194,9 @@ export function div(a: Tensor, b: Operand): Tensor {
 
 /** a ** b; the gradient for b uses log(a), so it needs a > 0 where b requires grad. */
 export function pow(a: Tensor, b: Operand): Tensor {
+  // Checked here so that every exponent gives the same answer (2 and 1 take shortcuts that int32 would pass).
+  backendOf('pow', a);
+  floatOnly('pow', a);
   if (typeof b === 'number') {
     if (b === 2) return square(a);
     if (b === 1) return affine(a, 1, 0);
@@ -200,20 +214,34 @@ function powT(a: Tensor, bt: Tensor): Tensor {
 /** Elementwise maximum; at ties the gradient goes to a. */
 export function maximum(a: Tensor, b: Operand): Tensor {
   return withOperand(a, b, (bt) =>
-    arith('max', a, bt, 'ab', (g, [as, bs]) => {
-      const m = ge(as!, bs!);
-      return [mul(g, m), mul(g, affine(m, -1, 1))];
-    }),
+    arith(
+      'max',
+      a,
+      bt,
+      'ab',
+      (g, [as, bs]) => {
+        const m = ge(as!, bs!);
+        return [mul(g, m), mul(g, affine(m, -1, 1))];
+      },
+      'maximum',
+    ),
   );
 }
 
 /** Elementwise minimum; at ties the gradient goes to a. */
 export function minimum(a: Tensor, b: Operand): Tensor {
   return withOperand(a, b, (bt) =>
-    arith('min', a, bt, 'ab', (g, [as, bs]) => {
-      const m = le(as!, bs!);
-      return [mul(g, m), mul(g, affine(m, -1, 1))];
-    }),
+    arith(
+      'min',
+      a,
+      bt,
+      'ab',
+      (g, [as, bs]) => {
+        const m = le(as!, bs!);
+        return [mul(g, m), mul(g, affine(m, -1, 1))];
+      },
+      'minimum',
+    ),
   );
 }
 

@@ -26,7 +26,8 @@ export const UNARY_FORMULAS: Record<UnaryOpName, ElementwiseFormula> = {
     wgsl: 'select(exp(x) / (1.0 + exp(x)), 1.0 / (1.0 + exp(-x)), x >= 0.0)',
     floatOnly: true,
   },
-  relu: { js: '(x > 0 ? x : 0)', wgsl: 'max(x, T(0))' },
+  // NaN propagates on the CPU, as in PyTorch (the WGSL side may assume no NaN).
+  relu: { js: '(x > 0 || x !== x ? x : 0)', wgsl: 'max(x, T(0))' },
   step: { js: '(x > 0 ? 1 : 0)', wgsl: 'select(T(0), T(1), x > T(0))' },
   square: { js: 'x * x', wgsl: 'x * x' },
   reciprocal: { js: '1 / x', wgsl: '1.0 / x', floatOnly: true },
@@ -44,8 +45,9 @@ export const BINARY_FORMULAS: Record<BinaryOpName, ElementwiseFormula> = {
   mul: { js: 'a * b', wgsl: 'a * b' },
   div: { js: 'a / b', wgsl: 'a / b' },
   pow: { js: 'Math.pow(a, b)', wgsl: 'pow(a, b)', floatOnly: true },
-  max: { js: '(a >= b ? a : b)', wgsl: 'max(a, b)' },
-  min: { js: '(a <= b ? a : b)', wgsl: 'min(a, b)' },
+  // A NaN on either side gives NaN on the CPU (PyTorch's maximum/minimum).
+  max: { js: '(a >= b || a !== a ? a : b)', wgsl: 'max(a, b)' },
+  min: { js: '(a <= b || a !== a ? a : b)', wgsl: 'min(a, b)' },
   gt: { js: '(a > b ? 1 : 0)', wgsl: 'select(T(0), T(1), a > b)' },
   ge: { js: '(a >= b ? 1 : 0)', wgsl: 'select(T(0), T(1), a >= b)' },
   lt: { js: '(a < b ? 1 : 0)', wgsl: 'select(T(0), T(1), a < b)' },

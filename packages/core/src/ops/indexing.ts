@@ -20,7 +20,10 @@ function checkRange(op: string, index: Tensor, n: number, what: string): void {
   for (let i = 0; i < data.length; i++) {
     const v = data[i]!;
     if (v < 0 || v >= n) {
-      throw new WebrnnError(op, `index ${v} at position ${i} is out of range for ${what} of size ${n}`);
+      throw new WebrnnError(
+        op,
+        `index ${v} at position ${i} is out of range for ${what}: expected 0 <= index < ${n}`,
+      );
     }
   }
 }

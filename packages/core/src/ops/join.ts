@@ -46,6 +46,7 @@ export function cat(tensors: readonly Tensor[], axis = 0): Tensor {
 /** Join along a new axis. */
 export function stack(tensors: readonly Tensor[], axis = 0): Tensor {
   if (tensors.length === 0) throw new WebrnnError('stack', 'needs at least one tensor');
+  backendOf('stack', ...tensors);
   const first = tensors[0]!;
   for (const [i, t] of tensors.entries()) {
     if (t.shape.join() !== first.shape.join()) {
@@ -67,6 +68,7 @@ export function stack(tensors: readonly Tensor[], axis = 0): Tensor {
  * listed sizes. The pieces are views.
  */
 export function split(x: Tensor, sizes: number | readonly number[], axis = 0): Tensor[] {
+  x.assertAlive('split');
   const a = normalizeAxis('split', axis, x.rank);
   const n = x.shape[a]!;
   let list: number[];
@@ -74,7 +76,8 @@ export function split(x: Tensor, sizes: number | readonly number[], axis = 0): T
     if (!Number.isInteger(sizes) || sizes <= 0) {
       throw new WebrnnError('split', `split size must be a positive integer, got ${sizes}`);
     }
-    list = [];
+    // An empty axis still gives one (empty) piece, as in PyTorch.
+    list = n === 0 ? [0] : [];
     for (let s = 0; s < n; s += sizes) list.push(Math.min(sizes, n - s));
   } else {
     list = [...sizes];
@@ -99,8 +102,11 @@ export function chunk(x: Tensor, chunks: number, axis = 0): Tensor[] {
   if (!Number.isInteger(chunks) || chunks <= 0) {
     throw new WebrnnError('chunk', `chunks must be a positive integer, got ${chunks}`);
   }
+  x.assertAlive('chunk');
   const n = x.shape[normalizeAxis('chunk', axis, x.rank)]!;
-  return split(x, Math.max(1, Math.ceil(n / chunks)), axis);
+  // PyTorch: an empty axis gives `chunks` empty pieces (the count is kept); otherwise pieces of ceil(n / chunks).
+  if (n === 0) return split(x, new Array<number>(chunks).fill(0), axis);
+  return split(x, Math.ceil(n / chunks), axis);
 }
 
 /**
@@ -108,6 +114,7 @@ export function chunk(x: Tensor, chunks: number, axis = 0): Tensor[] {
  * (zeros where a slice got none), where separate `select`s would each pad a full-size gradient.
  */
 export function unbind(x: Tensor, axis = 0): Tensor[] {
+  x.assertAlive('unbind');
   const a = normalizeAxis('unbind', axis, x.rank);
   const n = x.shape[a]!;
   const parts = noGrad(() => Array.from({ length: n }, (_, i) => select(x, a, i)));

@@ -1,7 +1,7 @@
 import { WebrnnError, fmtShape } from '../errors.js';
 import { tidy } from '../memory.js';
 import type { Tensor } from '../tensor.js';
-import { floatOnly, intIndex } from './define.js';
+import { backendOf, floatOnly, intIndex } from './define.js';
 import { add, affine, log, mul, neg, square, sub } from './elementwise.js';
 import { gather } from './indexing.js';
 import { mean, sum } from './reduce.js';
@@ -27,39 +27,50 @@ function checkReduction(op: string, reduction: string): asserts reduction is Red
  * (or [C] with a scalar target). Torch's ClassNLLCriterion.
  */
 export function nll(logp: Tensor, target: Tensor, reduction: Reduction = 'mean'): Tensor {
-  checkReduction('nll', reduction);
-  floatOnly('nll', logp);
-  intIndex('nll', target, 'target');
-  if (logp.rank === 1 && target.rank === 0) {
+  checkClassArgs('nll', logp, target, reduction);
+  if (logp.rank === 1) {
     return tidy(() => reshape(nll(reshape(logp, [1, logp.shape[0]!]), reshape(target, [1]), reduction), []));
   }
-  if (logp.rank !== 2 || target.rank !== 1 || target.shape[0] !== logp.shape[0]) {
-    throw new WebrnnError(
-      'nll',
-      `expected input [N, C] and target [N], got input ${fmtShape(logp.shape)} and target ${fmtShape(target.shape)}`,
-    );
-  }
   return tidy(() => {
-    let picked: Tensor;
-    try {
-      picked = gather(logp, 1, unsqueeze(target, 1));
-    } catch (e) {
-      if (e instanceof WebrnnError) {
-        throw new WebrnnError(
-          'nll',
-          `target ${e.message.replace(/^gather: index/, 'value')} (${logp.shape[1]} classes)`,
-        );
-      }
-      throw e;
-    }
+    const picked = gather(logp, 1, unsqueeze(target, 1));
     return reduce(neg(reshape(picked, [picked.shape[0]!])), reduction);
   });
 }
 
+/**
+ * What nll and crossEntropy need: float scores [N, C] with int32 targets [N] (or [C] with a 0-d target), each in
+ * [0, C). Target values are checked on the host where they can be read synchronously (the CPU); on WebGPU the
+ * gather kernel clamps, so a bad target can never read outside a buffer.
+ */
+function checkClassArgs(op: string, x: Tensor, target: Tensor, reduction: string): void {
+  backendOf(op, x, target);
+  checkReduction(op, reduction);
+  floatOnly(op, x);
+  intIndex(op, target, 'target');
+  const single = x.rank === 1 && target.rank === 0;
+  if (!single && (x.rank !== 2 || target.rank !== 1 || target.shape[0] !== x.shape[0])) {
+    throw new WebrnnError(
+      op,
+      `expected input [N, C] and target [N] (or input [C] and a 0-d target), got input ${fmtShape(x.shape)} and target ${fmtShape(target.shape)}`,
+    );
+  }
+  if (!target.backend.canReadSync) return;
+  const classes = x.shape[x.rank - 1]!;
+  const data = target.dataSync();
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i]!;
+    if (v < 0 || v >= classes) {
+      throw new WebrnnError(
+        op,
+        `target ${v} at position ${i} is out of range for ${classes} classes (expected 0 <= target < ${classes})`,
+      );
+    }
+  }
+}
+
 /** Cross-entropy of raw scores `logits` [N, C] against int32 classes: nll(logSoftmax(logits)). */
 export function crossEntropy(logits: Tensor, target: Tensor, reduction: Reduction = 'mean'): Tensor {
-  checkReduction('crossEntropy', reduction);
-  floatOnly('crossEntropy', logits);
+  checkClassArgs('crossEntropy', logits, target, reduction);
   return tidy(() => nll(logSoftmax(logits, -1), target, reduction));
 }
 
@@ -75,6 +86,7 @@ function sameShape(op: string, a: Tensor, b: Tensor): void {
 
 /** Mean (or summed) squared error. */
 export function mse(input: Tensor, target: Tensor, reduction: Reduction = 'mean'): Tensor {
+  backendOf('mse', input, target);
   checkReduction('mse', reduction);
   floatOnly('mse', input);
   sameShape('mse', input, target);
@@ -88,9 +100,22 @@ export function mse(input: Tensor, target: Tensor, reduction: Reduction = 'mean'
 const EPS = 1e-12;
 
 export function bce(input: Tensor, target: Tensor, reduction: Reduction = 'mean', weight?: Tensor): Tensor {
+  backendOf('bce', input, target, ...(weight ? [weight] : []));
   checkReduction('bce', reduction);
   floatOnly('bce', input);
   sameShape('bce', input, target);
+  if (weight) {
+    const ok =
+      weight.dtype === input.dtype &&
+      weight.rank <= input.rank &&
+      weight.shape.every((d, i) => d === 1 || d === input.shape[input.rank - weight.rank + i]);
+    if (!ok) {
+      throw new WebrnnError(
+        'bce',
+        `weight of shape ${fmtShape(weight.shape)} ${weight.dtype} does not broadcast to the input ${fmtShape(input.shape)} ${input.dtype}`,
+      );
+    }
+  }
   return tidy(() => {
     const logP = log(affine(input, 1, EPS));
     const logQ = log(affine(input, -1, 1 + EPS));

@@ -38,7 +38,15 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
         (opts.transA || opts.transB ? ' after the requested transposes' : ''),
     );
   }
-  const batch = broadcastShapes('matmul', a2.shape.slice(0, -2), b2.shape.slice(0, -2));
+  const batchA = a2.shape.slice(0, -2);
+  const batchB = b2.shape.slice(0, -2);
+  if (!canBroadcast(batchA, batchB)) {
+    throw new WebrnnError(
+      'matmul',
+      `batch dims ${fmtShape(batchA)} of ${fmtShape(a.shape)} and ${fmtShape(batchB)} of ${fmtShape(b.shape)} cannot be broadcast together`,
+    );
+  }
+  const batch = broadcastShapes('matmul', batchA, batchB);
   const y = alloc(backend, a.dtype, [...batch, M, N]);
   backend.matmul(
     broadcastView(a2, [...batch, M, K], 'matmul'),
@@ -75,6 +83,15 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
   for (const t of [at, bt, a2, b2]) if (t !== a && t !== b) t.dispose();
   if (result !== y) y.dispose();
   return result;
+}
+
+function canBroadcast(a: readonly number[], b: readonly number[]): boolean {
+  for (let i = 1; i <= Math.min(a.length, b.length); i++) {
+    const x = a[a.length - i]!;
+    const y = b[b.length - i]!;
+    if (x !== y && x !== 1 && y !== 1) return false;
+  }
+  return true;
 }
 
 function swapLast(shape: readonly number[]): number[] {

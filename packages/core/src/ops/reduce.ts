@@ -49,6 +49,7 @@ export function sum(x: Tensor, axes?: Axes, opts: ReduceOptions = {}): Tensor {
 }
 
 export function mean(x: Tensor, axes?: Axes, opts: ReduceOptions = {}): Tensor {
+  x.assertAlive('mean');
   const ax = normalizeAxes('mean', axes, x.rank);
   if (x.dtype === 'int32')
     throw new WebrnnError('mean', 'input has dtype int32, expected float32 or float64');
@@ -98,11 +99,17 @@ function argExtreme(
   axis: number | undefined,
   opts: ReduceOptions,
 ): Tensor {
+  x.assertAlive(op);
   if (axis === undefined) {
+    // Over the flattened tensor; keepdim keeps every axis, as size 1 (PyTorch).
     const flat = reshape(x, [x.size]);
     const r = argExtreme(op, flat, 0, {});
     flat.dispose();
-    return r;
+    if (!opts.keepdim) return r;
+    return finish(
+      r,
+      x.shape.map(() => 1),
+    );
   }
   const a = normalizeAxis(op, axis, x.rank);
   if (x.shape[a] === 0)

@@ -4,7 +4,7 @@ import type { DType } from '../dtype.js';
 import { WebrnnError, fmtShape } from '../errors.js';
 import { contiguousStrides, normalizeAxis, shapesEqual, sizeOf } from '../shape.js';
 import { Tensor } from '../tensor.js';
-import { zeros } from './create.js';
+import { checkDTypeName, zeros } from './create.js';
 import { alloc, backendOf, broadcastView, record } from './define.js';
 import { copyInPlace } from './elementwise.js';
 import { sumTo } from './reduce.js';
@@ -118,14 +118,22 @@ export function view(x: Tensor, shape: readonly number[]): Tensor {
 }
 
 export function flatten(x: Tensor, startAxis = 0, endAxis = -1): Tensor {
+  x.assertAlive('flatten');
   if (x.rank === 0) return reshape(x, [1]);
   const s = normalizeAxis('flatten', startAxis, x.rank);
   const e = normalizeAxis('flatten', endAxis, x.rank);
+  if (s > e) {
+    throw new WebrnnError(
+      'flatten',
+      `start axis ${startAxis} comes after end axis ${endAxis} for a tensor of shape ${fmtShape(x.shape)}`,
+    );
+  }
   const shape = [...x.shape.slice(0, s), sizeOf(x.shape.slice(s, e + 1)), ...x.shape.slice(e + 1)];
   return reshape(x, shape);
 }
 
 export function squeeze(x: Tensor, axis?: number): Tensor {
+  x.assertAlive('squeeze');
   if (axis === undefined)
     return reshape(
       x,
@@ -140,6 +148,7 @@ export function squeeze(x: Tensor, axis?: number): Tensor {
 }
 
 export function unsqueeze(x: Tensor, axis: number): Tensor {
+  x.assertAlive('unsqueeze');
   const a = normalizeAxis('unsqueeze', axis, x.rank + 1);
   const shape = [...x.shape];
   shape.splice(a, 0, 1);
@@ -167,6 +176,7 @@ export function permute(x: Tensor, order: readonly number[]): Tensor {
 }
 
 export function transpose(x: Tensor, axis0 = -2, axis1 = -1): Tensor {
+  x.assertAlive('transpose');
   if (x.rank < 2 && axis0 === -2 && axis1 === -1) return reshape(x, x.shape);
   const a = normalizeAxis('transpose', axis0, x.rank);
   const b = normalizeAxis('transpose', axis1, x.rank);
@@ -176,7 +186,17 @@ export function transpose(x: Tensor, axis0 = -2, axis1 = -1): Tensor {
 
 /** Broadcast to `shape` without copying (stride 0 on stretched dims); -1 keeps a dim. */
 export function expand(x: Tensor, shape: readonly number[]): Tensor {
+  x.assertAlive('expand');
   const lead = shape.length - x.rank;
+  shape.forEach((d, i) => {
+    if (!Number.isInteger(d) || d < -1 || (d === -1 && i < lead)) {
+      throw new WebrnnError(
+        'expand',
+        `cannot expand ${fmtShape(x.shape)} to ${fmtShape(shape)}: sizes must be non-negative integers, ` +
+          'or -1 to keep an existing dim (not in a new leading dim)',
+      );
+    }
+  });
   const target = shape.map((d, i) => (d === -1 && i >= lead ? x.shape[i - lead]! : d));
   if (shapesEqual(target, x.shape)) return reshape(x, x.shape);
   const v = broadcastView(x, target, 'expand');
@@ -189,6 +209,7 @@ export function expand(x: Tensor, shape: readonly number[]): Tensor {
 export function narrow(x: Tensor, axis: number, start: number, length: number): Tensor {
   const a = normalizeAxis('narrow', axis, x.rank);
   const n = x.shape[a]!;
+  const given = start;
   if (start < 0) start += n;
   if (
     !Number.isInteger(start) ||
@@ -199,7 +220,7 @@ export function narrow(x: Tensor, axis: number, start: number, length: number): 
   ) {
     throw new WebrnnError(
       'narrow',
-      `start ${start} and length ${length} do not fit in axis ${axis} of size ${n} (shape ${fmtShape(x.shape)})`,
+      `start ${given} and length ${length} do not fit in axis ${axis} of size ${n} (shape ${fmtShape(x.shape)})`,
     );
   }
   const shape = x.shape.map((d, i) => (i === a ? length : d));
@@ -210,6 +231,7 @@ export function narrow(x: Tensor, axis: number, start: number, length: number): 
 
 /** Python-style slice along one axis: [start, end) with negative indices from the end, clamped. */
 export function slice(x: Tensor, axis: number, start = 0, end?: number): Tensor {
+  x.assertAlive('slice');
   const a = normalizeAxis('slice', axis, x.rank);
   const n = x.shape[a]!;
   const norm = (v: number) => Math.min(n, Math.max(0, v < 0 ? v + n : v));
@@ -254,6 +276,7 @@ function contiguousCopy(op: string, x: Tensor): Tensor {
 
 /** x itself (another handle) when already dense, else a dense copy. */
 export function contiguous(x: Tensor): Tensor {
+  x.assertAlive('contiguous');
   if (x.isContiguous) return reshape(x, x.shape);
   const y = contiguousCopy('contiguous', x);
   record('contiguous', [x], [y], ([g]) => [g!]);
@@ -270,6 +293,7 @@ export function clone(x: Tensor): Tensor {
 /** Convert to another dtype (a copy; gradients flow between float types). */
 export function cast(x: Tensor, dtype: DType): Tensor {
   const backend = backendOf('cast', x);
+  checkDTypeName('cast', dtype);
   const y = alloc(backend, dtype, x.shape);
   backend.copy(x.backendView('cast'), y.backendView());
   if (dtype !== 'int32') record('cast', [x], [y], ([g]) => [cast(g!, x.dtype)]);
