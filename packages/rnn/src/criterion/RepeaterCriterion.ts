@@ -1,26 +1,36 @@
 import type { Activity } from '../nn/activity.js';
 import { type Tensor, WebrnnError, add, tidy } from '../nn/deps.js';
+import { toSteps } from '../rnn/Sequencer.js';
 import { Criterion, type Target } from './Criterion.js';
+import { stepLoss } from './SequencerCriterion.js';
 
-/** Applies one criterion with the same target to every step of a table of outputs, and adds the losses. */
+/**
+ * Element-research's nn.RepeaterCriterion: applies one criterion with the same target to every step of a
+ * sequence of outputs (e.g. from nn.Repeater) and adds the losses. The input is a table of steps or a tensor
+ * [T, ...]; its gradient has the same form.
+ */
 export class RepeaterCriterion extends Criterion {
   constructor(readonly criterion: Criterion) {
     super();
+    if (!(criterion instanceof Criterion)) {
+      throw new WebrnnError('nn.RepeaterCriterion', `expected a criterion, got ${String(criterion)}`);
+    }
   }
 
   override updateOutput(input: Activity, target: Target): Tensor {
-    if (!Array.isArray(input) || input.length === 0) {
-      throw new WebrnnError('input', 'expected a table of step outputs (e.g. from nn.Repeater)');
+    if (Array.isArray(input) && input.length === 0) {
+      throw new WebrnnError(
+        'input',
+        'expected a table of step outputs (e.g. from nn.Repeater), got an empty table',
+      );
     }
-    const steps = input as readonly Activity[];
-    return tidy(() =>
-      steps
-        .slice(1)
-        .reduce<Tensor>(
-          (sum, x) => add(sum, this.criterion.updateOutput(x, target)),
-          this.criterion.updateOutput(steps[0]!, target),
-        ),
-    );
+    const steps = toSteps(input);
+    const targets = steps.map(() => target);
+    return tidy(() => {
+      let total = stepLoss(this.criterion, steps, targets, 0);
+      for (let t = 1; t < steps.length; t++) total = add(total, stepLoss(this.criterion, steps, targets, t));
+      return total;
+    });
   }
 
   override describe(): string {

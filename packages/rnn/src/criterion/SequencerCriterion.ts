@@ -24,14 +24,24 @@ export class SequencerCriterion extends Criterion {
       throw new WebrnnError('target', `has ${targets.length} steps but the input has ${inputs.length}`);
     }
     return tidy(() => {
-      let total = this.criterion.updateOutput(inputs[0]!, targets[0]!);
+      let total = stepLoss(this.criterion, inputs, targets, 0);
       for (let t = 1; t < inputs.length; t++)
-        total = add(total, this.criterion.updateOutput(inputs[t]!, targets[t]!));
+        total = add(total, stepLoss(this.criterion, inputs, targets, t));
       return this.sizeAverage ? div(total, inputs.length) : total;
     });
   }
 
   override describe(): string {
     return `${this.typeName}(${this.criterion.describe()})`;
+  }
+}
+
+/** The criterion on step `t`; an error names the step (e.g. `step 3: target: class 10 is out of range ...`). */
+export function stepLoss(criterion: Criterion, inputs: Activity[], targets: Target[], t: number): Tensor {
+  try {
+    return criterion.updateOutput(inputs[t]!, targets[t]!);
+  } catch (e) {
+    if (e instanceof Error) throw new WebrnnError(`step ${t}`, e.message);
+    throw e;
   }
 }

@@ -51,6 +51,13 @@ export abstract class AbstractRecurrent extends Container {
   private state: Activity | null = null;
   private stepsSinceCut = 0;
   private cutNext = false;
+  /**
+   * How many steps are kept for backward: the largest `rho` any forward has seen (Torch's count of step clones,
+   * which never shrinks), so that lowering rho with maxBPTTstep between a forward and its backward loses nothing.
+   */
+  private capacity = 0;
+  /** Backward calls since the last forward (each forward restarts backward from the newest step, as Torch). */
+  private backwardCalls = 0;
 
   constructor(public rho = 99999) {
     super();
@@ -90,7 +97,7 @@ export abstract class AbstractRecurrent extends Container {
       this.output = output;
       return output;
     } catch (e) {
-      throw ModuleError.wrap(e, this.describe());
+      throw ModuleError.wrap(e, oneLine(this));
     }
   }
 
@@ -106,8 +113,10 @@ export abstract class AbstractRecurrent extends Container {
       output: holdActivity(output),
       state: state && holdActivity(state),
     });
-    if (this.records.length > this.rho) disposeRecord(this.records.shift()!);
+    this.capacity = Math.max(this.capacity, this.rho);
+    if (this.records.length > this.capacity) disposeRecord(this.records.shift()!);
     this.backCursor = this.records.length;
+    this.backwardCalls = 0;
     this.setCarried(null);
     if (++this.stepsSinceCut >= this.rho) {
       this.cutNext = true;
@@ -116,8 +125,9 @@ export abstract class AbstractRecurrent extends Container {
   }
 
   /**
-   * Backpropagate through the latest step not yet backpropagated. Steps older than `rho` get a zero gradInput
-   * and add nothing to the parameters' gradients (truncated BPTT).
+   * Backpropagate through the latest step not yet backpropagated. Steps older than the kept ones (`rho`, or the
+   * largest rho a forward has seen) get a zero gradInput and add nothing to the parameters' gradients (truncated
+   * BPTT). More backward calls than forward steps since forget() is an error.
    */
   override backward(input: Activity, gradOutput: Activity, scale = 1): Activity {
     try {
@@ -128,9 +138,17 @@ export abstract class AbstractRecurrent extends Container {
         );
       }
       if (this.step === 0) throw new WebrnnError('backward', 'called before forward');
+      if (this.backwardCalls >= this.step) {
+        throw new WebrnnError(
+          'backward',
+          `called ${this.backwardCalls + 1} times but there were only ${this.step} forward step(s) since forget(): ` +
+            'call backward once per forward step, in reverse order',
+        );
+      }
       const family = [this, ...recurrentDescendants(this)].filter((m) => m.backCursor > 0);
       const rec = this.records[this.backCursor - 1];
       if (!rec) {
+        this.backwardCalls++;
         this.gradInput = mapActivity(input, (t) => noGrad(() => t.mul(0)));
         return this.gradInput;
       }
@@ -158,6 +176,7 @@ export abstract class AbstractRecurrent extends Container {
         }
       }
       const grads = scaledVjp(roots, seeds, inputs, scale, true);
+      this.backwardCalls++;
       const nIn = flattenActivity(rec.input).length;
       this.gradInput = unflattenActivity(rec.input, grads.slice(0, nIn));
       let k = nIn;
@@ -171,7 +190,7 @@ export abstract class AbstractRecurrent extends Container {
       }
       return this.gradInput;
     } catch (e) {
-      throw ModuleError.wrap(e, this.describe());
+      throw ModuleError.wrap(e, oneLine(this));
     }
   }
 
@@ -201,6 +220,7 @@ export abstract class AbstractRecurrent extends Container {
     this.setCarried(null);
     this.backCursor = 0;
     this.step = 0;
+    this.backwardCalls = 0;
     this.stepsSinceCut = 0;
     this.cutNext = false;
   }
@@ -288,6 +308,12 @@ export abstract class AbstractRecurrent extends Container {
     this.forgetOwn();
     return super.clearState();
   }
+}
+
+/** A module's name for error messages: its description when that fits on one line, else its class name. */
+export function oneLine(m: Module): string {
+  const d = m.describe();
+  return d.includes('\n') ? m.typeName : d;
 }
 
 /** Recurrent modules below `m` (at any depth), each once. */

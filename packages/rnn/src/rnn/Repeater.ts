@@ -1,27 +1,48 @@
-import type { Activity } from '../nn/activity.js';
-import { Container } from '../nn/Container.js';
+import { type Activity, describeActivity, flattenActivity, unflattenActivity } from '../nn/activity.js';
+import { scaledVjp } from '../nn/backprop.js';
+import { Container, indent } from '../nn/Container.js';
+import { WebrnnError } from '../nn/deps.js';
 import { ModuleError } from '../nn/errors.js';
-import type { Module } from '../nn/Module.js';
-import { AbstractRecurrent } from './AbstractRecurrent.js';
+import { Module } from '../nn/Module.js';
+import { AbstractRecurrent, recurrentDescendants } from './AbstractRecurrent.js';
 import { Recursor } from './Recursor.js';
 
 /**
- * Element-research's nn.Repeater: applies a recurrent module to the same input `rho` times; the output is the
- * table of the `rho` step outputs. A module that is not recurrent is wrapped in a Recursor. Backward is one
- * vector-Jacobian product over the unrolled steps (as for Sequencer); gradients from every step add up at the
- * shared input.
+ * Element-research's nn.Repeater: presents the same input to a recurrent module `rho` times (Torch's nStep); the
+ * output is the table of the `rho` step outputs. A module that is not recurrent is wrapped in a Recursor. The
+ * module forgets its state before each forward. Backward is one vector-Jacobian product over the unrolled steps
+ * (as for Sequencer), so the input's gradient is the sum of every step's, as in Torch; the gradient with respect
+ * to the initial state goes to the module's gradPrevState.
  */
 export class Repeater extends Container {
   constructor(
     module: Module,
-    readonly rho: number,
+    public rho: number,
   ) {
     super();
+    if (!(module instanceof Module)) {
+      throw new WebrnnError('nn.Repeater', `expected a module to repeat, got ${String(module)}`);
+    }
+    if (!Number.isInteger(rho) || rho < 1) {
+      throw new WebrnnError(
+        'nn.Repeater',
+        `rho (the number of steps) must be a positive integer, got ${rho}`,
+      );
+    }
     this.add(module instanceof AbstractRecurrent ? module : new Recursor(module));
   }
 
   get module(): AbstractRecurrent {
     return this.modules[0] as AbstractRecurrent;
+  }
+
+  /** Set the number of steps (Torch's Repeater hijacks rho the same way). */
+  maxBPTTstep(rho: number): this {
+    if (!Number.isInteger(rho) || rho < 1) {
+      throw new WebrnnError('maxBPTTstep', `rho must be a positive integer, got ${rho}`);
+    }
+    this.rho = rho;
+    return this;
   }
 
   override updateOutput(input: Activity): Activity {
@@ -37,7 +58,54 @@ export class Repeater extends Container {
     });
   }
 
+  override backward(_input: Activity, gradOutput: Activity, scale = 1): Activity {
+    try {
+      if (this.output === null || this.boundaryInput === null) {
+        throw new WebrnnError('backward', 'called before forward: there is no output to backpropagate from');
+      }
+      const outs = flattenActivity(this.output);
+      const gos = Array.isArray(gradOutput) ? flattenActivity(gradOutput) : [];
+      if (
+        !Array.isArray(gradOutput) ||
+        gradOutput.length !== this.rho ||
+        gos.length !== outs.length ||
+        outs.some((o, i) => o.shape.join() !== gos[i]!.shape.join())
+      ) {
+        throw new WebrnnError(
+          'backward',
+          `gradOutput is ${describeActivity(gradOutput)}, expected a table of ${this.rho} step gradients like the output ${describeActivity(this.output)}`,
+        );
+      }
+      // As Sequencer: gradients stop at the input and at the states the steps started from.
+      const family = [this.module, ...recurrentDescendants(this.module)];
+      const starts = family.map((m) => m.firstPrevState());
+      const ins = flattenActivity(this.boundaryInput);
+      const extra = starts.flatMap((s) => (s ? flattenActivity(s) : []));
+      const grads = scaledVjp(outs, gos, [...ins, ...extra], scale, true);
+      let k = ins.length;
+      family.forEach((m, i) => {
+        const s = starts[i];
+        const n = s ? flattenActivity(s).length : 0;
+        m.finishSequenceBackward(s ? unflattenActivity(s, grads.slice(k, k + n)) : null);
+        k += n;
+      });
+      this.gradInput = unflattenActivity(this.boundaryInput, grads.slice(0, ins.length));
+      return this.gradInput;
+    } catch (e) {
+      throw ModuleError.wrap(e, this.typeName);
+    }
+  }
+
+  /** Torch's print (Repeater.lua's __tostring__). */
   override describe(): string {
-    return `${this.typeName} @ ${this.module.describe()}`;
+    return [
+      `${this.typeName} {`,
+      '  [  input,    input,  ...,  input  ]',
+      '       V         V             V     ',
+      `  ${indent(this.module.describe(), '  ')}`,
+      '       V         V             V     ',
+      `  [output(1),output(2),...,output(${this.rho})]`,
+      '}',
+    ].join('\n');
   }
 }

@@ -4,7 +4,7 @@ import { Container } from '../nn/Container.js';
 import { type Tensor, WebrnnError, fmtShape, stack, unbind } from '../nn/deps.js';
 import { ModuleError } from '../nn/errors.js';
 import type { Module } from '../nn/Module.js';
-import { AbstractRecurrent, recurrentDescendants } from './AbstractRecurrent.js';
+import { AbstractRecurrent, oneLine, recurrentDescendants } from './AbstractRecurrent.js';
 import { Recursor } from './Recursor.js';
 
 /**
@@ -24,7 +24,13 @@ export class Sequencer extends Container {
   }
 
   override updateOutput(input: Activity): Activity {
-    const steps = toSteps(input);
+    let steps: Activity[];
+    try {
+      steps = toSteps(input);
+    } catch (e) {
+      // Named on one line (Module.forward would name this module by its whole printed tree).
+      throw e instanceof Error ? new ModuleError([oneLine(this)], e.message) : e;
+    }
     const m = this.module;
     if (m.remembering) m.cutGraph();
     else m.forget();
@@ -68,7 +74,7 @@ export class Sequencer extends Container {
       this.gradInput = unflattenActivity(this.boundaryInput, grads.slice(0, ins.length));
       return this.gradInput;
     } catch (e) {
-      throw ModuleError.wrap(e, this.describe());
+      throw ModuleError.wrap(e, oneLine(this));
     }
   }
 
@@ -81,6 +87,18 @@ export class Sequencer extends Container {
   forget(): this {
     this.module.forget();
     return this;
+  }
+
+  /** As Torch's Sequencer: switching from evaluation to training forgets the state. */
+  override training(): this {
+    if (!this.train) this.module.forget();
+    return super.training();
+  }
+
+  /** As Torch's Sequencer: switching from training to evaluation forgets the state. */
+  override evaluate(): this {
+    if (this.train) this.module.forget();
+    return super.evaluate();
   }
 
   override describe(): string {
