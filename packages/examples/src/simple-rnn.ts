@@ -1,168 +1,192 @@
 /**
- * The Torch7 rnn README's first example, line by line: a recurrent net over sequences of word indices from a
- * 10-word dictionary, trained step by step with a Recursor (forward 5 steps, backward in reverse order), then the
- * same with a Sequencer and a SequencerCriterion, then with nn.Recurrence. Word indices are 0-based here.
+ * The Torch7 rnn tutorial's first net ("Element-Research Torch RNN Tutorial", part 1), line by line: a simple RNN
+ * h(t) = sigmoid(W_hh h(t-1) + W_xh x(t)) over word indices from a dictionary of 10 words, with a 7-unit state and
+ * truncated BPTT over 5 steps, followed by o(t) = LogSoftMax(W_ho h(t)). It is trained three ways:
  *
- *   node packages/examples/dist/simple-rnn.js [--iterations N]   (--help lists all)
+ *   1. nn.Recurrent in a Recursor, stepped by hand: 5 forwards, then 5 backwards in reverse order;
+ *   2. the same net in a Sequencer with a SequencerCriterion: one forward and one backward per sequence;
+ *   3. the same with nn.Recurrence, which takes the step module {x(t), h(t-1)} -> h(t) as one module.
+ *
+ * Word indices are 0-based int32 here (Torch's are 1-based).
+ *
+ *   node packages/examples/dist/simple-rnn.js [--iterations N] [--lr LR] [--batch N]   (--help)
  */
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { type Tensor, defaultGenerator, manualSeed, nn, stack, tensor, tidy } from '@webrnn/rnn';
-import { chooseBackend, num, parseCli, teardown } from './shared/cli.js';
+import { type Tensor, add, defaultGenerator, manualSeed, nn, tensor, tidy } from '@webrnn/rnn';
+import { chooseBackend, teardown } from './shared/backend.js';
+import { atLeast, parseCli, run } from './shared/cli.js';
 import { lineChart } from './shared/plot.js';
+import { Progress } from './shared/progress.js';
+import { meanOf, summary } from './shared/summary.js';
 
 const OPTIONS = {
-  iterations: { type: 'string', default: '300', help: 'training iterations for each of the three variants' },
-  lr: { type: 'string', default: '0.1', help: 'learning rate of updateParameters' },
+  iterations: { type: 'int', default: 300, help: 'training iterations for each of the three nets' },
+  lr: { type: 'number', default: 0.1, help: 'learning rate of updateParameters (tutorial: 0.1)' },
+  batch: { type: 'int', default: 8, help: 'sequences per iteration (the tutorial uses one)' },
 } as const;
 
-const batchSize = 8;
-const rho = 5;
+const dictionarySize = 10;
 const hiddenSize = 7;
-const nIndex = 10;
+const rho = 5; // sequence length, and the BPTT limit
 
+type Variant = 'Recursor' | 'Sequencer' | 'Recurrence';
 export interface SimpleRnnResult {
-  readonly losses: Record<'recursor' | 'sequencer' | 'recurrence', number[]>;
+  readonly losses: Record<Variant, number[]>;
   readonly files: string[];
 }
 
-export async function main(argv: readonly string[]): Promise<SimpleRnnResult | null> {
-  const o = parseCli('simple-rnn', "the Torch7 rnn README's first example, three ways", OPTIONS, argv);
-  if (!o) return null;
-  const iterations = num(o.iterations, 'iterations');
-  const lr = num(o.lr, 'lr');
-  manualSeed(num(o.seed, 'seed'));
-  const device = await chooseBackend(String(o.backend));
+/** rr = Sequential(r, Linear(7, 10), LogSoftMax()), where r is the recurrent layer of the chosen form. */
+function buildNet(recurrence: boolean) {
+  const r = recurrence
+    ? // Recurrence(rm, hiddenSize, nInputDim): rm maps {x(t), h(t-1)} to h(t); an index per sample has 0 dims.
+      new nn.Recurrence(
+        new nn.Sequential()
+          .add(
+            new nn.ParallelTable()
+              .add(new nn.LookupTable(dictionarySize, hiddenSize)) // W_xh x(t): a 7-d embedding of the word
+              .add(new nn.Linear(hiddenSize, hiddenSize)), // W_hh h(t-1)
+          )
+          .add(new nn.CAddTable())
+          .add(new nn.Sigmoid()),
+        hiddenSize,
+        0,
+      )
+    : new nn.Recurrent(
+        hiddenSize, // the size of h(t); the first step starts from a learnt bias, nn.Add(7)
+        new nn.LookupTable(dictionarySize, hiddenSize), // W_xh x(t)
+        new nn.Linear(hiddenSize, hiddenSize), // W_hh h(t-1)
+        new nn.Sigmoid(), // the transfer function
+        rho, // truncated BPTT limit
+      );
+  return new nn.Sequential()
+    .add(r)
+    .add(new nn.Linear(hiddenSize, dictionarySize)) // o(t) = W_ho h(t)
+    .add(new nn.LogSoftMax()); // log-probabilities of the next word
+}
 
-  // A dummy dataset, as in the README: word t+1 follows word t in a fixed, learnable way.
-  const next = Array.from({ length: nIndex }, () => Math.floor(defaultGenerator.next() * nIndex));
-  const offsets = Array.from({ length: batchSize }, () => Math.floor(defaultGenerator.next() * nIndex));
-  const batchAt = () => {
-    const steps: Tensor[] = [];
-    let words = [...offsets];
-    for (let t = 0; t <= rho; t++) {
-      steps.push(tensor(words, { dtype: 'int32', device }));
-      words = words.map((w) => next[w]!);
-    }
-    offsets.forEach((w, i) => (offsets[i] = next[w]!));
-    return { inputs: steps.slice(0, rho), targets: steps.slice(1) };
+export async function main(argv: readonly string[]): Promise<SimpleRnnResult | null> {
+  const cli = parseCli('simple-rnn', "the Torch7 rnn tutorial's first net, three ways", OPTIONS, argv);
+  if (!cli) return null;
+  const o = cli.options;
+  const iterations = atLeast(o.iterations, 1, 'iterations');
+  const batch = atLeast(o.batch, 1, 'batch');
+  manualSeed(o.seed);
+  const { device, reason } = await chooseBackend(o.backend);
+
+  // The data, as the tutorial's inputs {1, 2, 3, 4, 5} and targets {2, 3, 4, 5, 6}: each word is followed by the
+  // next one in the dictionary (wrapping around). A batch is `batch` such sequences from random first words.
+  const sequences = () => {
+    const first = Array.from({ length: batch }, () => Math.floor(defaultGenerator.next() * dictionarySize));
+    const word = (t: number) =>
+      tensor(
+        Int32Array.from(first, (w) => (w + t) % dictionarySize),
+        { device },
+      );
+    return {
+      inputs: Array.from({ length: rho }, (_, t) => word(t)), // rho steps, each [batch] int32
+      targets: Array.from({ length: rho }, (_, t) => word(t + 1)),
+    };
   };
 
-  // 1. nn.Recurrent inside a Recursor, stepped by hand.
-  const r = new nn.Recurrent(
-    hiddenSize,
-    new nn.LookupTable(nIndex, hiddenSize),
-    new nn.Linear(hiddenSize, hiddenSize),
-    new nn.Sigmoid(),
-    rho,
-  );
-  const rnn = new nn.Recursor(
-    new nn.Sequential().add(r).add(new nn.Linear(hiddenSize, nIndex)).add(new nn.LogSoftMax()),
-    rho,
-  ).to(device);
+  // 1. Recurrent in a Recursor (which makes Sequential(r, Linear, LogSoftMax) follow the step-by-step protocol).
+  const rnn = new nn.Recursor(buildNet(false), rho).to(device);
   const criterion = new nn.ClassNLLCriterion();
   console.log(`${rnn}\n`);
-  const recursor: number[] = [];
-  for (let iteration = 0; iteration < iterations; iteration++) {
-    const err = tidy(() => {
-      const { inputs, targets } = batchAt();
-      const outputs: Tensor[] = [];
-      const losses: Tensor[] = [];
-      for (let step = 0; step < rho; step++) {
-        outputs[step] = rnn.forward(inputs[step]!) as Tensor;
-        losses[step] = criterion.forward(outputs[step]!, targets[step]!);
-      }
-      // Backward through time, in reverse order of the forward calls.
-      for (let step = rho - 1; step >= 0; step--) {
-        criterion.forward(outputs[step]!, targets[step]!);
-        rnn.backward(inputs[step]!, criterion.backward(outputs[step]!, targets[step]!));
-      }
-      rnn.updateParameters(lr);
-      rnn.forget();
-      rnn.zeroGradParameters();
-      return stack(losses).mean();
-    });
-    recursor.push(await err.item());
-    err.dispose();
-  }
-  console.log(`Recursor:   loss ${recursor[0]!.toFixed(3)} -> ${recursor.at(-1)!.toFixed(3)}`);
-
-  // 2 and 3. A whole sequence at a time: Sequencer + SequencerCriterion, with Recurrent and with Recurrence.
-  const trainSequencer = async (model: InstanceType<typeof nn.Sequencer>) => {
-    const crit = new nn.SequencerCriterion(new nn.ClassNLLCriterion(), true);
-    const losses: number[] = [];
-    for (let iteration = 0; iteration < iterations; iteration++) {
-      const err = tidy(() => {
-        const { inputs, targets } = batchAt();
-        const outputs = model.forward(inputs);
-        const loss = crit.forward(outputs, targets);
-        model.zeroGradParameters();
-        model.backward(inputs, crit.backward(outputs, targets));
-        model.updateParameters(lr);
-        return loss;
-      });
-      losses.push(await err.item());
-      err.dispose();
+  const byStep = await train(iterations, () => {
+    const { inputs, targets } = sequences();
+    // Apply each element of the sequence to the rnn step by step.
+    const outputs: Tensor[] = [];
+    let err: Tensor | null = null;
+    for (let step = 0; step < rho; step++) {
+      outputs[step] = rnn.forward(inputs[step]!) as Tensor;
+      const e = criterion.forward(outputs[step]!, targets[step]!);
+      err = err ? add(err, e) : e;
     }
-    return losses;
-  };
-  const rr = new nn.Recurrent(
-    hiddenSize,
-    new nn.LookupTable(nIndex, hiddenSize),
-    new nn.Linear(hiddenSize, hiddenSize),
-    new nn.Sigmoid(),
-    rho,
-  );
-  const seq = new nn.Sequencer(
-    new nn.Sequential().add(rr).add(new nn.Linear(hiddenSize, nIndex)).add(new nn.LogSoftMax()),
-  ).to(device);
+    // Backpropagate through time, in the reverse order of the forward calls. (Our criterion differentiates its
+    // last forward, so each step's loss is forwarded again before its backward.)
+    for (let step = rho - 1; step >= 0; step--) {
+      criterion.forward(outputs[step]!, targets[step]!);
+      rnn.backward(inputs[step]!, criterion.backward(outputs[step]!, targets[step]!));
+    }
+    rnn.updateParameters(o.lr);
+    rnn.forget(); // reset the hidden state after every sequence
+    rnn.zeroGradParameters(); // reset the accumulated gradients after every sequence
+    return err!.div(rho); // the loss per step, for the plot
+  });
+
+  // 2. The same net in a Sequencer: the whole sequence in one forward and one backward (it forgets before each).
+  const seq = new nn.Sequencer(buildNet(false)).to(device);
   console.log(`\n${seq}\n`);
-  const sequencer = await trainSequencer(seq);
-  console.log(`Sequencer:  loss ${sequencer[0]!.toFixed(3)} -> ${sequencer.at(-1)!.toFixed(3)}`);
+  const whole = await train(iterations, trainSequencer(seq, sequences, o.lr));
 
-  // nn.Recurrence: the module maps {input(t), output(t-1)} to output(t).
-  const step = new nn.Sequential()
-    .add(
-      new nn.ParallelTable()
-        .add(new nn.LookupTable(nIndex, hiddenSize))
-        .add(new nn.Linear(hiddenSize, hiddenSize)),
-    )
-    .add(new nn.CAddTable())
-    .add(new nn.Sigmoid());
-  const rec = new nn.Sequencer(
-    new nn.Sequential()
-      .add(new nn.Recurrence(step, hiddenSize, 0))
-      .add(new nn.Linear(hiddenSize, nIndex))
-      .add(new nn.LogSoftMax()),
-  ).to(device);
-  const recurrence = await trainSequencer(rec);
-  console.log(`Recurrence: loss ${recurrence[0]!.toFixed(3)} -> ${recurrence.at(-1)!.toFixed(3)}`);
+  // 3. With nn.Recurrence instead of nn.Recurrent.
+  const rec = new nn.Sequencer(buildNet(true)).to(device);
+  console.log(`\n${rec}\n`);
+  const recurrence = await train(iterations, trainSequencer(rec, sequences, o.lr));
 
-  const xs = recursor.map((_, i) => i + 1);
+  const losses: Record<Variant, number[]> = { Recursor: byStep, Sequencer: whole, Recurrence: recurrence };
+  const xs = byStep.map((_, i) => i + 1);
   const files = await lineChart(
     {
       title: 'simple-rnn: training loss (NLL per step)',
       xLabel: 'iteration',
       yLabel: 'loss',
-      series: [
-        { name: 'Recursor', xs, ys: recursor },
-        { name: 'Sequencer', xs, ys: sequencer },
-        { name: 'Recurrence', xs, ys: recurrence },
-      ],
+      logY: true,
+      xFromZero: true,
+      series: Object.entries(losses).map(([name, ys]) => ({ name, xs, ys })),
     },
-    path.join(String(o.out), 'loss'),
+    path.join(o.out, 'loss'),
   );
-  console.log(`\nplots in ${path.resolve(String(o.out))}: ${files.map((f) => path.basename(f)).join(', ')}`);
+  summary({
+    title: 'simple-rnn',
+    rows: [
+      ['device', `${device} (${reason})`],
+      ...Object.entries(losses).map(
+        ([name, ys]) =>
+          [
+            `${name} loss`,
+            `${meanOf(ys, 10, 'first').toFixed(3)} (first 10) -> ${meanOf(ys, 10, 'last').toFixed(3)} (last 10)`,
+          ] as const,
+      ),
+    ],
+    outDir: o.out,
+    files,
+  });
   teardown(device);
-  return { losses: { recursor, sequencer, recurrence }, files };
+  return { losses, files };
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  main(process.argv.slice(2)).then(
-    () => process.exit(0),
-    (e: Error) => {
-      console.error(e.message);
-      process.exit(1);
-    },
-  );
+/** One Sequencer iteration, as in the tutorial: forward, criterion, backward, update, zero the gradients. */
+function trainSequencer(
+  rnn: InstanceType<typeof nn.Sequencer>,
+  sequences: () => { inputs: Tensor[]; targets: Tensor[] },
+  lr: number,
+) {
+  // The losses of the steps are added (as Torch's, and as the Recursor's gradients above).
+  const criterion = new nn.SequencerCriterion(new nn.ClassNLLCriterion());
+  return () => {
+    const { inputs, targets } = sequences();
+    const outputs = rnn.forward(inputs);
+    const err = criterion.forward(outputs, targets);
+    rnn.backward(inputs, criterion.backward(outputs, targets));
+    rnn.updateParameters(lr);
+    rnn.zeroGradParameters();
+    return err.div(rho); // the loss per step, for the plot
+  };
 }
+
+/** Run `step` (which returns the loss) `iterations` times, each in its own tidy scope; returns the losses. */
+async function train(iterations: number, step: () => Tensor): Promise<number[]> {
+  const losses: number[] = [];
+  const progress = new Progress(iterations);
+  for (let i = 1; i <= iterations; i++) {
+    const loss = tidy(step);
+    losses.push(await loss.item());
+    loss.dispose();
+    progress.update(i, losses.at(-1)!);
+  }
+  return losses;
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) run(main);

@@ -1,88 +1,129 @@
 import { parseArgs } from 'node:util';
-import * as webrnn from '@webrnn/rnn';
 
 /**
- * The options every program shares (--backend, --out, --seed, --help) plus its own, parsed with node:util.
- * Each option has a default and a line of help, so `--help` documents the program.
+ * Command lines with node:util's parseArgs. A program declares its options once (type, default, one line of
+ * help); this file adds the ones every program takes (--backend, --out, --seed, --help), converts and checks the
+ * values, and prints the usage text. Keys are camelCase and flags kebab-case: `evalOneStep` is --eval-one-step.
  */
-export interface OptionSpec {
-  readonly type: 'string' | 'boolean';
-  readonly default: string | boolean;
-  readonly help: string;
-}
+export type OptionSpec =
+  | { readonly type: 'int' | 'number'; readonly default: number; readonly help: string }
+  | {
+      readonly type: 'string';
+      readonly default: string;
+      readonly help: string;
+      readonly choices?: readonly string[];
+    }
+  | { readonly type: 'boolean'; readonly help: string };
 
-const COMMON: Record<string, OptionSpec> = {
+type ValueOf<S> = S extends { type: 'boolean' } ? boolean : S extends { type: 'string' } ? string : number;
+export type Values<T extends Record<string, OptionSpec>> = { -readonly [K in keyof T]: ValueOf<T[K]> };
+
+export type BackendChoice = 'cpu' | 'webgpu' | 'auto';
+
+const COMMON = {
   backend: {
     type: 'string',
     default: 'auto',
-    help: 'cpu, webgpu, or auto (WebGPU when an adapter is found, else the CPU)',
+    choices: ['cpu', 'webgpu', 'auto'],
+    help: 'cpu, webgpu, or auto: a hardware WebGPU adapter when there is one, else the CPU',
   },
-  out: { type: 'string', default: '', help: 'folder for the plots and files (default out/<program>)' },
-  seed: { type: 'string', default: '1', help: 'random seed' },
-  help: { type: 'boolean', default: false, help: 'print this help' },
-};
+  out: { type: 'string', default: 'out/<program>', help: 'folder for the plots' },
+  seed: { type: 'int', default: 1, help: 'random seed (weights and data order)' },
+  help: { type: 'boolean', help: 'print this text and exit' },
+} as const satisfies Record<string, OptionSpec>;
 
-export type Parsed<T extends Record<string, OptionSpec>> = {
-  [K in keyof T | keyof typeof COMMON]: string | boolean;
-};
+export type CommonValues = Values<typeof COMMON> & { backend: BackendChoice };
 
+export interface Cli<T extends Record<string, OptionSpec>> {
+  readonly options: Values<T> & CommonValues;
+  /** The options given on the command line (camelCase keys), so presets such as --tutorial can fill the rest. */
+  readonly given: ReadonlySet<string>;
+}
+
+const flag = (key: string) => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+
+/** The usage text: every option with its default. */
+export function usage(program: string, description: string, own: Record<string, OptionSpec>): string {
+  const specs: Record<string, OptionSpec> = { ...own, ...COMMON };
+  const lines = Object.entries(specs).map(([key, s]) => {
+    const arg = s.type === 'boolean' ? '' : s.type === 'string' ? ' S' : ' N';
+    const dflt = s.type === 'boolean' ? 'off' : String(s.default).replace('<program>', program);
+    return `  ${`--${flag(key)}${arg}`.padEnd(20)} ${s.help} (default: ${dflt})`;
+  });
+  return `${program}: ${description}\n\nusage: node packages/examples/dist/${program}.js [options]\n\n${lines.join('\n')}`;
+}
+
+/**
+ * Parse `argv` against the program's options and the common ones. Returns null after printing the usage for
+ * --help; throws an Error naming the option for an unknown flag or a bad value.
+ */
 export function parseCli<T extends Record<string, OptionSpec>>(
   program: string,
   description: string,
   own: T,
   argv: readonly string[],
-): Parsed<T> | null {
-  const specs = { ...own, ...COMMON };
-  const options = Object.fromEntries(
-    Object.entries(specs).map(([k, s]) => [k, { type: s.type, default: s.default }]),
-  );
-  const { values } = parseArgs({ args: [...argv], options: options as never, strict: true });
-  const v = values as Record<string, string | boolean>;
-  if (v.help) {
-    const lines = Object.entries(specs).map(
-      ([k, s]) =>
-        `  --${k.padEnd(16)} ${s.help}${s.type === 'string' && s.default !== '' ? ` (default ${s.default})` : ''}`,
-    );
-    console.log(
-      `${program}: ${description}\n\nusage: node packages/examples/dist/${program}.js [options]\n\n${lines.join('\n')}`,
-    );
+): Cli<T> | null {
+  const specs: Record<string, OptionSpec> = { ...own, ...COMMON };
+  const config = Object.fromEntries(
+    Object.keys(specs).map((k) => [flag(k), { type: specs[k]!.type === 'boolean' ? 'boolean' : 'string' }]),
+  ) as Record<string, { type: 'boolean' | 'string' }>;
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({ args: [...argv], options: config, strict: true, tokens: true });
+  } catch (e) {
+    throw new Error(`${(e as Error).message}\n(run with --help for the options)`);
+  }
+  const raw = parsed.values as Record<string, string | boolean | undefined>;
+  if (raw.help) {
+    console.log(usage(program, description, own));
     return null;
   }
-  if (v.out === '') v.out = `out/${program}`;
-  return v as Parsed<T>;
+  const values: Record<string, string | number | boolean> = {};
+  const given = new Set<string>();
+  for (const [key, spec] of Object.entries(specs)) {
+    const v = raw[flag(key)];
+    if (v !== undefined) given.add(key);
+    values[key] = convert(key, spec, v);
+  }
+  values.out = String(values.out).replace('<program>', program);
+  return { options: values as Values<T> & CommonValues, given };
 }
 
-export function num(v: string | boolean, name: string): number {
-  const n = Number(v);
-  if (!Number.isFinite(n)) throw new Error(`--${name} must be a number, got '${v}'`);
+function convert(key: string, spec: OptionSpec, v: string | boolean | undefined): string | number | boolean {
+  if (spec.type === 'boolean') return v === true;
+  if (v === undefined) return spec.default;
+  const text = String(v);
+  if (spec.type === 'string') {
+    if (spec.choices && !spec.choices.includes(text)) {
+      throw new Error(`--${flag(key)} must be one of ${spec.choices.join(', ')}, got '${text}'`);
+    }
+    return text;
+  }
+  const n = Number(text);
+  if (text.trim() === '' || !Number.isFinite(n) || (spec.type === 'int' && !Number.isInteger(n))) {
+    throw new Error(
+      `--${flag(key)} must be ${spec.type === 'int' ? 'an integer' : 'a number'}, got '${text}'`,
+    );
+  }
   return n;
 }
 
-/** Choose the device: an explicit choice is honoured (or fails clearly); auto tries WebGPU, else the CPU. */
-export async function chooseBackend(choice: string): Promise<'cpu' | 'webgpu'> {
-  if (choice !== 'cpu' && choice !== 'webgpu' && choice !== 'auto') {
-    throw new Error(`--backend must be cpu, webgpu or auto, got '${choice}'`);
-  }
-  if (choice === 'cpu') return 'cpu';
-  const init = (webrnn as { initWebGPU?: (o?: object) => Promise<unknown> }).initWebGPU;
-  let reason = 'this build has no WebGPU backend';
-  if (init) {
-    try {
-      if (await init({ verbose: true })) {
-        console.log('backend: webgpu');
-        return 'webgpu';
-      }
-      reason = 'no WebGPU adapter was found';
-    } catch (e) {
-      reason = (e as Error).message;
-    }
-  }
-  if (choice === 'webgpu') throw new Error(`--backend webgpu: ${reason}`);
-  console.log(`backend: cpu (${reason})`);
-  return 'cpu';
+/** Check that a numeric option is at least `min` (sizes and counts must be positive). */
+export function atLeast(value: number, min: number, name: string): number {
+  if (value < min) throw new Error(`--${flag(name)} must be at least ${min}, got ${value}`);
+  return value;
 }
 
-/** Release the device so that the process can exit (Dawn keeps it alive otherwise). */
-export function teardown(device: 'cpu' | 'webgpu'): void {
-  if (device === 'webgpu') webrnn.getBackend('webgpu').destroy();
+/**
+ * The command-line runner: `main(argv)`, then exit with 0, or print the error in one line and exit with 1. Exiting
+ * explicitly matters: an open WebGPU device would otherwise keep the process alive.
+ */
+export function run(main: (argv: string[]) => Promise<unknown>): void {
+  main(process.argv.slice(2)).then(
+    () => process.exit(0),
+    (e: unknown) => {
+      console.error(`error: ${e instanceof Error ? e.message : String(e)}`);
+      process.exit(1);
+    },
+  );
 }

@@ -6,20 +6,27 @@ import * as vega from 'vega';
 import { compile } from 'vega-lite';
 
 /**
- * Line charts with Vega-Lite, rendered headless to SVG by Vega and rasterised to PNG by resvg with a bundled
- * DejaVu font, so that the pictures are the same on every machine.
+ * Line charts: a Vega-Lite spec, rendered to SVG by Vega's headless view (no canvas needed), then rasterised to
+ * PNG by resvg with the DejaVu Sans font shipped in the `dejavu-fonts-ttf` package and system fonts off, so the
+ * PNG is the same on every machine, fonts installed or not.
  */
 const require = createRequire(import.meta.url);
-const FONT = path.join(
-  path.dirname(require.resolve('dejavu-fonts-ttf/package.json')),
-  'ttf',
-  'DejaVuSans.ttf',
-);
+const fontDir = path.join(path.dirname(require.resolve('dejavu-fonts-ttf/package.json')), 'ttf');
+const FONT_FAMILY = 'DejaVu Sans';
+// Regular for labels, bold for titles (without it resvg would have no bold face to use).
+const FONT_FILES = ['DejaVuSans.ttf', 'DejaVuSans-Bold.ttf'].map((f) => path.join(fontDir, f));
+
+/** Colours for the series in order (Vega's "tableau10" with a neutral grey first for the ground truth). */
+const PALETTE = ['#4c4c4c', '#e45756', '#4c78a8', '#f58518', '#54a24b', '#b279a2'];
 
 export interface Series {
   readonly name: string;
   readonly xs: ArrayLike<number>;
   readonly ys: ArrayLike<number>;
+  /** Draw dashed (e.g. the part of the truth that was given to the model). */
+  readonly dashed?: boolean;
+  /** Draw thinner and translucent (e.g. a raw, noisy loss under its moving average). */
+  readonly faint?: boolean;
 }
 
 export interface LineChart {
@@ -27,44 +34,95 @@ export interface LineChart {
   readonly xLabel: string;
   readonly yLabel: string;
   readonly series: readonly Series[];
+  /** A logarithmic y axis, for loss curves. */
   readonly logY?: boolean;
+  /** Start the x axis at 0 (iterations) rather than at the first x (a stretch of a sequence). */
+  readonly xFromZero?: boolean;
+  readonly width?: number;
+  readonly height?: number;
 }
 
 /** Write `<fileBase>.svg` and `<fileBase>.png`; returns both paths. */
 export async function lineChart(chart: LineChart, fileBase: string): Promise<string[]> {
+  const svg = await toSvg(chart);
+  mkdirSync(path.dirname(fileBase), { recursive: true });
+  writeFileSync(`${fileBase}.svg`, svg);
+  writeFileSync(`${fileBase}.png`, svgToPng(svg));
+  return [`${fileBase}.svg`, `${fileBase}.png`];
+}
+
+/** The chart as an SVG document. */
+export async function toSvg(chart: LineChart): Promise<string> {
+  const names = chart.series.map((s) => s.name);
+  // Each point carries its series' style; `scale: null` below uses these values as they are.
   const values = chart.series.flatMap((s) =>
-    Array.from({ length: s.xs.length }, (_, i) => ({ series: s.name, x: s.xs[i]!, y: s.ys[i]! })),
+    Array.from({ length: s.xs.length }, (_, i) => ({
+      series: s.name,
+      x: s.xs[i]!,
+      y: s.ys[i]!,
+      dash: s.dashed ? [5, 3] : [1, 0],
+      width: s.faint ? 1 : 1.8,
+      opacity: s.faint ? 0.35 : 1,
+    })),
   );
   const spec = compile({
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: chart.title,
-    width: 720,
-    height: 300,
+    width: chart.width ?? 720,
+    height: chart.height ?? 300,
     background: 'white',
-    config: { font: 'DejaVu Sans' },
+    config: { font: FONT_FAMILY, legend: { orient: 'top-right', labelLimit: 300 } },
     data: { values },
-    mark: { type: 'line', strokeWidth: 1.5 },
+    mark: { type: 'line', clip: true },
     encoding: {
-      x: { field: 'x', type: 'quantitative', title: chart.xLabel },
+      x: {
+        field: 'x',
+        type: 'quantitative',
+        title: chart.xLabel,
+        scale: chart.xFromZero ? {} : { zero: false, nice: false },
+      },
       y: {
         field: 'y',
         type: 'quantitative',
         title: chart.yLabel,
         scale: chart.logY ? { type: 'log' } : { zero: false },
+        axis: chart.logY ? { format: '~g', grid: true } : {},
       },
-      color: { field: 'series', type: 'nominal', title: null },
+      // Series order (and so colour and legend order) is the order given, not alphabetical.
+      color: {
+        field: 'series',
+        type: 'nominal',
+        title: null,
+        scale: { domain: names, range: names.map((_, i) => PALETTE[i % PALETTE.length]!) },
+      },
+      strokeDash: { field: 'dash', type: 'nominal', scale: null },
+      strokeWidth: { field: 'width', type: 'quantitative', scale: null },
+      opacity: { field: 'opacity', type: 'quantitative', scale: null },
     },
   } as never).spec;
   const view = new vega.View(vega.parse(spec), { renderer: 'none' });
-  const svg = await view.toSVG();
-  view.finalize();
-  mkdirSync(path.dirname(fileBase), { recursive: true });
-  writeFileSync(`${fileBase}.svg`, svg);
-  const png = new Resvg(svg, {
-    font: { fontFiles: [FONT], loadSystemFonts: false, defaultFontFamily: 'DejaVu Sans' },
+  try {
+    return await view.toSVG();
+  } finally {
+    view.finalize();
+  }
+}
+
+/** Rasterise an SVG at twice its size with the bundled font only. */
+export function svgToPng(svg: string): Buffer {
+  const resvg = new Resvg(svg, {
+    font: { fontFiles: FONT_FILES, loadSystemFonts: false, defaultFontFamily: FONT_FAMILY },
     fitTo: { mode: 'zoom', value: 2 },
     background: 'white',
-  }).render();
-  writeFileSync(`${fileBase}.png`, png.asPng());
-  return [`${fileBase}.svg`, `${fileBase}.png`];
+  });
+  return resvg.render().asPng();
+}
+
+/** Trailing moving average over `window` points: the trend of a noisy loss curve. */
+export function movingAverage(ys: readonly number[], window: number): number[] {
+  let sum = 0;
+  return ys.map((y, i) => {
+    sum += y - (i >= window ? ys[i - window]! : 0);
+    return sum / Math.min(i + 1, window);
+  });
 }

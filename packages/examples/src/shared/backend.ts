@@ -1,0 +1,54 @@
+import {
+  type AdapterDescription,
+  type DeviceName,
+  getBackend,
+  initWebGPU,
+  lastWebGPUError,
+} from '@webrnn/rnn';
+import type { BackendChoice } from './cli.js';
+
+/**
+ * Choosing the device. `cpu` and `webgpu` are honoured (webgpu fails with the reason when there is no adapter);
+ * `auto` takes WebGPU when a hardware adapter is found and the CPU otherwise, and prints which and why. A software
+ * adapter (Mesa's llvmpipe, SwiftShader) counts as none for `auto`: it runs these small models about ten times
+ * slower than the CPU backend.
+ */
+export interface DeviceChoice {
+  readonly device: DeviceName;
+  /** One line: which device and why. */
+  readonly reason: string;
+}
+
+const SOFTWARE = /llvmpipe|lavapipe|swiftshader|software/i;
+
+export function describeAdapter(a: AdapterDescription): string {
+  return [a.vendor, a.architecture, a.description].filter(Boolean).join(' ') || 'unknown adapter';
+}
+
+export async function chooseBackend(choice: BackendChoice): Promise<DeviceChoice> {
+  const pick = (device: DeviceName, reason: string): DeviceChoice => {
+    console.log(`backend: ${device} (${reason})`);
+    return { device, reason };
+  };
+  if (choice === 'cpu') return pick('cpu', 'asked for with --backend cpu');
+  const gpu = await initWebGPU();
+  if (!gpu) {
+    if (choice === 'webgpu') throw new Error(`--backend webgpu: ${lastWebGPUError()}`);
+    return pick('cpu', lastWebGPUError() || 'no WebGPU adapter');
+  }
+  const name = describeAdapter(gpu.adapter);
+  if (choice === 'webgpu') return pick('webgpu', `asked for; adapter: ${name}`);
+  if (SOFTWARE.test(name)) {
+    gpu.destroy();
+    return pick(
+      'cpu',
+      `the only WebGPU adapter is a software renderer (${name}); --backend webgpu to use it anyway`,
+    );
+  }
+  return pick('webgpu', `adapter: ${name}`);
+}
+
+/** Release the GPU device at the end of a program: Dawn keeps the process alive (and a core busy) otherwise. */
+export function teardown(device: DeviceName): void {
+  if (device === 'webgpu') getBackend('webgpu').destroy();
+}

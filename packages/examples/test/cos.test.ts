@@ -1,0 +1,53 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { TUTORIAL, main } from '../src/cos.js';
+import { expectPlot, mean, quietly, tmpDir } from './helpers.js';
+
+/** Smoke tests of the cos example with tiny sizes: it learns, evaluates, and writes its plots. */
+const tiny = ['--backend', 'cpu', '--hidden', '8', '--batch', '8', '--predict', '20'];
+
+describe('cos', () => {
+  it('the loss falls and the loss, one-step and multi-step plots are written', async () => {
+    const out = tmpDir();
+    const r = (await quietly(() => main([...tiny, '--iterations', '40', '--out', out])))!;
+    expect(r.device).toBe('cpu');
+    expect(r.losses).toHaveLength(40);
+    expect(mean(r.losses.slice(-5))).toBeLessThan(mean(r.losses.slice(0, 5)));
+    expect(Number.isFinite(r.oneStepMse)).toBe(true);
+    expect(Number.isFinite(r.multiStepMse!)).toBe(true);
+    for (const name of ['loss', 'one-step', 'multi-step']) expectPlot(path.join(out, name));
+    expect(r.files.map((f) => path.basename(f))).toEqual([
+      'loss.svg',
+      'loss.png',
+      'one-step.svg',
+      'one-step.png',
+      'multi-step.svg',
+      'multi-step.png',
+    ]);
+  });
+
+  it('--select trains the SplitTable/SelectTable form; --eval-one-step skips the multi-step run', async () => {
+    const out = tmpDir();
+    const r = (await quietly(() =>
+      main([...tiny, '--iterations', '40', '--select', '--eval-one-step', '--out', out]),
+    ))!;
+    expect(mean(r.losses.slice(-5))).toBeLessThan(mean(r.losses.slice(0, 5)));
+    expect(r.multiStepMse).toBeNull();
+    expectPlot(path.join(out, 'one-step'));
+    expect(existsSync(path.join(out, 'multi-step.png'))).toBe(false);
+  });
+
+  it("--tutorial takes the tutorial's settings for the options not given", async () => {
+    const r = (await quietly(() => main(['--tutorial', ...tiny, '--iterations', '2', '--out', tmpDir()])))!;
+    expect(r.settings).toEqual({ ...TUTORIAL, iterations: 2, hidden: 8, batch: 8, predict: 20 });
+  });
+
+  it('--help returns null; bad options are refused with their name', async () => {
+    expect(await quietly(() => main(['--help']))).toBeNull();
+    await expect(main(['--hidden', 'big'])).rejects.toThrow("--hidden must be an integer, got 'big'");
+    await expect(main(['--batch', '0'])).rejects.toThrow('--batch must be at least 1');
+    await expect(main(['--backend', 'tpu'])).rejects.toThrow('--backend must be one of cpu, webgpu, auto');
+    await expect(main(['--nope'])).rejects.toThrow(/--nope/);
+  });
+});

@@ -1,0 +1,152 @@
+import path from 'node:path';
+import { describe, expect, it, vi } from 'vitest';
+import { chooseBackend } from '../src/shared/backend.js';
+import { parseCli, usage } from '../src/shared/cli.js';
+import { lineChart, movingAverage } from '../src/shared/plot.js';
+import { Progress } from '../src/shared/progress.js';
+import { summary } from '../src/shared/summary.js';
+import { expectPlot, tmpDir } from './helpers.js';
+
+const OPTS = {
+  hiddenSize: { type: 'int', default: 4, help: 'units' },
+  lr: { type: 'number', default: 0.5, help: 'rate' },
+  fast: { type: 'boolean', help: 'go fast' },
+} as const;
+
+describe('parseCli', () => {
+  it('fills defaults, converts values, maps camelCase keys to kebab-case flags, records what was given', () => {
+    const cli = parseCli('prog', 'a test', OPTS, ['--hidden-size', '7', '--fast'])!;
+    expect(cli.options).toEqual({
+      hiddenSize: 7,
+      lr: 0.5,
+      fast: true,
+      backend: 'auto',
+      out: 'out/prog',
+      seed: 1,
+      help: false,
+    });
+    expect([...cli.given].sort()).toEqual(['fast', 'hiddenSize']);
+  });
+
+  it('the usage text lists every option with its default', () => {
+    const text = usage('prog', 'a test', OPTS);
+    for (const line of [
+      '--hidden-size N',
+      'units (default: 4)',
+      'rate (default: 0.5)',
+      'go fast (default: off)',
+      '(default: auto)',
+      'folder for the plots (default: out/prog)',
+      '--seed N',
+      '--help',
+    ]) {
+      expect(text).toContain(line);
+    }
+    const log = vi.spyOn(console, 'log').mockImplementation(() => {});
+    expect(parseCli('prog', 'a test', OPTS, ['--help'])).toBeNull();
+    expect(log).toHaveBeenCalledWith(text);
+    log.mockRestore();
+  });
+
+  it('refuses bad values and unknown flags', () => {
+    expect(() => parseCli('p', '', OPTS, ['--lr', 'fast'])).toThrow("--lr must be a number, got 'fast'");
+    expect(() => parseCli('p', '', OPTS, ['--hidden-size', '2.5'])).toThrow('must be an integer');
+    expect(() => parseCli('p', '', OPTS, ['--what'])).toThrow(/--what[\s\S]*--help/);
+  });
+});
+
+describe('chooseBackend', () => {
+  it('cpu is honoured; auto falls back to the CPU with the reason when WebGPU is off', async () => {
+    const log = vi.spyOn(console, 'log').mockImplementation(() => {});
+    expect((await chooseBackend('cpu')).device).toBe('cpu');
+    process.env.WEBRNN_BACKEND = 'cpu';
+    try {
+      const auto = await chooseBackend('auto');
+      expect(auto).toEqual({ device: 'cpu', reason: 'WEBRNN_BACKEND=cpu' });
+      expect(log).toHaveBeenLastCalledWith('backend: cpu (WEBRNN_BACKEND=cpu)');
+      await expect(chooseBackend('webgpu')).rejects.toThrow('--backend webgpu: WEBRNN_BACKEND=cpu');
+    } finally {
+      delete process.env.WEBRNN_BACKEND;
+      log.mockRestore();
+    }
+  });
+});
+
+describe('Progress', () => {
+  const fakeStream = (isTTY: boolean) => {
+    const writes: string[] = [];
+    return {
+      writes,
+      stream: { isTTY, write: (s: string) => writes.push(s) } as unknown as NodeJS.WriteStream,
+    };
+  };
+
+  it('in a log, prints every N iterations plus the first and the last', () => {
+    const { writes, stream } = fakeStream(false);
+    const p = new Progress(1000, { every: 250, stream });
+    for (let i = 1; i <= 1000; i++) p.update(i, 1 / i);
+    expect(writes.map((w) => w.split(' ').filter(Boolean)[1])).toEqual([
+      '1/1000',
+      '250/1000',
+      '500/1000',
+      '750/1000',
+      '1000/1000',
+    ]);
+    expect(writes[4]).toMatch(/^iteration 1000\/1000 {2}loss 1\.000e-3 {2}[\d.]+ it\/s {2}[\d.]+ s\n$/);
+  });
+
+  it('in a log without N, prints about once a second; on a TTY rewrites one line', () => {
+    const log = fakeStream(false);
+    const p = new Progress(10_000, { stream: log.stream });
+    for (let i = 1; i <= 10_000; i++) p.update(i, 0.5);
+    expect(log.writes.length).toBeLessThanOrEqual(2 + Math.ceil(p.seconds));
+    const tty = fakeStream(true);
+    const q = new Progress(3, { stream: tty.stream });
+    for (let i = 1; i <= 3; i++) q.update(i, 0.5);
+    expect(tty.writes.every((w) => w.startsWith('\r'))).toBe(true);
+    expect(tty.writes.at(-1)!.endsWith('\n')).toBe(true);
+  });
+});
+
+describe('plots and summary', () => {
+  it('lineChart writes an SVG and a PNG, with a log scale too', async () => {
+    const out = tmpDir();
+    const xs = [1, 2, 3, 4];
+    const files = await lineChart(
+      {
+        title: 'a chart',
+        xLabel: 'x',
+        yLabel: 'y',
+        logY: true,
+        series: [
+          { name: 'raw', xs, ys: [1, 0.1, 0.01, 0.001], faint: true },
+          { name: 'smooth', xs, ys: movingAverage([1, 0.1, 0.01, 0.001], 2), dashed: true },
+        ],
+      },
+      path.join(out, 'sub', 'chart'),
+    );
+    expect(files).toEqual([path.join(out, 'sub', 'chart.svg'), path.join(out, 'sub', 'chart.png')]);
+    expectPlot(path.join(out, 'sub', 'chart'));
+  });
+
+  it('movingAverage averages the trailing window', () => {
+    expect(movingAverage([1, 3, 5, 7], 2)).toEqual([1, 2, 4, 6]);
+  });
+
+  it('summary aligns the rows and lists the files', () => {
+    const log = vi.spyOn(console, 'log').mockImplementation(() => {});
+    const text = summary({
+      title: 't',
+      rows: [
+        ['loss', '0.1'],
+        ['one-step MSE', '0.01'],
+      ],
+      outDir: '/tmp/x',
+      files: ['/tmp/x/a.svg', '/tmp/x/a.png'],
+    });
+    log.mockRestore();
+    expect(text).toBe(
+      '\n== t ==\nloss          0.1\none-step MSE  0.01\nfiles         /tmp/x/\n              a.svg  a.png',
+    );
+  });
+});
