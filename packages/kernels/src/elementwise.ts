@@ -1,84 +1,105 @@
-import { ENTRY_1D, THREAD_INDEX, binding, metaBinding } from './emit.js';
-import { type Kernel, type ScalarType, kernel } from './spec.js';
+import { type Kernel, type ScalarType, type Spec, defineKernel } from './spec.js';
+import { Uniforms } from './uniforms.js';
+import { type StorageDecl, alias, declare, entry1d, walk } from './wgsl.js';
 
 /**
- * One kernel family for every elementwise op (unary, binary, where, copy/cast, fill): out = expr(inputs), every
- * operand a strided view of any rank (broadcast inputs have stride 0). `expr` is a formula over the input names
- * (x; a, b; c, a, b) in the output's element type `T`, with scalar parameters p0 and p1.
- *
- * meta = [n, p0 bits, p1 bits, shape[rank], out offset, out strides[rank], per input: offset, strides[rank]]
+ * One kernel family for every elementwise op (unary, binary, where, copy with cast, fill): out = expr(inputs),
+ * each operand a strided view of the same rank (broadcast inputs have stride 0; the runtime merges dims first, so
+ * most launches are rank 1 or 2). `expr` is a formula in the element type `T` over the input names, the f32
+ * uniforms `p0`, `p1` (clamp's bounds, affine's scale and shift, a float fill value) and the i32 uniform `q0` (an
+ * integer fill value, exact beyond 2^24). An input that aliases the output (in-place updates) is read through
+ * `dst`, since WebGPU forbids binding one buffer as both read-only and writable storage.
  */
-export interface ElementwiseSpec {
-  readonly kind: 'elementwise';
+export interface MapInput {
+  readonly name: string;
+  readonly type: ScalarType;
+  readonly fromOut: boolean;
+}
+
+export interface MapSpec extends Spec {
+  readonly kind: 'map';
   readonly expr: string;
-  readonly rank: number;
   readonly out: ScalarType;
-  readonly inputs: readonly {
-    readonly name: string;
-    readonly type: ScalarType;
-    readonly aliasOut: boolean;
-  }[];
+  /**
+   * The type `T` the formula is evaluated in when it differs from `out` (inputs are converted to it, the result
+   * back): int32 clamp/affine take fractional parameters, so they run in f32 as on the CPU.
+   */
+  readonly compute?: ScalarType;
+  readonly inputs: readonly MapInput[];
+  readonly rank: number;
 }
 
-export function elementwiseKernel(spec: Omit<ElementwiseSpec, 'kind'>): Kernel {
-  return kernel({ kind: 'elementwise', ...spec } as ElementwiseSpec, emit);
+export function mapUniforms(rank: number, inputs: number): Uniforms {
+  const fields: Record<string, number> = { n: 1, p: 2, q: 1, shape: rank, outOffset: 1, outStrides: rank };
+  for (let k = 0; k < inputs; k++) {
+    fields[`offset${k}`] = 1;
+    fields[`strides${k}`] = rank;
+  }
+  return new Uniforms(fields, ['p']);
 }
 
-/** meta for a launch: the layout above. */
-export function elementwiseMeta(
+/** The values of a launch over `shape`, in the layout of `mapUniforms`. */
+export function mapValues(
   shape: readonly number[],
   out: { offset: number; strides: readonly number[] },
   inputs: readonly { offset: number; strides: readonly number[] }[],
   p0 = 0,
   p1 = 0,
-): Int32Array {
-  const f = new Float32Array([p0, p1]);
-  const bits = new Int32Array(f.buffer);
-  const n = shape.reduce((a, b) => a * b, 1);
-  return Int32Array.from([
-    n,
-    bits[0]!,
-    bits[1]!,
-    ...shape,
-    out.offset,
-    ...out.strides,
-    ...inputs.flatMap((v) => [v.offset, ...v.strides]),
-  ]);
-}
-
-function emit(s: ElementwiseSpec) {
-  const R = s.rank;
-  const outBase = 3 + R;
-  const inBase = (k: number) => outBase + (1 + R) * (k + 1);
-  const decls = [binding(0, 'dst', s.out, true)];
-  s.inputs.forEach((inp, k) => {
-    if (!inp.aliasOut) decls.push(binding(k + 1, `src${k}`, inp.type, false));
+  q0 = 0,
+): Record<string, number | readonly number[]> {
+  const v: Record<string, number | readonly number[]> = {
+    n: shape.reduce((a, b) => a * b, 1),
+    p: [p0, p1],
+    q: q0,
+    shape,
+    outOffset: out.offset,
+    outStrides: out.strides,
+  };
+  inputs.forEach((x, k) => {
+    v[`offset${k}`] = x.offset;
+    v[`strides${k}`] = x.strides;
   });
-  decls.push(metaBinding(5));
-  const walk: string[] = [];
-  for (let d = R - 1; d >= 0; d--) {
-    walk.push(`  { let s = u32(info[${3 + d}]); let c = i32(rem % s); rem = rem / s;`);
-    walk.push(`    o_out += c * info[${outBase + 1 + d}];`);
-    s.inputs.forEach((_, k) => walk.push(`    o${k} += c * info[${inBase(k) + 1 + d}];`));
-    walk.push('  }');
-  }
-  const loads = s.inputs.map((inp, k) => `  let ${inp.name} = ${inp.aliasOut ? 'dst' : `src${k}`}[o${k}];`);
-  const code = `alias T = ${s.out};
-${decls.join('\n')}
-
-${ENTRY_1D} {
-  ${THREAD_INDEX}
-  let n = u32(info[0]);
-  if (tid >= n) { return; }
-  let p0 = T(bitcast<f32>(info[1]));
-  let p1 = T(bitcast<f32>(info[2]));
-  var rem = tid;
-  var o_out = info[${outBase}];
-${s.inputs.map((_, k) => `  var o${k} = info[${inBase(k)}];`).join('\n')}
-${walk.join('\n')}
-${loads.join('\n')}
-  dst[o_out] = T(${s.expr});
+  return v;
 }
-`;
-  return { code, workgroupSize: [256, 1, 1] as const };
+
+export function mapKernel(spec: MapSpec): Kernel {
+  return defineKernel(spec, (s) => {
+    const U = mapUniforms(s.rank, s.inputs.length);
+    const storage: StorageDecl[] = [{ name: 'dst', type: s.out, write: true }];
+    const source = s.inputs.map((inp, k) => {
+      if (inp.fromOut) return 'dst';
+      storage.push({ name: `src${k}`, type: inp.type });
+      return `src${k}`;
+    });
+    const { code, bindings } = declare(storage, U);
+    let params = '';
+    if (/\bp[01]\b/.test(s.expr))
+      params += `  let p0 = T(${U.f32('p', 0)});\n  let p1 = T(${U.f32('p', 1)});\n`;
+    if (/\bq0\b/.test(s.expr)) params += `  let q0 = ${U.at('q')};\n`;
+    const offsets = walk('tid', s.rank, (d) => U.u('shape', d), [
+      { offset: 'o', base: U.at('outOffset'), stride: (d) => U.at('outStrides', d) },
+      ...s.inputs.map((_, k) => ({
+        offset: `o${k}`,
+        base: U.at(`offset${k}`),
+        stride: (d: number) => U.at(`strides${k}`, d),
+      })),
+    ]);
+    const T = s.compute ?? s.out;
+    const convert = (inp: MapInput) => inp.type !== T && s.compute !== undefined;
+    const loads = s.inputs
+      .map(
+        (inp, k) => `  let ${inp.name} = ${convert(inp) ? `T(${source[k]}[o${k}])` : `${source[k]}[o${k}]`};`,
+      )
+      .join('\n');
+    const body = `  if (tid >= ${U.u('n')}) { return; }
+${params}${offsets}
+${loads}
+  dst[o] = ${s.out}(${s.expr});`;
+    return {
+      code: `${alias(T)}\n${code}\n\n${entry1d(body)}\n`,
+      workgroupSize: [256, 1, 1],
+      bindings,
+      uniforms: U,
+    };
+  });
 }

@@ -1,106 +1,170 @@
-import { ENTRY_1D, THREAD_INDEX, binding, metaBinding } from './emit.js';
-import { type Kernel, type ScalarType, kernel } from './spec.js';
+import { type Kernel, type ScalarType, type Spec, defineKernel } from './spec.js';
+import { Uniforms } from './uniforms.js';
+import { alias, declare, entry1d, walk } from './wgsl.js';
 
 /**
- * gather: one thread per output element reads x at the same coordinates with coordinate `axis` replaced by the
- * index value. scatterAdd: one thread per element of the destination sums every source entry whose index along
- * `axis` points at it, so repeated indices accumulate without atomics (WGSL has no float atomics) and the result
- * does not depend on thread order. Index values are clamped into range: a bad index never touches memory outside
- * the buffer (the ops validate indices where they can read them).
+ * gather and scatterAdd along `axis` (PyTorch semantics). Index values are clamped into range, so a bad index never
+ * reads or writes outside the tensor (the ops validate indices where they can read them).
  *
- * gather meta  = [n, rank, axis, axisSize, xOff, outOff(unused 0), idxOff, shape[r], xStrides[r], idxStrides[r]]
- *   (shape = index/output shape; output dense)
- * scatter meta = [n, rank, axis, axisSize, outOff, srcOff, idxOff, outShape[r], outStrides[r], idxShape[r],
- *                 idxStrides[r], srcStrides[r]]
+ * scatterAdd has two methods, both exact with repeated indices; the runtime picks the cheaper:
+ * - 'loop': one thread per destination element sums every source entry whose index points at it: no atomics and a
+ *   deterministic order, but each thread scans index.shape[axis] entries, so it suits small target axes;
+ * - 'atomic': one thread per source element adds into its target with a compare-and-swap loop on the float's bits
+ *   (WGSL has no float atomics; i32 uses atomicAdd): cost proportional to the source, for embedding-sized axes.
+ *   Float sums then depend on the order the adds land in (last-bit differences between runs).
+ *
+ * Strides arrive with the `axis` entry split out (the host zeroes it in the per-dim arrays), so the index walk is
+ * the shared one.
  */
-export interface GatherSpec {
+export interface GatherSpec extends Spec {
   readonly kind: 'gather' | 'scatterAdd';
   readonly type: ScalarType;
   readonly rank: number;
+  readonly method?: 'loop' | 'atomic';
 }
 
-export function gatherKernel(type: ScalarType, rank: number): Kernel {
-  return kernel({ kind: 'gather', type, rank } as GatherSpec, (s) => {
-    const r = s.rank;
-    const walk = Array.from({ length: r }, (_, i) => r - 1 - i)
-      .map(
-        (d) => `  { let sz = u32(info[${7 + d}]); let c = i32(rem % sz); rem = rem / sz;
-    pi += c * info[${7 + 2 * r + d}];
-    if (${d}u != axis) { px += c * info[${7 + r + d}]; } }`,
-      )
-      .join('\n');
-    return {
-      code: `${binding(0, 'dst', s.type, true)}
-${binding(1, 'src', s.type, false)}
-${binding(2, 'idx', 'i32', false)}
-${metaBinding(3)}
-
-${ENTRY_1D} {
-  ${THREAD_INDEX}
-  let n = u32(info[0]);
-  if (tid >= n) { return; }
-  let axis = u32(info[2]);
-  var rem = tid;
-  var px = info[4];
-  var pi = info[6];
-${walk}
-  let i = clamp(idx[pi], 0, info[3] - 1);
-  dst[tid] = src[px + i * info[${7 + r} + i32(axis)]];
-}
-`,
-      workgroupSize: [256, 1, 1] as const,
-    };
+function uniforms(rank: number) {
+  return new Uniforms({
+    n: 1,
+    axis: 1,
+    axisSize: 1,
+    len: 1,
+    shape: rank,
+    limit: rank,
+    dstOffset: 1,
+    dstStrides: rank,
+    dstAxisStride: 1,
+    idxOffset: 1,
+    idxStrides: rank,
+    idxAxisStride: 1,
+    srcOffset: 1,
+    srcStrides: rank,
+    srcAxisStride: 1,
   });
 }
 
-export function scatterAddKernel(type: ScalarType, rank: number): Kernel {
-  return kernel({ kind: 'scatterAdd', type, rank } as GatherSpec, (s) => {
-    const r = s.rank;
-    const OS = 7;
-    const OST = OS + r;
-    const IS = OST + r;
-    const IST = IS + r;
-    const SST = IST + r;
-    const walk = Array.from({ length: r }, (_, i) => r - 1 - i)
+export interface GatherOperand {
+  readonly offset: number;
+  readonly strides: readonly number[];
+}
+
+/**
+ * Launch values. `shape` is what the threads walk (the index's shape, or the destination's for the 'loop'
+ * scatter), `limit` the index's extent per dim (the loop scatter skips destinations the index does not cover).
+ */
+export function gatherValues(
+  axis: number,
+  shape: readonly number[],
+  limit: readonly number[],
+  axisSize: number,
+  dst: GatherOperand,
+  idx: GatherOperand,
+  src: GatherOperand,
+): Record<string, number | readonly number[]> {
+  const split = (v: GatherOperand) => v.strides.map((s, d) => (d === axis ? 0 : s));
+  return {
+    n: shape.reduce((a, b) => a * b, 1),
+    axis,
+    axisSize,
+    len: limit[axis]!,
+    shape,
+    limit,
+    dstOffset: dst.offset,
+    dstStrides: split(dst),
+    dstAxisStride: dst.strides[axis]!,
+    idxOffset: idx.offset,
+    idxStrides: split(idx),
+    idxAxisStride: idx.strides[axis]!,
+    srcOffset: src.offset,
+    srcStrides: split(src),
+    srcAxisStride: src.strides[axis]!,
+  };
+}
+
+/** gather (spec.kind 'gather') and scatterAdd (spec.kind 'scatterAdd'). */
+export function gatherKernel(spec: GatherSpec): Kernel {
+  return defineKernel(spec, emit);
+}
+
+function emit(s: GatherSpec) {
+  const U = uniforms(s.rank);
+  const atomic = s.kind === 'scatterAdd' && s.method === 'atomic';
+  const dstType = atomic ? (s.type === 'f32' ? 'atomic<u32>' : 'atomic<i32>') : 'T';
+  const { code, bindings } = declare(
+    [
+      { name: 'dst', type: dstType, write: true },
+      { name: 'src', type: 'T' },
+      { name: 'idx', type: 'i32' },
+    ],
+    U,
+  );
+  const operand = (name: string, field: string) => ({
+    offset: name,
+    base: U.at(`${field}Offset`),
+    stride: (d: number) => U.at(`${field}Strides`, d),
+  });
+  // Operands walked over their full shape add the split-out axis stride back along `axis`.
+  const full = (name: string, field: string) => ({
+    ...operand(name, field),
+    stride: (d: number) =>
+      `(${U.at(`${field}Strides`, d)} + select(0, ${U.at(`${field}AxisStride`)}, ${U.at('axis')} == ${d}))`,
+  });
+  const target = `clamp(idx[pi], 0, ${U.at('axisSize')} - 1)`;
+  let body: string;
+  if (s.kind === 'gather') {
+    // Threads walk the index shape (= the dense output's); src is the tensor gathered from.
+    body = `${walk('tid', s.rank, (d) => U.u('shape', d), [full('pi', 'idx'), operand('ps', 'src')])}
+  dst[${U.u('dstOffset')} + tid] = src[ps + ${target} * ${U.at('srcAxisStride')}];`;
+  } else if (atomic) {
+    // Threads walk the index (= source) shape and add into their target.
+    const add =
+      s.type === 'f32'
+        ? `var old = atomicLoad(&dst[t]);
+  loop {
+    let r = atomicCompareExchangeWeak(&dst[t], old, bitcast<u32>(bitcast<f32>(old) + v));
+    if (r.exchanged) { break; }
+    old = r.old_value;
+  }`
+        : 'atomicAdd(&dst[t], v);';
+    body = `${walk('tid', s.rank, (d) => U.u('shape', d), [operand('po', 'dst'), full('pi', 'idx'), full('ps', 'src')])}
+  let t = po + ${target} * ${U.at('dstAxisStride')};
+  let v = src[ps];
+  ${add}`;
+  } else {
+    // Threads walk the destination; per dim, its coordinate must lie inside the index's extent, and along `axis`
+    // it is the index value to look for.
+    const coords = Array.from({ length: s.rank }, (_, i) => s.rank - 1 - i)
       .map(
-        (d) => `  { let sz = u32(info[${OS + d}]); let c = i32(rem % sz); rem = rem / sz;
-    po += c * info[${OST + d}];
-    if (${d}u == axis) { wanted = c; } else {
-      if (c >= info[${IS + d}]) { inside = false; }
-      pi += c * info[${IST + d}]; ps += c * info[${SST + d}];
+        (d) => `  { let c = i32(rem % ${U.u('shape', d)}); rem = rem / ${U.u('shape', d)};
+    po += c * ${U.at('dstStrides', d)} + select(0, c * ${U.at('dstAxisStride')}, ${d} == axis);
+    if (${d} == axis) { wanted = c; } else {
+      inside = inside && c < ${U.at('limit', d)};
+      pi += c * ${U.at('idxStrides', d)};
+      ps += c * ${U.at('srcStrides', d)};
     } }`,
       )
       .join('\n');
-    return {
-      code: `${binding(0, 'dst', s.type, true)}
-${binding(1, 'src', s.type, false)}
-${binding(2, 'idx', 'i32', false)}
-${metaBinding(3)}
-
-${ENTRY_1D} {
-  ${THREAD_INDEX}
-  let n = u32(info[0]);
-  if (tid >= n) { return; }
-  let axis = u32(info[2]);
+    body = `  let axis = ${U.at('axis')};
   var rem = tid;
-  var po = info[4];
-  var ps = info[5];
-  var pi = info[6];
+  var po = ${U.at('dstOffset')};
+  var pi = ${U.at('idxOffset')};
+  var ps = ${U.at('srcOffset')};
   var wanted = 0;
   var inside = true;
-${walk}
+${coords}
   if (!inside) { return; }
   var acc = dst[po];
-  let len = info[${IS} + i32(axis)];
-  let iStride = info[${IST} + i32(axis)];
-  let sStride = info[${SST} + i32(axis)];
-  for (var q = 0; q < len; q++) {
-    if (clamp(idx[pi + q * iStride], 0, info[3] - 1) == wanted) { acc += src[ps + q * sStride]; }
+  for (var q = 0; q < ${U.at('len')}; q++) {
+    if (clamp(idx[pi + q * ${U.at('idxAxisStride')}], 0, ${U.at('axisSize')} - 1) == wanted) {
+      acc += src[ps + q * ${U.at('srcAxisStride')}];
+    }
   }
-  dst[po] = acc;
-}
-`,
-      workgroupSize: [256, 1, 1] as const,
-    };
-  });
+  dst[po] = acc;`;
+  }
+  return {
+    code: `${alias(s.type)}\n${code}\n\n${entry1d(`  if (tid >= ${U.u('n')}) { return; }\n${body}`)}\n`,
+    workgroupSize: [256, 1, 1] as const,
+    bindings,
+    uniforms: U,
+  };
 }

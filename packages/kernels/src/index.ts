@@ -1,13 +1,32 @@
 /**
- * @webrnn/kernels: WGSL compute kernels generated from small specs. Each builder returns `{ key, code,
- * workgroupSize }`, the key being the canonical form of the spec the code was made from; each `*Meta` helper packs
- * the launch's shapes and strides into the i32 buffer the kernel reads.
+ * @webrnn/kernels: WGSL compute kernels generated from small specs, with no dependency on the rest of webrnn. Each
+ * builder is a pure function spec -> Kernel `{ key, code, entryPoint, workgroupSize, bindings, uniforms }`, the
+ * key being the canonical JSON of the spec the code was made from; each `*Values` helper gives a launch's values
+ * for the kernel's uniform block (`kernel.uniforms.pack(values)`).
  */
-export { type Kernel, type ScalarType, canonical, kernel } from './spec.js';
-export { WG, grid1d } from './emit.js';
-export { type ElementwiseSpec, elementwiseKernel, elementwiseMeta } from './elementwise.js';
-export { type ReduceOp, reduceKernel, reduceMeta } from './reduce.js';
-export { softmaxKernel } from './softmax.js';
-export { MATMUL_TILE, matmulKernel, matmulMeta } from './matmul.js';
-export { gatherKernel, scatterAddKernel } from './gather.js';
-export { lstmCellBackwardKernel, lstmCellKernel } from './lstm.js';
+export {
+  type BindingKind,
+  type Kernel,
+  type ScalarType,
+  type Spec,
+  canonical,
+  defineKernel,
+} from './spec.js';
+export { type FieldValues, Uniforms } from './uniforms.js';
+export { WG, grid } from './wgsl.js';
+export { type Coalesced, coalesce, sizeOf } from './layout.js';
+export { type MapInput, type MapSpec, mapKernel, mapValues } from './elementwise.js';
+export {
+  REDUCE_GROUP,
+  type ReduceOp,
+  type ReduceSpec,
+  reduceKernel,
+  reduceSpecOp,
+  reduceValues,
+} from './reduce.js';
+export { SOFTMAX_GROUP, type SoftmaxSpec, softmaxKernel, softmaxValues } from './softmax.js';
+export { type MatmulOperand, type MatmulSpec, matmulValues } from './matmulSpec.js';
+export { MATMUL_TILE, matmulKernel } from './matmul.js';
+export { SUBGROUPS_PER_WORKGROUP, SUBGROUP_ROW_BLOCKS } from './matmulSubgroup.js';
+export { type GatherSpec, gatherKernel, gatherValues } from './gather.js';
+export { type GateOffsets, type LstmSpec, lstmKernel, lstmValues } from './lstm.js';

@@ -1,90 +1,119 @@
-import { ENTRY_1D, THREAD_INDEX, binding, metaBinding } from './emit.js';
-import { type Kernel, kernel } from './spec.js';
+import { type Kernel, type Spec, defineKernel } from './spec.js';
+import { Uniforms } from './uniforms.js';
+import { declare, entry1d } from './wgsl.js';
 
 /**
- * The fused LSTM cell, forward and backward: one thread per (sample, unit). `offsets` places the input (i),
- * candidate (z), forget (f) and output (o) gates within each 4H row, so every gate order is one specialisation.
- * Inputs are dense; meta = [N, H, gatesOff, cPrevOff].
+ * The fused LSTM cell, forward and backward: one thread per (sample, unit). The uniform `gate` places the input
+ * (i), candidate (z), forget (f) and output (o) gates within each 4H row (in units of H), so every gate order runs
+ * the same kernel. Every operand is a strided 2-D view (offset and two strides in the uniforms); a missing
+ * gradient of h or c is a specialisation (no zero tensor is made).
  */
-export interface LstmSpec {
+export interface LstmSpec extends Spec {
   readonly kind: 'lstmCell' | 'lstmCellBackward';
-  readonly offsets: { readonly i: number; readonly z: number; readonly f: number; readonly o: number };
+  readonly gradH?: boolean;
+  readonly gradC?: boolean;
+}
+
+export interface GateOffsets {
+  readonly i: number;
+  readonly z: number;
+  readonly f: number;
+  readonly o: number;
+}
+
+export interface View2d {
+  readonly offset: number;
+  readonly strides: readonly number[];
+}
+
+const FORWARD = ['h', 'c', 'act', 'gates', 'cPrev'] as const;
+const BACKWARD = ['gGates', 'gCPrev', 'act', 'c', 'cPrev', 'gH', 'gC'] as const;
+
+function uniforms(names: readonly string[]): Uniforms {
+  const fields: Record<string, number> = { N: 1, H: 1, gate: 4 };
+  for (const n of names) {
+    fields[`${n}Offset`] = 1;
+    fields[`${n}Strides`] = 2;
+  }
+  return new Uniforms(fields);
+}
+
+/** Launch values: N, H, the gate offsets and each named operand's offset and strides (absent gradients: zeros). */
+export function lstmValues(N: number, H: number, gates: GateOffsets, views: Record<string, View2d | null>) {
+  const v: Record<string, number | readonly number[]> = { N, H, gate: [gates.i, gates.z, gates.f, gates.o] };
+  for (const [name, view] of Object.entries(views)) {
+    v[`${name}Offset`] = view?.offset ?? 0;
+    v[`${name}Strides`] = view ? [view.strides[0]!, view.strides[1]!] : [0, 0];
+  }
+  return v;
 }
 
 const SIGMOID =
   'fn sigm(x: f32) -> f32 { return select(exp(x) / (1.0 + exp(x)), 1.0 / (1.0 + exp(-x)), x >= 0.0); }';
 
-export function lstmCellKernel(offsets: LstmSpec['offsets']): Kernel {
-  return kernel({ kind: 'lstmCell', offsets } as LstmSpec, (s) => ({
-    code: `${binding(0, 'h', 'f32', true)}
-${binding(1, 'c', 'f32', true)}
-${binding(2, 'act', 'f32', true)}
-${binding(3, 'gates', 'f32', false)}
-${binding(4, 'cPrev', 'f32', false)}
-${metaBinding(5)}
-${SIGMOID}
-
-${ENTRY_1D} {
-  ${THREAD_INDEX}
-  let N = u32(info[0]);
-  let H = u32(info[1]);
+function build(s: LstmSpec, names: readonly string[], writes: number, body: (at: At) => string) {
+  const present = names.filter((n) => (n !== 'gH' || s.gradH) && (n !== 'gC' || s.gradC));
+  const U = uniforms(names);
+  const { code, bindings } = declare(
+    present.map((name, k) => ({ name, type: 'f32', write: k < writes })),
+    U,
+  );
+  // Element (n, col) of operand `name`.
+  const at: At = (name, col) =>
+    `${name}[u32(${U.at(`${name}Offset`)} + i32(n) * ${U.at(`${name}Strides`, 0)} + i32(${col}) * ${U.at(`${name}Strides`, 1)})]`;
+  const main = `  let N = ${U.u('N')};
+  let H = ${U.u('H')};
   if (tid >= N * H) { return; }
   let n = tid / H;
   let j = tid % H;
-  let g = u32(info[2]) + n * 4u * H + j;
-  let a = n * 4u * H + j;
-  let i = sigm(gates[g + ${s.offsets.i}u * H]);
-  let z = tanh(clamp(gates[g + ${s.offsets.z}u * H], -15.0, 15.0));
-  let f = sigm(gates[g + ${s.offsets.f}u * H]);
-  let o = sigm(gates[g + ${s.offsets.o}u * H]);
-  let cn = f * cPrev[u32(info[3]) + tid] + i * z;
-  act[a + ${s.offsets.i}u * H] = i;
-  act[a + ${s.offsets.z}u * H] = z;
-  act[a + ${s.offsets.f}u * H] = f;
-  act[a + ${s.offsets.o}u * H] = o;
-  c[tid] = cn;
-  h[tid] = o * tanh(clamp(cn, -15.0, 15.0));
-}
-`,
+${[...'izfo'].map((g, k) => `  let g${g} = ${U.u('gate', k)} * H + j;`).join('\n')}
+${body(at)}`;
+  return {
+    code: `${code}\n${SIGMOID}\n\n${entry1d(main)}\n`,
     workgroupSize: [256, 1, 1] as const,
-  }));
+    bindings,
+    uniforms: U,
+  };
 }
 
-/** meta = [N, H, actOff, cOff, cPrevOff, gradHOff, gradCOff]; gradients dense. */
-export function lstmCellBackwardKernel(offsets: LstmSpec['offsets']): Kernel {
-  return kernel({ kind: 'lstmCellBackward', offsets } as LstmSpec, (s) => ({
-    code: `${binding(0, 'gGates', 'f32', true)}
-${binding(1, 'gCPrev', 'f32', true)}
-${binding(2, 'act', 'f32', false)}
-${binding(3, 'c', 'f32', false)}
-${binding(4, 'cPrev', 'f32', false)}
-${binding(5, 'gH', 'f32', false)}
-${binding(6, 'gC', 'f32', false)}
-${metaBinding(7)}
+type At = (name: string, col: string) => string;
 
-${ENTRY_1D} {
-  ${THREAD_INDEX}
-  let N = u32(info[0]);
-  let H = u32(info[1]);
-  if (tid >= N * H) { return; }
-  let n = tid / H;
-  let j = tid % H;
-  let a = u32(info[2]) + n * 4u * H + j;
-  let i = act[a + ${s.offsets.i}u * H];
-  let z = act[a + ${s.offsets.z}u * H];
-  let f = act[a + ${s.offsets.f}u * H];
-  let o = act[a + ${s.offsets.o}u * H];
-  let tc = tanh(clamp(c[u32(info[3]) + tid], -15.0, 15.0));
-  let gh = gH[u32(info[5]) + tid];
-  let gc = gC[u32(info[6]) + tid] + gh * o * (1.0 - tc * tc);
-  let gg = n * 4u * H + j;
-  gGates[gg + ${s.offsets.i}u * H] = gc * z * i * (1.0 - i);
-  gGates[gg + ${s.offsets.z}u * H] = gc * i * (1.0 - z * z);
-  gGates[gg + ${s.offsets.f}u * H] = gc * cPrev[u32(info[4]) + tid] * f * (1.0 - f);
-  gGates[gg + ${s.offsets.o}u * H] = gh * tc * o * (1.0 - o);
-  gCPrev[tid] = gc * f;
+/** The forward (spec.kind 'lstmCell') or backward ('lstmCellBackward') cell. */
+export function lstmKernel(spec: LstmSpec): Kernel {
+  return defineKernel(spec, spec.kind === 'lstmCell' ? forward : backward);
 }
-`,
-    workgroupSize: [256, 1, 1] as const,
-  }));
+
+const g = (gate: keyof GateOffsets) => `g${gate}`;
+
+function forward(s: LstmSpec) {
+  return build(s, FORWARD, 3, (at) => {
+    return `  let i = sigm(${at('gates', g('i'))});
+  let z = tanh(clamp(${at('gates', g('z'))}, -15.0, 15.0));
+  let f = sigm(${at('gates', g('f'))});
+  let o = sigm(${at('gates', g('o'))});
+  let cn = f * ${at('cPrev', 'j')} + i * z;
+  ${at('act', g('i'))} = i;
+  ${at('act', g('z'))} = z;
+  ${at('act', g('f'))} = f;
+  ${at('act', g('o'))} = o;
+  ${at('c', 'j')} = cn;
+  ${at('h', 'j')} = o * tanh(clamp(cn, -15.0, 15.0));`;
+  });
+}
+
+function backward(s: LstmSpec) {
+  return build(s, BACKWARD, 2, (at) => {
+    return `  let i = ${at('act', g('i'))};
+  let z = ${at('act', g('z'))};
+  let f = ${at('act', g('f'))};
+  let o = ${at('act', g('o'))};
+  let tc = tanh(clamp(${at('c', 'j')}, -15.0, 15.0));
+  let gh = ${s.gradH ? at('gH', 'j') : '0.0'};
+  let gc = ${s.gradC ? at('gC', 'j') : '0.0'} + gh * o * (1.0 - tc * tc);
+  ${at('gGates', g('i'))} = gc * z * i * (1.0 - i);
+  ${at('gGates', g('z'))} = gc * i * (1.0 - z * z);
+  ${at('gGates', g('f'))} = gc * ${at('cPrev', 'j')} * f * (1.0 - f);
+  ${at('gGates', g('o'))} = gh * tc * o * (1.0 - o);
+  ${at('gCPrev', 'j')} = gc * f;`;
+  });
 }

@@ -1,124 +1,84 @@
-import { binding, metaBinding } from './emit.js';
-import { type Kernel, type ScalarType, kernel } from './spec.js';
-
-/**
- * Batched matmul C[b] = A[b] B[b] over strided operands (a transposed operand is just swapped strides).
- * `tiled`: each 16x16 workgroup computes a 64x64 tile of C, staging 16-deep slices of A and B in workgroup memory,
- * each thread accumulating a 4x4 block in registers. `naive`: one thread per element of C, for comparison.
- *
- * meta = [M, N, K, batchRank Rb, aOff, aRow, aCol, bOff, bRow, bCol, batchShape[Rb], aBatch[Rb], bBatch[Rb]]
- * C is dense [batch, M, N]; workgroup z is the batch index.
- */
-export interface MatmulSpec {
-  readonly kind: 'matmul';
-  readonly variant: 'tiled' | 'naive';
-  readonly type: ScalarType;
-  readonly batchRank: number;
-}
+import { emitSubgroup } from './matmulSubgroup.js';
+import { type MatmulSpec, matmulDeclarations, matmulPrologue } from './matmulSpec.js';
+import { type Kernel, defineKernel } from './spec.js';
 
 /** Rows and columns of C per workgroup of the tiled kernel. */
 export const MATMUL_TILE = { rows: 64, cols: 128 } as const;
 
-export function matmulKernel(spec: Omit<MatmulSpec, 'kind'>): Kernel {
-  return kernel({ kind: 'matmul', ...spec } as MatmulSpec, spec.variant === 'tiled' ? emitTiled : emitNaive);
-}
+const EMIT = { tiled: emitTiled, subgroup: emitSubgroup, naive: emitNaive };
 
-export function matmulMeta(
-  M: number,
-  N: number,
-  K: number,
-  a: { offset: number; row: number; col: number; batch: readonly number[] },
-  b: { offset: number; row: number; col: number; batch: readonly number[] },
-  batchShape: readonly number[],
-): Int32Array {
-  return Int32Array.from([
-    M,
-    N,
-    K,
-    batchShape.length,
-    a.offset,
-    a.row,
-    a.col,
-    b.offset,
-    b.row,
-    b.col,
-    ...batchShape,
-    ...a.batch,
-    ...b.batch,
-  ]);
-}
-
-/** WGSL computing aBase / bBase for batch index `z`. */
-function batchOffsets(Rb: number): string {
-  const lines = ['  var aBase = info[4];', '  var bBase = info[7];', '  var rem = z;'];
-  for (let d = Rb - 1; d >= 0; d--) {
-    lines.push(
-      `  { let sz = u32(info[${10 + d}]); let c = i32(rem % sz); rem = rem / sz; aBase += c * info[${10 + Rb + d}]; bBase += c * info[${10 + 2 * Rb + d}]; }`,
-    );
-  }
-  return lines.join('\n');
-}
-
-function header(s: MatmulSpec): string {
-  return `alias T = ${s.type};
-${binding(0, 'C', s.type, true)}
-${binding(1, 'A', s.type, false)}
-${binding(2, 'B', s.type, false)}
-${metaBinding(3)}`;
+/**
+ * Batched matmul C[z] = A[z] B[z] over strided operands: a transposed operand is a view with swapped strides, never
+ * a copy. Three variants share the spec and the uniform block:
+ * - 'tiled' (portable; what a discrete GPU wants): a 16x16 workgroup computes a 64x128 tile of C from 32-deep
+ *   slices of A and B staged in workgroup memory as vec4s, each thread accumulating a 4x8 block in registers.
+ * - 'subgroup' (matmulSubgroup.ts): no workgroup memory; operands shared across a subgroup by broadcast, which is
+ *   what CPU adapters (lavapipe, SwiftShader) need, since there every per-invocation memory access is scalarised.
+ * - 'naive': one thread per element of C, the yardstick of the benchmark.
+ * C is dense [batch, M, N] from `outOffset`; workgroup z is the batch index.
+ */
+export function matmulKernel(spec: MatmulSpec): Kernel {
+  return defineKernel(spec, EMIT[spec.variant]);
 }
 
 function emitTiled(s: MatmulSpec) {
-  // 32-deep tiles of vec4s: As[k * 16 + m4] holds rows 4*m4..4*m4+3 of A at depth k, Bs[k * 32 + n4] columns
-  // 4*n4..4*n4+3 of B. Each thread owns a 4x8 block of C (two vec4 per row): per k, one vec4 of A and two of B
-  // feed eight vec4 multiply-adds, which LLVM (lavapipe) and GPUs alike vectorise well.
-  const code = `${header(s)}
-alias V = vec4<T>;
+  const { U, bindings, head } = matmulDeclarations(s);
+  // As[kk * 16 + m4] holds rows 4*m4..4*m4+3 of A at depth kk; Bs[kk * 32 + n4] columns 4*n4..4*n4+3 of B. The
+  // fastest-varying tile coordinate across threads follows the operand's contiguous dim, so that neighbouring
+  // threads read neighbouring addresses. The layout is a uniform, not a specialisation: CPU drivers take seconds
+  // to compile this kernel, and the choice costs a select per loaded element.
+  const aTile = `let aM = ${U.at('aAlongM')} != 0;
+      let kk = select(e % 32u, e / 16u, aM);
+      let m4 = select(e / 32u, e % 16u, aM);`;
+  const bTile = `let bK = ${U.at('bAlongK')} != 0;
+      let kk = select(e / 32u, e % 32u, bK);
+      let n4 = select(e % 32u, e / 32u, bK);`;
+  // Stores unrolled with constant indices: a dynamically indexed accumulator array would live in memory.
+  const stores = Array.from({ length: 32 }, (_, e) => {
+    const [i, j] = [Math.floor(e / 8), e % 8];
+    return `  if (r0 + ${i} < M && c0 + ${j} < N) { C[cBase + (r0 + ${i}) * N + c0 + ${j}] = acc[${i * 2 + Math.floor(j / 4)}][${j % 4}]; }`;
+  }).join('\n');
+  const code = `${head}
 
 var<workgroup> As: array<V, 512>;
 var<workgroup> Bs: array<V, 1024>;
 
 @compute @workgroup_size(16, 16)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let M = u32(info[0]);
-  let N = u32(info[1]);
-  let K = u32(info[2]);
   let z = wid.z;
-${batchOffsets(s.batchRank)}
-  let aRow = info[5];
-  let aCol = info[6];
-  let bRow = info[8];
-  let bCol = info[9];
-  let row0 = wid.y * 64u;
-  let col0 = wid.x * 128u;
+${matmulPrologue(U)}
+  let row0 = i32(wid.y) * 64;
+  let col0 = i32(wid.x) * 128;
   let t = lid.y * 16u + lid.x;
   var acc: array<V, 8>;
-  for (var k0 = 0u; k0 < K; k0 += 32u) {
+  for (var k0 = 0; k0 < K; k0 += 32) {
     for (var q = 0u; q < 2u; q++) {
       let e = t + q * 256u;
-      let kk = e / 16u;
-      let m4 = e % 16u;
-      let gk = k0 + kk;
-      var av = V(T(0));
-      for (var i = 0u; i < 4u; i++) {
-        let gm = row0 + m4 * 4u + i;
-        av[i] = select(T(0), A[aBase + i32(gm) * aRow + i32(gk) * aCol], gk < K && gm < M);
+      ${aTile}
+      let gk = k0 + i32(kk);
+      var v = V(T(0));
+      for (var i = 0; i < 4; i++) {
+        let gm = row0 + i32(m4) * 4 + i;
+        v[i] = select(T(0), A[aBase + gm * aRow + gk * aCol], gk < K && gm < M);
       }
-      As[kk * 16u + m4] = av;
+      As[kk * 16u + m4] = v;
     }
     for (var q = 0u; q < 4u; q++) {
       let e = t + q * 256u;
-      let kk = e / 32u;
-      let n4 = e % 32u;
-      let gk = k0 + kk;
-      var bv = V(T(0));
-      for (var j = 0u; j < 4u; j++) {
-        let gn = col0 + n4 * 4u + j;
-        bv[j] = select(T(0), B[bBase + i32(gk) * bRow + i32(gn) * bCol], gk < K && gn < N);
+      ${bTile}
+      let gk = k0 + i32(kk);
+      var v = V(T(0));
+      for (var j = 0; j < 4; j++) {
+        let gn = col0 + i32(n4) * 4 + j;
+        v[j] = select(T(0), B[bBase + gk * bRow + gn * bCol], gk < K && gn < N);
       }
-      Bs[kk * 32u + n4] = bv;
+      Bs[kk * 32u + n4] = v;
     }
     workgroupBarrier();
-    for (var k = 0u; k < 32u; k++) {
+    // A bound the compiler cannot see keeps this loop rolled: CPU drivers (lavapipe) take seconds to compile it
+    // unrolled; GPUs lose little, the body being eight vec4 multiply-adds.
+    let depth = u32(min(32, K - k0));
+    for (var k = 0u; k < depth; k++) {
       let a = As[k * 16u + lid.y];
       let b0 = Bs[k * 32u + lid.x * 2u];
       let b1 = Bs[k * 32u + lid.x * 2u + 1u];
@@ -133,37 +93,31 @@ ${batchOffsets(s.batchRank)}
     }
     workgroupBarrier();
   }
-  let r0 = row0 + lid.y * 4u;
-  let c0 = col0 + lid.x * 8u;
-  for (var i = 0u; i < 4u; i++) {
-    let r = r0 + i;
-    if (r >= M) { break; }
-    for (var j = 0u; j < 8u; j++) {
-      if (c0 + j < N) { C[(z * M + r) * N + c0 + j] = acc[i * 2u + j / 4u][j % 4u]; }
-    }
-  }
+  let r0 = row0 + i32(lid.y) * 4;
+  let c0 = col0 + i32(lid.x) * 8;
+${stores}
 }
 `;
-  return { code, workgroupSize: [16, 16, 1] as const };
+  return { code, workgroupSize: [16, 16, 1] as const, bindings, uniforms: U };
 }
 
 function emitNaive(s: MatmulSpec) {
-  const code = `${header(s)}
+  const { U, bindings, head } = matmulDeclarations(s);
+  const code = `${head}
 
 @compute @workgroup_size(16, 16)
 fn main(@builtin(global_invocation_id) gid: vec3u) {
-  let M = u32(info[0]);
-  let N = u32(info[1]);
-  let K = u32(info[2]);
   let z = gid.z;
-  if (gid.x >= N || gid.y >= M) { return; }
-${batchOffsets(s.batchRank)}
+${matmulPrologue(U)}
+  let r = i32(gid.y);
+  let c = i32(gid.x);
+  if (r >= M || c >= N) { return; }
   var acc = T(0);
-  for (var k = 0u; k < K; k++) {
-    acc += A[aBase + i32(gid.y) * info[5] + i32(k) * info[6]] * B[bBase + i32(k) * info[8] + i32(gid.x) * info[9]];
+  for (var k = 0; k < K; k++) {
+    acc += A[aBase + r * aRow + k * aCol] * B[bBase + k * bRow + c * bCol];
   }
-  C[(z * M + gid.y) * N + gid.x] = acc;
+  C[cBase + r * N + c] = acc;
 }
 `;
-  return { code, workgroupSize: [16, 16, 1] as const };
+  return { code, workgroupSize: [16, 16, 1] as const, bindings, uniforms: U };
 }

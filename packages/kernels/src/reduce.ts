@@ -1,99 +1,166 @@
-import { ENTRY_1D, THREAD_INDEX, binding, metaBinding } from './emit.js';
-import { type Kernel, type ScalarType, kernel } from './spec.js';
+import { type Kernel, type ScalarType, type Spec, defineKernel } from './spec.js';
+import { Uniforms } from './uniforms.js';
+import { alias, declare, entry1d } from './wgsl.js';
 
 /**
- * Reductions: one thread per output element walks the reduced elements (any axes, any strides), accumulating in
- * f32 (sum) or tracking the extreme and its first index (max/min/argmax/argmin).
- *
- * meta = [nOut, nRed, x offset, kept rank K, reduced rank R, keptShape[K], keptStrides[K], redShape[R], redStrides[R]]
+ * Reductions over any set of axes of a strided view (sum, max, min, argmax, argmin; arg ops keep the first index
+ * of the extreme, like the CPU). Two launch shapes, picked by the runtime from the sizes:
+ * - 'thread': one thread per output element walks its reduced elements (many outputs, short reductions);
+ * - 'group': one workgroup per output element, each thread striding over the reduced elements, then a tree
+ *   reduction in workgroup memory (few outputs, long reductions, e.g. a full sum).
  */
 export type ReduceOp = 'sum' | 'max' | 'min' | 'argmax' | 'argmin';
 
-export interface ReduceSpec {
+export interface ReduceSpec extends Spec {
   readonly kind: 'reduce';
-  readonly op: ReduceOp;
+  /** max and min share a kernel, as do argmax and argmin: the direction is a uniform. */
+  readonly op: 'sum' | 'extreme' | 'argextreme';
   readonly type: ScalarType;
-  readonly kept: number;
-  readonly reduced: number;
+  /**
+   * Whether the reduced dims merged into one (the common case, walked with one multiply per element); otherwise
+   * a loop walks up to MAX_RANK reduced dims per element. Kept dims are walked once per output by such a loop. Ranks
+   * are uniforms rather than specialisations because CPU drivers compile each variant for a noticeable time.
+   */
+  readonly flat: boolean;
+  readonly mode: 'thread' | 'group';
 }
 
-export function reduceKernel(spec: Omit<ReduceSpec, 'kind'>): Kernel {
-  return kernel({ kind: 'reduce', ...spec } as ReduceSpec, emit);
+/** Threads per output in 'group' mode. */
+export const REDUCE_GROUP = 64;
+
+export const MAX_RANK = 8;
+
+export const reduceSpecOp = (op: ReduceOp): ReduceSpec['op'] =>
+  op === 'sum' ? 'sum' : op === 'max' || op === 'min' ? 'extreme' : 'argextreme';
+
+export function reduceValues(
+  op: ReduceOp,
+  x: { offset: number },
+  outOffset: number,
+  kept: { shape: readonly number[]; strides: readonly number[] },
+  red: { shape: readonly number[]; strides: readonly number[] },
+): Record<string, number | readonly number[]> {
+  const size = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
+  const pad = (v: readonly number[]) => [...v, ...Array(MAX_RANK - v.length).fill(0)];
+  if (kept.shape.length > MAX_RANK || red.shape.length > MAX_RANK) {
+    throw new Error(`reduce walks at most ${MAX_RANK} separate dims`);
+  }
+  return {
+    nOut: size(kept.shape),
+    nRed: size(red.shape),
+    greater: op === 'max' || op === 'argmax' ? 1 : 0,
+    xOffset: x.offset,
+    outOffset,
+    keptRank: kept.shape.length,
+    keptShape: pad(kept.shape),
+    keptStrides: pad(kept.strides),
+    redRank: red.shape.length,
+    redShape: pad(red.shape),
+    redStrides: pad(red.strides),
+  };
 }
 
-export function reduceMeta(
-  offset: number,
-  kept: { shape: number[]; strides: number[] },
-  red: { shape: number[]; strides: number[] },
-): Int32Array {
-  const size = (s: number[]) => s.reduce((a, b) => a * b, 1);
-  return Int32Array.from([
-    size(kept.shape),
-    size(red.shape),
-    offset,
-    kept.shape.length,
-    red.shape.length,
-    ...kept.shape,
-    ...kept.strides,
-    ...red.shape,
-    ...red.strides,
-  ]);
+export function reduceKernel(spec: ReduceSpec): Kernel {
+  return defineKernel(spec, emit);
 }
 
 function emit(s: ReduceSpec) {
-  const K = s.kept;
-  const R = s.reduced;
-  const ks = 5;
-  const kst = ks + K;
-  const rs = kst + K;
-  const rst = rs + R;
-  const isArg = s.op === 'argmax' || s.op === 'argmin';
-  const better = s.op === 'max' || s.op === 'argmax' ? 'v > best' : 'v < best';
-  const init =
-    s.op === 'sum'
-      ? '0.0'
-      : s.type === 'f32'
-        ? better.includes('>')
-          ? '-3.4e38'
-          : '3.4e38'
-        : better.includes('>')
-          ? '-2147483647'
-          : '2147483647';
-  const outType = isArg ? 'i32' : s.type;
-  const keptWalk = Array.from({ length: K }, (_, i) => K - 1 - i)
-    .map(
-      (d) => `  { let sz = u32(info[${ks + d}]); base += i32(rem % sz) * info[${kst + d}]; rem = rem / sz; }`,
-    )
-    .join('\n');
-  const redWalk = Array.from({ length: R }, (_, i) => R - 1 - i)
-    .map((d) => `    { let sz = u32(info[${rs + d}]); p += i32(r % sz) * info[${rst + d}]; r = r / sz; }`)
-    .join('\n');
-  const acc =
-    s.op === 'sum' ? 'acc += f32(v);' : `if (${better} || k == 0u) { best = v; bestIndex = i32(k); }`;
-  const code = `${binding(0, 'dst', outType, true)}
-${binding(1, 'src', s.type, false)}
-${metaBinding(2)}
-
-${ENTRY_1D} {
-  ${THREAD_INDEX}
-  let nOut = u32(info[0]);
-  if (tid >= nOut) { return; }
-  let nRed = u32(info[1]);
-  var base = info[2];
-  var rem = tid;
-${keptWalk}
-  var acc = 0.0;
-  var best = ${s.type}(${init});
-  var bestIndex = 0;
-  for (var k = 0u; k < nRed; k++) {
-    var p = base;
-    var r = k;
-${redWalk}
+  const U = new Uniforms({
+    nOut: 1,
+    nRed: 1,
+    greater: 1,
+    xOffset: 1,
+    outOffset: 1,
+    keptRank: 1,
+    keptShape: MAX_RANK,
+    keptStrides: MAX_RANK,
+    redRank: 1,
+    redShape: MAX_RANK,
+    redStrides: MAX_RANK,
+  });
+  const isArg = s.op === 'argextreme';
+  const { code, bindings } = declare(
+    [
+      { name: 'dst', type: isArg ? 'i32' : 'T', write: true },
+      { name: 'src', type: 'T' },
+    ],
+    U,
+  );
+  // The extreme finite values (WGSL may assume no infinities).
+  const lowest = s.type === 'f32' ? 'bitcast<f32>(0xff7fffffu)' : '(-2147483647 - 1)';
+  const highest = s.type === 'f32' ? 'bitcast<f32>(0x7f7fffffu)' : '2147483647';
+  const init = s.op === 'sum' ? 'T(0)' : `select(T(${highest}), T(${lowest}), greater)`;
+  // A value v at index i replaces (best, bestIndex) when strictly better, or equal with a smaller index.
+  const better = (v: string, i: string) =>
+    `(select((${v} < best), (${v} > best), greater) || (${v} == best && ${i} < bestIndex))`;
+  // Offset of flat index `index` over the dims `dims` (a loop over the rank in the uniforms).
+  const offsetOf = (target: string, start: string, index: string, dims: string) => `var ${target} = ${start};
+  {
+    var rest = ${index};
+    for (var d = ${U.at(`${dims}Rank`)} - 1; d >= 0; d--) {
+      let size = u32(${U.atDynamic(`${dims}Shape`, 'd')});
+      ${target} += i32(rest % size) * ${U.atDynamic(`${dims}Strides`, 'd')};
+      rest = rest / size;
+    }
+  }`;
+  const kept = `  ${offsetOf('base', U.at('xOffset'), 'outIndex', 'kept')}`;
+  const element = s.flat
+    ? `    let p = base + i32(k) * ${U.at('redStrides')};`
+    : `    ${offsetOf('p', 'base', 'k', 'red').replace(/\n/g, '\n  ')}`;
+  const accumulate =
+    s.op === 'sum' ? '    best += v;' : `    if (${better('v', 'i32(k)')}) { best = v; bestIndex = i32(k); }`;
+  const scan = (start: string, step: string) => `  let greater = ${U.at('greater')} != 0;
+  var best = ${init};
+  var bestIndex = 2147483647;
+  for (var k = ${start}; k < ${U.u('nRed')}; k += ${step}) {
+${element}
     let v = src[p];
-    ${acc}
+${accumulate}
+  }`;
+  const result = isArg ? 'bestIndex' : 'best';
+  const store = `dst[u32(${U.at('outOffset')}) + outIndex] = ${result};`;
+  if (s.mode === 'thread') {
+    const body = `  if (tid >= ${U.u('nOut')}) { return; }
+  let outIndex = tid;
+${kept}
+${scan('0u', '1u')}
+  ${store}`;
+    return {
+      code: `${alias(s.type)}\n${code}\n\n${entry1d(body)}\n`,
+      workgroupSize: [256, 1, 1] as const,
+      bindings,
+      uniforms: U,
+    };
   }
-  dst[tid] = ${s.op === 'sum' ? `${s.type}(acc)` : isArg ? 'bestIndex' : 'best'};
+  const G = REDUCE_GROUP;
+  const combine =
+    s.op === 'sum'
+      ? 'best += sv[lid + s];'
+      : `{ let v = sv[lid + s]; let i = si[lid + s]; if (${better('v', 'i')}) { best = v; bestIndex = i; } }`;
+  const groupCode = `${alias(s.type)}
+${code}
+var<workgroup> sv: array<T, ${G}>;
+var<workgroup> si: array<i32, ${G}>;
+
+@compute @workgroup_size(${G})
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+        @builtin(local_invocation_index) lid: u32) {
+  let outIndex = wid.x + wid.y * nwg.x;
+  if (outIndex >= ${U.u('nOut')}) { return; }
+${kept}
+${scan('lid', `${G}u`)}
+  sv[lid] = best;
+  si[lid] = bestIndex;
+  for (var s = ${G / 2}u; s > 0u; s >>= 1u) {
+    workgroupBarrier();
+    if (lid < s) {
+      ${combine}
+      sv[lid] = best;
+      si[lid] = bestIndex;
+    }
+  }
+  if (lid == 0u) { ${store} }
 }
 `;
-  return { code, workgroupSize: [256, 1, 1] as const };
+  return { code: groupCode, workgroupSize: [G, 1, 1] as const, bindings, uniforms: U };
 }

@@ -1,39 +1,83 @@
-import { ENTRY_1D, THREAD_INDEX, binding, metaBinding } from './emit.js';
-import { type Kernel, kernel } from './spec.js';
+import { type Kernel, type Spec, defineKernel } from './spec.js';
+import { Uniforms } from './uniforms.js';
+import { declare } from './wgsl.js';
 
 /**
- * Row-wise softmax / log-softmax over dense rows: one thread per row, subtracting the row max so that exp never
- * overflows. meta = [rows, n, x offset]
+ * Row-wise softmax / log-softmax over dense rows, one workgroup per row: the threads stride over the row for its
+ * max (so exp never overflows), then for the sum of exp(x - max), each combined by a tree in workgroup memory.
+ * log-softmax is x - (max + log(sum)), never log(softmax), so it stays finite for very negative inputs.
  */
-export interface SoftmaxSpec {
+export interface SoftmaxSpec extends Spec {
   readonly kind: 'softmax';
   readonly log: boolean;
 }
 
-export function softmaxKernel(log: boolean): Kernel {
-  return kernel({ kind: 'softmax', log } as SoftmaxSpec, (s) => ({
-    code: `${binding(0, 'dst', 'f32', true)}
-${binding(1, 'src', 'f32', false)}
-${metaBinding(2)}
+export const SOFTMAX_GROUP = 64;
 
-${ENTRY_1D} {
-  ${THREAD_INDEX}
-  let rows = u32(info[0]);
-  if (tid >= rows) { return; }
-  let n = u32(info[1]);
-  let xo = u32(info[2]) + tid * n;
-  let oo = tid * n;
-  var m = -3.4e38;
-  for (var j = 0u; j < n; j++) { m = max(m, src[xo + j]); }
-  var total = 0.0;
-  for (var j = 0u; j < n; j++) { total += exp(src[xo + j] - m); }
-${
-  s.log
-    ? '  let lse = m + log(total);\n  for (var j = 0u; j < n; j++) { dst[oo + j] = src[xo + j] - lse; }'
-    : '  let inv = 1.0 / total;\n  for (var j = 0u; j < n; j++) { dst[oo + j] = exp(src[xo + j] - m) * inv; }'
+export function softmaxValues(
+  rows: number,
+  n: number,
+  xOffset: number,
+  outOffset: number,
+): Record<string, number> {
+  return { rows, n, xOffset, outOffset };
 }
+
+export function softmaxKernel(spec: SoftmaxSpec): Kernel {
+  return defineKernel(spec, (s) => {
+    const U = new Uniforms({ rows: 1, n: 1, xOffset: 1, outOffset: 1 });
+    const G = SOFTMAX_GROUP;
+    const { code, bindings } = declare(
+      [
+        { name: 'dst', type: 'f32', write: true },
+        { name: 'src', type: 'f32' },
+      ],
+      U,
+    );
+    const tree = (name: string, combine: string) => `fn ${name}(lid: u32, v: f32) -> f32 {
+  red[lid] = v;
+  for (var s = ${G / 2}u; s > 0u; s >>= 1u) {
+    workgroupBarrier();
+    if (lid < s) { let a = red[lid]; let b = red[lid + s]; red[lid] = ${combine}; }
+  }
+  workgroupBarrier();
+  let r = red[0];
+  workgroupBarrier();
+  return r;
+}`;
+    const write = s.log
+      ? `  let lse = m + log(total);
+  for (var j = lid; j < n; j += ${G}u) { dst[oo + j] = src[xo + j] - lse; }`
+      : `  let inv = 1.0 / total;
+  for (var j = lid; j < n; j += ${G}u) { dst[oo + j] = exp(src[xo + j] - m) * inv; }`;
+    return {
+      code: `${code}
+var<workgroup> red: array<f32, ${G}>;
+
+${tree('groupMax', 'max(a, b)')}
+
+${tree('groupSum', 'a + b')}
+
+@compute @workgroup_size(${G})
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+        @builtin(local_invocation_index) lid: u32) {
+  let row = wid.x + wid.y * nwg.x;
+  if (row >= ${U.u('rows')}) { return; }
+  let n = ${U.u('n')};
+  let xo = ${U.u('xOffset')} + row * n;
+  let oo = ${U.u('outOffset')} + row * n;
+  var m = bitcast<f32>(0xff7fffffu);
+  for (var j = lid; j < n; j += ${G}u) { m = max(m, src[xo + j]); }
+  m = groupMax(lid, m);
+  var t = 0.0;
+  for (var j = lid; j < n; j += ${G}u) { t += exp(src[xo + j] - m); }
+  let total = groupSum(lid, t);
+${write}
 }
 `,
-    workgroupSize: [256, 1, 1] as const,
-  }));
+      workgroupSize: [G, 1, 1],
+      bindings,
+      uniforms: U,
+    };
+  });
 }

@@ -1,0 +1,334 @@
+import fc from 'fast-check';
+import { afterAll, describe, expect, it } from 'vitest';
+import { type Backend, CpuBackend, type DType, type View, initWebGPU, lastWebGPUError } from '@webrnn/core';
+
+/**
+ * The Backend interface on WebGPU against CpuBackend, at the backend level (this file: the elementwise family,
+ * reductions and softmax; webgpuKernels.test.ts: matmul, gather/scatterAdd and the LSTM cell): random shapes with
+ * size-1 dims, broadcast (stride 0) dims, transposed and padded (strided) views and nonzero offsets, for float32
+ * and int32. Without an adapter the file prints one line and skips, unless WEBRNN_REQUIRE_WEBGPU=1, where it fails.
+ *
+ * Tolerances, against the CPU's results (computed in float64, stored as float32): exact for moves, casts,
+ * comparisons, max/min/arg and int32; |err| <= 2 ulp-ish (rel 2e-7) for + - * and the CPU's own rounding; rel 2e-6
+ * for WGSL's exp/log/tanh/pow/sqrt/division builtins, which may be a few ulp off; sums, matmuls and softmax
+ * normalisers accumulate one rounding per term, so their bound grows with the length: 2e-7 * n * sum of |terms|.
+ */
+const gpu = await initWebGPU();
+if (!gpu) {
+  if (process.env.WEBRNN_REQUIRE_WEBGPU === '1') {
+    throw new Error(`WEBRNN_REQUIRE_WEBGPU=1 but WebGPU is unavailable: ${lastWebGPUError()}`);
+  }
+  console.log(`webgpu backend tests skipped: ${lastWebGPUError()}`);
+}
+const cpu = new CpuBackend();
+const params = { numRuns: 8, seed: Number(process.env.WEBRNN_FC_SEED ?? 20261129) };
+
+afterAll(() => gpu?.destroy());
+
+/** How a view sits in its buffer: dims in storage order `perm`, `pad` extra elements per dim, stride 0 where `bcast`. */
+interface Layout {
+  readonly perm: readonly number[];
+  readonly pad: readonly number[];
+  readonly bcast: readonly boolean[];
+  readonly offset: number;
+}
+
+const dense = (rank: number): Layout => ({
+  perm: [...Array(rank).keys()],
+  pad: Array(rank).fill(0),
+  bcast: Array(rank).fill(false),
+  offset: 0,
+});
+
+const layoutArb = (rank: number, broadcast = true): fc.Arbitrary<Layout> =>
+  fc.record({
+    perm: fc.shuffledSubarray([...Array(rank).keys()], { minLength: rank, maxLength: rank }),
+    pad: fc.array(fc.integer({ min: 0, max: 2 }), { minLength: rank, maxLength: rank }),
+    bcast: fc.array(broadcast ? fc.boolean() : fc.constant(false), { minLength: rank, maxLength: rank }),
+    offset: fc.integer({ min: 0, max: 5 }),
+  });
+
+const shapeArb = (minRank: number, maxRank: number, maxDim = 5) =>
+  fc.array(fc.integer({ min: 1, max: maxDim }), { minLength: minRank, maxLength: maxRank });
+
+let seed = 1;
+/** Deterministic values: floats in [-scale, scale), or ints in [-scale, scale]. */
+function values(dtype: DType, n: number, scale = 2, positive = false): Float32Array | Int32Array {
+  const out = dtype === 'int32' ? new Int32Array(n) : new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    const u = seed / 2147483648;
+    const v = dtype === 'int32' ? Math.floor(u * (2 * scale + 1)) - scale : (u * 2 - 1) * scale;
+    out[i] = positive ? Math.abs(v) + (dtype === 'int32' ? 1 : 0.1) : v;
+  }
+  return out;
+}
+
+/** The same data on both backends, as views with the same layout. */
+interface Pair {
+  readonly cpu: View;
+  readonly gpu: View;
+}
+
+function pair(
+  dtype: DType,
+  shape: readonly number[],
+  layout = dense(shape.length),
+  data?: (n: number) => Float32Array | Int32Array,
+): Pair {
+  const r = shape.length;
+  const stored = layout.perm.map((d) => (layout.bcast[d] ? 1 : shape[d]! + layout.pad[d]!));
+  const strides = new Array<number>(r).fill(0);
+  let s = 1;
+  for (let i = r - 1; i >= 0; i--) {
+    const d = layout.perm[i]!;
+    strides[d] = layout.bcast[d] ? 0 : s;
+    s *= stored[i]!;
+  }
+  const n = layout.offset + s;
+  const host = data ? data(n) : values(dtype, n);
+  const make = (b: Backend): View => {
+    const buffer = b.alloc(dtype, n);
+    b.write(buffer, host);
+    return { buffer, dtype, shape, strides, offset: layout.offset };
+  };
+  return { cpu: make(cpu), gpu: make(gpu!) };
+}
+
+const out = (dtype: DType, shape: readonly number[], offset = 0): Pair => {
+  const zero = (n: number) => (dtype === 'int32' ? new Int32Array(n) : new Float32Array(n));
+  return pair(dtype, shape, { ...dense(shape.length), offset }, zero);
+};
+
+const free = (...pairs: Pair[]) => {
+  for (const p of pairs) {
+    cpu.free(p.cpu.buffer);
+    gpu!.free(p.gpu.buffer);
+  }
+};
+
+/** Compare the views element by element: |gpu - cpu| <= atol + rtol * |cpu|. */
+async function same(what: string, p: Pair, rtol = 0, atol = 0): Promise<void> {
+  const want = cpu.readSync(p.cpu);
+  const got = await gpu!.read(p.gpu);
+  expect(got.length, what).toBe(want.length);
+  for (let i = 0; i < want.length; i++) {
+    const tol = atol + rtol * Math.abs(want[i]!);
+    if (!(Math.abs(got[i]! - want[i]!) <= tol)) {
+      throw new Error(`${what}: element ${i} is ${got[i]} on webgpu, ${want[i]} on cpu (tolerance ${tol})`);
+    }
+  }
+}
+
+const maxAbs = (v: View) => Math.max(0, ...Array.from(cpu.readSync(v), Math.abs));
+
+describe.skipIf(!gpu)('WebGPU backend against CpuBackend: elementwise, reductions, softmax', () => {
+  it('unary ops and clamp/affine, float32 and int32, on strided and broadcast views', async () => {
+    const floatOps = [
+      ['neg', 0],
+      ['abs', 0],
+      ['sign', 0],
+      ['relu', 0],
+      ['step', 0],
+      ['square', 2e-7],
+      ['exp', 2e-6],
+      ['tanh', 2e-6],
+      ['sigmoid', 2e-6],
+      ['log', 2e-6],
+      ['sqrt', 2e-6],
+      ['reciprocal', 2e-6],
+    ] as const;
+    await fc.assert(
+      fc.asyncProperty(
+        shapeArb(0, 4).chain((s) => fc.tuple(fc.constant(s), layoutArb(s.length))),
+        async ([shape, layout]) => {
+          for (const [op, rtol] of floatOps) {
+            const positive = op === 'log' || op === 'sqrt' || op === 'reciprocal';
+            const x = pair('float32', shape, layout, (n) => values('float32', n, 3, positive));
+            const y = out('float32', shape);
+            cpu.unary({ op }, x.cpu, y.cpu);
+            gpu!.unary({ op }, x.gpu, y.gpu);
+            await same(op, y, rtol, 1e-7);
+            free(x, y);
+          }
+          for (const spec of [
+            { op: 'clamp', params: [-1, 0.5] },
+            { op: 'affine', params: [3, -0.25] },
+          ] as const) {
+            for (const dtype of ['float32', 'int32'] as const) {
+              const x = pair(dtype, shape, layout);
+              const y = out(dtype, shape, 3);
+              cpu.unary(spec, x.cpu, y.cpu);
+              gpu!.unary(spec, x.gpu, y.gpu);
+              await same(`${spec.op} ${dtype}`, y, 2e-7);
+              free(x, y);
+            }
+          }
+          for (const op of ['neg', 'abs', 'sign', 'relu', 'step', 'square'] as const) {
+            const x = pair('int32', shape, layout, (n) => values('int32', n, 1000));
+            const y = out('int32', shape);
+            cpu.unary({ op }, x.cpu, y.cpu);
+            gpu!.unary({ op }, x.gpu, y.gpu);
+            await same(`${op} int32`, y);
+            free(x, y);
+          }
+        },
+      ),
+      params,
+    );
+  });
+
+  it('binary ops with broadcasting, in place, and int32', async () => {
+    const ops = [
+      ['add', 2e-7],
+      ['sub', 2e-7],
+      ['mul', 2e-7],
+      ['div', 2e-6],
+      ['pow', 2e-6],
+      ['max', 0],
+      ['min', 0],
+      ['gt', 0],
+      ['ge', 0],
+      ['lt', 0],
+      ['le', 0],
+      ['eq', 0],
+    ] as const;
+    const arb = shapeArb(1, 4).chain((s) =>
+      fc.tuple(fc.constant(s), layoutArb(s.length), layoutArb(s.length)),
+    );
+    await fc.assert(
+      fc.asyncProperty(arb, async ([shape, la, lb]) => {
+        for (const [op, rtol] of ops) {
+          for (const dtype of op === 'pow' ? (['float32'] as const) : (['float32', 'int32'] as const)) {
+            const positive = op === 'pow' || op === 'div';
+            const a = pair(dtype, shape, la, (n) => values(dtype, n, 3, positive));
+            const b = pair(dtype, shape, lb, (n) => values(dtype, n, 2, positive));
+            const y = out(dtype, shape, 1);
+            cpu.binary(op, a.cpu, b.cpu, y.cpu);
+            gpu!.binary(op, a.gpu, b.gpu, y.gpu);
+            await same(`${op} ${dtype}`, y, rtol, 1e-7);
+            free(a, b, y);
+          }
+        }
+        // out aliasing a: the in-place form used for gradient accumulation.
+        const a = pair('float32', shape);
+        const b = pair('float32', shape, lb);
+        cpu.binary('add', a.cpu, b.cpu, a.cpu);
+        gpu!.binary('add', a.gpu, b.gpu, a.gpu);
+        await same('add in place', a, 2e-7);
+        free(a, b);
+      }),
+      params,
+    );
+  });
+
+  it('where, copy with casts into strided views, fill', async () => {
+    const arb = shapeArb(0, 4).chain((s) =>
+      fc.tuple(fc.constant(s), layoutArb(s.length), layoutArb(s.length, false)),
+    );
+    await fc.assert(
+      fc.asyncProperty(arb, async ([shape, lx, lout]) => {
+        for (const ct of ['float32', 'int32'] as const) {
+          const c = pair(ct, shape, lx, (n) => values(ct, n, 1));
+          const a = pair('float32', shape, lx);
+          const b = pair('float32', shape);
+          const y = out('float32', shape);
+          cpu.where(c.cpu, a.cpu, b.cpu, y.cpu);
+          gpu!.where(c.gpu, a.gpu, b.gpu, y.gpu);
+          await same(`where (${ct} condition)`, y);
+          free(c, a, b, y);
+        }
+        for (const [from, to] of [
+          ['float32', 'int32'],
+          ['int32', 'float32'],
+          ['float32', 'float32'],
+          ['int32', 'int32'],
+        ] as const) {
+          const x = pair(from, shape, lx, (n) => values(from, n, 100));
+          const y = pair(to, shape, lout, (n) => values(to, n, 1));
+          cpu.copy(x.cpu, y.cpu);
+          gpu!.copy(x.gpu, y.gpu);
+          await same(`copy ${from} -> ${to}`, y);
+          free(x, y);
+        }
+        for (const [dtype, value] of [
+          ['float32', -1.25],
+          ['int32', 2 ** 25 + 1],
+        ] as const) {
+          const y = pair(dtype, shape, lout);
+          cpu.fill(y.cpu, value);
+          gpu!.fill(y.gpu, value);
+          await same(`fill ${dtype}`, y);
+          free(y);
+        }
+      }),
+      params,
+    );
+  });
+
+  it('reductions over any axes (thread and workgroup modes), arg ops on one axis', async () => {
+    const arb = fc
+      .tuple(shapeArb(1, 4), fc.integer({ min: 0, max: 2 }))
+      .map(([s, long]) => (long ? [...s.slice(0, -1), [70, 300][long - 1]!] : s))
+      .chain((s) =>
+        fc.tuple(
+          fc.constant(s),
+          layoutArb(s.length),
+          fc.subarray([...s.keys()], { minLength: 1 }),
+          fc.nat(s.length - 1),
+        ),
+      );
+    await fc.assert(
+      fc.asyncProperty(arb, async ([shape, layout, axes, argAxis]) => {
+        for (const dtype of ['float32', 'int32'] as const) {
+          const x = pair(dtype, shape, layout);
+          const count = axes.reduce((n, d) => n * shape[d]!, 1);
+          for (const op of ['sum', 'max', 'min'] as const) {
+            const y = out(
+              dtype,
+              shape.map((d, i) => (axes.includes(i) ? 1 : d)),
+            );
+            cpu.reduce(op, x.cpu, axes, y.cpu);
+            gpu!.reduce(op, x.gpu, axes, y.gpu);
+            const tol = op === 'sum' && dtype === 'float32' ? 2e-7 * count * count * maxAbs(x.cpu) : 0;
+            await same(`${op} ${dtype} over [${axes}]`, y, 0, tol);
+            free(y);
+          }
+          for (const op of ['argmax', 'argmin'] as const) {
+            const y = out(
+              'int32',
+              shape.map((d, i) => (i === argAxis ? 1 : d)),
+            );
+            cpu.reduce(op, x.cpu, [argAxis], y.cpu);
+            gpu!.reduce(op, x.gpu, [argAxis], y.gpu);
+            await same(`${op} ${dtype} over ${argAxis}`, y);
+            free(y);
+          }
+          free(x);
+        }
+      }),
+      params,
+    );
+  });
+
+  it('softmax and logSoftmax over rows short and long', async () => {
+    const arb = fc.tuple(
+      fc.integer({ min: 1, max: 9 }),
+      fc.constantFrom(1, 2, 5, 65, 300),
+      fc.nat(3),
+      fc.boolean(),
+    );
+    await fc.assert(
+      fc.asyncProperty(arb, async ([rows, n, offset, log]) => {
+        const x = pair('float32', [rows, n], { ...dense(2), offset }, (k) => values('float32', k, 10));
+        const y = out('float32', [rows, n], 2);
+        cpu.softmax(x.cpu, y.cpu, log);
+        gpu!.softmax(x.gpu, y.gpu, log);
+        // exp rounding (2e-6) plus the normaliser's length-dependent sum; log-softmax errors are absolute (~|lse|).
+        await same(log ? 'logSoftmax' : 'softmax', y, 2e-6 + 2e-7 * n, log ? 1e-5 : 1e-7);
+        free(x, y);
+      }),
+      params,
+    );
+  });
+});

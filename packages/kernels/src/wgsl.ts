@@ -1,0 +1,92 @@
+import type { BindingKind, ScalarType } from './spec.js';
+import type { Uniforms } from './uniforms.js';
+
+/**
+ * The WGSL every kernel shares, so that no kernel repeats it: storage declarations (with the element type aliased
+ * as `T`), the uniform block, the flat thread index of 1-D kernels and the walk from a flat index to strided
+ * offsets.
+ */
+
+/** Threads per workgroup of the 1-D kernels. */
+export const WG = 256;
+
+export interface StorageDecl {
+  readonly name: string;
+  readonly type: string;
+  readonly write?: boolean;
+}
+
+/**
+ * Declarations for `storage` at bindings 0..n-1 followed by the uniform block at binding n, and the matching
+ * binding kinds for the pipeline layout.
+ */
+export function declare(
+  storage: readonly StorageDecl[],
+  uniforms: Uniforms,
+): { code: string; bindings: BindingKind[] } {
+  const lines = storage.map(
+    (s, i) =>
+      `@group(0) @binding(${i}) var<storage, ${s.write ? 'read_write' : 'read'}> ${s.name}: array<${s.type}>;`,
+  );
+  lines.push(uniforms.decl(storage.length));
+  return {
+    code: lines.join('\n'),
+    bindings: [...storage.map((s): BindingKind => (s.write ? 'read_write' : 'read')), 'uniform'],
+  };
+}
+
+/** `alias T = ...;` for kernels written over the element type. */
+export const alias = (type: ScalarType): string => `alias T = ${type};`;
+
+/**
+ * Entry point of a 1-D kernel: `tid` is the flat thread index (dispatched as a 2-D grid, since WebGPU caps each
+ * grid dimension at 65535 workgroups).
+ */
+export function entry1d(body: string): string {
+  return `@compute @workgroup_size(${WG})
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let tid = gid.x + gid.y * nwg.x * ${WG}u;
+${body}
+}`;
+}
+
+/** Workgroup counts for `threads` threads in groups of `wg`, folded into 2-D past 65535 groups. */
+export function grid(threads: number, wg = WG): [number, number, number] {
+  const groups = Math.max(1, Math.ceil(threads / wg));
+  if (groups <= 65535) return [groups, 1, 1];
+  const y = Math.ceil(groups / 65535);
+  return [Math.ceil(groups / y), y, 1];
+}
+
+export interface WalkOperand {
+  /** Name of the i32 offset variable to accumulate into (declared by the walk). */
+  readonly offset: string;
+  /** WGSL expression of the starting offset. */
+  readonly base: string;
+  /** WGSL expression of the stride of dimension d. */
+  readonly stride: (d: number) => string;
+}
+
+/**
+ * Offsets of the element at flat row-major index `index` of a `rank`-D shape, for every operand: peels the
+ * coordinates from the innermost dimension out, each scaled by the operand's stride (0 for broadcast dims).
+ */
+export function walk(
+  index: string,
+  rank: number,
+  size: (d: number) => string,
+  operands: readonly WalkOperand[],
+): string {
+  const lines = operands.map((o) => `  var ${o.offset} = ${o.base};`);
+  if (rank === 0) return lines.join('\n');
+  lines.push(`  var rem = ${index};`);
+  for (let d = rank - 1; d >= 0; d--) {
+    const last = d === 0;
+    lines.push(
+      `  { let c = i32(${last ? 'rem' : `rem % ${size(d)}`});${last ? '' : ` rem = rem / ${size(d)};`}`,
+    );
+    for (const o of operands) lines.push(`    ${o.offset} += c * ${o.stride(d)};`);
+    lines.push('  }');
+  }
+  return lines.join('\n');
+}
