@@ -1,20 +1,34 @@
 import type { TypedArray } from '../../dtype.js';
 import type { View } from '../backend.js';
-import { KC, type Packed, computeRows } from './matmulKernel.js';
+import { KC, type Packed } from './matmulKernel.js';
 import { computeParallel, sharedScratch } from './matmulThreads.js';
 
 /**
- * Batched matmul on the CPU, any strides. Each batch packs A into dense rows and B into panels of four columns
- * (so the kernel reads both sequentially whatever the original strides, transposes included), then runs the 4x4
- * register-blocked kernel of matmulKernel.ts over K in cache-sized chunks. Large products are split between two
- * threads. Scratch buffers are reused across calls; no allocation per element, no closures in the loops.
+ * Batched matmul on the CPU, any strides (transposes are swapped strides, shared batch dims stride 0).
+ *
+ * - Small or thin products (a few rows, a few columns, a short K) run unpacked: `direct` computes 2x4 blocks of
+ *   dot products straight from the strided operands.
+ * - Larger ones pack A into dense rows and B into panels of four columns, K chunk by K chunk (the layout of
+ *   matmulKernel.ts), so the kernel reads both sequentially whatever the original strides. On this thread,
+ *   `blocked` sweeps each B panel over MC rows of packed A (the panel stays in L1, the rows in L2) with a 4x4
+ *   register-blocked kernel. Products of at least PARALLEL_MACS multiply-adds are split between two threads
+ *   (matmulThreads.ts), which share the same packed layout.
+ * - A batch whose B is shared (a Linear layer over [T, N, in]) is one tall product when A's batch dims fold
+ *   into its rows; otherwise an operand shared across the batch is packed once.
+ *
+ * Sums are accumulated in float64 locals (so int32 is exact below 2^53 and wraps like Int32Array stores).
+ * Scratch buffers are module-level and grow as needed; nothing is allocated per element or per tile.
  */
 
 /** Products of at least this many multiply-adds go to two threads (below it, waking the worker costs more). */
 const PARALLEL_MACS = 1 << 21;
+/** Rows of packed A that one sweep of a B panel covers: MC x KC doubles (128 KiB) stay in L2. */
+const MC = 64;
 
 let scratchA: Float64Array = new Float64Array(0);
 let scratchB: Float64Array = new Float64Array(0);
+/** A clipped 4x4 block at the matrix edges. */
+const tile = new Float64Array(16);
 
 function grow(a: Float64Array, n: number): Float64Array {
   return a.length >= n ? a : new Float64Array(Math.max(n, a.length * 2));
@@ -33,160 +47,327 @@ export function matmulCpu(a: View, b: View, out: View): void {
     O.fill(0, out.offset, out.offset + batch * M * N);
     return;
   }
-  if (M < 4 || K < 8) return matmulThin(a, b, out, M, N, K, batch);
-  const idx = new Int32Array(Math.max(r - 2, 1));
-  let ao = a.offset;
-  let bo = b.offset;
-  for (let bi = 0; bi < batch; bi++) {
-    matmul2d(a, ao, b, bo, O, out.offset + bi * M * N, M, N, K);
-    // Advance the batch odometer over the leading dims.
-    for (let d = r - 3; d >= 0; d--) {
-      ao += a.strides[d]!;
-      bo += b.strides[d]!;
-      if (++idx[d]! < out.shape[d]!) break;
-      ao -= a.strides[d]! * out.shape[d]!;
-      bo -= b.strides[d]! * out.shape[d]!;
-      idx[d] = 0;
-    }
-  }
-}
-
-function matmul2d(
-  a: View,
-  ao: number,
-  b: View,
-  bo: number,
-  O: TypedArray,
-  oo: number,
-  M: number,
-  N: number,
-  K: number,
-) {
-  const Mp = (M + 3) & ~3;
-  const Np = (N + 3) & ~3;
-  const shared = M * N * K >= PARALLEL_MACS ? sharedScratch(Mp * K, Np * K, M * N) : null;
-  if (!shared) {
-    scratchA = grow(scratchA, Mp * K);
-    scratchB = grow(scratchB, Np * K);
-  }
-  const p: Packed = { PA: shared?.PA ?? scratchA, PB: shared?.PB ?? scratchB, M, N, K };
-  pack(a, ao, b, bo, p);
-  if (!shared) return computeRows(p, O, oo, 0, M);
-  computeParallel(p);
-  const C = shared.C;
-  for (let i = 0; i < M * N; i++) O[oo + i] = C[i]!;
-}
-
-/** Pack all of A and B, chunk by chunk along K (see matmulKernel.ts for the layout); padding is zero. */
-function pack(a: View, ao: number, b: View, bo: number, p: Packed): void {
-  const { PA, PB, M, N, K } = p;
-  const r = a.shape.length;
   const A = a.buffer as TypedArray;
   const B = b.buffer as TypedArray;
   const ars = a.strides[r - 2]!;
   const acs = a.strides[r - 1]!;
   const brs = b.strides[r - 2]!;
   const bcs = b.strides[r - 1]!;
+  // A shared B and batch dims of A that continue its rows: one [batch * M, K] x [K, N] product.
+  let rows = M;
+  if (batch > 1 && sharedAcrossBatch(b, out.shape) && foldsIntoRows(a, out.shape, M * ars)) {
+    rows = batch * M;
+    batch = 1;
+  }
+  const small = rows * N * K < 4096;
+  if (small || rows < 8 || N < 4 || K < 8) {
+    forEachBatch(a, b, out.shape, batch, (ao, bo, bi) =>
+      direct(A, ao, ars, acs, B, bo, brs, bcs, O, out.offset + bi * rows * N, rows, N, K),
+    );
+    return;
+  }
+  const Mp = (rows + 3) & ~3;
+  const Np = (N + 3) & ~3;
+  const shared = rows * N * K >= PARALLEL_MACS ? sharedScratch(Mp * K, Np * K, rows * N) : null;
+  if (!shared) {
+    scratchA = grow(scratchA, Mp * K);
+    scratchB = grow(scratchB, Np * K);
+  }
+  const p: Packed = { PA: shared?.PA ?? scratchA, PB: shared?.PB ?? scratchB, M: rows, N, K };
+  // An operand shared across the batch (stride 0) keeps its offset: it is packed once.
+  let packedAo = -1;
+  let packedBo = -1;
+  forEachBatch(a, b, out.shape, batch, (ao, bo, bi) => {
+    if (ao !== packedAo) packA(A, ao, ars, acs, p);
+    if (bo !== packedBo) packB(B, bo, brs, bcs, p);
+    packedAo = ao;
+    packedBo = bo;
+    const oo = out.offset + bi * rows * N;
+    if (!shared) return blocked(p, O, oo);
+    computeParallel(p);
+    const C = shared.C;
+    for (let i = 0; i < rows * N; i++) O[oo + i] = C[i]!;
+  });
+}
+
+/** Calls fn(offset of A, offset of B, batch index) for each batch, odometer-style over the leading dims. */
+function forEachBatch(
+  a: View,
+  b: View,
+  shape: readonly number[],
+  batch: number,
+  fn: (ao: number, bo: number, bi: number) => void,
+): void {
+  const lead = shape.length - 2;
+  let ao = a.offset;
+  let bo = b.offset;
+  if (batch === 1) return fn(ao, bo, 0);
+  const idx = new Int32Array(lead);
+  for (let bi = 0; bi < batch; bi++) {
+    fn(ao, bo, bi);
+    for (let d = lead - 1; d >= 0; d--) {
+      ao += a.strides[d]!;
+      bo += b.strides[d]!;
+      if (++idx[d]! < shape[d]!) break;
+      ao -= a.strides[d]! * shape[d]!;
+      bo -= b.strides[d]! * shape[d]!;
+      idx[d] = 0;
+    }
+  }
+}
+
+function sharedAcrossBatch(b: View, shape: readonly number[]): boolean {
+  for (let d = 0; d < shape.length - 2; d++) if (b.strides[d] !== 0 && shape[d] !== 1) return false;
+  return true;
+}
+
+/** Whether A's batch dims continue its row stride (batch-major rows), so that they fold into M. */
+function foldsIntoRows(a: View, shape: readonly number[], next: number): boolean {
+  for (let d = shape.length - 3; d >= 0; d--) {
+    if (shape[d] === 1) continue;
+    if (a.strides[d] !== next) return false;
+    next *= shape[d]!;
+  }
+  return true;
+}
+
+/** Pack A, chunk by chunk along K: rows of kc values at PA[Mp * k0 + i * kc]; rows M..Mp-1 are zero. */
+function packA(A: TypedArray, ao: number, ars: number, acs: number, p: Packed): void {
+  const { PA, M, K } = p;
+  const Mp = (M + 3) & ~3;
+  for (let k0 = 0; k0 < K; k0 += KC) {
+    const kc = Math.min(KC, K - k0);
+    const base = Mp * k0;
+    let i = 0;
+    if (ars === 1 && acs !== 1) {
+      // Transposed A: four rows at a time read four neighbouring values per k.
+      for (; i + 3 < M; i += 4) {
+        let src = ao + i + k0 * acs;
+        let d = base + i * kc;
+        const end = d + kc;
+        for (; d < end; d++, src += acs) {
+          PA[d] = A[src]!;
+          PA[d + kc] = A[src + 1]!;
+          PA[d + 2 * kc] = A[src + 2]!;
+          PA[d + 3 * kc] = A[src + 3]!;
+        }
+      }
+    }
+    for (; i < M; i++) {
+      let src = ao + i * ars + k0 * acs;
+      const d = base + i * kc;
+      for (let k = 0; k < kc; k++, src += acs) PA[d + k] = A[src]!;
+    }
+    PA.fill(0, base + M * kc, base + Mp * kc);
+  }
+}
+
+/** Pack B, chunk by chunk along K: panels of four columns, k-major, at PB[Np * k0 + j * kc]; padding is zero. */
+function packB(B: TypedArray, bo: number, brs: number, bcs: number, p: Packed): void {
+  const { PB, N, K } = p;
+  const Np = (N + 3) & ~3;
+  for (let k0 = 0; k0 < K; k0 += KC) {
+    const kc = Math.min(KC, K - k0);
+    const base = Np * k0;
+    for (let j = 0; j < Np; j += 4) {
+      const dst = base + j * kc;
+      let src = bo + k0 * brs + j * bcs;
+      if (j + 3 < N && brs !== 1) {
+        // Rows of B (row-major, or any layout whose columns are not contiguous): four values per k.
+        const end = dst + 4 * kc;
+        for (let d = dst; d < end; d += 4, src += brs) {
+          PB[d] = B[src]!;
+          PB[d + 1] = B[src + bcs]!;
+          PB[d + 2] = B[src + 2 * bcs]!;
+          PB[d + 3] = B[src + 3 * bcs]!;
+        }
+        continue;
+      }
+      // Contiguous columns (a transposed B), or the last partial panel: column by column.
+      for (let c = 0; c < 4; c++, src += bcs) {
+        if (j + c >= N) {
+          for (let k = 0; k < kc; k++) PB[dst + 4 * k + c] = 0;
+          continue;
+        }
+        let s = src;
+        for (let k = 0; k < kc; k++, s += brs) PB[dst + 4 * k + c] = B[s]!;
+      }
+    }
+  }
+}
+
+/** C = A B from the packed operands on this thread: each B panel sweeps MC rows of A, 4x4 blocks. */
+function blocked(p: Packed, O: TypedArray, oo: number): void {
+  const { PA, PB, M, N, K } = p;
   const Mp = (M + 3) & ~3;
   const Np = (N + 3) & ~3;
   for (let k0 = 0; k0 < K; k0 += KC) {
     const kc = Math.min(KC, K - k0);
     const pa = Mp * k0;
     const pb = Np * k0;
-    for (let i = 0; i < Mp; i++) {
-      const dst = pa + i * kc;
-      if (i >= M) {
-        PA.fill(0, dst, dst + kc);
-        continue;
-      }
-      let src = ao + i * ars + k0 * acs;
-      for (let k = 0; k < kc; k++, src += acs) PA[dst + k] = A[src]!;
-    }
-    for (let j = 0; j < Np; j += 4) {
-      const dst = pb + j * kc;
-      for (let c = 0; c < 4; c++) {
-        const col = j + c;
-        if (col >= N) {
-          for (let k = 0; k < kc; k++) PB[dst + k * 4 + c] = 0;
-          continue;
+    const first = k0 === 0;
+    for (let i0 = 0; i0 < M; i0 += MC) {
+      const i1 = Math.min(i0 + MC, M);
+      for (let j = 0; j < N; j += 4) {
+        const panel = pb + j * kc;
+        const cols = Math.min(4, N - j);
+        for (let i = i0; i < i1; i += 4) {
+          const rows = Math.min(4, M - i);
+          if (rows === 4 && cols === 4) {
+            kernel4x4(PA, pa + i * kc, kc, PB, panel, O, oo + i * N + j, N, first);
+            continue;
+          }
+          kernel4x4(PA, pa + i * kc, kc, PB, panel, tile, 0, 4, true);
+          for (let rr = 0; rr < rows; rr++) {
+            const o = oo + (i + rr) * N + j;
+            for (let cc = 0; cc < cols; cc++)
+              O[o + cc] = first ? tile[rr * 4 + cc]! : O[o + cc]! + tile[rr * 4 + cc]!;
+          }
         }
-        let src = bo + k0 * brs + col * bcs;
-        for (let k = 0; k < kc; k++, src += brs) PB[dst + k * 4 + c] = B[src]!;
       }
     }
   }
 }
 
 /**
- * A few rows (matrix-vector, batch-1 recurrences) or a short K (outer products, as in weight gradients of one
- * sample): row by row, accumulating scaled rows of B, which streams B in
- * its storage order when it is row-major. Packing would cost more than it saves here.
+ * The register kernel: a 4x4 block of C from four packed rows of A (PA[a + r * kc + k]) and a packed panel of B
+ * (PB[b + 4 * k + c]). Written (first) or added to C[c0 + r * ldc + c]. The `| 0` keep the indices untagged
+ * int32 values without overflow checks and one end pointer drives the loop: with the MC sweep, about 7.0
+ * instructions per multiply-add against 8.7 for matmulKernel.ts's loop (cachegrind, 256^3, one thread). Bounds
+ * checks, V8's reloads of the arrays' data pointers and spills of the 16 accumulators make up most of the rest;
+ * smaller blocks (2x4, 3x3, 3x4) or unrolling K spill less but cost more per multiply-add.
  */
-function matmulThin(a: View, b: View, out: View, M: number, N: number, K: number, batch: number): void {
-  const r = out.shape.length;
-  const A = a.buffer as TypedArray;
-  const B = b.buffer as TypedArray;
-  const O = out.buffer as TypedArray;
-  const ars = a.strides[r - 2]!;
-  const acs = a.strides[r - 1]!;
-  const brs = b.strides[r - 2]!;
-  const bcs = b.strides[r - 1]!;
-  const row = new Float64Array(N);
-  for (let bi = 0; bi < batch; bi++) {
-    let ao = a.offset;
-    let bo = b.offset;
-    let rem = bi;
-    for (let d = r - 3; d >= 0; d--) {
-      const q = rem % out.shape[d]!;
-      rem = (rem - q) / out.shape[d]!;
-      ao += q * a.strides[d]!;
-      bo += q * b.strides[d]!;
+// biome-ignore format: the 4x4 accumulator block reads best as a grid
+function kernel4x4(
+  PA: Float64Array, a: number, kc: number, PB: Float64Array, b: number,
+  C: TypedArray, c0: number, ldc: number, first: boolean,
+): void {
+  let k = a | 0;
+  let q = b | 0;
+  const end = (k + kc) | 0;
+  const s1 = kc | 0;
+  const s2 = (2 * kc) | 0;
+  const s3 = (3 * kc) | 0;
+  let c00 = 0, c01 = 0, c02 = 0, c03 = 0;
+  let c10 = 0, c11 = 0, c12 = 0, c13 = 0;
+  let c20 = 0, c21 = 0, c22 = 0, c23 = 0;
+  let c30 = 0, c31 = 0, c32 = 0, c33 = 0;
+  for (; k < end; k = (k + 1) | 0, q = (q + 4) | 0) {
+    const b0 = PB[q]!;
+    const b1 = PB[(q + 1) | 0]!;
+    const b2 = PB[(q + 2) | 0]!;
+    const b3 = PB[(q + 3) | 0]!;
+    let x = PA[k]!;
+    c00 += x * b0; c01 += x * b1; c02 += x * b2; c03 += x * b3;
+    x = PA[(k + s1) | 0]!;
+    c10 += x * b0; c11 += x * b1; c12 += x * b2; c13 += x * b3;
+    x = PA[(k + s2) | 0]!;
+    c20 += x * b0; c21 += x * b1; c22 += x * b2; c23 += x * b3;
+    x = PA[(k + s3) | 0]!;
+    c30 += x * b0; c31 += x * b1; c32 += x * b2; c33 += x * b3;
+  }
+  let o = c0;
+  if (first) {
+    C[o] = c00; C[o + 1] = c01; C[o + 2] = c02; C[o + 3] = c03; o += ldc;
+    C[o] = c10; C[o + 1] = c11; C[o + 2] = c12; C[o + 3] = c13; o += ldc;
+    C[o] = c20; C[o + 1] = c21; C[o + 2] = c22; C[o + 3] = c23; o += ldc;
+    C[o] = c30; C[o + 1] = c31; C[o + 2] = c32; C[o + 3] = c33;
+  } else {
+    C[o] += c00; C[o + 1] += c01; C[o + 2] += c02; C[o + 3] += c03; o += ldc;
+    C[o] += c10; C[o + 1] += c11; C[o + 2] += c12; C[o + 3] += c13; o += ldc;
+    C[o] += c20; C[o + 1] += c21; C[o + 2] += c22; C[o + 3] += c23; o += ldc;
+    C[o] += c30; C[o + 1] += c31; C[o + 2] += c32; C[o + 3] += c33;
+  }
+}
+
+/**
+ * Unpacked product for small and thin shapes (matrix-vector, batch-1 recurrences, outer products, a few output
+ * columns): blocks of two rows by four columns of dot products, read straight from the strided operands. Each
+ * loaded value of A serves four columns and each of B two rows; the output is written once.
+ */
+function direct(
+  A: TypedArray,
+  ao: number,
+  ars: number,
+  acs: number,
+  B: TypedArray,
+  bo: number,
+  brs: number,
+  bcs: number,
+  O: TypedArray,
+  oo: number,
+  M: number,
+  N: number,
+  K: number,
+): void {
+  const b1 = bcs | 0;
+  const b2 = (2 * bcs) | 0;
+  const b3 = (3 * bcs) | 0;
+  for (let i = 0; i < M; i += 2) {
+    const a0 = ao + i * ars;
+    const o = oo + i * N;
+    const pair = i + 1 < M;
+    let j = 0;
+    for (; j + 3 < N; j += 4) {
+      let p = a0 | 0;
+      let q = (bo + j * bcs) | 0;
+      let s00 = 0;
+      let s01 = 0;
+      let s02 = 0;
+      let s03 = 0;
+      if (pair) {
+        let s10 = 0;
+        let s11 = 0;
+        let s12 = 0;
+        let s13 = 0;
+        const r1 = ars | 0;
+        for (let k = 0; k < K; k++, p = (p + acs) | 0, q = (q + brs) | 0) {
+          const x0 = A[p]!;
+          const x1 = A[(p + r1) | 0]!;
+          const y0 = B[q]!;
+          const y1 = B[(q + b1) | 0]!;
+          const y2 = B[(q + b2) | 0]!;
+          const y3 = B[(q + b3) | 0]!;
+          s00 += x0 * y0;
+          s01 += x0 * y1;
+          s02 += x0 * y2;
+          s03 += x0 * y3;
+          s10 += x1 * y0;
+          s11 += x1 * y1;
+          s12 += x1 * y2;
+          s13 += x1 * y3;
+        }
+        O[o + N + j] = s10;
+        O[o + N + j + 1] = s11;
+        O[o + N + j + 2] = s12;
+        O[o + N + j + 3] = s13;
+      } else {
+        for (let k = 0; k < K; k++, p = (p + acs) | 0, q = (q + brs) | 0) {
+          const x0 = A[p]!;
+          s00 += x0 * B[q]!;
+          s01 += x0 * B[(q + b1) | 0]!;
+          s02 += x0 * B[(q + b2) | 0]!;
+          s03 += x0 * B[(q + b3) | 0]!;
+        }
+      }
+      O[o + j] = s00;
+      O[o + j + 1] = s01;
+      O[o + j + 2] = s02;
+      O[o + j + 3] = s03;
     }
-    for (let i = 0; i < M; i++) {
-      if (brs === 1 && bcs !== 1) {
-        // B's columns are contiguous (a transposed weight): dot products walk both operands in order.
-        const ai = ao + i * ars;
-        for (let j = 0; j < N; j++) {
-          const base = bo + j * bcs;
-          // Four partial sums break the add dependency chain.
-          let s0 = 0;
-          let s1 = 0;
-          let s2 = 0;
-          let s3 = 0;
-          let k = 0;
-          if (acs === 1) {
-            for (; k + 3 < K; k += 4) {
-              s0 += A[ai + k]! * B[base + k]!;
-              s1 += A[ai + k + 1]! * B[base + k + 1]!;
-              s2 += A[ai + k + 2]! * B[base + k + 2]!;
-              s3 += A[ai + k + 3]! * B[base + k + 3]!;
-            }
-          }
-          for (; k < K; k++) s0 += A[ai + k * acs]! * B[base + k]!;
-          O[out.offset + (bi * M + i) * N + j] = s0 + s1 + s2 + s3;
-        }
-        continue;
+    for (; j < N; j++) {
+      let p = a0 | 0;
+      let q = (bo + j * bcs) | 0;
+      let s0 = 0;
+      let s1 = 0;
+      const r1 = pair ? ars | 0 : 0;
+      for (let k = 0; k < K; k++, p = (p + acs) | 0, q = (q + brs) | 0) {
+        const y = B[q]!;
+        s0 += A[p]! * y;
+        s1 += A[(p + r1) | 0]! * y;
       }
-      const o = out.offset + (bi * M + i) * N;
-      if (K < 4 && bcs === 1) {
-        // Outer-product-like (a weight gradient of one sample): write each output once per k, straight into O.
-        for (let k = 0; k < K; k++) {
-          const x = A[ao + i * ars + k * acs]!;
-          const base = bo + k * brs;
-          if (k === 0) for (let j = 0; j < N; j++) O[o + j] = x * B[base + j]!;
-          else for (let j = 0; j < N; j++) O[o + j] = O[o + j]! + x * B[base + j]!;
-        }
-        continue;
-      }
-      row.fill(0);
-      for (let k = 0; k < K; k++) {
-        const x = A[ao + i * ars + k * acs]!;
-        if (x === 0) continue;
-        const base = bo + k * brs;
-        if (bcs === 1) for (let j = 0; j < N; j++) row[j] = row[j]! + x * B[base + j]!;
-        else for (let j = 0; j < N; j++) row[j] = row[j]! + x * B[base + j * bcs]!;
-      }
-      O.set(row, o);
+      O[o + j] = s0;
+      if (pair) O[o + N + j] = s1;
     }
   }
 }
