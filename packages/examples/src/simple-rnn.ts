@@ -159,7 +159,7 @@ export async function main(argv: readonly string[]): Promise<SimpleRnnResult | n
 
 /** One Sequencer iteration, as in the tutorial: forward, criterion, backward, update, zero the gradients. */
 function trainSequencer(
-  rnn: InstanceType<typeof nn.Sequencer>,
+  rnn: nn.Sequencer,
   sequences: () => { inputs: Tensor[]; targets: Tensor[] },
   lr: number,
 ) {

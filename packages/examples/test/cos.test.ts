@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { memory } from '@webrnn/rnn';
 import { describe, expect, it } from 'vitest';
 import { TUTORIAL, main } from '../src/cos.js';
 import { expectPlot, mean, quietly, tmpDir } from './helpers.js';
@@ -41,6 +42,17 @@ describe('cos', () => {
   it("--tutorial takes the tutorial's settings for the options not given", async () => {
     const r = (await quietly(() => main(['--tutorial', ...tiny, '--iterations', '2', '--out', tmpDir()])))!;
     expect(r.settings).toEqual({ ...TUTORIAL, iterations: 2, hidden: 8, batch: 8, predict: 20 });
+  });
+
+  it('training keeps no tensors per iteration (each iteration is one tidy scope)', async () => {
+    const live = async (iterations: number) => {
+      const before = memory().tensors;
+      await quietly(() =>
+        main([...tiny, '--iterations', String(iterations), '--eval-one-step', '--out', tmpDir()]),
+      );
+      return memory().tensors - before; // what the model itself holds
+    };
+    expect(await live(20)).toBe(await live(2));
   });
 
   it('--help returns null; bad options are refused with their name', async () => {

@@ -7,24 +7,25 @@ import {
 } from '@webrnn/rnn';
 import type { BackendChoice } from './cli.js';
 
+const SOFTWARE = /llvmpipe|lavapipe|swiftshader|software/i;
+
+/** The device a program runs on, and why (printed as `backend: cpu (reason)`). */
+export interface DeviceChoice {
+  readonly device: DeviceName;
+  readonly reason: string;
+}
+
+/** The adapter in one line, e.g. `mesa software llvmpipe: Mesa 25.0.7 (LLVM 15.0.6)`. */
+export function describeAdapter(a: AdapterDescription): string {
+  return [a.vendor, a.architecture, a.description].filter(Boolean).join(' ') || 'unknown adapter';
+}
+
 /**
  * Choosing the device. `cpu` and `webgpu` are honoured (webgpu fails with the reason when there is no adapter);
  * `auto` takes WebGPU when a hardware adapter is found and the CPU otherwise, and prints which and why. A software
  * adapter (Mesa's llvmpipe, SwiftShader) counts as none for `auto`: it runs these small models about ten times
  * slower than the CPU backend.
  */
-export interface DeviceChoice {
-  readonly device: DeviceName;
-  /** One line: which device and why. */
-  readonly reason: string;
-}
-
-const SOFTWARE = /llvmpipe|lavapipe|swiftshader|software/i;
-
-export function describeAdapter(a: AdapterDescription): string {
-  return [a.vendor, a.architecture, a.description].filter(Boolean).join(' ') || 'unknown adapter';
-}
-
 export async function chooseBackend(choice: BackendChoice): Promise<DeviceChoice> {
   const pick = (device: DeviceName, reason: string): DeviceChoice => {
     console.log(`backend: ${device} (${reason})`);
@@ -38,11 +39,14 @@ export async function chooseBackend(choice: BackendChoice): Promise<DeviceChoice
   }
   const name = describeAdapter(gpu.adapter);
   if (choice === 'webgpu') return pick('webgpu', `asked for; adapter: ${name}`);
-  if (SOFTWARE.test(name)) {
+  // core marks software adapters; the name test covers a core without that flag.
+  const software = (gpu.adapter as { software?: boolean }).software ?? SOFTWARE.test(name);
+  if (software) {
     gpu.destroy();
+    const short = name.split(':')[0];
     return pick(
       'cpu',
-      `the only WebGPU adapter is a software renderer (${name}); --backend webgpu to use it anyway`,
+      `only a software WebGPU adapter (${short}), slower than the CPU; --backend webgpu forces it`,
     );
   }
   return pick('webgpu', `adapter: ${name}`);

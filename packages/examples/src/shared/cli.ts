@@ -42,14 +42,19 @@ export interface Cli<T extends Record<string, OptionSpec>> {
 
 const flag = (key: string) => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
-/** The usage text: every option with its default. */
+/** The usage text: every option, its default and what it does. */
 export function usage(program: string, description: string, own: Record<string, OptionSpec>): string {
   const specs: Record<string, OptionSpec> = { ...own, ...COMMON };
-  const lines = Object.entries(specs).map(([key, s]) => {
-    const arg = s.type === 'boolean' ? '' : s.type === 'string' ? ' S' : ' N';
-    const dflt = s.type === 'boolean' ? 'off' : String(s.default).replace('<program>', program);
-    return `  ${`--${flag(key)}${arg}`.padEnd(20)} ${s.help} (default: ${dflt})`;
-  });
+  const rows = Object.entries(specs).map(([key, s]) => [
+    `--${flag(key)}${s.type === 'boolean' ? '' : s.type === 'string' ? ' S' : ' N'}`,
+    s.type === 'boolean' ? 'off' : String(s.default).replace('<program>', program),
+    s.help,
+  ]);
+  const width = (i: number) => Math.max(...rows.map((r) => r[i]!.length)) + 2;
+  const [w0, w1] = [width(0), Math.max(width(1), 'default'.length + 2)];
+  const lines = [['option', 'default', ''], ...rows].map(([f, d, h]) =>
+    `  ${f!.padEnd(w0)}${d!.padEnd(w1)}${h}`.trimEnd(),
+  );
   return `${program}: ${description}\n\nusage: node packages/examples/dist/${program}.js [options]\n\n${lines.join('\n')}`;
 }
 

@@ -86,7 +86,13 @@ export async function toSvg(chart: LineChart): Promise<string> {
         type: 'quantitative',
         title: chart.yLabel,
         scale: chart.logY ? { type: 'log' } : { zero: false },
-        axis: chart.logY ? { format: '~g', grid: true } : {},
+        // On a log axis, one labelled tick per power of ten: 1, 0.1, 0.01, 0.001, 1e-4, ...
+        axis: chart.logY
+          ? {
+              values: decades(values.map((v) => v.y)),
+              labelExpr: "datum.value >= 0.001 ? format(datum.value, '~g') : format(datum.value, '.0e')",
+            }
+          : {},
       },
       // Series order (and so colour and legend order) is the order given, not alphabetical.
       color: {
@@ -125,4 +131,13 @@ export function movingAverage(ys: readonly number[], window: number): number[] {
     sum += y - (i >= window ? ys[i - window]! : 0);
     return sum / Math.min(i + 1, window);
   });
+}
+
+/** The powers of ten that span the positive values. */
+function decades(ys: readonly number[]): number[] {
+  const pos = ys.filter((y) => y > 0 && Number.isFinite(y));
+  if (pos.length === 0) return [1];
+  const lo = Math.floor(Math.log10(Math.min(...pos)));
+  const hi = Math.ceil(Math.log10(Math.max(...pos)));
+  return Array.from({ length: hi - lo + 1 }, (_, i) => 10 ** (lo + i));
 }
