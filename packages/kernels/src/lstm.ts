@@ -12,6 +12,11 @@ export interface LstmSpec extends Spec {
   readonly kind: 'lstmCell' | 'lstmCellBackward';
   readonly gradH?: boolean;
   readonly gradC?: boolean;
+  /**
+   * The forward's cPrev lives in the same buffer as its output c (a whole-sequence layer writing step t next to
+   * step t-1): WebGPU forbids binding one buffer as both read and read_write, so cPrev is read through c's binding.
+   */
+  readonly cPrevInC?: boolean;
 }
 
 export interface GateOffsets {
@@ -52,7 +57,9 @@ const SIGMOID =
   'fn sigm(x: f32) -> f32 { return select(exp(x) / (1.0 + exp(x)), 1.0 / (1.0 + exp(-x)), x >= 0.0); }';
 
 function build(s: LstmSpec, names: readonly string[], writes: number, body: (at: At) => string) {
-  const present = names.filter((n) => (n !== 'gH' || s.gradH) && (n !== 'gC' || s.gradC));
+  const present = names.filter(
+    (n) => (n !== 'gH' || s.gradH) && (n !== 'gC' || s.gradC) && (n !== 'cPrev' || !s.cPrevInC),
+  );
   const U = uniforms(names);
   const { code, bindings } = declare(
     present.map((name, k) => ({ name, type: 'f32', write: k < writes })),
@@ -60,7 +67,7 @@ function build(s: LstmSpec, names: readonly string[], writes: number, body: (at:
   );
   // Element (n, col) of operand `name`.
   const at: At = (name, col) =>
-    `${name}[u32(${U.at(`${name}Offset`)} + i32(n) * ${U.at(`${name}Strides`, 0)} + i32(${col}) * ${U.at(`${name}Strides`, 1)})]`;
+    `${name === 'cPrev' && s.cPrevInC ? 'c' : name}[u32(${U.at(`${name}Offset`)} + i32(n) * ${U.at(`${name}Strides`, 0)} + i32(${col}) * ${U.at(`${name}Strides`, 1)})]`;
   const main = `  let N = ${U.u('N')};
   let H = ${U.u('H')};
   if (tid >= N * H) { return; }

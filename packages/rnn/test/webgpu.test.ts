@@ -119,6 +119,24 @@ describe('rnn modules on WebGPU equal the CPU', () => {
     );
   });
 
+  it('SeqLSTM (masked, with a projection) and SeqGRU stacked, MSE over every step', async () => {
+    if (!available) return;
+    manualSeed(3);
+    const x = randn([6, 3, 4]);
+    // Two padded steps, masked by their zero rows.
+    x.narrow(0, 4, 2).narrow(1, 2, 1).zero_();
+    await compare(
+      () =>
+        new nn.Sequential()
+          .add(new nn.SeqLSTM(4, 8, 6).maskZero())
+          .add(new nn.SeqGRU(6, 5))
+          .add(new nn.SeqLSTM(5, 7)),
+      () => new nn.MSECriterion(),
+      x,
+      randn([6, 3, 7]),
+    );
+  });
+
   it('trains on WebGPU: the tutorial model on the GPU learns', async () => {
     if (!available) return;
     manualSeed(2);

@@ -8,4 +8,6 @@ export * from './reduce.js';
 export * from './shape.js';
 export * from './softmax.js';
 export * from './lstmCell.js';
+export * from './lstmSequence.js';
+export * from './gruSequence.js';
 export * from './withLoss.js';

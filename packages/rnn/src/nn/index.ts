@@ -51,3 +51,5 @@ export { Recurrence, type OutputSize } from '../rnn/Recurrence.js';
 export { NormStabilizer } from '../rnn/NormStabilizer.js';
 export { Repeater } from '../rnn/Repeater.js';
 export { RepeaterCriterion } from '../criterion/RepeaterCriterion.js';
+export { SeqLSTM } from '../rnn/SeqLSTM.js';
+export { SeqGRU } from '../rnn/SeqGRU.js';

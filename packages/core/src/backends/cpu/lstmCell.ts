@@ -18,7 +18,7 @@ const sigmoid = (x: number) => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / 
 /** Row-major element `col` of row `n` of a 2-D view. */
 const at = (v: View, n: number, col: number) => v.offset + n * v.strides[0]! + col * v.strides[1]!;
 
-/** One pass per row: activations, the new cell, the new hidden state. Outputs are dense [N, H] / [N, 4H]. */
+/** One pass per row: activations, the new cell, the new hidden state. Every operand is a strided 2-D view. */
 export function lstmCellCpu(
   order: LstmGateOrder,
   gates: View,
@@ -36,20 +36,18 @@ export function lstmCellCpu(
   const H = h.shape[1]!;
   const k = gateOffsets(order);
   for (let n = 0; n < N; n++) {
-    const a = n * 4 * H;
-    const o = n * H;
     for (let j = 0; j < H; j++) {
       const i = sigmoid(G[at(gates, n, k.i * H + j)]!);
       const z = Math.tanh(G[at(gates, n, k.z * H + j)]!);
       const f = sigmoid(G[at(gates, n, k.f * H + j)]!);
       const og = sigmoid(G[at(gates, n, k.o * H + j)]!);
       const cn = f * CP[at(cPrev, n, j)]! + i * z;
-      A[a + k.i * H + j] = i;
-      A[a + k.z * H + j] = z;
-      A[a + k.f * H + j] = f;
-      A[a + k.o * H + j] = og;
-      Cb[o + j] = cn;
-      Hb[o + j] = og * Math.tanh(cn);
+      A[at(act, n, k.i * H + j)] = i;
+      A[at(act, n, k.z * H + j)] = z;
+      A[at(act, n, k.f * H + j)] = f;
+      A[at(act, n, k.o * H + j)] = og;
+      Cb[at(c, n, j)] = cn;
+      Hb[at(h, n, j)] = og * Math.tanh(cn);
     }
   }
 }
@@ -75,21 +73,19 @@ export function lstmCellBackwardCpu(
   const H = c.shape[1]!;
   const k = gateOffsets(order);
   for (let n = 0; n < N; n++) {
-    const a = act.offset + n * 4 * H;
-    const g = n * 4 * H;
     for (let j = 0; j < H; j++) {
-      const i = A[a + k.i * H + j]!;
-      const z = A[a + k.z * H + j]!;
-      const f = A[a + k.f * H + j]!;
-      const o = A[a + k.o * H + j]!;
+      const i = A[at(act, n, k.i * H + j)]!;
+      const z = A[at(act, n, k.z * H + j)]!;
+      const f = A[at(act, n, k.f * H + j)]!;
+      const o = A[at(act, n, k.o * H + j)]!;
       const tc = Math.tanh(C[at(c, n, j)]!);
       const gh = GH ? GH[at(gradH!, n, j)]! : 0;
       const gc = (GC ? GC[at(gradC!, n, j)]! : 0) + gh * o * (1 - tc * tc);
-      GG[g + k.i * H + j] = gc * z * i * (1 - i);
-      GG[g + k.z * H + j] = gc * i * (1 - z * z);
-      GG[g + k.f * H + j] = gc * CP[at(cPrev, n, j)]! * f * (1 - f);
-      GG[g + k.o * H + j] = gh * tc * o * (1 - o);
-      GCP[n * H + j] = gc * f;
+      GG[at(gradGates, n, k.i * H + j)] = gc * z * i * (1 - i);
+      GG[at(gradGates, n, k.z * H + j)] = gc * i * (1 - z * z);
+      GG[at(gradGates, n, k.f * H + j)] = gc * CP[at(cPrev, n, j)]! * f * (1 - f);
+      GG[at(gradGates, n, k.o * H + j)] = gh * tc * o * (1 - o);
+      GCP[at(gradCPrev, n, j)] = gc * f;
     }
   }
 }

@@ -297,11 +297,12 @@ export class WebGPUBackend implements Backend {
 
   lstmCell(order: LstmGateOrder, gates: View, cPrev: View, h: View, c: View, act: View): void {
     const [N, H] = [h.shape[0]!, h.shape[1]!];
+    const cPrevInC = gpuOf(cPrev) === gpuOf(c);
     this.launch(
       'lstmCell',
-      { kind: 'lstmCell' },
+      { kind: 'lstmCell', ...(cPrevInC ? { cPrevInC } : {}) },
       lstmKernel,
-      [h, c, act, gates, cPrev].map(gpuOf),
+      (cPrevInC ? [h, c, act, gates] : [h, c, act, gates, cPrev]).map(gpuOf),
       lstmValues(N, H, gateOffsets(order), { h, c, act, gates, cPrev }),
       grid(N * H),
     );

@@ -1,0 +1,134 @@
+import { type Activity, expectTensor } from '../nn/activity.js';
+import { positiveInt } from '../nn/checks.js';
+import {
+  type Tensor,
+  WebrnnError,
+  add,
+  gruSequence,
+  matmul,
+  narrow,
+  noGrad,
+  randn,
+  reshape,
+  select,
+} from '../nn/deps.js';
+import { GRU } from './GRU.js';
+import { SeqRecurrent, type SequenceRun } from './SeqRecurrent.js';
+
+/**
+ * Element-research's nn.SeqGRU: a GRU over a whole sequence in one forward, computed as Torch7's GRU (the reset
+ * gate applies to h_prev before the recurrent product):
+ *
+ *   [r, u] = σ([x, h_prev] W_ru + b_ru);  hc = tanh(x W_xc + b_c + (r ⊙ h_prev) W_hc);  h = (1 - u) ⊙ hc + u ⊙ h_prev
+ *
+ * Input x [T, N, D] (or [N, T, D] with `batchfirst`) or a table [h0, x]; output [T, N, H]. Parameters as Torch:
+ * `weight` (D + H) x 3H (blocks r, u, candidate), `bias` 3H with the update gate's bias 1, weights
+ * normal(0, 1/sqrt(D + H)). The input projection of all steps is one matmul; the recurrence is one op (core's
+ * gruSequence). Coupling hooks as SeqLSTM's: `userPrevOutput`, `gradPrevOutput`, `userGradPrevOutput`.
+ */
+export class SeqGRU extends SeqRecurrent {
+  readonly outputSize: number;
+
+  constructor(inputSize: number, outputSize: number) {
+    positiveInt('nn.SeqGRU', 'outputSize', outputSize);
+    super(inputSize, [outputSize]);
+    this.outputSize = outputSize;
+    this.registerParameter('weight', randn([inputSize + outputSize, 3 * outputSize]));
+    this.registerParameter('bias', randn([3 * outputSize]));
+    this.reset();
+  }
+
+  get weight(): Tensor {
+    return this.param('weight');
+  }
+  get bias(): Tensor {
+    return this.param('bias');
+  }
+  get gradWeight(): Tensor {
+    return this.weight.grad!;
+  }
+  get gradBias(): Tensor {
+    return this.bias.grad!;
+  }
+
+  /** Initial output h0 [N, H] for the next forward instead of zeros (used once, as Torch). */
+  get userPrevOutput(): Tensor | null {
+    return this.userStates[0]!;
+  }
+  set userPrevOutput(h: Tensor | null) {
+    this.userStates[0] = h;
+  }
+  /** After backward: the gradient with respect to h0. */
+  get userGradPrevOutput(): Tensor | null {
+    return this.startGrad(0);
+  }
+  /** A gradient with respect to the last output, added by the next backward (a decoder's, into an encoder). */
+  get gradPrevOutput(): Tensor | null {
+    return this.userFinalGrads[0]!;
+  }
+  set gradPrevOutput(g: Tensor | null) {
+    this.userFinalGrads[0] = g;
+  }
+
+  /** As Torch: weights normal(0, std) with std = 1/sqrt(D + H) by default; biases 0 but the update gate's 1. */
+  override reset(std?: number): this {
+    const s = std ?? 1 / Math.sqrt(this.inputSize + this.outputSize);
+    const H = this.outputSize;
+    noGrad(() => {
+      const r = randn(this.weight.shape, { dtype: this.weight.dtype, device: this.weight.device });
+      this.weight.copy_(r.mul(s));
+      r.dispose();
+      this.bias.zero_();
+      narrow(this.bias, 0, H, H).fill_(1);
+    });
+    return this;
+  }
+
+  protected override unpack(input: Activity): { x: Tensor; given: (Tensor | undefined)[] } {
+    if (!Array.isArray(input)) return { x: input as Tensor, given: [] };
+    const parts = (input as readonly Activity[]).map((a, i) => expectTensor(`input[${i}]`, a));
+    if (parts.length === 2) return { x: parts[1]!, given: [parts[0]!] };
+    throw new WebrnnError('input', `expected x or [h0, x], got a table of ${parts.length} entries`);
+  }
+
+  protected override run(x: Tensor, starts: readonly Tensor[], keepMask: Tensor | null): SequenceRun {
+    const [T, N, D] = x.shape as [number, number, number];
+    const H = this.outputSize;
+    const wx = narrow(this.weight, 0, 0, D);
+    const wh = narrow(this.weight, 0, D, H);
+    const gx = reshape(add(matmul(reshape(x, [T * N, D]), wx), this.bias), [T, N, 3 * H]);
+    const out = gruSequence(gx, wh, starts[0]!, { keep: keepMask });
+    return { output: out, finals: [select(out, 0, T - 1)] };
+  }
+
+  /**
+   * The same GRU as an nn.GRU (Torch's toGRU): weights, biases and their gradients copied into GRU's Linear
+   * layout (i2g, o2g for the gates r, u; i2h, o2h for the candidate; weights out x in).
+   */
+  toGRU(): GRU {
+    const D = this.inputSize;
+    const H = this.outputSize;
+    const gru = new GRU(D, H);
+    gru.to(this.weight.device).type(this.weight.dtype);
+    noGrad(() => {
+      for (const grad of [false, true]) {
+        const src = (t: Tensor) => (grad ? t.grad! : t);
+        const w = src(this.weight);
+        const b = src(this.bias);
+        const wx = narrow(w, 0, 0, D);
+        const wh = narrow(w, 0, D, H);
+        src(gru.i2g.weight).copy_(narrow(wx, 1, 0, 2 * H).t());
+        src(gru.i2g.bias!).copy_(narrow(b, 0, 0, 2 * H));
+        src(gru.o2g.weight).copy_(narrow(wh, 1, 0, 2 * H).t());
+        src(gru.i2h.weight).copy_(narrow(wx, 1, 2 * H, H).t());
+        src(gru.i2h.bias!).copy_(narrow(b, 0, 2 * H, H));
+        src(gru.o2h.weight).copy_(narrow(wh, 1, 2 * H, H).t());
+      }
+    });
+    return gru;
+  }
+
+  override describe(): string {
+    return `${this.typeName}(${this.inputSize} -> ${this.outputSize})`;
+  }
+}
