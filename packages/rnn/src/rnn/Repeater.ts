@@ -1,11 +1,11 @@
-import { type Activity, describeActivity, flattenActivity, unflattenActivity } from '../nn/activity.js';
-import { scaledVjp } from '../nn/backprop.js';
+import { type Activity, describeActivity, flattenActivity } from '../nn/activity.js';
 import { Container, indent } from '../nn/Container.js';
 import { WebrnnError } from '../nn/deps.js';
 import { ModuleError } from '../nn/errors.js';
 import { Module } from '../nn/Module.js';
-import { AbstractRecurrent, recurrentDescendants } from './AbstractRecurrent.js';
+import { AbstractRecurrent } from './AbstractRecurrent.js';
 import { Recursor } from './Recursor.js';
+import { sequenceBackward } from './sequenceBackward.js';
 
 /**
  * Element-research's nn.Repeater: presents the same input to a recurrent module `rho` times (Torch's nStep); the
@@ -76,20 +76,7 @@ export class Repeater extends Container {
           `gradOutput is ${describeActivity(gradOutput)}, expected a table of ${this.rho} step gradients like the output ${describeActivity(this.output)}`,
         );
       }
-      // As Sequencer: gradients stop at the input and at the states the steps started from.
-      const family = [this.module, ...recurrentDescendants(this.module)];
-      const starts = family.map((m) => m.firstPrevState());
-      const ins = flattenActivity(this.boundaryInput);
-      const extra = starts.flatMap((s) => (s ? flattenActivity(s) : []));
-      const grads = scaledVjp(outs, gos, [...ins, ...extra], scale, true);
-      let k = ins.length;
-      family.forEach((m, i) => {
-        const s = starts[i];
-        const n = s ? flattenActivity(s).length : 0;
-        m.finishSequenceBackward(s ? unflattenActivity(s, grads.slice(k, k + n)) : null);
-        k += n;
-      });
-      this.gradInput = unflattenActivity(this.boundaryInput, grads.slice(0, ins.length));
+      this.gradInput = sequenceBackward(this.module, outs, gos, this.boundaryInput, scale);
       return this.gradInput;
     } catch (e) {
       throw ModuleError.wrap(e, this.typeName);

@@ -1,11 +1,11 @@
-import { type Activity, describeActivity, flattenActivity, unflattenActivity } from '../nn/activity.js';
-import { scaledVjp } from '../nn/backprop.js';
+import { type Activity, describeActivity, flattenActivity } from '../nn/activity.js';
 import { Container } from '../nn/Container.js';
 import { type Tensor, WebrnnError, fmtShape, stack, unbind } from '../nn/deps.js';
 import { ModuleError } from '../nn/errors.js';
 import type { Module } from '../nn/Module.js';
-import { AbstractRecurrent, oneLine, recurrentDescendants } from './AbstractRecurrent.js';
+import { AbstractRecurrent, oneLine } from './AbstractRecurrent.js';
 import { Recursor } from './Recursor.js';
+import { sequenceBackward } from './sequenceBackward.js';
 
 /**
  * Applies a module to every step of a sequence: an array of steps, or a tensor [T, N, ...] (the output then has
@@ -58,20 +58,7 @@ export class Sequencer extends Container {
           `gradOutput is ${describeActivity(gradOutput)}, expected the output's ${describeActivity(this.output)}`,
         );
       }
-      // Gradients stop at the inputs and at the states the sequence started from (they go to gradPrevState).
-      const family = [this.module, ...recurrentDescendants(this.module)];
-      const starts = family.map((m) => m.firstPrevState());
-      const ins = flattenActivity(this.boundaryInput);
-      const extra = starts.flatMap((s) => (s ? flattenActivity(s) : []));
-      const grads = scaledVjp(outs, gos, [...ins, ...extra], scale, true);
-      let k = ins.length;
-      family.forEach((m, i) => {
-        const s = starts[i];
-        const n = s ? flattenActivity(s).length : 0;
-        m.finishSequenceBackward(s ? unflattenActivity(s, grads.slice(k, k + n)) : null);
-        k += n;
-      });
-      this.gradInput = unflattenActivity(this.boundaryInput, grads.slice(0, ins.length));
+      this.gradInput = sequenceBackward(this.module, outs, gos, this.boundaryInput, scale);
       return this.gradInput;
     } catch (e) {
       throw ModuleError.wrap(e, oneLine(this));
