@@ -158,12 +158,31 @@ describe('MSECriterion', () => {
 });
 
 describe('Criterion.backward without a graph', () => {
-  it('gives zeros of the input dtype when the loss was computed under noGrad', () => {
+  it('gives the gradient (in the input dtype) also when the forward ran under noGrad', () => {
     const c = new nn.MSECriterion();
     const x = randn([2, 2], f64);
-    noGrad(() => c.forward(x, randn([2, 2], f64)));
-    const g = c.backward(x, randn([2, 2], f64)) as Tensor;
+    const t = randn([2, 2], f64);
+    noGrad(() => c.forward(x, t));
+    const g = c.backward(x, t) as Tensor;
     expect(g.dtype).toBe('float64');
-    expect(Array.from(g.dataSync())).toEqual([0, 0, 0, 0]);
+    expect(g.toArraySync()).toEqual(noGrad(() => x.sub(t).mul(0.5)).toArraySync());
+  });
+});
+
+describe('Criterion.backward', () => {
+  it('differentiates its own arguments, not only the last forward (as Torch)', () => {
+    manualSeed(3);
+    const c = new nn.MSECriterion();
+    const [a, b, ta, tb] = [randn([2, 3], f64), randn([2, 3], f64), randn([2, 3], f64), randn([2, 3], f64)];
+    const lossA = c.forward(a, ta);
+    const gb = (c.backward(b, tb) as Tensor).toArraySync();
+    // d/dx mean((x - t)^2) = 2 (x - t) / n
+    const expected = noGrad(() => b.sub(tb).mul(2 / 6)).toArraySync();
+    expect(gb).toEqual(expected);
+    // The output stays the last forward's loss; the same arguments reuse that forward's graph.
+    expect(c.output).toBe(lossA);
+    expect((c.backward(a, ta) as Tensor).toArraySync()).toEqual(
+      noGrad(() => a.sub(ta).mul(2 / 6)).toArraySync(),
+    );
   });
 });

@@ -1,5 +1,5 @@
 import { type Activity, flattenActivity, mapActivity, unflattenActivity } from '../nn/activity.js';
-import { type Tensor, WebrnnError, boundary, onesLike, tidy, vjp, zeros } from '../nn/deps.js';
+import { type Tensor, boundary, onesLike, tidy, vjp, zeros } from '../nn/deps.js';
 import { ModuleError } from '../nn/errors.js';
 
 /**
@@ -13,6 +13,9 @@ export abstract class Criterion {
   output: Tensor | null = null;
   gradInput: Activity | null = null;
   private boundaryInput: Activity | null = null;
+  /** What the last forward saw (before its boundaries), to tell whether backward's arguments are the same. */
+  private lastInput: Activity | null = null;
+  private lastTarget: Target | null = null;
 
   get typeName(): string {
     return `nn.${this.constructor.name}`;
@@ -25,30 +28,45 @@ export abstract class Criterion {
       const seen = mapActivity(input, boundary);
       this.output = this.updateOutput(seen, target);
       this.boundaryInput = seen;
+      this.lastInput = input;
+      this.lastTarget = target;
       return this.output;
     } catch (e) {
       throw ModuleError.wrap(e, this.describe());
     }
   }
 
-  backward(_input: Activity, _target: Target): Activity {
+  /**
+   * The gradient of the loss with respect to `input` for `target`. As in Torch it is computed from the arguments:
+   * when they are the tensors of the last forward (recorded on the tape), that forward's graph is reused;
+   * otherwise the loss is evaluated again for them (without changing `output`).
+   */
+  backward(input: Activity, target: Target): Activity {
     try {
-      if (!this.output || !this.boundaryInput) {
-        throw new WebrnnError('backward', 'called before forward: there is no loss to backpropagate from');
+      const same = input === this.lastInput && target === this.lastTarget;
+      if (same && this.output?.requiresGrad && this.boundaryInput) {
+        this.gradInput = this.gradientOf(this.output, this.boundaryInput);
+        return this.gradInput;
       }
-      const loss = this.output;
-      const ins = flattenActivity(this.boundaryInput);
-      const grads = tidy(() => {
-        const raw = loss.requiresGrad
-          ? vjp([loss], [onesLike(loss)], ins, { retainGraph: true })
-          : ins.map(() => null);
-        return raw.map((g, i) => g ?? zeros(ins[i]!.shape, { dtype: ins[i]!.dtype, device: ins[i]!.device }));
-      });
-      this.gradInput = unflattenActivity(this.boundaryInput, grads);
+      const seen = mapActivity(input, boundary);
+      const loss = this.updateOutput(seen, target);
+      this.gradInput = this.gradientOf(loss, seen);
+      loss.dispose();
       return this.gradInput;
     } catch (e) {
       throw ModuleError.wrap(e, this.describe());
     }
+  }
+
+  private gradientOf(loss: Tensor, seen: Activity): Activity {
+    const ins = flattenActivity(seen);
+    const grads = tidy(() => {
+      const raw = loss.requiresGrad
+        ? vjp([loss], [onesLike(loss)], ins, { retainGraph: true })
+        : ins.map(() => null);
+      return raw.map((g, i) => g ?? zeros(ins[i]!.shape, { dtype: ins[i]!.dtype, device: ins[i]!.device }));
+    });
+    return unflattenActivity(seen, grads);
   }
 
   updateGradInput(input: Activity, target: Target): Activity {
