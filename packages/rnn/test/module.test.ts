@@ -119,4 +119,53 @@ describe('nn.Module protocol on the tape', () => {
     first = sum(crit.forward(m.forward(x), y)).itemSync();
     expect(first).toBeLessThan(2);
   });
+
+  it('dispose frees parameters, gradients and held state: memory returns to where it was', () => {
+    const before = memory();
+    {
+      using m = new nn.Sequential()
+        .add(new nn.SeqLSTM(3, 4))
+        .add(new nn.Sequencer(new nn.FastLSTM(4, 4)))
+        .add(new nn.Sequencer(new nn.Linear(4, 2)));
+      const crit = new nn.MSECriterion();
+      const x = randn([5, 2, 3]);
+      const y = randn([5, 2, 2]);
+      tidy(() => {
+        const out = m.forward(x);
+        crit.forward(out, y);
+        m.backward(x, crit.backward(out, y));
+        m.updateParameters(0.1);
+      });
+      x.dispose();
+      y.dispose();
+      crit.output?.dispose();
+    }
+    const after = memory();
+    expect(after.tensors).toBe(before.tensors);
+    expect(after.bytes).toBe(before.bytes);
+  });
+
+  it('constructing, resetting, converting and disposing any module leaks no tensor', () => {
+    const makers: (() => nn.Module)[] = [
+      () => new nn.Linear(3, 2),
+      () => new nn.LookupTable(5, 3),
+      () => new nn.FastLSTM(3, 2),
+      () => new nn.LSTM(3, 2),
+      () => new nn.GRU(3, 2),
+      () => new nn.SeqLSTM(3, 4, 2),
+      () => new nn.SeqGRU(3, 2),
+      () => new nn.Recurrent(2, new nn.Linear(3, 2), new nn.Linear(2, 2), new nn.Sigmoid(), 3),
+      () => new nn.CMul(3),
+      () => new nn.Add(3),
+      () => new nn.Sequencer(new nn.NormStabilizer()),
+    ];
+    for (const make of makers) {
+      const before = memory().tensors;
+      const m = make();
+      m.reset();
+      m.double().float();
+      m.dispose();
+      expect(memory().tensors, make.toString()).toBe(before);
+    }
+  });
 });

@@ -228,6 +228,23 @@ export abstract class Module {
     return this;
   }
 
+  /**
+   * Free everything the module owns: its parameters and their gradients (here and in its children; GPU buffers
+   * return to the pool) and any state held for backward. The module cannot be used afterwards; modules sharing
+   * its parameters (sharedClone) lose them too. Also `using m = new nn.Linear(...)`.
+   */
+  dispose(): void {
+    this.clearState();
+    for (const p of this.parameters()[0]) {
+      p.grad?.dispose();
+      p.dispose();
+    }
+  }
+
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+
   /** A deep copy with its own parameters. */
   clone(): this {
     return cloneModule(this, false);

@@ -11,6 +11,7 @@ import {
   randn,
   reshape,
   select,
+  tidy,
 } from '../nn/deps.js';
 import { GRU } from './GRU.js';
 import { SeqRecurrent, type SequenceRun } from './SeqRecurrent.js';
@@ -74,13 +75,15 @@ export class SeqGRU extends SeqRecurrent {
   override reset(std?: number): this {
     const s = std ?? 1 / Math.sqrt(this.inputSize + this.outputSize);
     const H = this.outputSize;
-    noGrad(() => {
-      const r = randn(this.weight.shape, { dtype: this.weight.dtype, device: this.weight.device });
-      this.weight.copy_(r.mul(s));
-      r.dispose();
-      this.bias.zero_();
-      narrow(this.bias, 0, H, H).fill_(1);
-    });
+    noGrad(() =>
+      tidy(() => {
+        const r = randn(this.weight.shape, { dtype: this.weight.dtype, device: this.weight.device });
+        this.weight.copy_(r.mul(s));
+        r.dispose();
+        this.bias.zero_();
+        narrow(this.bias, 0, H, H).fill_(1);
+      }),
+    );
     return this;
   }
 
@@ -110,21 +113,23 @@ export class SeqGRU extends SeqRecurrent {
     const H = this.outputSize;
     const gru = new GRU(D, H);
     gru.to(this.weight.device).type(this.weight.dtype);
-    noGrad(() => {
-      for (const grad of [false, true]) {
-        const src = (t: Tensor) => (grad ? t.grad! : t);
-        const w = src(this.weight);
-        const b = src(this.bias);
-        const wx = narrow(w, 0, 0, D);
-        const wh = narrow(w, 0, D, H);
-        src(gru.i2g.weight).copy_(narrow(wx, 1, 0, 2 * H).t());
-        src(gru.i2g.bias!).copy_(narrow(b, 0, 0, 2 * H));
-        src(gru.o2g.weight).copy_(narrow(wh, 1, 0, 2 * H).t());
-        src(gru.i2h.weight).copy_(narrow(wx, 1, 2 * H, H).t());
-        src(gru.i2h.bias!).copy_(narrow(b, 0, 2 * H, H));
-        src(gru.o2h.weight).copy_(narrow(wh, 1, 2 * H, H).t());
-      }
-    });
+    noGrad(() =>
+      tidy(() => {
+        for (const grad of [false, true]) {
+          const src = (t: Tensor) => (grad ? t.grad! : t);
+          const w = src(this.weight);
+          const b = src(this.bias);
+          const wx = narrow(w, 0, 0, D);
+          const wh = narrow(w, 0, D, H);
+          src(gru.i2g.weight).copy_(narrow(wx, 1, 0, 2 * H).t());
+          src(gru.i2g.bias!).copy_(narrow(b, 0, 0, 2 * H));
+          src(gru.o2g.weight).copy_(narrow(wh, 1, 0, 2 * H).t());
+          src(gru.i2h.weight).copy_(narrow(wx, 1, 2 * H, H).t());
+          src(gru.i2h.bias!).copy_(narrow(b, 0, 2 * H, H));
+          src(gru.o2h.weight).copy_(narrow(wh, 1, 2 * H, H).t());
+        }
+      }),
+    );
     return gru;
   }
 

@@ -11,6 +11,7 @@ import {
   randn,
   reshape,
   select,
+  tidy,
 } from '../nn/deps.js';
 import { FastLSTM } from './FastLSTM.js';
 import { SeqRecurrent, type SequenceRun } from './SeqRecurrent.js';
@@ -129,16 +130,18 @@ export class SeqLSTM extends SeqRecurrent {
   override reset(std?: number): this {
     const s = std ?? 1 / Math.sqrt(this.inputSize + this.outputSize);
     const H = this.hiddenSize;
-    noGrad(() => {
-      for (const p of this.params.values()) {
-        if (p === this.bias) continue;
-        const r = randn(p.shape, { dtype: p.dtype, device: p.device });
-        p.copy_(r.mul(s));
-        r.dispose();
-      }
-      this.bias.zero_();
-      narrow(this.bias, 0, H, H).fill_(1);
-    });
+    noGrad(() =>
+      tidy(() => {
+        for (const p of this.params.values()) {
+          if (p === this.bias) continue;
+          const r = randn(p.shape, { dtype: p.dtype, device: p.device });
+          p.copy_(r.mul(s));
+          r.dispose();
+        }
+        this.bias.zero_();
+        narrow(this.bias, 0, H, H).fill_(1);
+      }),
+    );
     return this;
   }
 
@@ -188,18 +191,20 @@ export class SeqLSTM extends SeqRecurrent {
     lstm.to(this.weight.device).type(this.weight.dtype);
     // FastLSTM block k holds SeqLSTM gate FROM[k] (SeqLSTM: i f o g; FastLSTM: i z f o, z = g).
     const FROM = [0, 3, 1, 2];
-    noGrad(() => {
-      for (const grad of [false, true]) {
-        const src = (t: Tensor) => (grad ? t.grad! : t);
-        const wx = narrow(src(this.weight), 0, 0, D);
-        const wh = narrow(src(this.weight), 0, D, H);
-        FROM.forEach((g, k) => {
-          narrow(src(lstm.i2g.weight), 0, k * H, H).copy_(narrow(wx, 1, g * H, H).t());
-          narrow(src(lstm.o2g.weight), 0, k * H, H).copy_(narrow(wh, 1, g * H, H).t());
-          narrow(src(lstm.i2g.bias!), 0, k * H, H).copy_(narrow(src(this.bias), 0, g * H, H));
-        });
-      }
-    });
+    noGrad(() =>
+      tidy(() => {
+        for (const grad of [false, true]) {
+          const src = (t: Tensor) => (grad ? t.grad! : t);
+          const wx = narrow(src(this.weight), 0, 0, D);
+          const wh = narrow(src(this.weight), 0, D, H);
+          FROM.forEach((g, k) => {
+            narrow(src(lstm.i2g.weight), 0, k * H, H).copy_(narrow(wx, 1, g * H, H).t());
+            narrow(src(lstm.o2g.weight), 0, k * H, H).copy_(narrow(wh, 1, g * H, H).t());
+            narrow(src(lstm.i2g.bias!), 0, k * H, H).copy_(narrow(src(this.bias), 0, g * H, H));
+          });
+        }
+      }),
+    );
     return lstm;
   }
 
