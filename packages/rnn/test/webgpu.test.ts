@@ -1,15 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  type Tensor,
-  getBackend,
-  initWebGPU,
-  lastWebGPUError,
-  manualSeed,
-  nn,
-  randn,
-  tensor,
-  tidy,
-} from '@webrnn/rnn';
+import { describe, expect, it } from 'vitest';
+import { type Tensor, manualSeed, nn, randn, tensor, tidy } from '@webrnn/rnn';
+import { expectCloseToCpu, useWebGPU } from './helpers/webgpu.js';
 
 /**
  * The rnn modules on WebGPU against the same modules on the CPU: one training step of each model, outputs,
@@ -17,30 +8,7 @@ import {
  * WEBRNN_REQUIRE_WEBGPU=1). f32 on both sides; tolerances as in core's WebGPU tests, a little wider because
  * errors compound over the steps of a sequence.
  */
-let available = false;
-beforeAll(async () => {
-  available = (await initWebGPU()) !== null;
-  if (!available) {
-    if (process.env.WEBRNN_REQUIRE_WEBGPU === '1')
-      throw new Error(`WebGPU is unavailable: ${lastWebGPUError()}`);
-    console.log(`rnn webgpu tests skipped: ${lastWebGPUError()}`);
-  }
-});
-afterAll(() => {
-  if (available) getBackend('webgpu').destroy();
-});
-
-async function close(name: string, cpu: Tensor, gpu: Tensor, tol = 2e-4) {
-  const a = cpu.dataSync();
-  const b = await gpu.data();
-  expect(b.length, name).toBe(a.length);
-  let scale = 1e-3;
-  for (const v of a) scale = Math.max(scale, Math.abs(v));
-  for (let i = 0; i < a.length; i++) {
-    if (!(Math.abs(a[i]! - b[i]!) <= tol * scale))
-      throw new Error(`${name}[${i}]: cpu ${a[i]} webgpu ${b[i]}`);
-  }
-}
+const gpu = useWebGPU('rnn');
 
 /** Build the same model twice (same seed), run one forward/backward on each device, compare everything. */
 async function compare(
@@ -62,15 +30,16 @@ async function compare(
   };
   const a = run('cpu');
   const b = run('webgpu');
-  await close('output', a.out, b.out);
-  await close('loss', a.loss, b.loss);
-  if (x.dtype !== 'int32') await close('gradInput', a.gin as Tensor, b.gin as Tensor, 1e-3);
-  for (let i = 0; i < a.grads.length; i++) await close(`grad ${i}`, a.grads[i]!, b.grads[i]!, 1e-3);
+  await expectCloseToCpu('output', a.out, b.out);
+  await expectCloseToCpu('loss', a.loss, b.loss);
+  if (x.dtype !== 'int32') await expectCloseToCpu('gradInput', a.gin as Tensor, b.gin as Tensor, 1e-3);
+  for (let i = 0; i < a.grads.length; i++)
+    await expectCloseToCpu(`grad ${i}`, a.grads[i]!, b.grads[i]!, 1e-3);
 }
 
 describe('rnn modules on WebGPU equal the CPU', () => {
   it('Sequencer(FastLSTM) regression, as the cos example', async () => {
-    if (!available) return;
+    if (!gpu()) return;
     manualSeed(1);
     await compare(
       () =>
@@ -86,7 +55,7 @@ describe('rnn modules on WebGPU equal the CPU', () => {
   });
 
   it('LookupTable + GRU + LSTM language model with SequencerCriterion(ClassNLLCriterion)', async () => {
-    if (!available) return;
+    if (!gpu()) return;
     const x = tensor(
       [
         [1, 2, 3],
@@ -120,7 +89,7 @@ describe('rnn modules on WebGPU equal the CPU', () => {
   });
 
   it('SeqLSTM (masked, with a projection) and SeqGRU stacked, MSE over every step', async () => {
-    if (!available) return;
+    if (!gpu()) return;
     manualSeed(3);
     const x = randn([6, 3, 4]);
     // Two padded steps, masked by their zero rows.
@@ -138,7 +107,7 @@ describe('rnn modules on WebGPU equal the CPU', () => {
   });
 
   it('trains on WebGPU: the tutorial model on the GPU learns', async () => {
-    if (!available) return;
+    if (!gpu()) return;
     manualSeed(2);
     const r = new nn.Recurrent(7, new nn.LookupTable(10, 7), new nn.Linear(7, 7), new nn.Sigmoid(), 5);
     const rnn = new nn.Sequencer(
