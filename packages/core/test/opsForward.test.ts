@@ -26,7 +26,7 @@ import * as ref from './helpers/reference.js';
 /**
  * Forward values against independent references: hand-computed cases per op family, the dtype rules, and a
  * property table comparing each op (random shapes, values, dtypes and strided layouts) with the naive loops of
- * helpers/reference.ts. Golden values from PyTorch are in goldenFixtures.test.ts.
+ * helpers/reference.ts. Golden values from PyTorch (fixtures/*.json) close the file.
  */
 
 const arr = (t: Tensor): NestedArray => t.toArraySync();
