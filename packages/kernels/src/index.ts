@@ -30,3 +30,4 @@ export { MATMUL_TILE, matmulKernel } from './matmul.js';
 export { SUBGROUPS_PER_WORKGROUP, SUBGROUP_ROW_BLOCKS } from './matmulSubgroup.js';
 export { type GatherSpec, gatherKernel, gatherValues } from './gather.js';
 export { type GateOffsets, type LstmSpec, lstmKernel, lstmValues } from './lstm.js';
+export { GRU_OPERANDS, type GruSpec, gruAliases, gruKernel, gruValues } from './gru.js';

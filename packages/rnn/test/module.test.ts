@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { manualSeed, memory, mse, nn, randn, sum, tensor, tidy } from '@webrnn/rnn';
+import { manualSeed, memory, mse, nn, randn, sum, tidy } from '@webrnn/rnn';
 
 const f64 = { dtype: 'float64' as const };
 

@@ -14,7 +14,8 @@ import {
   transpose,
   zeros,
 } from '@webrnn/rnn';
-import { close, copyParams } from './helpers/compare.js';
+import { close } from './helpers/compare.js';
+import { copyParams } from './recurrentHelpers.js';
 import { f64, jacobian } from './helpers/jacobian.js';
 
 /** nn.SeqGRU against nn.Sequencer(seq.toGRU()) and against Torch7's GRU formula computed in plain numbers. */

@@ -143,6 +143,28 @@ export interface Backend {
     gradCPrev: View,
   ): void;
 
+  /**
+   * Fused GRU cell (Torch7's: the reset gate applies before the recurrent product), in two kernels around the
+   * backend's matmul m = rh Uc. Every operand is a 2-D view [N, ...]; outputs never alias inputs. `act` [N, 2H]
+   * holds r then u, the activated gates that the later kernels and backward read.
+   *
+   * gruGates: from the pre-activations `gates` [N, 2H] (r, u), act = σ(gates) and rh = r ⊙ hPrev [N, H].
+   */
+  gruGates(gates: View, hPrev: View, act: View, rh: View): void;
+  /** gruOut: hc = tanh(xc + m) and h = (1 - u) ⊙ hc + u ⊙ hPrev, all [N, H]. */
+  gruOut(xc: View, m: View, act: View, hPrev: View, hc: View, h: View): void;
+  /**
+   * Backward of gruOut, from the saved act, hc, hPrev and gradH: gradPre [N, H] = gradH (1 - u)(1 - hc²), the
+   * gradient of the candidate's pre-activation (so of xc and of m), and column block [H, 2H) of gradGates [N, 2H],
+   * the update gate's: gradH (hPrev - hc) u (1 - u).
+   */
+  gruOutBackward(act: View, hc: View, hPrev: View, gradH: View, gradPre: View, gradGates: View): void;
+  /**
+   * Backward of gruGates, from gradRh = gradPre Ucᵀ: column block [0, H) of gradGates, the reset gate's
+   * gradRh hPrev r (1 - r), and gradHPrev = gradH u + gradRh r (the direct path plus the one through rh).
+   */
+  gruGatesBackward(act: View, hPrev: View, gradH: View, gradRh: View, gradGates: View, gradHPrev: View): void;
+
   /** Release device resources (Dawn keeps the process alive while a device lives). */
   destroy(): void;
 }

@@ -3,7 +3,7 @@ import { WebrnnError, fmtShape } from '../errors.js';
 import { tidy } from '../memory.js';
 import type { Tensor } from '../tensor.js';
 import { alloc, backendOf, floatOnly, record, sameDType } from './define.js';
-import { add, affine, binaryInPlace, copyInPlace, mul, sigmoid, sub, tanh } from './elementwise.js';
+import { add, binaryInPlace, mul } from './elementwise.js';
 import { cat } from './join.js';
 import { matmul } from './matmul.js';
 import { narrow, reshape, select, unsqueeze } from './shape.js';
@@ -20,8 +20,9 @@ export interface GruSequenceOptions {
  *
  *   [r, u] = σ(gx_ru + h_prev Wh_ru);  hc = tanh(gx_c + (r ⊙ h_prev) Wh_c);  h = (1 - u) ⊙ hc + u ⊙ h_prev
  *
- * Returns the outputs [T, N, H]. Backward walks the steps in reverse and forms the recurrent weight's gradient
- * over all steps with one matmul per gate block at the end.
+ * Returns the outputs [T, N, H]. Each step is a matmul, the fused gate kernel, a matmul and the fused output
+ * kernel (the cell's kernels of core's gruCell); backward walks the steps in reverse with the fused backward
+ * kernels and forms the recurrent weight's gradient over all steps with one matmul per gate block at the end.
  */
 export function gruSequence(gx: Tensor, wh: Tensor, h0: Tensor, opts: GruSequenceOptions = {}): Tensor {
   const op = 'gruSequence';
@@ -50,9 +51,12 @@ export function gruSequence(gx: Tensor, wh: Tensor, h0: Tensor, opts: GruSequenc
       `expected gx [T, N, 3H] (T >= 1), wh [H, 3H], h0 [N, H]${keep ? ', keep [T, N, 1]' : ''}; got ${got.join(', ')}`,
     );
   }
-  const out = alloc(backend, gx.dtype, [T, N, H]);
-  // r, u and the candidate hc of every step, for backward.
-  const acts = alloc(backend, gx.dtype, [T, N, 3 * H]);
+  const dtype = gx.dtype;
+  const out = alloc(backend, dtype, [T, N, H]);
+  // Per step, for backward: r and u, the candidate hc, and r ⊙ h_prev (the recurrent weight's gradient needs it).
+  const acts = alloc(backend, dtype, [T, N, 2 * H]);
+  const hcs = alloc(backend, dtype, [T, N, H]);
+  const rhs = alloc(backend, dtype, [T, N, H]);
   noGrad(() => {
     const whRU = narrow(wh, 1, 0, 2 * H);
     const whC = narrow(wh, 1, 2 * H, H);
@@ -60,14 +64,23 @@ export function gruSequence(gx: Tensor, wh: Tensor, h0: Tensor, opts: GruSequenc
     for (let t = 0; t < T; t++) {
       tidy(() => {
         const g = select(gx, 0, t);
-        const a = select(acts, 0, t);
-        const ru = sigmoid(add(narrow(g, 1, 0, 2 * H), matmul(hPrev, whRU)));
-        const rh = mul(narrow(ru, 1, 0, H), hPrev);
-        const hc = tanh(add(narrow(g, 1, 2 * H, H), matmul(rh, whC)));
-        copyInPlace(narrow(a, 1, 0, 2 * H), ru);
-        copyInPlace(narrow(a, 1, 2 * H, H), hc);
-        const h = select(out, 0, t);
-        copyInPlace(h, add(hc, mul(narrow(ru, 1, H, H), sub(hPrev, hc))));
+        const gates = add(narrow(g, 1, 0, 2 * H), matmul(hPrev, whRU));
+        const [act, rh, hc, h] = [
+          select(acts, 0, t),
+          select(rhs, 0, t),
+          select(hcs, 0, t),
+          select(out, 0, t),
+        ];
+        backend.gruGates(gates.backendView(op), hPrev.backendView(op), act.backendView(), rh.backendView());
+        const m = matmul(rh, whC);
+        backend.gruOut(
+          narrow(g, 1, 2 * H, H).backendView(op),
+          m.backendView(op),
+          act.backendView(),
+          hPrev.backendView(op),
+          hc.backendView(),
+          h.backendView(),
+        );
         if (keep) binaryInPlace('mul', h, select(keep, 0, t));
       });
       hPrev = select(out, 0, t);
@@ -79,30 +92,42 @@ export function gruSequence(gx: Tensor, wh: Tensor, h0: Tensor, opts: GruSequenc
     [gx, wh, h0],
     [out],
     ([gOut], saved, needs) => {
-      const [sOut, sActs, sH0, sWh] = saved as Tensor[];
-      const sKeep = keep ? saved[4]! : null;
+      const [sOut, sActs, sHcs, sRhs, sH0, sWh] = saved as Tensor[];
+      const sKeep = keep ? saved[6]! : null;
       const whRU = narrow(sWh!, 1, 0, 2 * H);
       const whC = narrow(sWh!, 1, 2 * H, H);
-      const gGx = alloc(backend, gx.dtype, [T, N, 3 * H]);
+      const gGx = alloc(backend, dtype, [T, N, 3 * H]);
       let gHNext: Tensor | null = null;
       for (let t = T - 1; t >= 0; t--) {
         const next = tidy(() => {
           let gh = select(gOut!, 0, t);
           if (gHNext) gh = add(gh, gHNext);
           if (sKeep) gh = mul(gh, select(sKeep, 0, t));
-          const a = select(sActs!, 0, t);
-          const [r, u, hc] = [narrow(a, 1, 0, H), narrow(a, 1, H, H), narrow(a, 1, 2 * H, H)];
+          const act = select(sActs!, 0, t);
           const hPrev = t > 0 ? select(sOut!, 0, t - 1) : sH0!;
           const gg = select(gGx, 0, t);
-          // hc's pre-activation: dL/dhc (1 - hc^2), with dL/dhc = gh (1 - u).
-          const gaC = mul(mul(gh, affine(u, -1, 1)), affine(mul(hc, hc), -1, 1));
-          const grh = matmul(gaC, whC, { transB: true });
-          const gaR = mul(mul(grh, hPrev), mul(r, affine(r, -1, 1)));
-          const gaU = mul(mul(gh, sub(hPrev, hc)), mul(u, affine(u, -1, 1)));
-          copyInPlace(narrow(gg, 1, 0, H), gaR);
-          copyInPlace(narrow(gg, 1, H, H), gaU);
-          copyInPlace(narrow(gg, 1, 2 * H, H), gaC);
-          return add(add(mul(gh, u), mul(grh, r)), matmul(narrow(gg, 1, 0, 2 * H), whRU, { transB: true }));
+          const gRU = narrow(gg, 1, 0, 2 * H);
+          const gPre = narrow(gg, 1, 2 * H, H);
+          const ghv = gh.backendView(op);
+          backend.gruOutBackward(
+            act.backendView(op),
+            select(sHcs!, 0, t).backendView(op),
+            hPrev.backendView(op),
+            ghv,
+            gPre.backendView(),
+            gRU.backendView(),
+          );
+          const gRh = matmul(gPre, whC, { transB: true });
+          const gHPrev = alloc(backend, dtype, [N, H]);
+          backend.gruGatesBackward(
+            act.backendView(op),
+            hPrev.backendView(op),
+            ghv,
+            gRh.backendView(op),
+            gRU.backendView(),
+            gHPrev.backendView(),
+          );
+          return add(gHPrev, matmul(gRU, whRU, { transB: true }));
         });
         gHNext?.dispose();
         gHNext = next;
@@ -113,12 +138,11 @@ export function gruSequence(gx: Tensor, wh: Tensor, h0: Tensor, opts: GruSequenc
           // Every step's previous output, [T*N, H]: h0, then the outputs of steps 0..T-2.
           const first = unsqueeze(sH0!, 0);
           const prev = reshape(T > 1 ? cat([first, narrow(sOut!, 0, 0, T - 1)], 0) : first, [T * N, H]);
-          const r = reshape(narrow(sActs!, 2, 0, H), [T * N, H]);
           const gA = reshape(gGx, [T * N, 3 * H]);
           return cat(
             [
               matmul(prev, narrow(gA, 1, 0, 2 * H), { transA: true }),
-              matmul(mul(r, prev), narrow(gA, 1, 2 * H, H), { transA: true }),
+              matmul(reshape(sRhs!, [T * N, H]), narrow(gA, 1, 2 * H, H), { transA: true }),
             ],
             1,
           );
@@ -126,8 +150,10 @@ export function gruSequence(gx: Tensor, wh: Tensor, h0: Tensor, opts: GruSequenc
       }
       return [needs[0] ? gGx : null, gWh, needs[2] ? gHNext : null];
     },
-    [out, acts, h0, wh, ...(keep ? [keep] : [])],
+    [out, acts, hcs, rhs, h0, wh, ...(keep ? [keep] : [])],
   );
   acts.dispose();
+  hcs.dispose();
+  rhs.dispose();
   return out;
 }

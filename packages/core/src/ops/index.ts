@@ -8,6 +8,8 @@ export * from './reduce.js';
 export * from './shape.js';
 export * from './softmax.js';
 export * from './lstmCell.js';
+export * from './gruCell.js';
 export * from './lstmSequence.js';
 export * from './gruSequence.js';
 export * from './withLoss.js';
+export * from './customOp.js';

@@ -17,7 +17,6 @@ import {
   mul,
   noGrad,
   tidy,
-  vjp,
   zeros,
 } from './deps.js';
 import { ModuleError } from './errors.js';

@@ -53,3 +53,23 @@ export { Repeater } from '../rnn/Repeater.js';
 export { RepeaterCriterion } from '../criterion/RepeaterCriterion.js';
 export { SeqLSTM } from '../rnn/SeqLSTM.js';
 export { SeqGRU } from '../rnn/SeqGRU.js';
+export { MaskZero } from './MaskZero.js';
+export { LookupTableMaskZero } from './LookupTableMaskZero.js';
+export { MaskZeroCriterion } from '../criterion/MaskZeroCriterion.js';
+export { VariableLength } from '../rnn/VariableLength.js';
+export {
+  type Buckets,
+  type PadOptions,
+  type PaddedBatch,
+  bucketByLength,
+  padSequences,
+  restoreOrder,
+  sortByLength,
+} from '../rnn/bucket.js';
+export { RecurrentAttention } from '../rnn/RecurrentAttention.js';
+export { Reinforce, reinforce } from '../reinforce/Reinforce.js';
+export { ReinforceNormal } from '../reinforce/ReinforceNormal.js';
+export { ReinforceCategorical } from '../reinforce/ReinforceCategorical.js';
+export { ReinforceBernoulli } from '../reinforce/ReinforceBernoulli.js';
+export { VRClassReward } from '../reinforce/VRClassReward.js';
+export { SpatialGlimpse } from '../reinforce/SpatialGlimpse.js';

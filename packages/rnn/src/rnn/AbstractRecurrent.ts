@@ -7,8 +7,9 @@ import {
 } from '../nn/activity.js';
 import { scaledVjp } from '../nn/backprop.js';
 import { Container } from '../nn/Container.js';
-import { type Tensor, WebrnnError, boundary, keep, noGrad } from '../nn/deps.js';
+import { type Tensor, WebrnnError, boundary, fmtShape, keep, noGrad } from '../nn/deps.js';
 import { ModuleError } from '../nn/errors.js';
+import { maskStep, stepKeepFromInput, stepKeepFromMask } from '../nn/MaskZero.js';
 import type { Module } from '../nn/Module.js';
 
 export type RememberMode = 'neither' | 'both' | 'train' | 'eval';
@@ -58,6 +59,12 @@ export abstract class AbstractRecurrent extends Container {
   private capacity = 0;
   /** Backward calls since the last forward (each forward restarts backward from the newest step, as Torch). */
   private backwardCalls = 0;
+  /** Mask steps whose input row is all zeros (maskZero). */
+  maskzero = false;
+  private maskNInputDim: number | undefined;
+  /** Explicit [T, N] mask (setZeroMask), non-zero where a step is padding; row zeroMaskStep is the next step's. */
+  private zeroMask: Tensor | null = null;
+  private zeroMaskStep = 0;
 
   constructor(public rho = 99999) {
     super();
@@ -81,6 +88,7 @@ export abstract class AbstractRecurrent extends Container {
 
   override forward(input: Activity): Activity {
     try {
+      const keepRows = this.stepKeep(input);
       const seen = mapActivity(input, boundary);
       const prev = this.state ?? this.userState ?? this.initialState(input);
       const cut = this.cutNext || !this.train;
@@ -88,7 +96,12 @@ export abstract class AbstractRecurrent extends Container {
       const prevSeen = prev ? mapActivity(prev, (t) => (cut ? detachedBoundary(t) : boundary(t))) : null;
       this.cutNext = false;
       const run = () => this.stepForward(seen, prevSeen);
-      const { output, state } = this.train ? run() : noGrad(run);
+      let { output, state } = this.train ? run() : noGrad(run);
+      if (keepRows) {
+        // A masked sample's output and next state are zero: its state is reset, its gradients are zero.
+        ({ output, state } = maskStep(keepRows, output, state, 'step'));
+        keepRows.dispose();
+      }
       const next = state ? holdActivity(state) : null;
       if (this.state) disposeActivity(this.state);
       this.state = next;
@@ -99,6 +112,53 @@ export abstract class AbstractRecurrent extends Container {
     } catch (e) {
       throw ModuleError.wrap(e, oneLine(this));
     }
+  }
+
+  /**
+   * Torch's maskZero: a step whose input row (a sample of the input's first tensor, depth first) is all zeros gives
+   * a zero output and a zero next state for that sample, as if the sequence were forgotten there. `nInputDim` is the
+   * number of dimensions of one sample (0 for index inputs); without it, a 1-D input is one sample and the first
+   * dimension of a larger one is the batch.
+   */
+  maskZero(nInputDim?: number): this {
+    if (nInputDim !== undefined && (!Number.isInteger(nInputDim) || nInputDim < 0)) {
+      throw new WebrnnError(
+        `${oneLine(this)}.maskZero`,
+        `nInputDim must be a non-negative integer, got ${nInputDim}`,
+      );
+    }
+    this.maskzero = true;
+    this.maskNInputDim = nInputDim;
+    return this;
+  }
+
+  /**
+   * torch/rnn's setZeroMask: `zeroMask` [T, N] is non-zero where step t of sample n is padding (masked as by
+   * maskZero); step t of each sequence (counted from forget() or the start of a Sequencer pass) reads row t. It
+   * replaces the zero-row test until setZeroMask(null) (or false), and applies to the recurrent modules inside.
+   */
+  setZeroMask(zeroMask: Tensor | null | false): this {
+    if (zeroMask && zeroMask.rank !== 2) {
+      throw new ModuleError(
+        [oneLine(this)],
+        `setZeroMask: zeroMask has shape ${fmtShape(zeroMask.shape)}, expected [T, N] (steps, batch)`,
+      );
+    }
+    for (const m of [this, ...recurrentDescendants(this)]) {
+      m.zeroMask?.dispose();
+      m.zeroMask = zeroMask ? keep(zeroMask.handle()) : null;
+      m.zeroMaskStep = 0;
+    }
+    return this;
+  }
+
+  /** 1 for the samples this step keeps, 0 for the masked ones ([N], or [] without a batch); null: no masking. */
+  private stepKeep(input: Activity): Tensor | null {
+    if (!this.zeroMask && !this.maskzero) return null;
+    const x = flattenActivity(input)[0];
+    if (!x) return null;
+    if (!this.zeroMask) return stepKeepFromInput(x, this.maskNInputDim);
+    return stepKeepFromMask(x, this.zeroMask, this.zeroMaskStep++);
   }
 
   private keepStep(
@@ -223,6 +283,7 @@ export abstract class AbstractRecurrent extends Container {
     this.backwardCalls = 0;
     this.stepsSinceCut = 0;
     this.cutNext = false;
+    this.zeroMaskStep = 0;
   }
 
   /**
@@ -254,6 +315,7 @@ export abstract class AbstractRecurrent extends Container {
     for (const m of [this, ...recurrentDescendants(this)]) {
       m.cutNext = true;
       m.stepsSinceCut = 0;
+      m.zeroMaskStep = 0;
       for (const r of m.records) disposeRecord(r);
       m.records = [];
       m.backCursor = 0;
@@ -306,6 +368,7 @@ export abstract class AbstractRecurrent extends Container {
 
   override clearState(): this {
     this.forgetOwn();
+    this.setGradPrevState(null);
     return super.clearState();
   }
 }

@@ -11,6 +11,7 @@ import type {
 } from '../backend.js';
 import { binaryCpu, copyCpu, fillCpu, paramUnaryCpu, unaryCpu, whereCpu } from './elementwise.js';
 import { gatherCpu, scatterAddCpu } from './gather.js';
+import { gruGatesBackwardCpu, gruGatesCpu, gruOutBackwardCpu, gruOutCpu } from './gruCell.js';
 import { lstmCellBackwardCpu, lstmCellCpu } from './lstmCell.js';
 import { matmulCpu } from './matmul.js';
 import { reduceCpu } from './reduce.js';
@@ -117,6 +118,29 @@ export class CpuBackend implements Backend {
     gradCPrev: View,
   ): void {
     lstmCellBackwardCpu(order, act, c, cPrev, gradH, gradC, gradGates, gradCPrev);
+  }
+
+  gruGates(gates: View, hPrev: View, act: View, rh: View): void {
+    gruGatesCpu(gates, hPrev, act, rh);
+  }
+
+  gruOut(xc: View, m: View, act: View, hPrev: View, hc: View, h: View): void {
+    gruOutCpu(xc, m, act, hPrev, hc, h);
+  }
+
+  gruOutBackward(act: View, hc: View, hPrev: View, gradH: View, gradPre: View, gradGates: View): void {
+    gruOutBackwardCpu(act, hc, hPrev, gradH, gradPre, gradGates);
+  }
+
+  gruGatesBackward(
+    act: View,
+    hPrev: View,
+    gradH: View,
+    gradRh: View,
+    gradGates: View,
+    gradHPrev: View,
+  ): void {
+    gruGatesBackwardCpu(act, hPrev, gradH, gradRh, gradGates, gradHPrev);
   }
 
   destroy(): void {}

@@ -9,6 +9,11 @@ import {
   gatherKernel,
   gatherValues,
   grid,
+  GRU_OPERANDS,
+  type GruSpec,
+  gruAliases,
+  gruKernel,
+  gruValues,
   lstmKernel,
   lstmValues,
   mapKernel,
@@ -328,6 +333,50 @@ export class WebGPUBackend implements Backend {
         .filter((v): v is View => v !== null)
         .map(gpuOf),
       lstmValues(N, H, gateOffsets(order), views),
+      grid(N * H),
+    );
+  }
+
+  gruGates(gates: View, hPrev: View, act: View, rh: View): void {
+    this.gru('gruGates', { act, rh, gates, hPrev });
+  }
+
+  gruOut(xc: View, m: View, act: View, hPrev: View, hc: View, h: View): void {
+    this.gru('gruOut', { hc, h, xc, m, act, hPrev });
+  }
+
+  gruOutBackward(act: View, hc: View, hPrev: View, gradH: View, gradPre: View, gradGates: View): void {
+    this.gru('gruOutBackward', { gPre: gradPre, gGates: gradGates, act, hc, hPrev, gH: gradH });
+  }
+
+  gruGatesBackward(
+    act: View,
+    hPrev: View,
+    gradH: View,
+    gradRh: View,
+    gradGates: View,
+    gradHPrev: View,
+  ): void {
+    this.gru('gruGatesBackward', {
+      gGates: gradGates,
+      gHPrev: gradHPrev,
+      act,
+      hPrev,
+      gH: gradH,
+      gRh: gradRh,
+    });
+  }
+
+  /** One of the GRU cell's kernels over [N, H] threads; `views` by the kernel's operand names. */
+  private gru(kind: GruSpec['kind'], views: Record<string, View>): void {
+    const [N, H] = [views.act!.shape[0]!, views.act!.shape[1]! / 2];
+    const alias = gruAliases(kind, (name) => gpuOf(views[name]!));
+    this.launch(
+      kind,
+      Object.keys(alias).length > 0 ? { kind, alias } : { kind },
+      gruKernel,
+      GRU_OPERANDS[kind][0].filter((name) => !alias[name]).map((name) => gpuOf(views[name]!)),
+      gruValues(kind, N, H, views),
       grid(N * H),
     );
   }

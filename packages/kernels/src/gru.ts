@@ -1,0 +1,125 @@
+import { type Kernel, type Spec, defineKernel } from './spec.js';
+import { Uniforms } from './uniforms.js';
+import type { View2d } from './lstm.js';
+import { declare, entry1d } from './wgsl.js';
+
+/**
+ * The fused GRU cell's four kernels (Torch7's GRU: the reset gate applies before the recurrent product, so the
+ * cell is split around a matmul m = (r ⊙ hPrev) Uc): one thread per (sample, unit). `act` [N, 2H] holds r then u.
+ *
+ *   gruGates          act = σ(gates); rh = r hPrev
+ *   gruOut            hc = tanh(xc + m); h = hc + u (hPrev - hc)
+ *   gruOutBackward    gPre = gH (1 - u)(1 - hc²); gGates[:, H + j] = gH (hPrev - hc) u (1 - u)
+ *   gruGatesBackward  gGates[:, j] = gRh hPrev r (1 - r); gHPrev = gH u + gRh r
+ *
+ * Every operand is a strided 2-D view (offset and two strides in the uniforms); the written operands come first.
+ * Locals avoid the name `u`, which is the uniform block.
+ */
+export interface GruSpec extends Spec {
+  readonly kind: 'gruGates' | 'gruOut' | 'gruOutBackward' | 'gruGatesBackward';
+  /**
+   * Operands that live in the same buffer as an earlier operand (a whole-sequence layer reading step t-1 next to
+   * the step t it writes): WebGPU forbids binding one buffer twice when one binding writes, so each such operand
+   * is read and written through the earlier operand's binding, at its own offset and strides.
+   */
+  readonly alias?: Readonly<Record<string, string>>;
+}
+
+/** Each kernel's operands, the written ones first (their count second). */
+export const GRU_OPERANDS: Record<GruSpec['kind'], readonly [readonly string[], number]> = {
+  gruGates: [['act', 'rh', 'gates', 'hPrev'], 2],
+  gruOut: [['hc', 'h', 'xc', 'm', 'act', 'hPrev'], 2],
+  gruOutBackward: [['gPre', 'gGates', 'act', 'hc', 'hPrev', 'gH'], 2],
+  gruGatesBackward: [['gGates', 'gHPrev', 'act', 'hPrev', 'gH', 'gRh'], 2],
+};
+
+const BODY: Record<GruSpec['kind'], (at: (name: string, col: string) => string) => string> = {
+  gruGates: (at) => `  let rg = sigm(${at('gates', 'j')});
+  ${at('act', 'j')} = rg;
+  ${at('act', 'H + j')} = sigm(${at('gates', 'H + j')});
+  ${at('rh', 'j')} = rg * ${at('hPrev', 'j')};`,
+  gruOut: (at) => `  let c = tanh(clamp(${at('xc', 'j')} + ${at('m', 'j')}, -15.0, 15.0));
+  ${at('hc', 'j')} = c;
+  ${at('h', 'j')} = c + ${at('act', 'H + j')} * (${at('hPrev', 'j')} - c);`,
+  gruOutBackward: (at) => `  let ug = ${at('act', 'H + j')};
+  let c = ${at('hc', 'j')};
+  let gh = ${at('gH', 'j')};
+  ${at('gPre', 'j')} = gh * (1.0 - ug) * (1.0 - c * c);
+  ${at('gGates', 'H + j')} = gh * (${at('hPrev', 'j')} - c) * ug * (1.0 - ug);`,
+  gruGatesBackward: (at) => `  let rg = ${at('act', 'j')};
+  let ug = ${at('act', 'H + j')};
+  let grh = ${at('gRh', 'j')};
+  ${at('gGates', 'j')} = grh * ${at('hPrev', 'j')} * rg * (1.0 - rg);
+  ${at('gHPrev', 'j')} = ${at('gH', 'j')} * ug + grh * rg;`,
+};
+
+const SIGMOID =
+  'fn sigm(x: f32) -> f32 { return select(exp(x) / (1.0 + exp(x)), 1.0 / (1.0 + exp(-x)), x >= 0.0); }';
+
+function uniforms(names: readonly string[]): Uniforms {
+  const fields: Record<string, number> = { N: 1, H: 1 };
+  for (const n of names) {
+    fields[`${n}Offset`] = 1;
+    fields[`${n}Strides`] = 2;
+  }
+  return new Uniforms(fields);
+}
+
+/** One of the four kernels, by spec.kind. */
+export function gruKernel(spec: GruSpec): Kernel {
+  return defineKernel(spec, (s) => {
+    const [names, writes] = GRU_OPERANDS[s.kind];
+    const alias = s.alias ?? {};
+    // A binding is written when any operand read through it is.
+    const writesVia = (name: string) => names.some((m, k) => k < writes && (m === name || alias[m] === name));
+    const U = uniforms(names);
+    const { code, bindings } = declare(
+      names.filter((name) => !alias[name]).map((name) => ({ name, type: 'f32', write: writesVia(name) })),
+      U,
+    );
+    // Element (n, col) of operand `name` (through its alias's binding when it has one).
+    const at = (name: string, col: string) =>
+      `${alias[name] ?? name}[u32(${U.at(`${name}Offset`)} + i32(n) * ${U.at(`${name}Strides`, 0)} + i32(${col}) * ${U.at(`${name}Strides`, 1)})]`;
+    const main = `  let N = ${U.u('N')};
+  let H = ${U.u('H')};
+  if (tid >= N * H) { return; }
+  let n = tid / H;
+  let j = tid % H;
+${BODY[s.kind](at)}`;
+    return {
+      code: `${code}\n${SIGMOID}\n\n${entry1d(main)}\n`,
+      workgroupSize: [256, 1, 1] as const,
+      bindings,
+      uniforms: U,
+    };
+  });
+}
+
+/**
+ * Which operands share a buffer with an earlier one (see GruSpec.alias), from each operand's buffer; the
+ * bindings to pass are the operands without an alias, in order.
+ */
+export function gruAliases(
+  kind: GruSpec['kind'],
+  bufferOf: (name: string) => object,
+): Record<string, string> {
+  const names = GRU_OPERANDS[kind][0];
+  const alias: Record<string, string> = {};
+  names.forEach((name, k) => {
+    const first = names.slice(0, k).find((m) => !alias[m] && bufferOf(m) === bufferOf(name));
+    if (first) alias[name] = first;
+  });
+  return alias;
+}
+
+/** Launch values: N, H and each operand's offset and strides, in the kernel's operand order. */
+export function gruValues(kind: GruSpec['kind'], N: number, H: number, views: Record<string, View2d>) {
+  const v: Record<string, number | readonly number[]> = { N, H };
+  for (const name of GRU_OPERANDS[kind][0]) {
+    const view = views[name];
+    if (!view) throw new Error(`${kind}: operand ${name} is missing`);
+    v[`${name}Offset`] = view.offset;
+    v[`${name}Strides`] = [view.strides[0]!, view.strides[1]!];
+  }
+  return v;
+}

@@ -1,0 +1,69 @@
+import { type Activity, expectTensor } from './activity.js';
+import { type Tensor, WebrnnError, fmtShape, noGrad, reshape, tidy, where } from './deps.js';
+import { LookupTable } from './LookupTable.js';
+
+/**
+ * Torch's nn.LookupTableMaskZero: a LookupTable whose index 0 is the padding token. Index 0 maps to a zero vector
+ * and sends no gradient to the weight; the real tokens are 1..nTokens. This keeps Torch's convention although our
+ * LookupTable is 0-based: the weight has nTokens + 1 rows and row 0 is the padding row (so the inherited `nIndex`
+ * is nTokens + 1, the number of rows, as the size of Torch's weight). Row 0 is zeroed at construction and by
+ * reset(); the output at padding positions is zero whatever the row holds (Torch re-zeroes the row at every
+ * forward; writing a parameter during forward would invalidate graphs that share its storage, so it is not done).
+ */
+export class LookupTableMaskZero extends LookupTable {
+  constructor(
+    readonly nTokens: number,
+    nOutput: number,
+  ) {
+    if (!Number.isInteger(nTokens) || nTokens <= 0) {
+      throw new WebrnnError('nn.LookupTableMaskZero', `nIndex must be a positive integer, got ${nTokens}`);
+    }
+    super(nTokens + 1, nOutput);
+  }
+
+  override reset(stdv = 1): this {
+    super.reset(stdv);
+    const w = this.weight;
+    noGrad(() => {
+      const row = w.select(0, 0);
+      row.zero_();
+      row.dispose();
+    });
+    return this;
+  }
+
+  override updateOutput(input: Activity): Activity {
+    const idx = expectTensor('input', input);
+    if (idx.dtype !== 'int32') {
+      throw new WebrnnError(
+        'input',
+        `has dtype ${idx.dtype}, expected int32 indices (0 for padding, 1..${this.nTokens} for tokens)`,
+      );
+    }
+    this.checkTokens(idx);
+    const rows = super.updateOutput(idx) as Tensor;
+    const out = tidy(() => where(reshape(idx, [...idx.shape, 1]), rows, 0));
+    rows.dispose();
+    return out;
+  }
+
+  /** Name the first index outside 0..nTokens (where the values can be read synchronously). */
+  private checkTokens(idx: Tensor): void {
+    if (!idx.backend.canReadSync) return;
+    const data = idx.dataSync();
+    for (let i = 0; i < data.length; i++) {
+      const v = data[i]!;
+      if (v < 0 || v > this.nTokens) {
+        throw new WebrnnError(
+          'input',
+          `index ${v} at flat position ${i} of shape ${fmtShape(idx.shape)} is out of range: 0 is padding and ` +
+            `tokens are 1..${this.nTokens}`,
+        );
+      }
+    }
+  }
+
+  override describe(): string {
+    return `${this.typeName}(${this.nTokens}, ${this.nOutput})`;
+  }
+}
