@@ -7,3 +7,4 @@ export * as nn from './nn/index.js';
 export type { Activity } from './nn/activity.js';
 export { ModuleError } from './nn/errors.js';
 export * as optim from './optim/index.js';
+export * as io from './io/index.js';

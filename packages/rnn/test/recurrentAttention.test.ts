@@ -1,11 +1,8 @@
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   type Activity,
   type Tensor,
-  getBackend,
-  initWebGPU,
-  lastWebGPUError,
   manualSeed,
   mul,
   nn,
@@ -18,6 +15,7 @@ import {
   zerosLike,
 } from '@webrnn/rnn';
 import { expectClose, f64, numeric } from './helpers/jacobian.js';
+import { expectCloseToCpu, useWebGPU } from './helpers/webgpu.js';
 
 /**
  * Element-research's RecurrentAttention: output shapes over nStep steps, and a check of backward against central
@@ -237,31 +235,10 @@ describe('RecurrentAttention', () => {
 });
 
 describe('RecurrentAttention on WebGPU equals the CPU', () => {
-  let available = false;
-  beforeAll(async () => {
-    available = (await initWebGPU()) !== null;
-    if (!available) {
-      if (process.env.WEBRNN_REQUIRE_WEBGPU === '1')
-        throw new Error(`WebGPU is unavailable: ${lastWebGPUError()}`);
-      console.log(`RecurrentAttention webgpu tests skipped: ${lastWebGPUError()}`);
-    }
-  });
-  afterAll(() => {
-    if (available) getBackend('webgpu').destroy();
-  });
-
-  async function close(name: string, a: Tensor, b: Tensor, tol = 1e-3) {
-    const x = a.dataSync();
-    const y = await b.data();
-    expect(y.length, name).toBe(x.length);
-    for (let i = 0; i < x.length; i++) {
-      if (!(Math.abs(x[i]! - y[i]!) <= tol * (1 + Math.abs(x[i]!))))
-        throw new Error(`${name}[${i}]: cpu ${x[i]} webgpu ${y[i]}`);
-    }
-  }
+  const gpu = useWebGPU('RecurrentAttention');
 
   it('evaluation outputs, and one training step (same seed, same samples): outputs and every gradient', async () => {
-    if (!available) return;
+    if (!gpu()) return;
     const run = (device: 'cpu' | 'webgpu') => {
       manualSeed(8);
       const ra = build(3, 4, 3, true).to(device);
@@ -277,10 +254,11 @@ describe('RecurrentAttention on WebGPU equals the CPU', () => {
     const a = run('cpu');
     const b = run('webgpu');
     for (let s = 0; s < 3; s++) {
-      await close(`output ${s}`, a.out[s]!, b.out[s]!);
-      await close(`eval output ${s}`, a.evalOut[s]!, b.evalOut[s]!);
+      await expectCloseToCpu(`output ${s}`, a.out[s]!, b.out[s]!);
+      await expectCloseToCpu(`eval output ${s}`, a.evalOut[s]!, b.evalOut[s]!);
     }
-    await close('gradInput', a.gi, b.gi);
-    for (let k = 0; k < a.grads.length; k++) await close(`grad ${k}`, a.grads[k]!, b.grads[k]!, 2e-3);
+    await expectCloseToCpu('gradInput', a.gi, b.gi);
+    for (let k = 0; k < a.grads.length; k++)
+      await expectCloseToCpu(`grad ${k}`, a.grads[k]!, b.grads[k]!, 2e-3);
   });
 });

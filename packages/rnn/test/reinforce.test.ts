@@ -1,10 +1,7 @@
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   type Tensor,
-  getBackend,
-  initWebGPU,
-  lastWebGPUError,
   manualSeed,
   nn,
   ones,
@@ -17,6 +14,7 @@ import {
   zerosLike,
 } from '@webrnn/rnn';
 import { f64, jacobian } from './helpers/jacobian.js';
+import { expectCloseToCpu, useWebGPU } from './helpers/webgpu.js';
 
 /**
  * dpnn's REINFORCE modules: gradients against the formulas computed here in float64 from the sampled outputs,
@@ -485,31 +483,10 @@ describe('bad input', () => {
 });
 
 describe('WebGPU equals the CPU', () => {
-  let available = false;
-  beforeAll(async () => {
-    available = (await initWebGPU()) !== null;
-    if (!available) {
-      if (process.env.WEBRNN_REQUIRE_WEBGPU === '1')
-        throw new Error(`WebGPU is unavailable: ${lastWebGPUError()}`);
-      console.log(`reinforce webgpu tests skipped: ${lastWebGPUError()}`);
-    }
-  });
-  afterAll(() => {
-    if (available) getBackend('webgpu').destroy();
-  });
-
-  async function close(name: string, a: Tensor, b: Tensor, tol = 2e-4) {
-    const x = a.dataSync();
-    const y = await b.data();
-    expect(y.length, name).toBe(x.length);
-    for (let i = 0; i < x.length; i++) {
-      if (!(Math.abs(x[i]! - y[i]!) <= tol * (1 + Math.abs(x[i]!))))
-        throw new Error(`${name}[${i}]: cpu ${x[i]} webgpu ${y[i]}`);
-    }
-  }
+  const gpu = useWebGPU('reinforce');
 
   it('evaluation outputs, the REINFORCE gradients (same seed, same samples) and SpatialGlimpse', async () => {
-    if (!available) return;
+    if (!gpu()) return;
     const run = (device: 'cpu' | 'webgpu') => {
       manualSeed(4);
       const input = randn([5, 3]).to(device);
@@ -532,6 +509,6 @@ describe('WebGPU equals the CPU', () => {
     };
     const a = run('cpu');
     const b = run('webgpu');
-    for (const k of Object.keys(a) as (keyof typeof a)[]) await close(k, a[k], b[k], 1e-3);
+    for (const k of Object.keys(a) as (keyof typeof a)[]) await expectCloseToCpu(k, a[k], b[k], 1e-3);
   });
 });

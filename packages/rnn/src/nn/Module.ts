@@ -1,8 +1,8 @@
 import {
   type Activity,
-  describeActivity,
   flattenActivity,
   mapActivity,
+  pairWithGradOutput,
   unflattenActivity,
 } from './activity.js';
 import {
@@ -89,14 +89,7 @@ export abstract class Module {
       if (this.output === null || this.boundaryInput === null) {
         throw new WebrnnError(op, 'called before forward: there is no output to backpropagate from');
       }
-      const outs = flattenActivity(this.output);
-      const gos = flattenActivity(gradOutput);
-      if (gos.length !== outs.length || outs.some((o, i) => o.shape.join() !== gos[i]!.shape.join())) {
-        throw new WebrnnError(
-          op,
-          `gradOutput is ${describeActivity(gradOutput)}, expected the output's ${describeActivity(this.output)}`,
-        );
-      }
+      const [outs, gos] = pairWithGradOutput(op, this.output, gradOutput);
       const ins = flattenActivity(this.boundaryInput);
       const grads = scaledVjp(outs, gos, ins, scale, accumulate);
       this.gradInput = unflattenActivity(this.boundaryInput, grads);

@@ -47,3 +47,19 @@ export function expectTable(where: string, a: Activity): readonly Activity[] {
   }
   return a as readonly Activity[];
 }
+
+/**
+ * The output's tensors and the matching gradOutput's, checked to have the same structure and shapes (every
+ * module's backward starts with this); the error names `op` and both structures.
+ */
+export function pairWithGradOutput(op: string, output: Activity, gradOutput: Activity): [Tensor[], Tensor[]] {
+  const outs = flattenActivity(output);
+  const gos = flattenActivity(gradOutput);
+  if (gos.length !== outs.length || outs.some((o, i) => o.shape.join() !== gos[i]!.shape.join())) {
+    throw new WebrnnError(
+      op,
+      `gradOutput is ${describeActivity(gradOutput)}, expected the output's ${describeActivity(output)}`,
+    );
+  }
+  return [outs, gos];
+}

@@ -73,3 +73,15 @@ export { ReinforceCategorical } from '../reinforce/ReinforceCategorical.js';
 export { ReinforceBernoulli } from '../reinforce/ReinforceBernoulli.js';
 export { VRClassReward } from '../reinforce/VRClassReward.js';
 export { SpatialGlimpse } from '../reinforce/SpatialGlimpse.js';
+export { SeqReverseSequence } from '../rnn/SeqReverseSequence.js';
+export { BiSequencer } from '../rnn/BiSequencer.js';
+export { BiSequencerLM } from '../rnn/BiSequencerLM.js';
+export { SeqBGRU, SeqBLSTM, SeqBRNN, type SeqLayerFactory } from '../rnn/SeqBRNN.js';
+export {
+  AdditiveAttention,
+  Attention,
+  type AttentionOptions,
+  DotAttention,
+  type DotAttentionOptions,
+  type LuongScore,
+} from '../attention/index.js';

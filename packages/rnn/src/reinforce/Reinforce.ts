@@ -1,15 +1,6 @@
 import type { Activity } from '../nn/activity.js';
 import { floatTensor } from '../nn/checks.js';
-import {
-  type Tensor,
-  WebrnnError,
-  cast,
-  customOp,
-  fmtShape,
-  keep,
-  noGrad,
-  reshape,
-} from '../nn/deps.js';
+import { type Tensor, WebrnnError, cast, customOp, fmtShape, keep, noGrad, reshape } from '../nn/deps.js';
 import { Module } from '../nn/Module.js';
 
 /**

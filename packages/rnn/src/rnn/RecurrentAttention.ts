@@ -3,16 +3,16 @@ import {
   describeActivity,
   flattenActivity,
   mapActivity,
-  unflattenActivity,
+  pairWithGradOutput,
 } from '../nn/activity.js';
-import { scaledVjp } from '../nn/backprop.js';
 import { floatTensor } from '../nn/checks.js';
 import { Container, indent } from '../nn/Container.js';
 import { type Tensor, WebrnnError, fmtShape, zeros } from '../nn/deps.js';
 import { ModuleError } from '../nn/errors.js';
 import { Module } from '../nn/Module.js';
 import { recordCustom } from '../reinforce/Reinforce.js';
-import { AbstractRecurrent, oneLine, recurrentDescendants } from './AbstractRecurrent.js';
+import { AbstractRecurrent, oneLine } from './AbstractRecurrent.js';
+import { recurrentFamily, sequenceBackward } from './sequenceBackward.js';
 
 /**
  * Element-research's nn.RecurrentAttention (Mnih et al. 2014, recurrent models of visual attention). For `nStep`
@@ -132,29 +132,11 @@ export class RecurrentAttention extends Container {
             `like the output ${describeActivity(this.output)}`,
         );
       }
-      const outs = flattenActivity(this.output);
-      const gos = flattenActivity(gradOutput);
-      if (gos.length !== outs.length || outs.some((o, i) => o.shape.join() !== gos[i]!.shape.join())) {
-        throw new WebrnnError(
-          'backward',
-          `gradOutput is ${describeActivity(gradOutput)}, expected the output's ${describeActivity(this.output)}`,
-        );
-      }
+      const [outs, gos] = pairWithGradOutput('backward', this.output, gradOutput);
       // As Sequencer: gradients stop at the input and at the states the rnn started from.
-      const family = [this.rnn, ...recurrentDescendants(this.rnn)];
-      const starts = family.map((m) => m.firstPrevState());
-      const ins = flattenActivity(this.boundaryInput);
-      const extra = starts.flatMap((s) => (s ? flattenActivity(s) : []));
-      const grads = scaledVjp(outs, gos, [...ins, ...extra], scale, true);
-      let k = ins.length;
-      family.forEach((m, i) => {
-        const s = starts[i];
-        const n = s ? flattenActivity(s).length : 0;
-        m.finishSequenceBackward(s ? unflattenActivity(s, grads.slice(k, k + n)) : null);
-        k += n;
-      });
-      this.gradInput = unflattenActivity(this.boundaryInput, grads.slice(0, ins.length));
-      return this.gradInput;
+      const gradInput = sequenceBackward(recurrentFamily(this.rnn), outs, gos, this.boundaryInput, scale);
+      this.gradInput = gradInput;
+      return gradInput;
     } catch (e) {
       throw ModuleError.wrap(e, oneLine(this));
     }

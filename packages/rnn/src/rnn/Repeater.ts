@@ -5,7 +5,7 @@ import { ModuleError } from '../nn/errors.js';
 import { Module } from '../nn/Module.js';
 import { AbstractRecurrent } from './AbstractRecurrent.js';
 import { Recursor } from './Recursor.js';
-import { sequenceBackward } from './sequenceBackward.js';
+import { recurrentFamily, sequenceBackward } from './sequenceBackward.js';
 
 /**
  * Element-research's nn.Repeater: presents the same input to a recurrent module `rho` times (Torch's nStep); the
@@ -76,7 +76,7 @@ export class Repeater extends Container {
           `gradOutput is ${describeActivity(gradOutput)}, expected a table of ${this.rho} step gradients like the output ${describeActivity(this.output)}`,
         );
       }
-      this.gradInput = sequenceBackward(this.module, outs, gos, this.boundaryInput, scale);
+      this.gradInput = sequenceBackward(recurrentFamily(this.module), outs, gos, this.boundaryInput, scale);
       return this.gradInput;
     } catch (e) {
       throw ModuleError.wrap(e, this.typeName);

@@ -1,11 +1,11 @@
-import { type Activity, describeActivity, flattenActivity } from '../nn/activity.js';
+import { type Activity, pairWithGradOutput } from '../nn/activity.js';
 import { Container } from '../nn/Container.js';
 import { type Tensor, WebrnnError, fmtShape, stack, unbind } from '../nn/deps.js';
 import { ModuleError } from '../nn/errors.js';
 import type { Module } from '../nn/Module.js';
 import { AbstractRecurrent, oneLine } from './AbstractRecurrent.js';
 import { Recursor } from './Recursor.js';
-import { sequenceBackward } from './sequenceBackward.js';
+import { recurrentFamily, sequenceBackward } from './sequenceBackward.js';
 
 /**
  * Applies a module to every step of a sequence: an array of steps, or a tensor [T, N, ...] (the output then has
@@ -50,15 +50,8 @@ export class Sequencer extends Container {
       if (this.output === null || this.boundaryInput === null) {
         throw new WebrnnError('backward', 'called before forward: there is no output to backpropagate from');
       }
-      const outs = flattenActivity(this.output);
-      const gos = flattenActivity(gradOutput);
-      if (gos.length !== outs.length || outs.some((o, i) => o.shape.join() !== gos[i]!.shape.join())) {
-        throw new WebrnnError(
-          'backward',
-          `gradOutput is ${describeActivity(gradOutput)}, expected the output's ${describeActivity(this.output)}`,
-        );
-      }
-      this.gradInput = sequenceBackward(this.module, outs, gos, this.boundaryInput, scale);
+      const [outs, gos] = pairWithGradOutput('backward', this.output, gradOutput);
+      this.gradInput = sequenceBackward(recurrentFamily(this.module), outs, gos, this.boundaryInput, scale);
       return this.gradInput;
     } catch (e) {
       throw ModuleError.wrap(e, oneLine(this));

@@ -1,0 +1,3 @@
+export { Attention, type AttentionOptions } from './Attention.js';
+export { AdditiveAttention } from './AdditiveAttention.js';
+export { DotAttention, type DotAttentionOptions, type LuongScore } from './DotAttention.js';

@@ -1,0 +1,219 @@
+import { type DType, type DeviceName, type Tensor, WebrnnError, getBackend, tensor } from '../nn/deps.js';
+import type { Module } from '../nn/Module.js';
+import {
+  type AnyOptimizer,
+  OPTIM_PREFIX,
+  type OptimizerInfo,
+  applyOptimizerState,
+  optimizerState,
+  planOptimizerLoad,
+} from './optimizerState.js';
+import { type HostTensor, decodeSafetensors, encodeSafetensors } from './safetensors.js';
+import { type LoadStateDictResult, assign, namedParameters, planLoad } from './stateDict.js';
+
+/** JSON-able values for a checkpoint's metadata (a model's constructor config, an epoch, a step...). */
+export type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
+
+/** Metadata keys webrnn keeps for itself. */
+const RESERVED = 'webrnn.';
+const OPTIM_KEY = 'webrnn.optim';
+
+export interface LoadModuleOptions {
+  /** Refuse missing and unexpected parameter names (default true). */
+  readonly strict?: boolean;
+  /** Restore this optimiser's state too (the file must hold one, saved with the model). */
+  readonly optimizer?: AnyOptimizer;
+}
+
+export interface LoadModuleResult extends LoadStateDictResult {
+  /** The metadata given to saveModule (values parsed back from JSON; other files' plain strings as they are). */
+  readonly metadata: Record<string, Json>;
+}
+
+async function hostOf(t: Tensor): Promise<HostTensor> {
+  return { dtype: t.dtype, shape: [...t.shape], data: await t.data() };
+}
+
+/**
+ * A module's parameters (named as by `stateDict`), metadata (each value stored as JSON) and optionally an
+ * optimiser's state (tensors `optim.<i>.<field>`), as the bytes of a .safetensors file. Reads GPU tensors
+ * with await. For browsers (a download) and for `saveModule`.
+ */
+export async function moduleToSafetensors(
+  module: Module,
+  metadata: Record<string, Json> = {},
+  optimizer?: AnyOptimizer,
+  op = 'moduleToSafetensors',
+): Promise<Uint8Array> {
+  const meta: Record<string, string> = {};
+  for (const [k, v] of Object.entries(metadata)) {
+    if (k.startsWith(RESERVED))
+      throw new WebrnnError(op, `metadata keys starting '${RESERVED}' are reserved, got '${k}'`);
+    const s = JSON.stringify(v);
+    if (s === undefined) throw new WebrnnError(op, `metadata '${k}' is not JSON-able (${typeof v})`);
+    meta[k] = s;
+  }
+  const tensors: Record<string, HostTensor> = {};
+  for (const [name, p] of namedParameters(module)) {
+    if (optimizer && name.startsWith(OPTIM_PREFIX)) {
+      throw new WebrnnError(op, `parameter '${name}' clashes with the optimiser's names '${OPTIM_PREFIX}*'`);
+    }
+    tensors[name] = await hostOf(p);
+  }
+  if (optimizer) {
+    const { tensors: state, info } = optimizerState(optimizer);
+    for (const [name, t] of Object.entries(state)) tensors[name] = await hostOf(t);
+    meta[OPTIM_KEY] = JSON.stringify(info);
+  }
+  return encodeSafetensors(tensors, meta, op);
+}
+
+/**
+ * Load the bytes of a .safetensors file into a module (and optimiser), checking the file and the names and
+ * shapes before writing anything; parameters keep their identity, device and dtype. Returns the metadata.
+ */
+export function loadModuleFromSafetensors(
+  bytes: Uint8Array,
+  module: Module,
+  options: LoadModuleOptions = {},
+  source = '<bytes>',
+  op = 'loadModuleFromSafetensors',
+): LoadModuleResult {
+  const { tensors, metadata: raw } = decodeSafetensors(bytes, source, op);
+  const params: Record<string, HostTensor> = {};
+  const optim: Record<string, HostTensor> = {};
+  for (const [name, t] of Object.entries(tensors)) {
+    // Optimiser state is split off only when the file says it holds some (a model may name a child `optim`).
+    if (raw[OPTIM_KEY] !== undefined && name.startsWith(OPTIM_PREFIX)) optim[name] = t;
+    else params[name] = t;
+  }
+  let info: OptimizerInfo | null = null;
+  if (options.optimizer) {
+    if (raw[OPTIM_KEY] === undefined) {
+      throw new WebrnnError(
+        op,
+        `${source}: holds no optimiser state (save it with saveModule(path, module, metadata, optimizer))`,
+      );
+    }
+    try {
+      info = JSON.parse(raw[OPTIM_KEY]) as OptimizerInfo;
+    } catch (e) {
+      throw new WebrnnError(
+        op,
+        `${source}: metadata '${OPTIM_KEY}' is not valid JSON (${(e as Error).message})`,
+      );
+    }
+  }
+  const { pairs, result } = planLoad(op, module, params, options.strict ?? true, source);
+  // Check the optimiser's state before writing anything: a failed load leaves model and optimiser as they were.
+  const plan = options.optimizer ? planOptimizerLoad(op, options.optimizer, optim, info!, source) : null;
+  assign(pairs.map(([p, v]) => [p, (v as HostTensor).data] as const));
+  if (options.optimizer) applyOptimizerState(options.optimizer, info!, plan!);
+  const metadata: Record<string, Json> = {};
+  for (const [k, v] of Object.entries(raw)) {
+    if (k.startsWith(RESERVED)) continue;
+    metadata[k] = parseOrKeep(v);
+  }
+  return { ...result, metadata };
+}
+
+/** Our files store every value as JSON; other files (Python's `{"format": "pt"}`) may hold plain strings. */
+function parseOrKeep(v: string): Json {
+  try {
+    return JSON.parse(v) as Json;
+  } catch {
+    return v;
+  }
+}
+
+async function fs() {
+  return import('node:fs/promises');
+}
+
+/** Write then rename, so that a crash mid-write never leaves a half checkpoint in place of the last good one. */
+async function writeAtomically(path: string, bytes: Uint8Array): Promise<void> {
+  const { writeFile, rename } = await fs();
+  const tmp = `${path}.tmp-${process.pid}`;
+  await writeFile(tmp, bytes);
+  await rename(tmp, path);
+}
+
+async function readBytes(op: string, path: string): Promise<Uint8Array> {
+  const { readFile } = await fs();
+  try {
+    return new Uint8Array(await readFile(path));
+  } catch (e) {
+    throw new WebrnnError(op, `cannot read ${path}: ${(e as Error).message}`);
+  }
+}
+
+/**
+ * Save a module's parameters to a .safetensors file (Node), with JSON metadata (e.g. the constructor config and
+ * the training step) and optionally an optimiser's state, so that training can resume:
+ * `await saveModule('ckpt.safetensors', model, { config, epoch }, optimizer)`. The file also loads in Python
+ * (`safetensors.torch.load_file`), names as by `stateDict`.
+ */
+export async function saveModule(
+  path: string,
+  module: Module,
+  metadata: Record<string, Json> = {},
+  optimizer?: AnyOptimizer,
+): Promise<void> {
+  await writeAtomically(path, await moduleToSafetensors(module, metadata, optimizer, 'saveModule'));
+}
+
+/**
+ * Load a file written by saveModule (or any safetensors file with the module's names) into a module
+ * constructed the same way, in place; with `{ optimizer }` restore its state too. Returns the metadata and,
+ * when not strict, the names that were missing or unexpected.
+ */
+export async function loadModule(
+  path: string,
+  module: Module,
+  options: LoadModuleOptions = {},
+): Promise<LoadModuleResult> {
+  return loadModuleFromSafetensors(await readBytes('loadModule', path), module, options, path, 'loadModule');
+}
+
+/** Save plain tensors (any device, dtype float32, float64 or int32) with optional string metadata. */
+export async function saveTensors(
+  path: string,
+  record: Record<string, Tensor>,
+  metadata: Record<string, string> = {},
+): Promise<void> {
+  const hosts: Record<string, HostTensor> = {};
+  for (const [name, t] of Object.entries(record)) hosts[name] = await hostOf(t);
+  await writeAtomically(path, encodeSafetensors(hosts, metadata, 'saveTensors'));
+}
+
+export interface LoadTensorsOptions {
+  /** Where to put the tensors (default: the default device). */
+  readonly device?: DeviceName;
+  /** Convert floating-point tensors to this dtype (int32 tensors stay int32: they hold indices). */
+  readonly dtype?: DType;
+}
+
+/** Load the tensors of a .safetensors file (ours or Python's) as new tensors; the caller owns them. */
+export async function loadTensors(
+  path: string,
+  options: LoadTensorsOptions = {},
+): Promise<Record<string, Tensor>> {
+  const { tensors } = decodeSafetensors(await readBytes('loadTensors', path), path, 'loadTensors');
+  if (options.device) getBackend(options.device);
+  if (options.dtype === 'int32') {
+    throw new WebrnnError(
+      'loadTensors',
+      `dtype must be float32 or float64 (int32 tensors are kept as they are)`,
+    );
+  }
+  const out: Record<string, Tensor> = {};
+  for (const [name, t] of Object.entries(tensors)) {
+    const dtype = t.dtype !== 'int32' && options.dtype ? options.dtype : t.dtype;
+    out[name] = tensor(t.data, {
+      shape: t.shape,
+      dtype,
+      ...(options.device ? { device: options.device } : {}),
+    });
+  }
+  return out;
+}

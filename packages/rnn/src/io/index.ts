@@ -1,0 +1,38 @@
+/**
+ * Saving and loading: safetensors files (read and written here, no dependency), PyTorch-style state dicts of
+ * module trees, and checkpoints holding a model, its optimiser's state and JSON metadata.
+ */
+export {
+  type HostTensor,
+  type SafetensorsContents,
+  decodeSafetensors,
+  encodeSafetensors,
+} from './safetensors.js';
+export {
+  type LoadStateDictOptions,
+  type LoadStateDictResult,
+  type StateDict,
+  type StateValue,
+  loadStateDict,
+  loadStateDictAsync,
+  namedParameters,
+  stateDict,
+} from './stateDict.js';
+export {
+  type AnyOptimizer,
+  type OptimizerInfo,
+  loadOptimizerState,
+  optimizerState,
+} from './optimizerState.js';
+export {
+  type Json,
+  type LoadModuleOptions,
+  type LoadModuleResult,
+  type LoadTensorsOptions,
+  loadModule,
+  loadModuleFromSafetensors,
+  loadTensors,
+  moduleToSafetensors,
+  saveModule,
+  saveTensors,
+} from './checkpoint.js';
