@@ -27,7 +27,7 @@ import {
 } from '@webrnn/rnn';
 import { chooseBackend, teardown } from './shared/backend.js';
 import { atLeast, parseCli, run } from './shared/cli.js';
-import { lineChart, movingAverage } from './shared/plot.js';
+import { lineChart, smoothed } from './shared/plot.js';
 import { Progress } from './shared/progress.js';
 import { meanOf, mse, summary } from './shared/summary.js';
 
@@ -276,8 +276,6 @@ async function plot(
   data: CosData,
   r: { losses: number[]; truth: number[]; oneStep: number[]; multiStep: number[] | null },
 ): Promise<string[]> {
-  const iterations = r.losses.map((_, i) => i + 1);
-  const smooth = Math.min(50, Math.max(5, Math.round(s.iterations / 50))); // points in the moving average
   const xs = r.truth.map((_, i) => EVAL_START + s.rho + i);
   const truth = { name: 'cos(x)', xs, ys: r.truth };
   const files = [
@@ -288,10 +286,7 @@ async function plot(
         yLabel: 'loss',
         logY: true,
         xFromZero: true,
-        series: [
-          { name: 'loss', xs: iterations, ys: r.losses, faint: true },
-          { name: `moving average (${smooth})`, xs: iterations, ys: movingAverage(r.losses, smooth) },
-        ],
+        series: smoothed('loss', r.losses),
       },
       path.join(out, 'loss'),
     )),

@@ -138,8 +138,8 @@ const BAD: readonly Bad[] = [
   {
     name: 'ParallelTable with fewer entries than modules',
     run: forward(new nn.ParallelTable().add(new nn.Tanh()).add(new nn.Tanh()), [x23()]),
-    message:
-      /^nn.ParallelTable \{[\s\S]*\}: input: has 1 entries \{\[2, 3\]\}, expected one for each of the 2 modules$/,
+    // A container is named by its class: its printed tree would not fit on one line.
+    message: 'nn.ParallelTable: input: has 1 entries {[2, 3]}, expected one for each of the 2 modules',
   },
   {
     name: 'ZipTable with ragged tables',

@@ -8,6 +8,7 @@ import {
   narrow,
   nn,
   rand,
+  randint,
   randn,
   select,
   sum,
@@ -223,6 +224,39 @@ describe('nn.SeqLSTM', () => {
     );
     // The user's states serve one forward only.
     expect(dec.userPrevOutput).toBeNull();
+  });
+
+  it("couples inside Sequential containers, as Torch's encoder-decoder-coupling-seqLSTM example", () => {
+    manualSeed(23);
+    const [T, N, V, H] = [3, 2, 6, 4];
+    const encLSTM = new nn.SeqLSTM(H, H);
+    const decLSTM = new nn.SeqLSTM(H, H);
+    const enc = new nn.Sequential().add(new nn.LookupTable(V, H)).add(encLSTM).double();
+    const dec = new nn.Sequential()
+      .add(new nn.LookupTable(V, H))
+      .add(decLSTM)
+      .add(new nn.Sequencer(new nn.Linear(H, V)))
+      .double();
+    const xe = randint(0, V, [T, N]);
+    const xd = randint(0, V, [5, N]);
+    const gy = randn([5, N, V], f64);
+    const run = (torchStyle: boolean) => {
+      for (const m of [enc, dec]) m.zeroGradParameters();
+      const ye = enc.forward(xe) as Tensor;
+      decLSTM.userPrevOutput = select(ye, 0, T - 1);
+      decLSTM.userPrevCell = select(encLSTM.cell!, 0, T - 1);
+      const yd = dec.forward(xd) as Tensor;
+      if (torchStyle) {
+        dec.backward(xd, gy);
+        encLSTM.gradPrevOutput = decLSTM.userGradPrevOutput;
+        encLSTM.userNextGradCell = decLSTM.userGradPrevCell;
+        enc.backward(xe, zeros(ye.shape, f64));
+      } else sum(mul(yd, gy)).backward();
+      return [...enc.parameters()[1], ...dec.parameters()[1]].map((g) => g.clone());
+    };
+    const torch = run(true);
+    expect(decLSTM.userGradPrevOutput).not.toBeNull();
+    run(false).forEach((g, i) => close(torch[i]!, g, `param ${i}`));
   });
 
   it('has Torch parameter layout and initialisation', () => {

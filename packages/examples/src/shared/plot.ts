@@ -124,6 +124,19 @@ export function svgToPng(svg: string): Buffer {
   return resvg.render().asPng();
 }
 
+/**
+ * A noisy training curve as two series: the raw values (faint) and their trailing moving average over about 1/30
+ * of the run (5 to 50 points), for `lineChart`. `xs` defaults to 1, 2, ...
+ */
+export function smoothed(name: string, ys: readonly number[], xs?: readonly number[]): Series[] {
+  const at = xs ?? ys.map((_, i) => i + 1);
+  const window = Math.min(50, Math.max(5, Math.round(ys.length / 30)));
+  return [
+    { name, xs: [...at], ys: [...ys], faint: true },
+    { name: `${name}, moving average (${window})`, xs: [...at], ys: movingAverage(ys, window) },
+  ];
+}
+
 /** Trailing moving average over `window` points: the trend of a noisy loss curve. */
 export function movingAverage(ys: readonly number[], window: number): number[] {
   let sum = 0;

@@ -54,7 +54,7 @@ export class MaskZero extends Container {
   }
 
   /** Mask rows explicitly: non-zero entries of `zeroMask` are padding (Torch's convention); null or false: off. */
-  setZeroMask(zeroMask: Tensor | null | false): this {
+  override setZeroMask(zeroMask: Tensor | null | false): this {
     this.zeroMask?.dispose();
     this.zeroMask = zeroMask ? keep(zeroMask.handle()) : null;
     return this;

@@ -22,6 +22,7 @@ import {
 import { ModuleError } from './errors.js';
 import { scaledVjp } from './backprop.js';
 import { flattenInto, moveTensor } from './parameterStorage.js';
+import { stateHolders } from './stateBoundaries.js';
 
 /**
  * Torch's nn.Module protocol, on the tape. `forward` runs `updateOutput` (written with ops, so it records) after
@@ -62,7 +63,7 @@ export abstract class Module {
       this.boundaryInput = seen;
       return this.output;
     } catch (e) {
-      throw ModuleError.wrap(e, this.describe());
+      throw ModuleError.wrap(e, this.errorName());
     }
   }
 
@@ -91,11 +92,27 @@ export abstract class Module {
       }
       const [outs, gos] = pairWithGradOutput(op, this.output, gradOutput);
       const ins = flattenActivity(this.boundaryInput);
-      const grads = scaledVjp(outs, gos, ins, scale, accumulate);
-      this.gradInput = unflattenActivity(this.boundaryInput, grads);
+      // Recurrent modules here or inside: the backward stops at their initial states and takes their seeds.
+      const holders = stateHolders(this);
+      const starts = holders.map((h) => h.stateStarts());
+      const seeds = holders.flatMap((h) => h.stateSeeds());
+      const grads = scaledVjp(
+        [...outs, ...seeds.map(([root]) => root)],
+        [...gos, ...seeds.map(([, seed]) => seed)],
+        [...ins, ...starts.flat()],
+        scale,
+        accumulate,
+      );
+      this.gradInput = unflattenActivity(this.boundaryInput, grads.slice(0, ins.length));
+      let k = ins.length;
+      holders.forEach((h, i) => {
+        const n = starts[i]!.length;
+        h.receiveStateGrads(grads.slice(k, k + n));
+        k += n;
+      });
       return this.gradInput;
     } catch (e) {
-      throw ModuleError.wrap(e, this.describe());
+      throw ModuleError.wrap(e, this.errorName());
     }
   }
 
@@ -237,6 +254,16 @@ export abstract class Module {
     this.dispose();
   }
 
+  /**
+   * Torch's setZeroMask: give the modules inside an explicit mask of padded steps (non-zero = padding), or turn
+   * it off with null/false. Containers pass it to their children; recurrent modules, MaskZero and the
+   * whole-sequence layers take it.
+   */
+  setZeroMask(zeroMask: Tensor | null | false): this {
+    for (const c of this.children()) c.setZeroMask(zeroMask);
+    return this;
+  }
+
   /** A deep copy with its own parameters. */
   clone(): this {
     return cloneModule(this, false);
@@ -250,6 +277,12 @@ export abstract class Module {
   /** One line naming the module, as Torch prints it (e.g. 'nn.Linear(7 -> 10)'). */
   describe(): string {
     return this.typeName;
+  }
+
+  /** How errors name this module: its description when that fits on one line, else its class name. */
+  protected errorName(): string {
+    const d = this.describe();
+    return d.includes('\n') ? this.typeName : d;
   }
 
   toString(): string {

@@ -11,6 +11,7 @@ import { type Tensor, WebrnnError, boundary, fmtShape, keep, noGrad } from '../n
 import { ModuleError } from '../nn/errors.js';
 import { maskStep, stepKeepFromInput, stepKeepFromMask } from '../nn/MaskZero.js';
 import type { Module } from '../nn/Module.js';
+import type { StateBoundaries } from '../nn/stateBoundaries.js';
 
 export type RememberMode = 'neither' | 'both' | 'train' | 'eval';
 
@@ -34,7 +35,7 @@ interface StepRecord {
  * cut (the previous state detached) every `rho` steps and at the start of each Sequencer sequence, so memory stays
  * bounded. In evaluation mode nothing is recorded and only the last state is kept.
  */
-export abstract class AbstractRecurrent extends Container {
+export abstract class AbstractRecurrent extends Container implements StateBoundaries {
   /** Number of forward steps since the last forget(). */
   step = 0;
   rememberMode: RememberMode = 'neither';
@@ -137,7 +138,7 @@ export abstract class AbstractRecurrent extends Container {
    * maskZero); step t of each sequence (counted from forget() or the start of a Sequencer pass) reads row t. It
    * replaces the zero-row test until setZeroMask(null) (or false), and applies to the recurrent modules inside.
    */
-  setZeroMask(zeroMask: Tensor | null | false): this {
+  override setZeroMask(zeroMask: Tensor | null | false): this {
     if (zeroMask && zeroMask.rank !== 2) {
       throw new ModuleError(
         [oneLine(this)],
@@ -364,6 +365,24 @@ export abstract class AbstractRecurrent extends Container {
     this.backCursor = 0;
     this.setCarried(null);
     this.setGradPrevState(gradPrev ? holdActivity(gradPrev) : null);
+  }
+
+  // ---- state boundaries: a whole-sequence backward through a container above (Sequencer, Sequential, ...) ----
+
+  /** The state the oldest kept step started from: the backward stops there. */
+  stateStarts(): readonly Tensor[] {
+    const s = this.firstPrevState();
+    return s ? flattenActivity(s) : [];
+  }
+
+  stateSeeds(): readonly (readonly [Tensor, Tensor])[] {
+    return [];
+  }
+
+  /** Its gradient becomes gradPrevState; the step-wise backward starts afresh. */
+  receiveStateGrads(grads: readonly Tensor[]): void {
+    const s = this.firstPrevState();
+    this.finishSequenceBackward(s ? unflattenActivity(s, grads) : null);
   }
 
   override clearState(): this {

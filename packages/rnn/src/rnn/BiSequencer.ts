@@ -1,15 +1,14 @@
-import { type Activity, pairWithGradOutput } from '../nn/activity.js';
+import type { Activity } from '../nn/activity.js';
 import { Container, indent } from '../nn/Container.js';
 import { type Tensor, WebrnnError, fmtShape, stack, unbind } from '../nn/deps.js';
 import { ModuleError } from '../nn/errors.js';
 import { JoinTable } from '../nn/JoinTable.js';
 import { Module } from '../nn/Module.js';
-import { type RememberMode, recurrentDescendants } from './AbstractRecurrent.js';
+import type { RememberMode } from './AbstractRecurrent.js';
 import { SeqBRNN } from './SeqBRNN.js';
 import { SeqRecurrent } from './SeqRecurrent.js';
-import { reverseAlong } from './SeqReverseSequence.js';
+import { reverseAlong, setBidirectionalMask } from './SeqReverseSequence.js';
 import { Sequencer } from './Sequencer.js';
-import { sequenceBackward } from './sequenceBackward.js';
 
 /** Modules that already take a whole sequence (Torch's isSeq: AbstractSequencers and nn.Seq* layers). */
 export function isSeq(m: Module): boolean {
@@ -63,6 +62,12 @@ export abstract class BiSequencerBase extends Container {
     this.add(isSeq(forward) ? forward : new Sequencer(forward));
     this.add(isSeq(bwd) ? bwd : new Sequencer(bwd));
     this.add(new Sequencer(mergeModule));
+  }
+
+  /** A mask of padded steps [T, N]: the backward module gets it reversed in time, as it sees the sequence. */
+  override setZeroMask(zeroMask: Tensor | null | false): this {
+    setBidirectionalMask(this.fwdSeq, this.bwdSeq, zeroMask, 0);
+    return this;
   }
 
   /** The forward sequence module (a Sequencer around `forward`, unless it took whole sequences already). */
@@ -135,28 +140,6 @@ export abstract class BiSequencerBase extends Container {
       fwd.map((f, t) => [f, bwd[t]!]),
     ) as Activity[];
     return asTensor ? stack(out as Tensor[]) : out;
-  }
-
-  protected override runVjp(op: string, gradOutput: Activity, scale: number, accumulate: boolean): Activity {
-    try {
-      if (this.output === null || this.boundaryInput === null) {
-        throw new WebrnnError(op, 'called before forward: there is no output to backpropagate from');
-      }
-      const [outs, gos] = pairWithGradOutput(op, this.output, gradOutput);
-      // The recurrent modules' initial states are inputs of the product too: their gradients go to gradPrevState.
-      const gradInput = sequenceBackward(
-        recurrentDescendants(this),
-        outs,
-        gos,
-        this.boundaryInput,
-        scale,
-        accumulate,
-      );
-      this.gradInput = gradInput;
-      return gradInput;
-    } catch (e) {
-      throw ModuleError.wrap(e, this.typeName);
-    }
   }
 
   override describe(): string {

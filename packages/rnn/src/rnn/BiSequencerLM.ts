@@ -1,5 +1,5 @@
 import { type Activity, mapActivity } from '../nn/activity.js';
-import { type Tensor, narrow, zeros } from '../nn/deps.js';
+import { type Tensor, WebrnnError, narrow, zeros } from '../nn/deps.js';
 import { BiSequencerBase, checkSequence, stepsOf } from './BiSequencer.js';
 import { reverseAlong } from './SeqReverseSequence.js';
 
@@ -16,6 +16,17 @@ import { reverseAlong } from './SeqReverseSequence.js';
  * forward and backward modules themselves, as Torch advises.
  */
 export class BiSequencerLM extends BiSequencerBase {
+  /** Not supported: the shifted outputs would need the mask shifted with them, which Torch never defined. */
+  override setZeroMask(zeroMask: Tensor | null | false): this {
+    if (zeroMask) {
+      throw new WebrnnError(
+        `${this.typeName}.setZeroMask`,
+        'masks of padded steps are not supported by BiSequencerLM',
+      );
+    }
+    return super.setZeroMask(zeroMask);
+  }
+
   override updateOutput(input: Activity): Activity {
     checkSequence(this, input, 2);
     const asTensor = !Array.isArray(input);

@@ -1,10 +1,4 @@
-import {
-  type Activity,
-  describeActivity,
-  flattenActivity,
-  mapActivity,
-  pairWithGradOutput,
-} from '../nn/activity.js';
+import { type Activity, describeActivity, flattenActivity, mapActivity } from '../nn/activity.js';
 import { floatTensor } from '../nn/checks.js';
 import { Container, indent } from '../nn/Container.js';
 import { type Tensor, WebrnnError, fmtShape, zeros } from '../nn/deps.js';
@@ -12,7 +6,6 @@ import { ModuleError } from '../nn/errors.js';
 import { Module } from '../nn/Module.js';
 import { recordCustom } from '../reinforce/Reinforce.js';
 import { AbstractRecurrent, oneLine } from './AbstractRecurrent.js';
-import { recurrentFamily, sequenceBackward } from './sequenceBackward.js';
 
 /**
  * Element-research's nn.RecurrentAttention (Mnih et al. 2014, recurrent models of visual attention). For `nStep`
@@ -121,25 +114,18 @@ export class RecurrentAttention extends Container {
   }
 
   override backward(_input: Activity, gradOutput: Activity, scale = 1): Activity {
-    try {
-      if (this.output === null || this.boundaryInput === null) {
-        throw new WebrnnError('backward', 'called before forward: there is no output to backpropagate from');
-      }
-      if (!Array.isArray(gradOutput) || gradOutput.length !== this.nStep) {
-        throw new WebrnnError(
+    if (this.output !== null && (!Array.isArray(gradOutput) || gradOutput.length !== this.nStep)) {
+      throw ModuleError.wrap(
+        new WebrnnError(
           'backward',
           `gradOutput is ${describeActivity(gradOutput)}, expected a table of nStep = ${this.nStep} gradients ` +
             `like the output ${describeActivity(this.output)}`,
-        );
-      }
-      const [outs, gos] = pairWithGradOutput('backward', this.output, gradOutput);
-      // As Sequencer: gradients stop at the input and at the states the rnn started from.
-      const gradInput = sequenceBackward(recurrentFamily(this.rnn), outs, gos, this.boundaryInput, scale);
-      this.gradInput = gradInput;
-      return gradInput;
-    } catch (e) {
-      throw ModuleError.wrap(e, oneLine(this));
+        ),
+        oneLine(this),
+      );
     }
+    // One vector-Jacobian product over the steps (Module's), stopping at the states the rnn started from.
+    return this.runVjp('backward', gradOutput, scale, true);
   }
 
   override updateGradInput(input: Activity, gradOutput: Activity): Activity {

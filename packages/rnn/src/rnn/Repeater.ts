@@ -1,11 +1,10 @@
-import { type Activity, describeActivity, flattenActivity } from '../nn/activity.js';
+import { type Activity, describeActivity } from '../nn/activity.js';
 import { Container, indent } from '../nn/Container.js';
 import { WebrnnError } from '../nn/deps.js';
 import { ModuleError } from '../nn/errors.js';
 import { Module } from '../nn/Module.js';
 import { AbstractRecurrent } from './AbstractRecurrent.js';
 import { Recursor } from './Recursor.js';
-import { recurrentFamily, sequenceBackward } from './sequenceBackward.js';
 
 /**
  * Element-research's nn.Repeater: presents the same input to a recurrent module `rho` times (Torch's nStep); the
@@ -60,27 +59,18 @@ export class Repeater extends Container {
 
   override backward(_input: Activity, gradOutput: Activity, scale = 1): Activity {
     try {
-      if (this.output === null || this.boundaryInput === null) {
-        throw new WebrnnError('backward', 'called before forward: there is no output to backpropagate from');
-      }
-      const outs = flattenActivity(this.output);
-      const gos = Array.isArray(gradOutput) ? flattenActivity(gradOutput) : [];
-      if (
-        !Array.isArray(gradOutput) ||
-        gradOutput.length !== this.rho ||
-        gos.length !== outs.length ||
-        outs.some((o, i) => o.shape.join() !== gos[i]!.shape.join())
-      ) {
+      const ok = Array.isArray(gradOutput) && gradOutput.length === this.rho;
+      if (this.output !== null && !ok) {
         throw new WebrnnError(
           'backward',
           `gradOutput is ${describeActivity(gradOutput)}, expected a table of ${this.rho} step gradients like the output ${describeActivity(this.output)}`,
         );
       }
-      this.gradInput = sequenceBackward(recurrentFamily(this.module), outs, gos, this.boundaryInput, scale);
-      return this.gradInput;
     } catch (e) {
       throw ModuleError.wrap(e, this.typeName);
     }
+    // One vector-Jacobian product over the unrolled steps (Module's), stopping at the initial states.
+    return this.runVjp('backward', gradOutput, scale, true);
   }
 
   /** Torch's print (Repeater.lua's __tostring__). */

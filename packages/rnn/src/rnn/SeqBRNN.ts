@@ -2,14 +2,14 @@ import type { Activity } from '../nn/activity.js';
 import { CAddTable } from '../nn/CAddTable.js';
 import { ConcatTable } from '../nn/ConcatTable.js';
 import { Container } from '../nn/Container.js';
-import { WebrnnError } from '../nn/deps.js';
+import { type Tensor, WebrnnError } from '../nn/deps.js';
 import { Module } from '../nn/Module.js';
 import { Sequential } from '../nn/Sequential.js';
 import { Transpose } from '../nn/Transpose.js';
 import type { RememberMode } from './AbstractRecurrent.js';
 import { SeqGRU } from './SeqGRU.js';
 import { SeqLSTM } from './SeqLSTM.js';
-import { SeqReverseSequence } from './SeqReverseSequence.js';
+import { SeqReverseSequence, setBidirectionalMask } from './SeqReverseSequence.js';
 
 /** Builds one direction's whole-sequence layer: [T, N, inputDim] -> [T, N, hiddenDim]. */
 export type SeqLayerFactory = (inputDim: number, hiddenDim: number) => Module;
@@ -65,6 +65,12 @@ export class SeqBRNN extends Container {
 
   override updateOutput(input: Activity): Activity {
     return this.forwardChild(0, input);
+  }
+
+  /** A mask of padded steps ([T, N], or [N, T] when batch-first): the backward layer gets it reversed in time. */
+  override setZeroMask(zeroMask: Tensor | null | false): this {
+    setBidirectionalMask(this.forwardModule, this.backwardModule, zeroMask, this.batchFirst ? 1 : 0);
+    return this;
   }
 
   /** As torch/rnn's BiSequencer: the forward layer may remember its state between sequences, the backward never. */

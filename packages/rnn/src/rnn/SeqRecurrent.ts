@@ -1,5 +1,4 @@
-import { type Activity, describeActivity, flattenActivity, unflattenActivity } from '../nn/activity.js';
-import { scaledVjp } from '../nn/backprop.js';
+import { type Activity, describeActivity } from '../nn/activity.js';
 import { positiveInt } from '../nn/checks.js';
 import {
   type Tensor,
@@ -17,7 +16,7 @@ import {
   zeros,
 } from '../nn/deps.js';
 import { Module } from '../nn/Module.js';
-import { ModuleError } from '../nn/errors.js';
+import type { StateBoundaries } from '../nn/stateBoundaries.js';
 import type { RememberMode } from './AbstractRecurrent.js';
 
 /** What one whole-sequence run produces: the outputs [T, N, R] and the final states (tape tensors). */
@@ -37,7 +36,7 @@ export interface SequenceRun {
  * States are listed output first: [h] for a GRU, [h, c] for an LSTM (the input table lists them the other way
  * round, as Torch: [c0, h0, x]).
  */
-export abstract class SeqRecurrent extends Module {
+export abstract class SeqRecurrent extends Module implements StateBoundaries {
   /** Input and output as [N, T, ...] instead of [T, N, ...]. */
   batchfirst = false;
   /** Steps whose input row is all zeros are masked (zero output, zero state after them). */
@@ -177,7 +176,7 @@ export abstract class SeqRecurrent extends Module {
    * Mask explicitly (Torch's setZeroMask): `zeroMask` [T, N] ([N, T] with batchfirst) is 1 (or any non-zero) where
    * a step is padding, 0 where it is real; it applies to every following forward until set to null.
    */
-  setZeroMask(zeroMask: Tensor | null): this {
+  override setZeroMask(zeroMask: Tensor | null | false): this {
     this.zeroMask?.dispose();
     this.zeroMask = zeroMask ? keep(zeroMask.handle()) : null;
     return this;
@@ -200,46 +199,43 @@ export abstract class SeqRecurrent extends Module {
     return noGrad(() => cast(eq(eq(sum(abs(x), -1, { keepdim: true }), 0), 0), x.dtype).detach());
   }
 
-  protected override runVjp(op: string, gradOutput: Activity, scale: number, accumulate: boolean): Activity {
-    try {
-      if (this.output === null || this.boundaryInput === null) {
-        throw new WebrnnError(op, 'called before forward: there is no output to backpropagate from');
-      }
-      const out = this.output as Tensor;
-      const go = gradOutput as Tensor;
-      if (Array.isArray(gradOutput) || go.shape.join() !== out.shape.join()) {
+  // ---- state boundaries: how any backward through this layer (its own or a container's) treats its states ----
+
+  stateStarts(): readonly Tensor[] {
+    return this.starts.filter((s): s is Tensor => s !== null);
+  }
+
+  stateSeeds(): readonly (readonly [Tensor, Tensor])[] {
+    const seeds: [Tensor, Tensor][] = [];
+    this.userFinalGrads.forEach((g, k) => {
+      if (!g) return;
+      const f = this.finals[k];
+      if (!f) throw new WebrnnError(this.finalGradName(k), 'is set but there was no forward to add it to');
+      if (g.shape.join() !== f.shape.join()) {
         throw new WebrnnError(
-          op,
-          `gradOutput is ${describeActivity(gradOutput)}, expected the output's ${describeActivity(out)}`,
+          this.finalGradName(k),
+          `has shape ${fmtShape(g.shape)}, expected the last step's ${fmtShape(f.shape)}`,
         );
       }
-      const roots = [out];
-      const seeds = [go];
-      this.userFinalGrads.forEach((g, k) => {
-        if (!g) return;
-        const f = this.finals[k]!;
-        if (g.shape.join() !== f.shape.join()) {
-          throw new WebrnnError(
-            op,
-            `${this.finalGradName(k)} has shape ${fmtShape(g.shape)}, expected ${fmtShape(f.shape)}`,
-          );
-        }
-        roots.push(f);
-        seeds.push(g);
-      });
-      const ins = flattenActivity(this.boundaryInput);
-      const starts = this.starts.filter((s): s is Tensor => s !== null);
-      const grads = scaledVjp(roots, seeds, [...ins, ...starts], scale, accumulate);
-      this.gradInput = unflattenActivity(this.boundaryInput, grads.slice(0, ins.length));
-      // The gradients with respect to the initial states, wherever they came from.
-      const given = this.unpack(this.gradInput).given;
-      let k = ins.length;
-      this.setStartGrads(this.starts.map((s, i) => (s ? grads[k++]! : (given[i] ?? null))));
-      this.userFinalGrads.fill(null);
-      return this.gradInput;
-    } catch (e) {
-      throw ModuleError.wrap(e, this.describe());
-    }
+      seeds.push([f, g]);
+    });
+    // As Torch, they serve one backward.
+    this.userFinalGrads.fill(null);
+    return seeds;
+  }
+
+  receiveStateGrads(grads: readonly Tensor[]): void {
+    let k = 0;
+    this.setStartGrads(this.starts.map((s) => (s ? grads[k++]! : null)));
+  }
+
+  /** Its own backward also reports the gradients of initial states given in the input (Torch's grad_h0, grad_c0). */
+  protected override runVjp(op: string, gradOutput: Activity, scale: number, accumulate: boolean): Activity {
+    const gradInput = super.runVjp(op, gradOutput, scale, accumulate);
+    const given = this.unpack(gradInput).given;
+    if (given.length > 0)
+      this.setStartGrads(this.stateSizes.map((_, i) => given[i] ?? this.startGrads[i] ?? null));
+    return gradInput;
   }
 
   /** Gradient with respect to the initial state k after backward (k = 0: the output h0). */
@@ -280,8 +276,10 @@ export abstract class SeqRecurrent extends Module {
   }
 
   private setStartGrads(grads: (Tensor | null)[]): void {
-    for (const g of this.startGrads) g?.dispose();
+    // New handles first: `grads` may hold the current ones.
+    const old = this.startGrads;
     this.startGrads = grads.map((g) => (g ? keep(g.handle()) : null));
+    for (const g of old) g?.dispose();
   }
 
   override clearState(): this {

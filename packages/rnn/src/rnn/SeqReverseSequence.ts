@@ -1,5 +1,5 @@
 import { type Activity, describeActivity } from '../nn/activity.js';
-import { WebrnnError, arange, fmtShape, indexSelect, tidy } from '../nn/deps.js';
+import { WebrnnError, arange, fmtShape, indexSelect, tidy, transpose } from '../nn/deps.js';
 import { Module } from '../nn/Module.js';
 import type { Tensor } from '../nn/deps.js';
 
@@ -48,4 +48,27 @@ export function reverseAlong(x: Tensor, dim: number): Tensor {
   const n = x.shape[d]!;
   // A gather with the index n-1, ..., 0 (the op keeps its own hold on the index for backward).
   return tidy(() => indexSelect(x, d, arange(n - 1, -1, -1, { device: x.device })));
+}
+
+/**
+ * Give a bidirectional pair its zero mask (torch/rnn's ReverseUnreverse does the same): the forward module gets
+ * it as it is, the backward one reversed along time, as it sees the sequence. `timeDim` is the mask's time
+ * dimension (0 for [T, N], 1 for batch-first [N, T]); the modules take [T, N] masks.
+ */
+export function setBidirectionalMask(
+  fwd: Module,
+  bwd: Module,
+  zeroMask: Tensor | null | false,
+  timeDim: number,
+): void {
+  if (!zeroMask) {
+    fwd.setZeroMask(zeroMask);
+    bwd.setZeroMask(zeroMask);
+    return;
+  }
+  tidy(() => {
+    const m = timeDim === 0 ? zeroMask : transpose(zeroMask, 0, 1);
+    fwd.setZeroMask(m);
+    bwd.setZeroMask(reverseAlong(m, 0));
+  });
 }

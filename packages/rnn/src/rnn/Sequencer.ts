@@ -1,11 +1,10 @@
-import { type Activity, pairWithGradOutput } from '../nn/activity.js';
+import type { Activity } from '../nn/activity.js';
 import { Container } from '../nn/Container.js';
 import { type Tensor, WebrnnError, fmtShape, stack, unbind } from '../nn/deps.js';
 import { ModuleError } from '../nn/errors.js';
 import type { Module } from '../nn/Module.js';
 import { AbstractRecurrent, oneLine } from './AbstractRecurrent.js';
 import { Recursor } from './Recursor.js';
-import { recurrentFamily, sequenceBackward } from './sequenceBackward.js';
 
 /**
  * Applies a module to every step of a sequence: an array of steps, or a tensor [T, N, ...] (the output then has
@@ -43,19 +42,6 @@ export class Sequencer extends Container {
       }
     });
     return Array.isArray(input) ? outputs : stack(outputs.map((o) => o as Tensor));
-  }
-
-  override backward(_input: Activity, gradOutput: Activity, scale = 1): Activity {
-    try {
-      if (this.output === null || this.boundaryInput === null) {
-        throw new WebrnnError('backward', 'called before forward: there is no output to backpropagate from');
-      }
-      const [outs, gos] = pairWithGradOutput('backward', this.output, gradOutput);
-      this.gradInput = sequenceBackward(recurrentFamily(this.module), outs, gos, this.boundaryInput, scale);
-      return this.gradInput;
-    } catch (e) {
-      throw ModuleError.wrap(e, oneLine(this));
-    }
   }
 
   /** Remember the state between sequences (see AbstractRecurrent.remember). */

@@ -7,14 +7,6 @@ import { Module } from '../nn/Module.js';
 import { oneLine } from './AbstractRecurrent.js';
 import { padSequences } from './bucket.js';
 
-/** A module that takes an explicit zero mask (AbstractRecurrent, MaskZero, SeqLSTM, ...). */
-interface Maskable {
-  setZeroMask(zeroMask: Tensor | null): unknown;
-}
-
-const maskable = (m: Module): m is Module & Maskable =>
-  typeof (m as Partial<Maskable>).setZeroMask === 'function';
-
 /**
  * torch/rnn's nn.VariableLength: decorates a sequence module (a Sequencer, or any module taking [T, N, ...]) so
  * that it takes an array of N sequences of different lengths, each [Ti, ...] (float features, or int32 indices).
@@ -54,13 +46,12 @@ export class VariableLength extends Container {
   private run(input: Activity): Activity {
     const seqs = tensorTable(input, 1, 'input');
     const { input: padded, zeroMask, lengths } = padSequences(seqs);
-    const targets = maskTargets(this.module);
-    for (const m of targets) m.setZeroMask(zeroMask);
+    this.module.setZeroMask(zeroMask);
     let out: Activity;
     try {
       out = this.forwardChild(0, padded);
     } finally {
-      for (const m of targets) m.setZeroMask(null);
+      this.module.setZeroMask(null);
       zeroMask.dispose();
     }
     const y = out as Tensor;
@@ -81,18 +72,4 @@ export class VariableLength extends Container {
   override describe(): string {
     return `${this.typeName}${this.lastOnly ? '(lastOnly)' : ''} @ ${this.module.describe()}`;
   }
-}
-
-/** The outermost modules that take a zero mask (those pass it on to what they contain). */
-function maskTargets(root: Module): (Module & Maskable)[] {
-  const out: (Module & Maskable)[] = [];
-  const seen = new Set<Module>();
-  const visit = (m: Module) => {
-    if (seen.has(m)) return;
-    seen.add(m);
-    if (maskable(m)) out.push(m);
-    else for (const c of m.children()) visit(c);
-  };
-  visit(root);
-  return out;
 }
