@@ -223,14 +223,28 @@ describe('nn.Recurrent', () => {
     expect(mse(seq.forward(x) as Tensor, target).itemSync()).toBeLessThan(before);
   });
 
+  it("takes start as a shape (Torch's LongStorage): a learned [2, 3] bias for the first step", () => {
+    manualSeed(6);
+    const r = new nn.Recurrent([2, 3], new nn.View([2, 3]), new nn.Identity(), new nn.Tanh(), 4);
+    expect((r.startModule as InstanceType<typeof nn.Add>).bias.shape).toEqual([2, 3]);
+    const x = randn([5, 6]);
+    const y = r.forward(x) as Tensor;
+    expect(y.shape).toEqual([5, 2, 3]);
+    // The first step is tanh(start(input(x))) = tanh(x + b), the bias broadcast over the batch.
+    const b = (r.startModule as InstanceType<typeof nn.Add>).bias;
+    const want = x.reshape([5, 2, 3]).add(b).tanh();
+    Array.from(y.dataSync()).forEach((v, i) => expect(v).toBeCloseTo(want.dataSync()[i]!, 6));
+  });
+
   it('refuses bad constructor arguments with clear messages', () => {
     const lin = () => new nn.Linear(2, 2);
     expect(() => new nn.Recurrent(0, lin(), lin())).toThrow(
-      'nn.Recurrent: start must be a module or a positive size, got 0',
+      'nn.Recurrent: start must be a module, a positive size or a shape of positive sizes, got 0',
     );
     expect(() => new nn.Recurrent('7' as never, lin(), lin())).toThrow(
-      'nn.Recurrent: start must be a module or a positive size, got 7',
+      'nn.Recurrent: start must be a module, a positive size or a shape of positive sizes, got 7',
     );
+    expect(() => new nn.Recurrent([2, 0], lin(), lin())).toThrow('got [2, 0]');
     expect(() => new nn.Recurrent(2, null as never, lin())).toThrow(
       'nn.Recurrent: input must be a module, got null',
     );

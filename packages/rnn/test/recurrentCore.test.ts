@@ -127,4 +127,24 @@ describe('AbstractRecurrent, Recursor and Sequencer on the tape', () => {
       'nn.Sequencer @ nn.Recursor @ nn.Sequential {\n  [input -> (1) -> output]\n  (1): nn.Linear(2 -> 2)\n}',
     );
   });
+
+  it('getHiddenState(step) gives any kept step, -1 the initial state, and names the steps it keeps', () => {
+    manualSeed(8);
+    const lstm = new nn.FastLSTM(2, 3, 3).double();
+    const outs = [0, 1, 2, 3, 4].map(() => lstm.forward(randn([1, 2], f64)) as Tensor);
+    for (const t of [2, 3, 4]) {
+      const [h] = lstm.getHiddenState(t) as Tensor[];
+      expect(Array.from(h!.dataSync())).toEqual(Array.from(outs[t]!.dataSync()));
+    }
+    // rho = 3 keeps steps 2..4, and the state they started from (after step 1).
+    const [h1] = lstm.getHiddenState(1) as Tensor[];
+    expect(Array.from(h1!.dataSync())).toEqual(Array.from(outs[1]!.dataSync()));
+    expect(() => lstm.getHiddenState(0)).toThrow(
+      'nn.FastLSTM.getHiddenState: step 0 is not kept: after 5 forward step(s) steps 1..4 are',
+    );
+    lstm.forget();
+    lstm.forward(randn([1, 2], f64));
+    const [h0] = lstm.getHiddenState(-1) as Tensor[];
+    expect(Array.from(h0!.dataSync())).toEqual([0, 0, 0]);
+  });
 });

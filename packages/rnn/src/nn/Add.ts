@@ -4,17 +4,25 @@ import { type Tensor, WebrnnError, add, fmtShape, noGrad, reshape, tidy, uniform
 import { Module } from './Module.js';
 
 /**
- * A learned bias (torch's nn.Add): y = x + b with b of size `inputSize`, added to an input [inputSize] or to
- * each example of a batch; with `scalar` one learned number is added to every element.
+ * A learned bias (torch's nn.Add): y = x + b with b of size `inputSize`, added to an input of that size or to each
+ * example of a batch; with `scalar` one learned number is added to every element. As in Torch, `inputSize` may
+ * be a shape (Torch's LongStorage), e.g. `new nn.Add([2, 3])`: the bias then has that shape.
  */
 export class Add extends Module {
+  /** The number of elements of the bias (its shape's product). */
+  readonly inputSize: number;
+  readonly shape: readonly number[];
+
   constructor(
-    readonly inputSize: number,
+    inputSize: number | readonly number[],
     readonly scalar = false,
   ) {
     super();
-    positiveInt('nn.Add', 'inputSize', inputSize);
-    this.registerParameter('bias', zeros([scalar ? 1 : inputSize]));
+    this.shape = typeof inputSize === 'number' ? [inputSize] : [...inputSize];
+    if (this.shape.length === 0) throw new WebrnnError('nn.Add', 'the bias shape is empty');
+    this.shape.forEach((d) => positiveInt('nn.Add', 'inputSize', d));
+    this.inputSize = this.shape.reduce((a, b) => a * b, 1);
+    this.registerParameter('bias', zeros(scalar ? [1] : this.shape));
     this.reset();
   }
 
@@ -28,7 +36,7 @@ export class Add extends Module {
   /** Uniform in [-stdv, stdv], stdv = 1/sqrt(bias size) by default; a given stdv is scaled by sqrt(3) as in Torch. */
   override reset(stdv?: number): this {
     const b = this.bias;
-    const s = stdv !== undefined ? stdv * Math.sqrt(3) : 1 / Math.sqrt(b.shape[0]!);
+    const s = stdv !== undefined ? stdv * Math.sqrt(3) : 1 / Math.sqrt(b.size);
     noGrad(() => {
       const r = uniform(b.shape, -s, s, { dtype: b.dtype, device: b.device });
       b.copy_(r);
@@ -40,14 +48,15 @@ export class Add extends Module {
   override updateOutput(input: Activity): Activity {
     const x = floatTensor(input);
     const b = this.bias;
-    if (this.scalar || (x.rank === 1 && x.shape[0] === this.inputSize)) return add(x, b);
+    if (this.scalar || x.shape.join() === this.shape.join()) return add(x, b);
     const n = x.shape[0] ?? 0;
     if (x.rank < 2 || x.size !== n * this.inputSize) {
+      const want = fmtShape(this.shape);
       throw new WebrnnError(
         'input',
-        `has shape ${fmtShape(x.shape)}, expected [${this.inputSize}] or a batch [N, ...] of ${this.inputSize} elements each`,
+        `has shape ${fmtShape(x.shape)}, expected ${want} or a batch [N, ...] of ${this.inputSize} elements each`,
       );
     }
-    return tidy(() => reshape(add(reshape(x, [n, this.inputSize]), b), x.shape));
+    return tidy(() => reshape(add(reshape(x, [n, this.inputSize]), reshape(b, [this.inputSize])), x.shape));
   }
 }

@@ -324,9 +324,21 @@ export abstract class AbstractRecurrent extends Container implements StateBounda
     }
   }
 
-  /** The state after the last step (or the initial state override before any step). */
-  getHiddenState(): Activity | null {
-    return this.state ?? this.userState;
+  /** The state after the last step (or the initial state override before any step), or after step `step`. */
+  getHiddenState(step?: number): Activity | null {
+    if (step === undefined || step === this.step - 1) return this.state ?? this.userState;
+    // Torch's getHiddenState(step), 0-based: the state after forward step `step` since forget(), or (step -1)
+    // the initial state, while the steps are kept for backward (training mode, the last rho steps).
+    const first = this.step - this.records.length;
+    if (Number.isInteger(step) && step >= first - 1 && step < this.step) {
+      return step === first - 1 ? this.records[0]!.prevState : this.records[step - first]!.state;
+    }
+    const kept =
+      this.records.length > 0 ? `steps ${first - 1}..${this.step - 1}` : `only step ${this.step - 1}`;
+    throw new WebrnnError(
+      `${this.typeName}.getHiddenState`,
+      `step ${step} is not kept: after ${this.step} forward step(s) ${kept} are (training keeps the last rho steps, evaluation only the latest)`,
+    );
   }
 
   /** Replace the state the next step starts from (before the first step: the initial state). */

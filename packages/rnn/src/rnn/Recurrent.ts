@@ -13,7 +13,7 @@ import { AbstractRecurrent } from './AbstractRecurrent.js';
  *   h(1) = transfer(start(input(x(1))))
  *   h(t) = transfer(merge([input(x(t)), feedback(h(t-1))]))
  *
- * `start` is a module, or a size, which makes it nn.Add(size): a learned bias for the first step (Sutskever's
+ * `start` is a module, or a size or shape, which makes it nn.Add(size): a learned bias for the first step (Sutskever's
  * thesis, as in Torch). The state is h, which is also the output. The first step after forget() (or the first
  * of a Sequencer's sequence that does not remember) goes through `start`; with a remembered state or one set by
  * setHiddenState, every step goes through `merge` and `feedback`.
@@ -22,7 +22,7 @@ export class Recurrent extends AbstractRecurrent {
   readonly startModule: Module;
 
   constructor(
-    start: number | Module,
+    start: number | readonly number[] | Module,
     readonly inputModule: Module,
     readonly feedbackModule: Module,
     readonly transferModule: Module = new Sigmoid(),
@@ -39,17 +39,17 @@ export class Recurrent extends AbstractRecurrent {
       if (!(m instanceof Module))
         throw new WebrnnError('nn.Recurrent', `${name} must be a module, got ${String(m)}`);
     }
-    if (typeof start === 'number') {
-      if (!Number.isInteger(start) || start <= 0) {
-        throw new WebrnnError('nn.Recurrent', `start must be a module or a positive size, got ${start}`);
-      }
+    const isShape = (v: unknown): v is readonly number[] =>
+      Array.isArray(v) && v.length > 0 && v.every((d) => Number.isInteger(d) && d > 0);
+    if ((typeof start === 'number' && Number.isInteger(start) && start > 0) || isShape(start)) {
       this.startModule = new Add(start);
     } else if (start instanceof Module) this.startModule = start;
-    else
+    else {
       throw new WebrnnError(
         'nn.Recurrent',
-        `start must be a module or a positive size, got ${String(start)}`,
+        `start must be a module, a positive size or a shape of positive sizes, got ${Array.isArray(start) ? `[${start.join(', ')}]` : String(start)}`,
       );
+    }
     // Torch's order of modules (and so of parameters): start, input, feedback, transfer, merge.
     this.add(this.startModule).add(inputModule).add(feedbackModule).add(transferModule).add(mergeModule);
   }
