@@ -7,6 +7,7 @@ import {
   mul,
   narrow,
   nn,
+  noGrad,
   randn,
   select,
   sum,
@@ -120,6 +121,18 @@ describe('nn.SeqGRU', () => {
     const mask = zeros([3, 2], f64);
     select(select(mask, 0, 1), 0, 1).fill_(1);
     jacobian(new nn.SeqGRU(2, 3).double().setZeroMask(mask), randn([3, 2, 2], f64), 4);
+  });
+
+  it("resetAfter (PyTorch's form): Jacobians with a mask, b_hn registered, no nn.GRU equivalent", () => {
+    manualSeed(13);
+    const g = new nn.SeqGRU(2, 3, { resetAfter: true }).double();
+    expect(g.parameters()[0].map((p) => p.shape)).toEqual([[5, 9], [9], [3]]);
+    expect(String(g)).toBe('nn.SeqGRU(2 -> 3, resetAfter)');
+    noGrad(() => g.biasHN!.copy_(randn([3], f64)));
+    const mask = zeros([3, 2], f64);
+    select(select(mask, 0, 2), 0, 0).fill_(1);
+    jacobian(g.setZeroMask(mask), [randn([2, 3], f64), randn([3, 2, 2], f64)], 5);
+    expect(() => g.toGRU()).toThrow('the resetAfter (PyTorch) form has no nn.GRU equivalent');
   });
 
   it('couples an encoder and a decoder Torch-style with the same gradients as one tape', () => {

@@ -11,7 +11,12 @@ import {
   randn,
   reshape,
   select,
+  sigmoid,
+  stack,
+  sub,
+  tanh,
   tidy,
+  mul,
 } from '../nn/deps.js';
 import { GRU } from './GRU.js';
 import { SeqRecurrent, type SequenceRun } from './SeqRecurrent.js';
@@ -26,17 +31,34 @@ import { SeqRecurrent, type SequenceRun } from './SeqRecurrent.js';
  * `weight` (D + H) x 3H (blocks r, u, candidate), `bias` 3H with the update gate's bias 1, weights
  * normal(0, 1/sqrt(D + H)). The input projection of all steps is one matmul; the recurrence is one op (core's
  * gruSequence). Coupling hooks as SeqLSTM's: `userPrevOutput`, `gradPrevOutput`, `userGradPrevOutput`.
+ *
+ * `{ resetAfter: true }` computes PyTorch's (and cuDNN's) GRU instead, for weights trained there: the reset gate
+ * applies after the recurrent product, which has a bias of its own, `biasHN` [H]:
+ *
+ *   hc = tanh(x W_xc + b_c + r ⊙ (h_prev W_hc + b_hn))
+ *
+ * (PyTorch's weight_ih/weight_hh are this weight's blocks transposed; b_ir + b_hr and b_iz + b_hz go in `bias`.)
+ * That form steps through time with separate ops on the tape, without the fused kernels.
  */
 export class SeqGRU extends SeqRecurrent {
   readonly outputSize: number;
+  /** PyTorch's form: the reset gate after the recurrent product (see the class comment). */
+  readonly resetAfter: boolean;
 
-  constructor(inputSize: number, outputSize: number) {
+  constructor(inputSize: number, outputSize: number, options: { readonly resetAfter?: boolean } = {}) {
     positiveInt('nn.SeqGRU', 'outputSize', outputSize);
     super(inputSize, [outputSize]);
     this.outputSize = outputSize;
+    this.resetAfter = options.resetAfter ?? false;
     this.registerParameter('weight', randn([inputSize + outputSize, 3 * outputSize]));
     this.registerParameter('bias', randn([3 * outputSize]));
+    if (this.resetAfter) this.registerParameter('biasHN', randn([outputSize]));
     this.reset();
+  }
+
+  /** The candidate's recurrent bias b_hn of the resetAfter form (null otherwise). */
+  get biasHN(): Tensor | null {
+    return this.params.get('biasHN') ?? null;
   }
 
   get weight(): Tensor {
@@ -100,8 +122,29 @@ export class SeqGRU extends SeqRecurrent {
     const wx = narrow(this.weight, 0, 0, D);
     const wh = narrow(this.weight, 0, D, H);
     const gx = reshape(add(matmul(reshape(x, [T * N, D]), wx), this.bias), [T, N, 3 * H]);
-    const out = gruSequence(gx, wh, starts[0]!, { keep: keepMask });
+    const out = this.resetAfter
+      ? this.resetAfterSequence(gx, wh, starts[0]!, keepMask)
+      : gruSequence(gx, wh, starts[0]!, { keep: keepMask });
     return { output: out, finals: [select(out, 0, T - 1)] };
+  }
+
+  /** PyTorch's GRU, step by step with ops (the tape differentiates it). */
+  private resetAfterSequence(gx: Tensor, wh: Tensor, h0: Tensor, keepMask: Tensor | null): Tensor {
+    const H = this.outputSize;
+    const whRU = narrow(wh, 1, 0, 2 * H);
+    const whC = narrow(wh, 1, 2 * H, H);
+    let h = h0;
+    const outs: Tensor[] = [];
+    for (let t = 0; t < gx.shape[0]!; t++) {
+      const g = select(gx, 0, t);
+      const ru = sigmoid(add(narrow(g, 1, 0, 2 * H), matmul(h, whRU)));
+      const [r, u] = [narrow(ru, 1, 0, H), narrow(ru, 1, H, H)];
+      const hc = tanh(add(narrow(g, 1, 2 * H, H), mul(r, add(matmul(h, whC), this.biasHN!))));
+      h = add(hc, mul(u, sub(h, hc)));
+      if (keepMask) h = mul(h, select(keepMask, 0, t));
+      outs.push(h);
+    }
+    return stack(outs);
   }
 
   /**
@@ -109,6 +152,9 @@ export class SeqGRU extends SeqRecurrent {
    * layout (i2g, o2g for the gates r, u; i2h, o2h for the candidate; weights out x in).
    */
   toGRU(): GRU {
+    if (this.resetAfter) {
+      throw new WebrnnError('nn.SeqGRU.toGRU', 'the resetAfter (PyTorch) form has no nn.GRU equivalent');
+    }
     const D = this.inputSize;
     const H = this.outputSize;
     const gru = new GRU(D, H);
@@ -134,6 +180,6 @@ export class SeqGRU extends SeqRecurrent {
   }
 
   override describe(): string {
-    return `${this.typeName}(${this.inputSize} -> ${this.outputSize})`;
+    return `${this.typeName}(${this.inputSize} -> ${this.outputSize}${this.resetAfter ? ', resetAfter' : ''})`;
   }
 }
