@@ -121,10 +121,12 @@ export class SeqGRU extends SeqRecurrent {
     const H = this.outputSize;
     const wx = narrow(this.weight, 0, 0, D);
     const wh = narrow(this.weight, 0, D, H);
-    const gx = reshape(add(matmul(reshape(x, [T * N, D]), wx), this.bias), [T, N, 3 * H]);
+    // Its intermediates go at once (the recurrence does not keep gx): only what backward reads stays alive.
+    const gx = tidy(() => reshape(add(matmul(reshape(x, [T * N, D]), wx), this.bias), [T, N, 3 * H]));
     const out = this.resetAfter
       ? this.resetAfterSequence(gx, wh, starts[0]!, keepMask)
       : gruSequence(gx, wh, starts[0]!, { keep: keepMask });
+    gx.dispose();
     return { output: out, finals: [select(out, 0, T - 1)] };
   }
 

@@ -164,12 +164,14 @@ export class SeqLSTM extends SeqRecurrent {
     const wx = narrow(this.weight, 0, 0, D);
     const wh = narrow(this.weight, 0, D, R);
     // The input projection of every step at once.
-    const gx = reshape(add(matmul(reshape(x, [T * N, D]), wx), this.bias), [T, N, 4 * H]);
+    // Its intermediates go at once (the recurrence does not keep gx): only what backward reads stays alive.
+    const gx = tidy(() => reshape(add(matmul(reshape(x, [T * N, D]), wx), this.bias), [T, N, 4 * H]));
     const [out, cells] = lstmSequence(gx, wh, starts[0]!, starts[1]!, {
       order: 'ifog',
       keep: keepMask,
       projection: this.weightO,
     });
+    gx.dispose();
     this.cells = cells;
     return { output: out, finals: [select(out, 0, T - 1), select(cells, 0, T - 1)] };
   }
