@@ -239,6 +239,7 @@ async function plot(
         title: `${name}: held-out accuracy, greedy decoding`,
         xLabel: 'iteration',
         yLabel: 'accuracy (%)',
+        legend: 'bottom-right',
         xFromZero: true,
         series: [
           { name: 'token chance', xs: [0, s.iterations], ys: [100 / s.digits, 100 / s.digits], dashed: true },

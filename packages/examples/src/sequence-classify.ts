@@ -276,6 +276,7 @@ async function plot(
         title: `sequence-classify (${s.task}): accuracy`,
         xLabel: 'iteration',
         yLabel: 'accuracy (%)',
+        legend: 'bottom-right',
         xFromZero: true,
         series: [
           {

@@ -40,6 +40,8 @@ export interface LineChart {
   readonly xFromZero?: boolean;
   readonly width?: number;
   readonly height?: number;
+  /** Where the legend sits inside the plot (default top right; bottom right for curves that climb). */
+  readonly legend?: 'top-right' | 'bottom-right';
 }
 
 /** Write `<fileBase>.svg` and `<fileBase>.png`; returns both paths. */
@@ -71,7 +73,7 @@ export async function toSvg(chart: LineChart): Promise<string> {
     width: chart.width ?? 720,
     height: chart.height ?? 300,
     background: 'white',
-    config: { font: FONT_FAMILY, legend: { orient: 'top-right', labelLimit: 300 } },
+    config: { font: FONT_FAMILY, legend: { orient: chart.legend ?? 'top-right', labelLimit: 300 } },
     data: { values },
     mark: { type: 'line', clip: true },
     encoding: {
