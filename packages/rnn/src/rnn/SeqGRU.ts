@@ -74,25 +74,6 @@ export class SeqGRU extends SeqRecurrent {
     return this.bias.grad!;
   }
 
-  /** Initial output h0 [N, H] for the next forward instead of zeros (used once, as Torch). */
-  get userPrevOutput(): Tensor | null {
-    return this.userStates[0]!;
-  }
-  set userPrevOutput(h: Tensor | null) {
-    this.userStates[0] = h;
-  }
-  /** After backward: the gradient with respect to h0. */
-  get userGradPrevOutput(): Tensor | null {
-    return this.startGrad(0);
-  }
-  /** A gradient with respect to the last output, added by the next backward (a decoder's, into an encoder). */
-  get gradPrevOutput(): Tensor | null {
-    return this.userFinalGrads[0]!;
-  }
-  set gradPrevOutput(g: Tensor | null) {
-    this.userFinalGrads[0] = g;
-  }
-
   /** As Torch: weights normal(0, std) with std = 1/sqrt(D + H) by default; biases 0 but the update gate's 1. */
   override reset(std?: number): this {
     const s = std ?? 1 / Math.sqrt(this.inputSize + this.outputSize);

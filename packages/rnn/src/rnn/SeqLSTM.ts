@@ -89,13 +89,6 @@ export class SeqLSTM extends SeqRecurrent {
     return this.cells;
   }
 
-  /** Initial output h0 [N, R] for the next forward instead of zeros (used once, as Torch). */
-  get userPrevOutput(): Tensor | null {
-    return this.userStates[0]!;
-  }
-  set userPrevOutput(h: Tensor | null) {
-    this.userStates[0] = h;
-  }
   /** Initial cell c0 [N, H] for the next forward instead of zeros (used once). */
   get userPrevCell(): Tensor | null {
     return this.userStates[1]!;
@@ -103,20 +96,9 @@ export class SeqLSTM extends SeqRecurrent {
   set userPrevCell(c: Tensor | null) {
     this.userStates[1] = c;
   }
-  /** After backward: the gradient with respect to h0. */
-  get userGradPrevOutput(): Tensor | null {
-    return this.startGrad(0);
-  }
   /** After backward: the gradient with respect to c0. */
   get userGradPrevCell(): Tensor | null {
     return this.startGrad(1);
-  }
-  /** A gradient with respect to the last output, added by the next backward (a decoder's, into an encoder). */
-  get gradPrevOutput(): Tensor | null {
-    return this.userFinalGrads[0]!;
-  }
-  set gradPrevOutput(g: Tensor | null) {
-    this.userFinalGrads[0] = g;
   }
   /** A gradient with respect to the last cell, added by the next backward. */
   get userNextGradCell(): Tensor | null {

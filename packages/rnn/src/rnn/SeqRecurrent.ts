@@ -69,6 +69,25 @@ export abstract class SeqRecurrent extends Module implements StateBoundaries {
     this.userFinalGrads = stateSizes.map(() => null);
   }
 
+  /** Initial output h0 [N, R] for the next forward instead of zeros or the remembered state (used once, as Torch). */
+  get userPrevOutput(): Tensor | null {
+    return this.userStates[0]!;
+  }
+  set userPrevOutput(h: Tensor | null) {
+    this.userStates[0] = h;
+  }
+  /** After backward: the gradient with respect to h0. */
+  get userGradPrevOutput(): Tensor | null {
+    return this.startGrad(0);
+  }
+  /** A gradient with respect to the last output, added by the next backward (a decoder's, into an encoder). */
+  get gradPrevOutput(): Tensor | null {
+    return this.userFinalGrads[0]!;
+  }
+  set gradPrevOutput(g: Tensor | null) {
+    this.userFinalGrads[0] = g;
+  }
+
   /** Run the layer over x [T, N, D] from the given initial states, masked by keep [T, N, 1] (1 = keep). */
   protected abstract run(x: Tensor, starts: readonly Tensor[], keepMask: Tensor | null): SequenceRun;
 
