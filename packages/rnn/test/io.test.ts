@@ -195,6 +195,14 @@ describe('saveModule / loadModule', () => {
     await expect(loadModule(path, new nn.Linear(3, 5))).rejects.toThrow(
       `loadModule: ${path} does not fit nn.Linear: shape mismatch: 'weight' is [4, 3] there, [5, 3] in the module`,
     );
+    // Same names and shapes, another structure: refused when strict, loaded by names otherwise.
+    const seq = file('seq.safetensors');
+    await saveModule(seq, new nn.Sequential().add(new nn.Linear(3, 4)).add(new nn.Tanh()));
+    const other = new nn.Sequential().add(new nn.Linear(3, 4)).add(new nn.Sigmoid());
+    await expect(loadModule(seq, other)).rejects.toThrow(
+      `loadModule: ${seq}: holds a model of another structure (load with { strict: false } to match by names only)`,
+    );
+    await expect(loadModule(seq, other, { strict: false })).resolves.toBeTruthy();
     await expect(loadModule(file('nope.safetensors'), new nn.Linear(3, 4))).rejects.toThrow(
       `loadModule: cannot read ${file('nope.safetensors')}: ENOENT`,
     );

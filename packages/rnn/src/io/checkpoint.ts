@@ -17,6 +17,8 @@ export type Json = string | number | boolean | null | Json[] | { [key: string]: 
 /** Metadata keys webrnn keeps for itself. */
 const RESERVED = 'webrnn.';
 const OPTIM_KEY = 'webrnn.optim';
+/** The module's structure as Torch prints it, checked on a strict load. */
+const MODULE_KEY = 'webrnn.module';
 
 export interface LoadModuleOptions {
   /** Refuse missing and unexpected parameter names (default true). */
@@ -53,6 +55,7 @@ export async function moduleToSafetensors(
     if (s === undefined) throw new WebrnnError(op, `metadata '${k}' is not JSON-able (${typeof v})`);
     meta[k] = s;
   }
+  meta[MODULE_KEY] = JSON.stringify(module.toString());
   const tensors: Record<string, HostTensor> = {};
   for (const [name, p] of namedParameters(module)) {
     if (optimizer && name.startsWith(OPTIM_PREFIX)) {
@@ -104,7 +107,19 @@ export function loadModuleFromSafetensors(
       );
     }
   }
-  const { pairs, result } = planLoad(op, module, params, options.strict ?? true, source);
+  const strict = options.strict ?? true;
+  const { pairs, result } = planLoad(op, module, params, strict, source);
+  if (strict && raw[MODULE_KEY] !== undefined) {
+    // Names and shapes fit; the file also names the structure it was saved from (a Tanh is not a Sigmoid).
+    const saved = parseOrKeep(raw[MODULE_KEY]);
+    if (saved !== module.toString()) {
+      throw new WebrnnError(
+        op,
+        `${source}: holds a model of another structure (load with { strict: false } to match by names only)\n` +
+          `saved:  ${String(saved).replaceAll('\n', '\n        ')}\nloaded: ${module.toString().replaceAll('\n', '\n        ')}`,
+      );
+    }
+  }
   // Check the optimiser's state before writing anything: a failed load leaves model and optimiser as they were.
   const plan = options.optimizer ? planOptimizerLoad(op, options.optimizer, optim, info!, source) : null;
   assign(pairs.map(([p, v]) => [p, (v as HostTensor).data] as const));
