@@ -106,6 +106,37 @@ describe('rnn modules on WebGPU equal the CPU', () => {
     );
   });
 
+  it('VariableLength over LookupTableMaskZero, SeqGRU (PyTorch form), SeqLSTM and MaskZero(Linear)', async () => {
+    if (!gpu()) return;
+    // Index sequences of lengths 4, 2 and 3 (tokens 1..9; 0 is LookupTableMaskZero's padding).
+    const seqs = [
+      [3, 1, 4, 1],
+      [5, 9],
+      [2, 6, 5],
+    ];
+    const run = (device: 'cpu' | 'webgpu') => {
+      manualSeed(9);
+      const m = new nn.VariableLength(
+        new nn.Sequential()
+          .add(new nn.LookupTableMaskZero(9, 5))
+          .add(new nn.SeqGRU(5, 6, { resetAfter: true }))
+          .add(new nn.SeqLSTM(6, 4))
+          .add(new nn.MaskZero(new nn.Linear(4, 3), 1)),
+        true,
+      ).to(device);
+      const x = seqs.map((q) => tensor(q, { dtype: 'int32', device }));
+      const out = m.forward(x) as Tensor;
+      manualSeed(10);
+      m.backward(x, randn(out.shape).to(device));
+      return { out, grads: m.parameters()[1] };
+    };
+    const a = run('cpu');
+    const b = run('webgpu');
+    await expectCloseToCpu('output', a.out, b.out);
+    for (let i = 0; i < a.grads.length; i++)
+      await expectCloseToCpu(`grad ${i}`, a.grads[i]!, b.grads[i]!, 1e-3);
+  });
+
   it('trains on WebGPU: the tutorial model on the GPU learns', async () => {
     if (!gpu()) return;
     manualSeed(2);
