@@ -1,6 +1,6 @@
 import type { TypedArray } from '../../dtype.js';
 import type { View } from '../backend.js';
-import { KC, type Packed } from './matmulKernel.js';
+import { KC, type Packed, computeRows } from './matmulKernel.js';
 import { computeParallel, sharedScratch } from './matmulThreads.js';
 
 /**
@@ -9,9 +9,9 @@ import { computeParallel, sharedScratch } from './matmulThreads.js';
  * - Small or thin products (a few rows, a few columns, a short K) run unpacked: `direct` computes 2x4 blocks of
  *   dot products straight from the strided operands.
  * - Larger ones pack A into dense rows and B into panels of four columns, K chunk by K chunk (the layout of
- *   matmulKernel.ts), so the kernel reads both sequentially whatever the original strides. On this thread,
- *   `blocked` sweeps each B panel over MC rows of packed A (the panel stays in L1, the rows in L2) with a 4x4
- *   register-blocked kernel. Products of at least PARALLEL_MACS multiply-adds are split between two threads
+ *   matmulKernel.ts), so the kernel reads both sequentially whatever the original strides; `computeRows` there
+ *   sweeps each B panel over MC rows of packed A with a 4x4 register-blocked kernel, on this thread and on the
+ *   worker alike. Products of at least PARALLEL_MACS multiply-adds are split between two threads
  *   (matmulThreads.ts), which share the same packed layout.
  * - A batch whose B is shared (a Linear layer over [T, N, in]) is one tall product when A's batch dims fold
  *   into its rows; otherwise an operand shared across the batch is packed once.
@@ -22,13 +22,9 @@ import { computeParallel, sharedScratch } from './matmulThreads.js';
 
 /** Products of at least this many multiply-adds go to two threads (below it, waking the worker costs more). */
 const PARALLEL_MACS = 1 << 21;
-/** Rows of packed A that one sweep of a B panel covers: MC x KC doubles (128 KiB) stay in L2. */
-const MC = 64;
 
 let scratchA: Float64Array = new Float64Array(0);
 let scratchB: Float64Array = new Float64Array(0);
-/** A clipped 4x4 block at the matrix edges. */
-const tile = new Float64Array(16);
 
 function grow(a: Float64Array, n: number): Float64Array {
   return a.length >= n ? a : new Float64Array(Math.max(n, a.length * 2));
@@ -83,7 +79,7 @@ export function matmulCpu(a: View, b: View, out: View): void {
     packedAo = ao;
     packedBo = bo;
     const oo = out.offset + bi * rows * N;
-    if (!shared) return blocked(p, O, oo);
+    if (!shared) return computeRows(p, O, oo, 0, p.M);
     computeParallel(p);
     const C = shared.C;
     for (let i = 0; i < rows * N; i++) O[oo + i] = C[i]!;
@@ -193,90 +189,6 @@ function packB(B: TypedArray, bo: number, brs: number, bcs: number, p: Packed): 
         for (let k = 0; k < kc; k++, s += brs) PB[dst + 4 * k + c] = B[s]!;
       }
     }
-  }
-}
-
-/** C = A B from the packed operands on this thread: each B panel sweeps MC rows of A, 4x4 blocks. */
-function blocked(p: Packed, O: TypedArray, oo: number): void {
-  const { PA, PB, M, N, K } = p;
-  const Mp = (M + 3) & ~3;
-  const Np = (N + 3) & ~3;
-  for (let k0 = 0; k0 < K; k0 += KC) {
-    const kc = Math.min(KC, K - k0);
-    const pa = Mp * k0;
-    const pb = Np * k0;
-    const first = k0 === 0;
-    for (let i0 = 0; i0 < M; i0 += MC) {
-      const i1 = Math.min(i0 + MC, M);
-      for (let j = 0; j < N; j += 4) {
-        const panel = pb + j * kc;
-        const cols = Math.min(4, N - j);
-        for (let i = i0; i < i1; i += 4) {
-          const rows = Math.min(4, M - i);
-          if (rows === 4 && cols === 4) {
-            kernel4x4(PA, pa + i * kc, kc, PB, panel, O, oo + i * N + j, N, first);
-            continue;
-          }
-          kernel4x4(PA, pa + i * kc, kc, PB, panel, tile, 0, 4, true);
-          for (let rr = 0; rr < rows; rr++) {
-            const o = oo + (i + rr) * N + j;
-            for (let cc = 0; cc < cols; cc++)
-              O[o + cc] = first ? tile[rr * 4 + cc]! : O[o + cc]! + tile[rr * 4 + cc]!;
-          }
-        }
-      }
-    }
-  }
-}
-
-/**
- * The register kernel: a 4x4 block of C from four packed rows of A (PA[a + r * kc + k]) and a packed panel of B
- * (PB[b + 4 * k + c]). Written (first) or added to C[c0 + r * ldc + c]. The `| 0` keep the indices untagged
- * int32 values without overflow checks and one end pointer drives the loop: with the MC sweep, about 7.0
- * instructions per multiply-add against 8.7 for matmulKernel.ts's loop (cachegrind, 256^3, one thread). Bounds
- * checks, V8's reloads of the arrays' data pointers and spills of the 16 accumulators make up most of the rest;
- * smaller blocks (2x4, 3x3, 3x4) or unrolling K spill less but cost more per multiply-add.
- */
-// biome-ignore format: the 4x4 accumulator block reads best as a grid
-function kernel4x4(
-  PA: Float64Array, a: number, kc: number, PB: Float64Array, b: number,
-  C: TypedArray, c0: number, ldc: number, first: boolean,
-): void {
-  let k = a | 0;
-  let q = b | 0;
-  const end = (k + kc) | 0;
-  const s1 = kc | 0;
-  const s2 = (2 * kc) | 0;
-  const s3 = (3 * kc) | 0;
-  let c00 = 0, c01 = 0, c02 = 0, c03 = 0;
-  let c10 = 0, c11 = 0, c12 = 0, c13 = 0;
-  let c20 = 0, c21 = 0, c22 = 0, c23 = 0;
-  let c30 = 0, c31 = 0, c32 = 0, c33 = 0;
-  for (; k < end; k = (k + 1) | 0, q = (q + 4) | 0) {
-    const b0 = PB[q]!;
-    const b1 = PB[(q + 1) | 0]!;
-    const b2 = PB[(q + 2) | 0]!;
-    const b3 = PB[(q + 3) | 0]!;
-    let x = PA[k]!;
-    c00 += x * b0; c01 += x * b1; c02 += x * b2; c03 += x * b3;
-    x = PA[(k + s1) | 0]!;
-    c10 += x * b0; c11 += x * b1; c12 += x * b2; c13 += x * b3;
-    x = PA[(k + s2) | 0]!;
-    c20 += x * b0; c21 += x * b1; c22 += x * b2; c23 += x * b3;
-    x = PA[(k + s3) | 0]!;
-    c30 += x * b0; c31 += x * b1; c32 += x * b2; c33 += x * b3;
-  }
-  let o = c0;
-  if (first) {
-    C[o] = c00; C[o + 1] = c01; C[o + 2] = c02; C[o + 3] = c03; o += ldc;
-    C[o] = c10; C[o + 1] = c11; C[o + 2] = c12; C[o + 3] = c13; o += ldc;
-    C[o] = c20; C[o + 1] = c21; C[o + 2] = c22; C[o + 3] = c23; o += ldc;
-    C[o] = c30; C[o + 1] = c31; C[o + 2] = c32; C[o + 3] = c33;
-  } else {
-    C[o] += c00; C[o + 1] += c01; C[o + 2] += c02; C[o + 3] += c03; o += ldc;
-    C[o] += c10; C[o + 1] += c11; C[o + 2] += c12; C[o + 3] += c13; o += ldc;
-    C[o] += c20; C[o + 1] += c21; C[o + 2] += c22; C[o + 3] += c23; o += ldc;
-    C[o] += c30; C[o + 1] += c31; C[o + 2] += c32; C[o + 3] += c33;
   }
 }
 
