@@ -1,16 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  type Activity,
-  type Tensor,
-  manualSeed,
-  mul,
-  nn,
-  noGrad,
-  randint,
-  randn,
-  sum,
-  tidy,
-} from '@webrnn/rnn';
+import { type Activity, type Tensor, manualSeed, nn, noGrad, randint, randn } from '@webrnn/rnn';
 import {
   arr,
   checkAgainstFiniteDifferences,
@@ -19,29 +8,13 @@ import {
   expectClose,
   f64,
   gradValues,
+  seqObjective,
   paramValues,
   values,
 } from './recurrentHelpers.js';
+import { rnnStep } from './helpers/modules.js';
 
 type Module = InstanceType<typeof nn.Module>;
-
-/** sum over steps of sum(output(t) * R(t)), without recording. */
-function seqObjective(m: Module, xs: Activity[], R: Tensor[]): number {
-  return noGrad(() =>
-    tidy(() => {
-      const outs = m.forward(xs) as Tensor[];
-      return outs.reduce((s, o, t) => s + sum(mul(o, R[t]!)).itemSync(), 0);
-    }),
-  );
-}
-
-/** The simple RNN step {x(t), h(t-1)} -> tanh(W x + U h + b) as a module. */
-function rnnStep(inputSize: number, H: number): Module {
-  return new nn.Sequential()
-    .add(new nn.ParallelTable().add(new nn.Linear(inputSize, H)).add(new nn.Linear(H, H)))
-    .add(new nn.CAddTable())
-    .add(new nn.Tanh());
-}
 
 /**
  * FastLSTM's cell written as a module from nn building blocks: {x, {h, c}} -> {h', c'}, with gates

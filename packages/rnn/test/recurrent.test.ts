@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import {
-  type Activity,
   type Tensor,
   add,
   manualSeed,
@@ -21,20 +20,9 @@ import {
   expectClose,
   f64,
   gradValues,
+  seqObjective,
   values,
 } from './recurrentHelpers.js';
-
-type Module = InstanceType<typeof nn.Module>;
-
-/** sum over steps of sum(output(t) * R(t)), without recording. */
-function seqObjective(m: Module, xs: Activity[], R: Tensor[]): number {
-  return noGrad(() =>
-    tidy(() => {
-      const outs = m.forward(xs) as Tensor[];
-      return outs.reduce((s, o, t) => s + sum(mul(o, R[t]!)).itemSync(), 0);
-    }),
-  );
-}
 
 function elman(rho = 5) {
   return new nn.Recurrent(4, new nn.Linear(3, 4), new nn.Linear(4, 4), new nn.Tanh(), rho).double();

@@ -3,7 +3,7 @@
  * tensors and tables, parameter snapshots, and a central-difference check of a scalar objective.
  */
 import { expect } from 'vitest';
-import { type Activity, type Tensor, nn, noGrad, tensor, tidy } from '@webrnn/rnn';
+import { type Activity, type Tensor, mul, nn, noGrad, sum, tensor, tidy } from '@webrnn/rnn';
 
 export const f64 = { dtype: 'float64' as const };
 
@@ -18,6 +18,16 @@ export function values(a: Activity): number[][] {
 }
 
 /** Copies of the parameters' values (index i: parameter i in Torch's order). */
+/** sum over steps of sum(output(t) * R(t)), without recording. */
+export function seqObjective(m: nn.Module, xs: Activity[], R: Tensor[]): number {
+  return noGrad(() =>
+    tidy(() => {
+      const outs = m.forward(xs) as Tensor[];
+      return outs.reduce((s, o, t) => s + sum(mul(o, R[t]!)).itemSync(), 0);
+    }),
+  );
+}
+
 export const paramValues = (m: HasParams): number[][] => m.parameters()[0].map(arr);
 /** Copies of the parameters' gradients. */
 export const gradValues = (m: HasParams): number[][] => m.parameters()[1].map(arr);

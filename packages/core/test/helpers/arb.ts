@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { expect } from 'vitest';
 import {
   type DType,
   type Tensor,
@@ -218,4 +219,12 @@ export function mismatch(got: ArrayLike<number>, want: ArrayLike<number>, tol: n
     return `element ${i}: got ${g}, expected ${w}`;
   }
   return null;
+}
+
+/** Same shape, and every |a - b| < atol (absolute: for values of order one computed two ways). */
+export function closeAbs(a: Tensor, b: Tensor, what: string, atol: number): void {
+  expect(a.shape, what).toEqual(b.shape);
+  const x = a.dataSync();
+  const y = b.dataSync();
+  for (let i = 0; i < x.length; i++) expect(Math.abs(x[i]! - y[i]!), `${what}[${i}]`).toBeLessThan(atol);
 }
