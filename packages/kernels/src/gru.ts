@@ -1,7 +1,7 @@
 import { type Kernel, type Spec, defineKernel } from './spec.js';
 import { Uniforms } from './uniforms.js';
 import type { View2d } from './lstm.js';
-import { declare, entry1d } from './wgsl.js';
+import { declare, entry1d, sharedStorage } from './wgsl.js';
 
 /**
  * The fused GRU cell's four kernels (Torch7's GRU: the reset gate applies before the recurrent product, so the
@@ -17,11 +17,7 @@ import { declare, entry1d } from './wgsl.js';
  */
 export interface GruSpec extends Spec {
   readonly kind: 'gruGates' | 'gruOut' | 'gruOutBackward' | 'gruGatesBackward';
-  /**
-   * Operands that live in the same buffer as an earlier operand (a whole-sequence layer reading step t-1 next to
-   * the step t it writes): WebGPU forbids binding one buffer twice when one binding writes, so each such operand
-   * is read and written through the earlier operand's binding, at its own offset and strides.
-   */
+  /** Operands read and written through an earlier operand's binding (see wgsl.ts bufferAliases). */
   readonly alias?: Readonly<Record<string, string>>;
 }
 
@@ -70,13 +66,8 @@ export function gruKernel(spec: GruSpec): Kernel {
   return defineKernel(spec, (s) => {
     const [names, writes] = GRU_OPERANDS[s.kind];
     const alias = s.alias ?? {};
-    // A binding is written when any operand read through it is.
-    const writesVia = (name: string) => names.some((m, k) => k < writes && (m === name || alias[m] === name));
     const U = uniforms(names);
-    const { code, bindings } = declare(
-      names.filter((name) => !alias[name]).map((name) => ({ name, type: 'f32', write: writesVia(name) })),
-      U,
-    );
+    const { code, bindings } = declare(sharedStorage(names, writes, alias), U);
     // Element (n, col) of operand `name` (through its alias's binding when it has one).
     const at = (name: string, col: string) =>
       `${alias[name] ?? name}[u32(${U.at(`${name}Offset`)} + i32(n) * ${U.at(`${name}Strides`, 0)} + i32(${col}) * ${U.at(`${name}Strides`, 1)})]`;
@@ -93,23 +84,6 @@ ${BODY[s.kind](at)}`;
       uniforms: U,
     };
   });
-}
-
-/**
- * Which operands share a buffer with an earlier one (see GruSpec.alias), from each operand's buffer; the
- * bindings to pass are the operands without an alias, in order.
- */
-export function gruAliases(
-  kind: GruSpec['kind'],
-  bufferOf: (name: string) => object,
-): Record<string, string> {
-  const names = GRU_OPERANDS[kind][0];
-  const alias: Record<string, string> = {};
-  names.forEach((name, k) => {
-    const first = names.slice(0, k).find((m) => !alias[m] && bufferOf(m) === bufferOf(name));
-    if (first) alias[name] = first;
-  });
-  return alias;
 }
 
 /** Launch values: N, H and each operand's offset and strides, in the kernel's operand order. */

@@ -13,7 +13,7 @@ export {
   defineKernel,
 } from './spec.js';
 export { type FieldValues, Uniforms } from './uniforms.js';
-export { WG, grid } from './wgsl.js';
+export { WG, bufferAliases, grid } from './wgsl.js';
 export { type Coalesced, coalesce, sizeOf } from './layout.js';
 export { type MapInput, type MapSpec, mapKernel, mapValues } from './elementwise.js';
 export {
@@ -29,5 +29,5 @@ export { type MatmulOperand, type MatmulSpec, matmulValues } from './matmulSpec.
 export { MATMUL_TILE, matmulKernel } from './matmul.js';
 export { SUBGROUPS_PER_WORKGROUP, SUBGROUP_ROW_BLOCKS } from './matmulSubgroup.js';
 export { type GatherSpec, gatherKernel, gatherValues } from './gather.js';
-export { type GateOffsets, type LstmSpec, lstmKernel, lstmValues } from './lstm.js';
-export { GRU_OPERANDS, type GruSpec, gruAliases, gruKernel, gruValues } from './gru.js';
+export { type GateOffsets, LSTM_OPERANDS, type LstmSpec, lstmKernel, lstmValues } from './lstm.js';
+export { GRU_OPERANDS, type GruSpec, gruKernel, gruValues } from './gru.js';

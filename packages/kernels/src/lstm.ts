@@ -1,6 +1,6 @@
 import { type Kernel, type Spec, defineKernel } from './spec.js';
 import { Uniforms } from './uniforms.js';
-import { declare, entry1d } from './wgsl.js';
+import { declare, entry1d, sharedStorage } from './wgsl.js';
 
 /**
  * The fused LSTM cell, forward and backward: one thread per (sample, unit). The uniform `gate` places the input
@@ -12,11 +12,8 @@ export interface LstmSpec extends Spec {
   readonly kind: 'lstmCell' | 'lstmCellBackward';
   readonly gradH?: boolean;
   readonly gradC?: boolean;
-  /**
-   * The forward's cPrev lives in the same buffer as its output c (a whole-sequence layer writing step t next to
-   * step t-1): WebGPU forbids binding one buffer as both read and read_write, so cPrev is read through c's binding.
-   */
-  readonly cPrevInC?: boolean;
+  /** Operands read and written through an earlier operand's binding (see wgsl.ts bufferAliases). */
+  readonly alias?: Readonly<Record<string, string>>;
 }
 
 export interface GateOffsets {
@@ -31,8 +28,11 @@ export interface View2d {
   readonly strides: readonly number[];
 }
 
-const FORWARD = ['h', 'c', 'act', 'gates', 'cPrev'] as const;
-const BACKWARD = ['gGates', 'gCPrev', 'act', 'c', 'cPrev', 'gH', 'gC'] as const;
+/** Each kernel's operands, the written ones first (their count second). */
+export const LSTM_OPERANDS: Record<LstmSpec['kind'], readonly [readonly string[], number]> = {
+  lstmCell: [['h', 'c', 'act', 'gates', 'cPrev'], 3],
+  lstmCellBackward: [['gGates', 'gCPrev', 'act', 'c', 'cPrev', 'gH', 'gC'], 2],
+};
 
 function uniforms(names: readonly string[]): Uniforms {
   const fields: Record<string, number> = { N: 1, H: 1, gate: 4 };
@@ -56,18 +56,15 @@ export function lstmValues(N: number, H: number, gates: GateOffsets, views: Reco
 const SIGMOID =
   'fn sigm(x: f32) -> f32 { return select(exp(x) / (1.0 + exp(x)), 1.0 / (1.0 + exp(-x)), x >= 0.0); }';
 
-function build(s: LstmSpec, names: readonly string[], writes: number, body: (at: At) => string) {
-  const present = names.filter(
-    (n) => (n !== 'gH' || s.gradH) && (n !== 'gC' || s.gradC) && (n !== 'cPrev' || !s.cPrevInC),
-  );
+function build(s: LstmSpec, body: (at: At) => string) {
+  const [names, writes] = LSTM_OPERANDS[s.kind];
+  const present = names.filter((n) => (n !== 'gH' || s.gradH) && (n !== 'gC' || s.gradC));
+  const alias = s.alias ?? {};
   const U = uniforms(names);
-  const { code, bindings } = declare(
-    present.map((name, k) => ({ name, type: 'f32', write: k < writes })),
-    U,
-  );
-  // Element (n, col) of operand `name`.
+  const { code, bindings } = declare(sharedStorage(present, writes, alias), U);
+  // Element (n, col) of operand `name` (through its alias's binding when it has one).
   const at: At = (name, col) =>
-    `${name === 'cPrev' && s.cPrevInC ? 'c' : name}[u32(${U.at(`${name}Offset`)} + i32(n) * ${U.at(`${name}Strides`, 0)} + i32(${col}) * ${U.at(`${name}Strides`, 1)})]`;
+    `${alias[name] ?? name}[u32(${U.at(`${name}Offset`)} + i32(n) * ${U.at(`${name}Strides`, 0)} + i32(${col}) * ${U.at(`${name}Strides`, 1)})]`;
   const main = `  let N = ${U.u('N')};
   let H = ${U.u('H')};
   if (tid >= N * H) { return; }
@@ -93,7 +90,7 @@ export function lstmKernel(spec: LstmSpec): Kernel {
 const g = (gate: keyof GateOffsets) => `g${gate}`;
 
 function forward(s: LstmSpec) {
-  return build(s, FORWARD, 3, (at) => {
+  return build(s, (at) => {
     return `  let i = sigm(${at('gates', g('i'))});
   let z = tanh(clamp(${at('gates', g('z'))}, -15.0, 15.0));
   let f = sigm(${at('gates', g('f'))});
@@ -109,7 +106,7 @@ function forward(s: LstmSpec) {
 }
 
 function backward(s: LstmSpec) {
-  return build(s, BACKWARD, 2, (at) => {
+  return build(s, (at) => {
     return `  let i = ${at('act', g('i'))};
   let z = ${at('act', g('z'))};
   let f = ${at('act', g('f'))};

@@ -35,6 +35,38 @@ export function declare(
   };
 }
 
+/**
+ * Operands that live in the same buffer as an earlier operand, each mapped to that earlier one (a sequence layer
+ * writes step t beside the step t-1 it reads). WebGPU forbids binding one buffer twice in a dispatch when a
+ * binding writes, so such operands are read and written through the earlier operand's binding, at their own
+ * offsets: a kernel spec carries this map, `sharedStorage` declares the bindings, and the launch passes the
+ * buffers of the operands without an entry.
+ */
+export function bufferAliases(
+  names: readonly string[],
+  bufferOf: (name: string) => object,
+): Record<string, string> {
+  const aliases: Record<string, string> = {};
+  names.forEach((name, k) => {
+    const first = names.slice(0, k).find((m) => !aliases[m] && bufferOf(m) === bufferOf(name));
+    if (first) aliases[name] = first;
+  });
+  return aliases;
+}
+
+/**
+ * f32 storage declarations for named operands (the first `writes` written), one per buffer: an aliased operand
+ * has no binding of its own, and a binding is written when any operand read through it is.
+ */
+export function sharedStorage(
+  names: readonly string[],
+  writes: number,
+  aliases: Readonly<Record<string, string>> = {},
+): StorageDecl[] {
+  const written = (name: string) => names.some((m, k) => k < writes && (m === name || aliases[m] === name));
+  return names.filter((name) => !aliases[name]).map((name) => ({ name, type: 'f32', write: written(name) }));
+}
+
 /** `alias T = ...;` for kernels written over the element type. */
 export const alias = (type: ScalarType): string => `alias T = ${type};`;
 

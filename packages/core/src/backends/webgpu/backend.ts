@@ -11,9 +11,10 @@ import {
   grid,
   GRU_OPERANDS,
   type GruSpec,
-  gruAliases,
   gruKernel,
   gruValues,
+  LSTM_OPERANDS,
+  bufferAliases,
   lstmKernel,
   lstmValues,
   mapKernel,
@@ -302,14 +303,9 @@ export class WebGPUBackend implements Backend {
 
   lstmCell(order: LstmGateOrder, gates: View, cPrev: View, h: View, c: View, act: View): void {
     const [N, H] = [h.shape[0]!, h.shape[1]!];
-    const cPrevInC = gpuOf(cPrev) === gpuOf(c);
-    this.launch(
-      'lstmCell',
-      { kind: 'lstmCell', ...(cPrevInC ? { cPrevInC } : {}) },
-      lstmKernel,
-      (cPrevInC ? [h, c, act, gates] : [h, c, act, gates, cPrev]).map(gpuOf),
-      lstmValues(N, H, gateOffsets(order), { h, c, act, gates, cPrev }),
-      grid(N * H),
+    const views = { h, c, act, gates, cPrev };
+    this.cell('lstmCell', { kind: 'lstmCell' }, lstmKernel, LSTM_OPERANDS.lstmCell[0], views, N * H, () =>
+      lstmValues(N, H, gateOffsets(order), views),
     );
   }
 
@@ -325,15 +321,14 @@ export class WebGPUBackend implements Backend {
   ): void {
     const [N, H] = [c.shape[0]!, c.shape[1]!];
     const views = { gGates: gradGates, gCPrev: gradCPrev, act, c, cPrev, gH: gradH, gC: gradC };
-    this.launch(
+    this.cell(
       'lstmCellBackward',
       { kind: 'lstmCellBackward', gradH: gradH !== null, gradC: gradC !== null },
       lstmKernel,
-      Object.values(views)
-        .filter((v): v is View => v !== null)
-        .map(gpuOf),
-      lstmValues(N, H, gateOffsets(order), views),
-      grid(N * H),
+      LSTM_OPERANDS.lstmCellBackward[0],
+      views,
+      N * H,
+      () => lstmValues(N, H, gateOffsets(order), views),
     );
   }
 
@@ -370,14 +365,33 @@ export class WebGPUBackend implements Backend {
   /** One of the GRU cell's kernels over [N, H] threads; `views` by the kernel's operand names. */
   private gru(kind: GruSpec['kind'], views: Record<string, View>): void {
     const [N, H] = [views.act!.shape[0]!, views.act!.shape[1]! / 2];
-    const alias = gruAliases(kind, (name) => gpuOf(views[name]!));
-    this.launch(
-      kind,
-      Object.keys(alias).length > 0 ? { kind, alias } : { kind },
-      gruKernel,
-      GRU_OPERANDS[kind][0].filter((name) => !alias[name]).map((name) => gpuOf(views[name]!)),
+    this.cell(kind, { kind }, gruKernel, GRU_OPERANDS[kind][0], views, N * H, () =>
       gruValues(kind, N, H, views),
-      grid(N * H),
+    );
+  }
+
+  /**
+   * A fused-cell kernel over `threads` threads (`views` by the kernel's operand names, absent ones null):
+   * operands that share a buffer are bound once and aliased in the spec (see kernels' bufferAliases).
+   */
+  private cell<S extends Spec & { readonly alias?: Readonly<Record<string, string>> }>(
+    op: string,
+    spec: S,
+    build: (spec: S) => Kernel,
+    names: readonly string[],
+    views: Record<string, View | null>,
+    threads: number,
+    values: () => FieldValues,
+  ): void {
+    const present = names.filter((n) => views[n]);
+    const alias = bufferAliases(present, (n) => gpuOf(views[n]!));
+    this.launch(
+      op,
+      Object.keys(alias).length > 0 ? { ...spec, alias } : spec,
+      build,
+      present.filter((n) => !alias[n]).map((n) => gpuOf(views[n]!)),
+      values(),
+      grid(threads),
     );
   }
 
