@@ -440,6 +440,11 @@ describe('bidirectional modules: bad inputs', () => {
       message: 'nn.BiSequencer: input is a tensor of shape [], expected a sequence of at least 1 step(s)',
     },
     {
+      name: 'BiSequencerLM given a zero mask',
+      run: () => new nn.BiSequencerLM(new nn.Linear(2, 2)).setZeroMask(zeros([3, 2])),
+      message: 'nn.BiSequencerLM.setZeroMask: masks of padded steps are not supported by BiSequencerLM',
+    },
+    {
       name: 'BiSequencerLM given one step',
       run: () => new nn.BiSequencerLM(new nn.Linear(2, 2)).forward([randn([1, 2])]),
       message: 'nn.BiSequencerLM: input is a table of 1 steps, expected a sequence of at least 2 step(s)',
