@@ -295,6 +295,14 @@ function checkInPlace(op: string, target: Tensor, source: Tensor): void {
       'a leaf tensor that requires grad cannot be modified in place while gradients are recorded; use noGrad()',
     );
   }
+  // An expanded target has elements that share one memory location: each would be written with its own value
+  // (the CPU keeps the last, WebGPU threads race). PyTorch refuses too.
+  if (target.size > 0 && target.shape.some((d, i) => d > 1 && target.strides[i] === 0)) {
+    throw new WebrnnError(
+      op,
+      `cannot write in place into an expanded tensor of shape ${fmtShape(target.shape)} (strides ${fmtShape(target.strides)}): several of its elements share one memory location; write into a clone() instead`,
+    );
+  }
   if (!shapesEqual(broadcastShapes(op, target.shape, source.shape), target.shape)) {
     throw new WebrnnError(
       op,

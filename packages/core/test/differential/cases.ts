@@ -69,6 +69,11 @@ export interface OpEntry {
   readonly run: (xs: readonly Tensor[], params: any, ctx: RunContext) => RunResult;
   /** Forward tolerance against the float64 reference (gradients get at least GRAD_TOL); exact when absent. */
   readonly tol?: Tolerance | ((c: OpCase) => Tolerance);
+  /**
+   * A sum of products (matmul, sum, mean): its tolerance's ftol applies to the same computation on absolute values
+   * (the sum of absolute terms, the classic rounding bound) instead of to the largest result.
+   */
+  readonly shadow?: boolean;
   /** Mix NaN, +-Inf and +-0 into float inputs in some cases (default true). */
   readonly specials?: boolean;
 }
@@ -78,7 +83,7 @@ export const EXACT: Tolerance = { rtol: 0, ftol: 0 };
 export const ARITH: Tolerance = { rtol: 2e-6, ftol: 1e-7 };
 /** WGSL's exp/log/tanh/pow are allowed a few ULP more than correctly rounded. */
 export const TRANSCENDENTAL: Tolerance = { rtol: 2e-5, ftol: 1e-6 };
-/** Sums of `n` terms: rounding grows with the length (relative to the largest result). */
+/** Sums of `n` terms: rounding grows with the length, relative to the terms (see `shadow`) or the largest result. */
 export const summed = (n: number): Tolerance => ({ rtol: 2e-6, ftol: 2e-7 * (n + 4) });
 /** Gradients flow through sums (broadcasts, views, the seed): at least this much. */
 export const GRAD_TOL: Tolerance = { rtol: 2e-5, ftol: 2e-6 };

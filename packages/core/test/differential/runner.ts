@@ -33,6 +33,8 @@ export interface Drawn {
 export interface Config {
   readonly device: 'cpu' | 'webgpu';
   readonly float: DType;
+  /** Absolute values of every input and of R: the sums of absolute terms that bound a sum's rounding. */
+  readonly abs?: boolean;
 }
 
 export const REFERENCE: Config = { device: 'cpu', float: 'float64' };
@@ -114,7 +116,7 @@ function value(domain: Domain, u: () => number): number {
 }
 
 /** The base values of input `k` of a case (the same on every device). */
-function baseValues(d: Drawn, k: number): number[] {
+function baseValues(d: Drawn, k: number, abs = false): number[] {
   const spec = d.opCase.inputs[k]!;
   const u = rng(d.valueSeed + 7919 * k);
   const n = sizeOf(d.chains[k]!.base);
@@ -122,7 +124,7 @@ function baseValues(d: Drawn, k: number): number[] {
   if (d.specials && spec.dtype === 'float' && typeof spec.domain !== 'object' && spec.domain !== 'mask') {
     for (let i = 0; i < n; i++) if (u() < 0.15) out[i] = SPECIALS[Math.floor(u() * SPECIALS.length)]!;
   }
-  return out;
+  return abs ? out.map(Math.abs) : out;
 }
 
 // ---- running ---------------------------------------------------------------------------------------------------
@@ -137,7 +139,7 @@ async function read(t: Tensor): Promise<Result> {
 export async function runOn(entry: OpEntry, d: Drawn, cfg: Config): Promise<Outcome> {
   const before = memory().tensors;
   const bases = d.opCase.inputs.map((spec, k) =>
-    tensor(baseValues(d, k), {
+    tensor(baseValues(d, k, cfg.abs), {
       shape: d.chains[k]!.base,
       dtype: dtypeOf(spec, cfg),
       device: cfg.device,
@@ -181,7 +183,7 @@ export async function runOn(entry: OpEntry, d: Drawn, cfg: Config): Promise<Outc
           if (d.seedKind === 'sum') return sum(o);
           if (d.seedKind === 'mean') return mean(o);
           const r = tensor(
-            Array.from({ length: o.size }, () => Math.fround(u() * 4 - 2)),
+            Array.from({ length: o.size }, () => Math.fround((cfg.abs ? Math.abs : Number)(u() * 4 - 2))),
             { shape: o.shape, dtype: o.dtype, device: cfg.device },
           );
           return sum(mul(o, r));
@@ -212,7 +214,17 @@ export async function runOn(entry: OpEntry, d: Drawn, cfg: Config): Promise<Outc
 /** Messages agree up to the float dtype and the device named in them. */
 const normalise = (m: string) => m.replace(/float(32|64)/g, 'float').replace(/\b(webgpu|cpu)\b/g, 'DEVICE');
 
-function compareValues(what: string, got: Result, want: Result, tol: Tolerance): string | null {
+/**
+ * Elementwise: |got - want| <= rtol |want| + ftol * bound, where the bound is the shadow's value (the same
+ * computation on absolute values: the sum of absolute terms) when there is one, else the tensor's largest value.
+ */
+function compareValues(
+  what: string,
+  got: Result,
+  want: Result,
+  tol: Tolerance,
+  shadow?: Result | null,
+): string | null {
   if (got.shape.join() !== want.shape.join()) return `${what}: shape [${got.shape}] vs [${want.shape}]`;
   if (got.int !== want.int)
     return `${what}: dtype ${got.int ? 'int32' : 'float'} vs ${want.int ? 'int32' : 'float'}`;
@@ -245,7 +257,13 @@ const atLeast = (a: Tolerance, b: Tolerance): Tolerance => ({
 });
 
 /** Null when `got` agrees with `want`, else what differs first. */
-export function compare(entry: OpEntry, d: Drawn, got: Outcome, want: Outcome): string | null {
+export function compare(
+  entry: OpEntry,
+  d: Drawn,
+  got: Outcome,
+  want: Outcome,
+  shadow?: Outcome,
+): string | null {
   if ('error' in want) {
     if (!('error' in got)) return `the reference refused (${want.error}) but this device did not`;
     return normalise(got.error) === normalise(want.error)
@@ -257,7 +275,8 @@ export function compare(entry: OpEntry, d: Drawn, got: Outcome, want: Outcome): 
     return `${got.outputs.length} outputs, expected ${want.outputs.length}`;
   const base = typeof entry.tol === 'function' ? entry.tol(d.opCase) : (entry.tol ?? ARITH);
   for (let k = 0; k < want.outputs.length; k++) {
-    const m = compareValues(`output ${k}`, got.outputs[k]!, want.outputs[k]!, base);
+    const sh = shadow && !('error' in shadow) ? shadow.outputs[k] : null;
+    const m = compareValues(`output ${k}`, got.outputs[k]!, want.outputs[k]!, base, sh);
     if (m) return m;
   }
   const gtol = atLeast(base, GRAD_TOL);
@@ -269,7 +288,8 @@ export function compare(entry: OpEntry, d: Drawn, got: Outcome, want: Outcome): 
     if (!g !== !w)
       return `gradient of input ${k} is ${g ? 'present' : 'missing'}, the reference's ${w ? 'present' : 'missing'}`;
     if (g && w) {
-      const m = compareValues(`gradient of ${what(k)}`, g, w, gtol);
+      const sh = shadow && !('error' in shadow) ? shadow.grads[k] : null;
+      const m = compareValues(`gradient of ${what(k)}`, g, w, sh ? base : gtol, sh);
       if (m) return m;
     }
   }
@@ -303,10 +323,11 @@ export async function checkCase(
 ): Promise<string | null> {
   const reference = d.specials ? { device: 'cpu' as const, float: 'float32' as const } : REFERENCE;
   const want = await runOn(entry, d, reference);
+  const shadow = entry.shadow ? await runOn(entry, d, { ...reference, abs: true }) : undefined;
   for (const cfg of devices) {
     if (cfg.device === reference.device && cfg.float === reference.float) continue;
     const got = await runOn(entry, d, cfg);
-    const m = compare(entry, d, got, want);
+    const m = compare(entry, d, got, want, shadow);
     if (m)
       return `${cfg.device} (${cfg.float}) differs from ${reference.device} (${reference.float}): ${m}\n${describe(entry, d)}`;
   }

@@ -56,6 +56,7 @@ export const MATMUL: OpEntry[] = [
       }),
     run: ([a, b], { transA, transB }) => core.matmul(a!, b!, { transA, transB }),
     tol: (c) => summed((c.params as { K: number }).K),
+    shadow: true,
   },
 ];
 
@@ -79,6 +80,7 @@ export const REDUCE: OpEntry[] = [
       gen: reduceInput(true),
       run: ([x], { axes, keepdim }) => (core[op] as ReduceFn)(x!, axes, { keepdim }),
       tol: lengthTol,
+      shadow: true,
     }),
   ),
   ...(['max', 'min'] as const).map(
@@ -121,6 +123,7 @@ export const REDUCE: OpEntry[] = [
     ),
     run: ([x], { target }) => core.sumTo(x!, target),
     tol: lengthTol,
+    shadow: true,
   },
 ];
 
