@@ -1,10 +1,13 @@
 import { type Kernel, type ScalarType, type Spec, defineKernel } from './spec.js';
 import { Uniforms } from './uniforms.js';
+import { CHECK_FIELD, raiseFn, statusStorage } from './status.js';
 import { alias, declare, entry1d, walk } from './wgsl.js';
 
 /**
- * gather and scatterAdd along `axis` (PyTorch semantics). Index values are clamped into range, so a bad index never
- * reads or writes outside the tensor (the ops validate indices where they can read them).
+ * gather and scatterAdd along `axis` (PyTorch semantics). Index values are checked: an index < 0 or >= the axis
+ * size raises a device-side error (status.ts) with its position in the index as the user passed it (the `pos`
+ * strides map the walked coordinates to it), and nothing goes through it: gather writes NaN (0 for i32) for that
+ * element, scatterAdd skips it.
  *
  * scatterAdd has two methods, both exact with repeated indices; the runtime picks the cheaper:
  * - 'loop': one thread per destination element sums every source entry whose index points at it: no atomics and a
@@ -40,6 +43,9 @@ function uniforms(rank: number) {
     srcOffset: 1,
     srcStrides: rank,
     srcAxisStride: 1,
+    posStrides: rank,
+    posAxisStride: 1,
+    [CHECK_FIELD]: 1,
   });
 }
 
@@ -50,7 +56,9 @@ export interface GatherOperand {
 
 /**
  * Launch values. `shape` is what the threads walk (the index's shape, or the destination's for the 'loop'
- * scatter), `limit` the index's extent per dim (the loop scatter skips destinations the index does not cover).
+ * scatter), `limit` the index's extent per dim (the loop scatter skips destinations the index does not cover),
+ * `pos` the strides (offset 0) that map a coordinate of the index to the position an error reports. The runtime
+ * adds the `check` field (status.ts).
  */
 export function gatherValues(
   axis: number,
@@ -60,6 +68,7 @@ export function gatherValues(
   dst: GatherOperand,
   idx: GatherOperand,
   src: GatherOperand,
+  pos: readonly number[],
 ): Record<string, number | readonly number[]> {
   const split = (v: GatherOperand) => v.strides.map((s, d) => (d === axis ? 0 : s));
   return {
@@ -78,6 +87,8 @@ export function gatherValues(
     srcOffset: src.offset,
     srcStrides: split(src),
     srcAxisStride: src.strides[axis]!,
+    posStrides: pos.map((s, d) => (d === axis ? 0 : s)),
+    posAxisStride: pos[axis]!,
   };
 }
 
@@ -95,6 +106,7 @@ function emit(s: GatherSpec) {
       { name: 'dst', type: dstType, write: true },
       { name: 'src', type: 'T' },
       { name: 'idx', type: 'i32' },
+      statusStorage,
     ],
     U,
   );
@@ -104,17 +116,27 @@ function emit(s: GatherSpec) {
     stride: (d: number) => U.at(`${field}Strides`, d),
   });
   // Operands walked over their full shape add the split-out axis stride back along `axis`.
-  const full = (name: string, field: string) => ({
-    ...operand(name, field),
-    stride: (d: number) =>
-      `(${U.at(`${field}Strides`, d)} + select(0, ${U.at(`${field}AxisStride`)}, ${U.at('axis')} == ${d}))`,
-  });
-  const target = `clamp(idx[pi], 0, ${U.at('axisSize')} - 1)`;
+  const fullStride = (field: string) => (d: number) =>
+    `(${U.at(`${field}Strides`, d)} + select(0, ${U.at(`${field}AxisStride`)}, ${U.at('axis')} == ${d}))`;
+  const full = (name: string, field: string) => ({ ...operand(name, field), stride: fullStride(field) });
+  // The position an error reports (offset 0).
+  const pos = { offset: 'pp', base: '0', stride: fullStride('pos') };
+  const n = U.at('axisSize');
   let body: string;
   if (s.kind === 'gather') {
     // Threads walk the index shape (= the dense output's); src is the tensor gathered from.
-    body = `${walk('tid', s.rank, (d) => U.u('shape', d), [full('pi', 'idx'), operand('ps', 'src')])}
-  dst[${U.u('dstOffset')} + tid] = src[ps + ${target} * ${U.at('srcAxisStride')}];`;
+    // A NaN constant is a WGSL compile error: the bits go through a variable, so the bitcast happens at run time.
+    const bad = s.type === 'f32' ? 'bitcast<f32>(nanBits)' : '0';
+    body = `${walk('tid', s.rank, (d) => U.u('shape', d), [full('pi', 'idx'), operand('ps', 'src'), pos])}
+  let o = ${U.u('dstOffset')} + tid;
+  let j = idx[pi];
+  if (j < 0 || j >= ${n}) {
+    raise(j, pp, ${n});
+    var nanBits = 0x7fc00000u;
+    dst[o] = ${bad};
+    return;
+  }
+  dst[o] = src[ps + j * ${U.at('srcAxisStride')}];`;
   } else if (atomic) {
     // Threads walk the index (= source) shape and add into their target.
     const add =
@@ -126,8 +148,13 @@ function emit(s: GatherSpec) {
     old = r.old_value;
   }`
         : 'atomicAdd(&dst[t], v);';
-    body = `${walk('tid', s.rank, (d) => U.u('shape', d), [operand('po', 'dst'), full('pi', 'idx'), full('ps', 'src')])}
-  let t = po + ${target} * ${U.at('dstAxisStride')};
+    body = `${walk('tid', s.rank, (d) => U.u('shape', d), [operand('po', 'dst'), full('pi', 'idx'), full('ps', 'src'), pos])}
+  let j = idx[pi];
+  if (j < 0 || j >= ${n}) {
+    raise(j, pp, ${n});
+    return;
+  }
+  let t = po + j * ${U.at('dstAxisStride')};
   let v = src[ps];
   ${add}`;
   } else {
@@ -141,6 +168,7 @@ function emit(s: GatherSpec) {
       inside = inside && c < ${U.at('limit', d)};
       pi += c * ${U.at('idxStrides', d)};
       ps += c * ${U.at('srcStrides', d)};
+      pp += c * ${U.at('posStrides', d)};
     } }`,
       )
       .join('\n');
@@ -149,20 +177,24 @@ function emit(s: GatherSpec) {
   var po = ${U.at('dstOffset')};
   var pi = ${U.at('idxOffset')};
   var ps = ${U.at('srcOffset')};
+  var pp = 0;
   var wanted = 0;
   var inside = true;
 ${coords}
   if (!inside) { return; }
   var acc = dst[po];
   for (var q = 0; q < ${U.at('len')}; q++) {
-    if (clamp(idx[pi + q * ${U.at('idxAxisStride')}], 0, ${U.at('axisSize')} - 1) == wanted) {
+    let j = idx[pi + q * ${U.at('idxAxisStride')}];
+    if (j < 0 || j >= ${n}) {
+      raise(j, pp + q * ${U.at('posAxisStride')}, ${n});
+    } else if (j == wanted) {
       acc += src[ps + q * ${U.at('srcAxisStride')}];
     }
   }
   dst[po] = acc;`;
   }
   return {
-    code: `${alias(s.type)}\n${code}\n\n${entry1d(`  if (tid >= ${U.u('n')}) { return; }\n${body}`)}\n`,
+    code: `${alias(s.type)}\n${code}\n\n${raiseFn(U.at(CHECK_FIELD))}\n\n${entry1d(`  if (tid >= ${U.u('n')}) { return; }\n${body}`)}\n`,
     workgroupSize: [256, 1, 1] as const,
     bindings,
     uniforms: U,
