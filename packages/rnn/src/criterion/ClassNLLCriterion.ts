@@ -28,6 +28,9 @@ import { Criterion, type Target } from './Criterion.js';
  * for nothing, as in Torch.
  */
 export class ClassNLLCriterion extends Criterion {
+  /** The criterion a bad target's device-side report names (a CrossEntropyCriterion names itself). */
+  reportedAs: string | null = null;
+
   constructor(
     readonly weights: Tensor | null = null,
     public sizeAverage = true,
@@ -66,7 +69,12 @@ export class ClassNLLCriterion extends Criterion {
       // Ignored targets read class 0 and get weight 0. Any other class out of range raises from the gather (the
       // CPU at the call, WebGPU at the next read).
       const safe = ignored ? where(eq(t, this.ignoreIndex), 0, t) : t;
-      const report = { op: 'target', noun: 'class', range: `${nClasses} classes`, module: this.describe() };
+      const report = {
+        op: 'target',
+        noun: 'class',
+        range: `${nClasses} classes`,
+        module: this.reportedAs ?? this.describe(),
+      };
       const picked = reshape(gather(x, 1, reshape(safe, [n, 1]), report), [n]);
       let w: Tensor | null = this.weights ? indexSelect(like(this.weights, x), 0, safe, report) : null;
       if (ignored) {
