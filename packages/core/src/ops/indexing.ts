@@ -24,14 +24,13 @@ const along = (op: string, x: Tensor, axis: number): IndexReport => ({
 });
 
 /** Run a backend call that may throw on a bad index, freeing the fresh output `y` if it does. */
-function into(y: Tensor, run: () => void): Tensor {
+function into(y: Tensor, run: () => void): void {
   try {
     run();
   } catch (e) {
     y.dispose();
     throw e;
   }
-  return y;
 }
 
 /** The 1-D index seen with `outShape`: its values along `axis`, repeated (stride 0) elsewhere. */

@@ -1,5 +1,5 @@
 /// <reference types="@webgpu/types" />
-import { STATUS_WORDS } from '@webrnn/kernels';
+import { STATUS_WORDS, canonical } from '@webrnn/kernels';
 import { type DeviceCheck, WebrnnError, deviceCheckError } from '../../errors.js';
 
 const STATUS = 0x0080 | 0x0004 | 0x0008; // STORAGE | COPY_SRC | COPY_DST
@@ -40,7 +40,7 @@ export class DeviceChecks {
 
   /** The id a launch recorded now passes to its kernel. */
   id(check: DeviceCheck): number {
-    const key = JSON.stringify(check);
+    const key = canonical(check);
     let id = this.byKey.get(key);
     if (id === undefined) {
       id = this.nextId;
