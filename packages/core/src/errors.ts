@@ -28,17 +28,16 @@ export function checkDType(op: string, got: DType, allowed: readonly DType[], wh
 /**
  * How gather and scatterAdd report an index out of range, on every device (the CPU at the call, WebGPU at the next
  * read): `op` raises it, about a `noun` ('index', 'target') that addresses `range` ('axis 0 of shape [4, 2]',
- * '3 classes'). The position is the flat position in the index as the user passed it: the backend maps a
- * coordinate of the index view it walks to it with `positionStrides` (default: the view's row-major strides;
- * indexSelect's broadcast index has stride 1 along its axis and 0 elsewhere), and prints it as coordinates in
- * `positionShape` when given. `module`, when given, prefixes device-side reports (on the CPU the module's own
- * error wrapping names it).
+ * '3 classes'). The position is the one in the index as the user passed it: its row-major flat position, or,
+ * with `positionAlongAxis` (indexSelect, whose 1-D index the backend sees spread over the other dims), its
+ * coordinate along the axis; printed as coordinates in `positionShape` when given. `module`, when given, prefixes
+ * device-side reports (on the CPU the module's own error wrapping names it).
  */
 export interface IndexCheck {
   readonly op: string;
   readonly noun: string;
   readonly range: string;
-  readonly positionStrides?: readonly number[];
+  readonly positionAlongAxis?: boolean;
   readonly positionShape?: readonly number[];
   readonly module?: string;
 }

@@ -286,6 +286,32 @@ describe('an index out of range raises on every device with one message', () => 
   });
 });
 
+describe('checked kernels at high rank', () => {
+  it('rank-10 gather and scatterAdd (by both kernels) still fit their uniform slot and raise', async () => {
+    if (!gpu) return;
+    const shape = [2, 1, 2, 1, 1, 2, 1, 1, 1, 2];
+    const values = Int32Array.from({ length: 16 }, (_, i) => i % 2);
+    values[11] = 2;
+    const message = rangeMessage('gather', { bad: 2, position: 11, axis: 9, xShape: shape, n: 2 });
+    const x = xOn('webgpu', shape);
+    const index = fromData(values, shape, { dtype: 'int32', device: 'webgpu' });
+    await raises('webgpu', () => core.gather(x, 9, index), message, false);
+    for (const method of ['loop', 'atomic'] as const) {
+      gpu.scatterMethod = method;
+      const y = await raises(
+        'webgpu',
+        () => core.scatterAdd(x, 9, index, x),
+        message.replace('gather', 'scatterAdd'),
+        false,
+      );
+      y!.dispose();
+    }
+    gpu.scatterMethod = 'auto';
+    x.dispose();
+    index.dispose();
+  });
+});
+
 describe('the host table of launch descriptions', () => {
   it('stays bounded over a long loop of valid launches without reads, and empties at a read', async () => {
     if (!gpu) return;

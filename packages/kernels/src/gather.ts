@@ -5,9 +5,10 @@ import { alias, declare, entry1d, walk } from './wgsl.js';
 
 /**
  * gather and scatterAdd along `axis` (PyTorch semantics). Index values are checked: an index < 0 or >= the axis
- * size raises a device-side error (status.ts) with its position in the index as the user passed it (the `pos`
- * strides map the walked coordinates to it), and nothing goes through it: gather writes NaN (0 for i32) for that
- * element, scatterAdd skips it.
+ * size raises a device-side error (status.ts) with its position in the index as the user passed it, and nothing
+ * goes through it: gather writes NaN (0 for i32) for that element, scatterAdd skips it. The position is the
+ * row-major flat position in the index, or (indexSelect, whose 1-D index the kernel sees spread over the other
+ * dims) the coordinate along `axis`: both are (flat / posDiv) % posMod, two uniforms instead of a stride per dim.
  *
  * scatterAdd has two methods, both exact with repeated indices; the runtime picks the cheaper:
  * - 'loop': one thread per destination element sums every source entry whose index points at it: no atomics and a
@@ -43,8 +44,8 @@ function uniforms(rank: number) {
     srcOffset: 1,
     srcStrides: rank,
     srcAxisStride: 1,
-    posStrides: rank,
-    posAxisStride: 1,
+    posDiv: 1,
+    posMod: 1,
     [CHECK_FIELD]: 1,
   });
 }
@@ -57,8 +58,8 @@ export interface GatherOperand {
 /**
  * Launch values. `shape` is what the threads walk (the index's shape, or the destination's for the 'loop'
  * scatter), `limit` the index's extent per dim (the loop scatter skips destinations the index does not cover),
- * `pos` the strides (offset 0) that map a coordinate of the index to the position an error reports. The runtime
- * adds the `check` field (status.ts).
+ * `alongAxis` reports an index's coordinate along `axis` instead of its flat position. The runtime adds the
+ * `check` field (status.ts).
  */
 export function gatherValues(
   axis: number,
@@ -68,7 +69,7 @@ export function gatherValues(
   dst: GatherOperand,
   idx: GatherOperand,
   src: GatherOperand,
-  pos: readonly number[],
+  alongAxis: boolean,
 ): Record<string, number | readonly number[]> {
   const split = (v: GatherOperand) => v.strides.map((s, d) => (d === axis ? 0 : s));
   return {
@@ -87,8 +88,8 @@ export function gatherValues(
     srcOffset: src.offset,
     srcStrides: split(src),
     srcAxisStride: src.strides[axis]!,
-    posStrides: pos.map((s, d) => (d === axis ? 0 : s)),
-    posAxisStride: pos[axis]!,
+    posDiv: alongAxis ? limit.slice(axis + 1).reduce((a, b) => a * b, 1) : 1,
+    posMod: Math.max(1, alongAxis ? limit[axis]! : limit.reduce((a, b) => a * b, 1)),
   };
 }
 
@@ -116,22 +117,24 @@ function emit(s: GatherSpec) {
     stride: (d: number) => U.at(`${field}Strides`, d),
   });
   // Operands walked over their full shape add the split-out axis stride back along `axis`.
-  const fullStride = (field: string) => (d: number) =>
-    `(${U.at(`${field}Strides`, d)} + select(0, ${U.at(`${field}AxisStride`)}, ${U.at('axis')} == ${d}))`;
-  const full = (name: string, field: string) => ({ ...operand(name, field), stride: fullStride(field) });
-  // The position an error reports (offset 0).
-  const pos = { offset: 'pp', base: '0', stride: fullStride('pos') };
+  const full = (name: string, field: string) => ({
+    ...operand(name, field),
+    stride: (d: number) =>
+      `(${U.at(`${field}Strides`, d)} + select(0, ${U.at(`${field}AxisStride`)}, ${U.at('axis')} == ${d}))`,
+  });
+  // The position an error reports, from the flat position in the index.
+  const position = (flat: string) => `i32((${flat} / ${U.u('posDiv')}) % ${U.u('posMod')})`;
   const n = U.at('axisSize');
   let body: string;
   if (s.kind === 'gather') {
     // Threads walk the index shape (= the dense output's); src is the tensor gathered from.
     // A NaN constant is a WGSL compile error: the bits go through a variable, so the bitcast happens at run time.
     const bad = s.type === 'f32' ? 'bitcast<f32>(nanBits)' : '0';
-    body = `${walk('tid', s.rank, (d) => U.u('shape', d), [full('pi', 'idx'), operand('ps', 'src'), pos])}
+    body = `${walk('tid', s.rank, (d) => U.u('shape', d), [full('pi', 'idx'), operand('ps', 'src')])}
   let o = ${U.u('dstOffset')} + tid;
   let j = idx[pi];
   if (j < 0 || j >= ${n}) {
-    raise(j, pp, ${n});
+    raise(j, ${position('tid')}, ${n});
     var nanBits = 0x7fc00000u;
     dst[o] = ${bad};
     return;
@@ -148,10 +151,10 @@ function emit(s: GatherSpec) {
     old = r.old_value;
   }`
         : 'atomicAdd(&dst[t], v);';
-    body = `${walk('tid', s.rank, (d) => U.u('shape', d), [operand('po', 'dst'), full('pi', 'idx'), full('ps', 'src'), pos])}
+    body = `${walk('tid', s.rank, (d) => U.u('shape', d), [operand('po', 'dst'), full('pi', 'idx'), full('ps', 'src')])}
   let j = idx[pi];
   if (j < 0 || j >= ${n}) {
-    raise(j, pp, ${n});
+    raise(j, ${position('tid')}, ${n});
     return;
   }
   let t = po + j * ${U.at('dstAxisStride')};
@@ -159,17 +162,18 @@ function emit(s: GatherSpec) {
   ${add}`;
   } else {
     // Threads walk the destination; per dim, its coordinate must lie inside the index's extent, and along `axis`
-    // it is the index value to look for.
+    // it is the index value to look for. `pp` + q * `axisMul` is the flat position of index entry q in the index.
     const coords = Array.from({ length: s.rank }, (_, i) => s.rank - 1 - i)
       .map(
         (d) => `  { let c = i32(rem % ${U.u('shape', d)}); rem = rem / ${U.u('shape', d)};
     po += c * ${U.at('dstStrides', d)} + select(0, c * ${U.at('dstAxisStride')}, ${d} == axis);
-    if (${d} == axis) { wanted = c; } else {
+    if (${d} == axis) { wanted = c; axisMul = m; } else {
       inside = inside && c < ${U.at('limit', d)};
       pi += c * ${U.at('idxStrides', d)};
       ps += c * ${U.at('srcStrides', d)};
-      pp += c * ${U.at('posStrides', d)};
-    } }`,
+      pp += u32(c) * m;
+    }
+    m *= ${U.u('limit', d)}; }`,
       )
       .join('\n');
     body = `  let axis = ${U.at('axis')};
@@ -177,7 +181,9 @@ function emit(s: GatherSpec) {
   var po = ${U.at('dstOffset')};
   var pi = ${U.at('idxOffset')};
   var ps = ${U.at('srcOffset')};
-  var pp = 0;
+  var pp = 0u;
+  var m = 1u;
+  var axisMul = 1u;
   var wanted = 0;
   var inside = true;
 ${coords}
@@ -186,7 +192,7 @@ ${coords}
   for (var q = 0; q < ${U.at('len')}; q++) {
     let j = idx[pi + q * ${U.at('idxAxisStride')}];
     if (j < 0 || j >= ${n}) {
-      raise(j, pp + q * ${U.at('posAxisStride')}, ${n});
+      raise(j, ${position('pp + u32(q) * axisMul')}, ${n});
     } else if (j == wanted) {
       acc += src[ps + q * ${U.at('srcAxisStride')}];
     }

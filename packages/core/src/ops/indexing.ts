@@ -15,7 +15,7 @@ import { alloc, backendOf, intIndex, record, sameDType } from './define.js';
  * through device-side errors), with messages made from one description: who raises, about what. Callers that give
  * the indices another meaning (a loss's targets, a LookupTable's input) describe them with their own `report`.
  */
-export type IndexReport = Omit<IndexCheck, 'positionStrides'>;
+export type IndexReport = Omit<IndexCheck, 'positionAlongAxis'>;
 
 const along = (op: string, x: Tensor, axis: number): IndexReport => ({
   op,
@@ -52,10 +52,7 @@ export function indexSelect(x: Tensor, axis: number, index: Tensor, report?: Ind
   const a = normalizeAxis('indexSelect', axis, x.rank);
   const shape = x.shape.map((d, i) => (i === a ? index.shape[0]! : d));
   // The kernel walks the index spread over `shape`; a position is the one along `axis`.
-  const check = {
-    ...(report ?? along('indexSelect', x, axis)),
-    positionStrides: shape.map((_, i) => +(i === a)),
-  };
+  const check = { ...(report ?? along('indexSelect', x, axis)), positionAlongAxis: true };
   const y = alloc(backend, x.dtype, shape);
   into(y, () => backend.gather(x.backendView(), spread(index, shape, a), a, y.backendView(), check));
   record(

@@ -1,6 +1,5 @@
 import type { TypedArray } from '../../dtype.js';
 import { type IndexCheck, indexError } from '../../errors.js';
-import { contiguousStrides } from '../../shape.js';
 import type { View } from '../backend.js';
 
 /**
@@ -8,20 +7,18 @@ import type { View } from '../backend.js';
  * next read. Walking in row-major order finds the bad index of smallest position first (for indexSelect's
  * broadcast index too, since the coordinates before `axis` are 0 during the first sweep along it).
  */
-function checkIndices(index: View, n: number, check: IndexCheck): void {
+function checkIndices(index: View, axis: number, n: number, check: IndexCheck): void {
   const I = index.buffer as Int32Array;
   const shape = index.shape;
   const r = shape.length;
   let size = 1;
   for (const s of shape) size *= s;
-  const ps = check.positionStrides ?? contiguousStrides(shape);
   const pos = new Int32Array(r);
   let pi = index.offset;
   for (let k = 0; k < size; k++) {
     const v = I[pi]!;
     if (v < 0 || v >= n) {
-      let position = 0;
-      for (let d = 0; d < r; d++) position += pos[d]! * ps[d]!;
+      const position = check.positionAlongAxis ? pos[axis]! : k;
       throw indexError(check, { value: v, position, extent: n });
     }
     for (let d = r - 1; d >= 0; d--) {
@@ -70,11 +67,11 @@ function gatherOrScatter(x: View, index: View, axis: number, other: View, scatte
 }
 
 export function gatherCpu(x: View, index: View, axis: number, out: View, check: IndexCheck): void {
-  checkIndices(index, x.shape[axis]!, check);
+  checkIndices(index, axis, x.shape[axis]!, check);
   gatherOrScatter(x, index, axis, out, false);
 }
 
 export function scatterAddCpu(out: View, index: View, src: View, axis: number, check: IndexCheck): void {
-  checkIndices(index, out.shape[axis]!, check);
+  checkIndices(index, axis, out.shape[axis]!, check);
   gatherOrScatter(out, index, axis, src, true);
 }

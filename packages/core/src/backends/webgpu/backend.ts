@@ -299,8 +299,8 @@ export class WebGPUBackend implements Backend {
   }
 
   gather(x: View, index: View, axis: number, out: View, check: IndexCheck): void {
-    const pos = check.positionStrides ?? contiguousStrides(index.shape);
-    const values = gatherValues(axis, index.shape, index.shape, x.shape[axis]!, out, index, x, pos);
+    const along = check.positionAlongAxis === true;
+    const values = gatherValues(axis, index.shape, index.shape, x.shape[axis]!, out, index, x, along);
     const spec = { kind: 'gather' as const, type: scalar(x.dtype), rank: index.shape.length };
     this.launch(
       'gather',
@@ -323,8 +323,8 @@ export class WebGPUBackend implements Backend {
         ? sizeOf(out.shape) * index.shape[axis]! <= 8 * sizeOf(index.shape)
         : this.scatterMethod === 'loop');
     const walked = loop ? out.shape : index.shape;
-    const pos = check.positionStrides ?? contiguousStrides(index.shape);
-    const values = gatherValues(axis, walked, index.shape, out.shape[axis]!, out, index, src, pos);
+    const along = check.positionAlongAxis === true;
+    const values = gatherValues(axis, walked, index.shape, out.shape[axis]!, out, index, src, along);
     const spec = {
       kind: 'scatterAdd' as const,
       type: scalar(out.dtype),
