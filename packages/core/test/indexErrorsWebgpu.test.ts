@@ -286,6 +286,24 @@ describe('an index out of range raises on every device with one message', () => 
   });
 });
 
+describe('device-side errors and reads', () => {
+  it('the first error wins, and one error is thrown by one read only (concurrent reads)', async () => {
+    if (!gpu) return;
+    const x = xOn('webgpu', [3, 2]);
+    const first = fromData(new Int32Array([0, 5]), [2], { dtype: 'int32', device: 'webgpu' });
+    const second = fromData(new Int32Array([-1]), [1], { dtype: 'int32', device: 'webgpu' });
+    const a = core.indexSelect(x, 0, first);
+    const b = core.indexSelect(x, 1, second);
+    const settled = await Promise.allSettled([b.data(), a.data(), x.data()]);
+    // The first read submitted reports the first launch's error; the later ones find the status cleared.
+    expect(settled.map((r) => r.status)).toEqual(['rejected', 'fulfilled', 'fulfilled']);
+    expect(((settled[0] as PromiseRejectedResult).reason as Error).message).toBe(
+      'indexSelect: index 5 at position 1 is out of range for axis 0 of shape [3, 2] (expected 0 <= index < 3)',
+    );
+    for (const t of [x, first, second, a, b]) t.dispose();
+  });
+});
+
 describe('checked kernels at high rank', () => {
   it('rank-10 gather and scatterAdd (by both kernels) still fit their uniform slot and raise', async () => {
     if (!gpu) return;
