@@ -24,3 +24,63 @@ export function checkDType(op: string, got: DType, allowed: readonly DType[], wh
     throw new WebrnnError(op, `${what} has dtype ${got}, expected ${allowed.join(' or ')}`);
   }
 }
+
+/**
+ * How gather and scatterAdd report an index out of range, on every device (the CPU at the call, WebGPU at the next
+ * read): `op` raises it, about a `noun` ('index', 'target') that addresses `range` ('axis 0 of shape [4, 2]',
+ * '3 classes'). The position is the one in the index as the user passed it: its row-major flat position, or,
+ * with `positionAlongAxis` (indexSelect, whose 1-D index the backend sees spread over the other dims), its
+ * coordinate along the axis; printed as coordinates in `positionShape` when given. `module`, when given, prefixes
+ * device-side reports (on the CPU the module's own error wrapping names it).
+ */
+export interface IndexCheck {
+  readonly op: string;
+  readonly noun: string;
+  readonly range: string;
+  readonly positionAlongAxis?: boolean;
+  readonly positionShape?: readonly number[];
+  readonly module?: string;
+}
+
+/** What a device-side check found: the bad value, its position, and the valid extent [0, extent). */
+export interface CheckFailure {
+  readonly value: number;
+  readonly position: number;
+  readonly extent: number;
+}
+
+/** A launch that can raise: an index check, or an integer division (op `div`) that must not divide by zero. */
+export type DeviceCheck =
+  | ({ readonly kind: 'index' } & IndexCheck)
+  | { readonly kind: 'divisor'; readonly op: string };
+
+/** The one message for a bad index, whichever device found it. */
+export function indexError(check: IndexCheck, f: CheckFailure): WebrnnError {
+  const { noun } = check;
+  let where = `${f.position}`;
+  if (check.positionShape) {
+    const coords: number[] = [];
+    let r = f.position;
+    for (let d = check.positionShape.length - 1; d >= 0; d--) {
+      const s = check.positionShape[d]!;
+      coords.unshift(r % s);
+      r = Math.floor(r / s);
+    }
+    where = fmtShape(coords);
+  }
+  return new WebrnnError(
+    check.op,
+    `${noun} ${f.value} at position ${where} is out of range for ${check.range} (expected 0 <= ${noun} < ${f.extent})`,
+  );
+}
+
+/** The one message for an integer division by zero. */
+export function divisionByZero(op: string): WebrnnError {
+  return new WebrnnError(op, 'integer division by zero (an int32 divisor is 0)');
+}
+
+/** The error a device-side check reports at the next read (prefixed by the module it ran in, if any). */
+export function deviceCheckError(check: DeviceCheck, f: CheckFailure): WebrnnError {
+  const e = check.kind === 'index' ? indexError(check, f) : divisionByZero(check.op);
+  return check.kind === 'index' && check.module ? new WebrnnError(check.module, e.message) : e;
+}

@@ -291,12 +291,12 @@ const CASES: Case[] = [
   [
     'indexSelect: index too large',
     () => core.indexSelect(r(3, 2), 0, i32([0, 3])),
-    'indexSelect: index 3 at position 1 is out of range for axis 0 of shape [3, 2]: expected 0 <= index < 3',
+    'indexSelect: index 3 at position 1 is out of range for axis 0 of shape [3, 2] (expected 0 <= index < 3)',
   ],
   [
     'indexSelect: negative index',
     () => core.indexSelect(r(3, 2), 1, i32([-1])),
-    'indexSelect: index -1 at position 0 is out of range for axis 1 of shape [3, 2]: expected 0 <= index < 2',
+    'indexSelect: index -1 at position 0 is out of range for axis 1 of shape [3, 2] (expected 0 <= index < 2)',
   ],
   [
     'indexSelect: float index',
@@ -311,12 +311,12 @@ const CASES: Case[] = [
   [
     'gather: index too large',
     () => core.gather(r(2, 3), 1, i32([[0], [7]])),
-    'gather: index 7 at position 1 is out of range for axis 1 of shape [2, 3]: expected 0 <= index < 3',
+    'gather: index 7 at position 1 is out of range for axis 1 of shape [2, 3] (expected 0 <= index < 3)',
   ],
   [
     'gather: negative index',
     () => core.gather(r(2, 3), 0, i32([[-2, 0, 0]])),
-    'gather: index -2 at position 0 is out of range for axis 0 of shape [2, 3]: expected 0 <= index < 2',
+    'gather: index -2 at position 0 is out of range for axis 0 of shape [2, 3] (expected 0 <= index < 2)',
   ],
   [
     'gather: index rank',
@@ -341,12 +341,12 @@ const CASES: Case[] = [
   [
     'scatterAdd: index out of range',
     () => core.scatterAdd(r(2), 0, i32([2]), r(1)),
-    'scatterAdd: index 2 at position 0 is out of range for axis 0 of shape [2]: expected 0 <= index < 2',
+    'scatterAdd: index 2 at position 0 is out of range for axis 0 of shape [2] (expected 0 <= index < 2)',
   ],
   [
     'scatterAdd: negative index',
     () => core.scatterAdd(r(2), 0, i32([-1]), r(1)),
-    'scatterAdd: index -1 at position 0 is out of range for axis 0 of shape [2]: expected 0 <= index < 2',
+    'scatterAdd: index -1 at position 0 is out of range for axis 0 of shape [2] (expected 0 <= index < 2)',
   ],
   [
     'scatterAdd: src dtype',

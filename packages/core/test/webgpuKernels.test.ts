@@ -113,16 +113,18 @@ describe.skipIf(!gpu)('WebGPU backend against CpuBackend: matmul, gather/scatter
           idxLayout,
           (n) => values('int32', n, target[axis]! - 1, true).map((v) => v - 1) as Int32Array,
         );
+        // Every index is in range: a check that fired would throw at the call (CPU) or at `same`'s read (WebGPU).
+        const check = { op: 'test', noun: 'index', range: `axis ${axis}` };
         for (const dtype of ['float32', 'int32'] as const) {
           const x = pair(dtype, target, layout);
           const g = out(dtype, idxShape);
-          cpu.gather(x.cpu, index.cpu, axis, g.cpu);
-          gpu!.gather(x.gpu, index.gpu, axis, g.gpu);
+          cpu.gather(x.cpu, index.cpu, axis, g.cpu, check);
+          gpu!.gather(x.gpu, index.gpu, axis, g.gpu, check);
           await same(`gather ${dtype} axis ${axis}`, g);
           const dst = pair(dtype, target, { ...dense(target.length), offset: 3 });
           const src = pair(dtype, idxShape, skewed(idxShape.length));
-          cpu.scatterAdd(dst.cpu, index.cpu, src.cpu, axis);
-          gpu!.scatterAdd(dst.gpu, index.gpu, src.gpu, axis);
+          cpu.scatterAdd(dst.cpu, index.cpu, src.cpu, axis, check);
+          gpu!.scatterAdd(dst.gpu, index.gpu, src.gpu, axis, check);
           await same(
             `scatterAdd ${dtype} axis ${axis} (${wide ? 'atomic' : 'loop'})`,
             dst,

@@ -1,4 +1,5 @@
 import { type Kernel, type ScalarType, type Spec, defineKernel } from './spec.js';
+import { CHECK_FIELD, raiseFn, statusStorage } from './status.js';
 import { Uniforms } from './uniforms.js';
 import { type StorageDecl, alias, declare, entry1d, walk } from './wgsl.js';
 
@@ -27,10 +28,13 @@ export interface MapSpec extends Spec {
   readonly compute?: ScalarType;
   readonly inputs: readonly MapInput[];
   readonly rank: number;
+  /** An input that must not be 0 (an integer divisor): a 0 raises a device-side error (status.ts). */
+  readonly check?: string;
 }
 
-export function mapUniforms(rank: number, inputs: number): Uniforms {
+export function mapUniforms(rank: number, inputs: number, check = false): Uniforms {
   const fields: Record<string, number> = { n: 1, p: 2, q: 1, shape: rank, outOffset: 1, outStrides: rank };
+  if (check) fields[CHECK_FIELD] = 1;
   for (let k = 0; k < inputs; k++) {
     fields[`offset${k}`] = 1;
     fields[`strides${k}`] = rank;
@@ -64,13 +68,14 @@ export function mapValues(
 
 export function mapKernel(spec: MapSpec): Kernel {
   return defineKernel(spec, (s) => {
-    const U = mapUniforms(s.rank, s.inputs.length);
+    const U = mapUniforms(s.rank, s.inputs.length, s.check !== undefined);
     const storage: StorageDecl[] = [{ name: 'dst', type: s.out, write: true }];
     const source = s.inputs.map((inp, k) => {
       if (inp.fromOut) return 'dst';
       storage.push({ name: `src${k}`, type: inp.type });
       return `src${k}`;
     });
+    if (s.check) storage.push(statusStorage);
     const { code, bindings } = declare(storage, U);
     let params = '';
     if (/\bp[01]\b/.test(s.expr))
@@ -91,12 +96,14 @@ export function mapKernel(spec: MapSpec): Kernel {
         (inp, k) => `  let ${inp.name} = ${convert(inp) ? `T(${source[k]}[o${k}])` : `${source[k]}[o${k}]`};`,
       )
       .join('\n');
+    const guard = s.check ? `\n  if (${s.check} == T(0)) { raise(0, i32(tid), 0); }` : '';
     const body = `  if (tid >= ${U.u('n')}) { return; }
 ${params}${offsets}
-${loads}
+${loads}${guard}
   dst[o] = ${s.out}(${s.expr});`;
+    const raise = s.check ? `${raiseFn(U.at(CHECK_FIELD))}\n\n` : '';
     return {
-      code: `${alias(T)}\n${code}\n\n${entry1d(body)}\n`,
+      code: `${alias(T)}\n${code}\n\n${raise}${entry1d(body)}\n`,
       workgroupSize: [256, 1, 1],
       bindings,
       uniforms: U,

@@ -1,10 +1,14 @@
 import { type Kernel, type ScalarType, type Spec, defineKernel } from './spec.js';
 import { Uniforms } from './uniforms.js';
+import { CHECK_FIELD, raiseFn, statusStorage } from './status.js';
 import { alias, declare, entry1d, walk } from './wgsl.js';
 
 /**
- * gather and scatterAdd along `axis` (PyTorch semantics). Index values are clamped into range, so a bad index never
- * reads or writes outside the tensor (the ops validate indices where they can read them).
+ * gather and scatterAdd along `axis` (PyTorch semantics). Index values are checked: an index < 0 or >= the axis
+ * size raises a device-side error (status.ts) with its position in the index as the user passed it, and nothing
+ * goes through it: gather writes NaN (0 for i32) for that element, scatterAdd skips it. The position is the
+ * row-major flat position in the index, or (indexSelect, whose 1-D index the kernel sees spread over the other
+ * dims) the coordinate along `axis`: both are (flat / posDiv) % posMod, two uniforms instead of a stride per dim.
  *
  * scatterAdd has two methods, both exact with repeated indices; the runtime picks the cheaper:
  * - 'loop': one thread per destination element sums every source entry whose index points at it: no atomics and a
@@ -40,6 +44,9 @@ function uniforms(rank: number) {
     srcOffset: 1,
     srcStrides: rank,
     srcAxisStride: 1,
+    posDiv: 1,
+    posMod: 1,
+    [CHECK_FIELD]: 1,
   });
 }
 
@@ -50,7 +57,9 @@ export interface GatherOperand {
 
 /**
  * Launch values. `shape` is what the threads walk (the index's shape, or the destination's for the 'loop'
- * scatter), `limit` the index's extent per dim (the loop scatter skips destinations the index does not cover).
+ * scatter), `limit` the index's extent per dim (the loop scatter skips destinations the index does not cover),
+ * `alongAxis` reports an index's coordinate along `axis` instead of its flat position. The runtime adds the
+ * `check` field (status.ts).
  */
 export function gatherValues(
   axis: number,
@@ -60,6 +69,7 @@ export function gatherValues(
   dst: GatherOperand,
   idx: GatherOperand,
   src: GatherOperand,
+  alongAxis: boolean,
 ): Record<string, number | readonly number[]> {
   const split = (v: GatherOperand) => v.strides.map((s, d) => (d === axis ? 0 : s));
   return {
@@ -78,6 +88,8 @@ export function gatherValues(
     srcOffset: src.offset,
     srcStrides: split(src),
     srcAxisStride: src.strides[axis]!,
+    posDiv: alongAxis ? limit.slice(axis + 1).reduce((a, b) => a * b, 1) : 1,
+    posMod: Math.max(1, alongAxis ? limit[axis]! : limit.reduce((a, b) => a * b, 1)),
   };
 }
 
@@ -95,6 +107,7 @@ function emit(s: GatherSpec) {
       { name: 'dst', type: dstType, write: true },
       { name: 'src', type: 'T' },
       { name: 'idx', type: 'i32' },
+      statusStorage,
     ],
     U,
   );
@@ -109,12 +122,24 @@ function emit(s: GatherSpec) {
     stride: (d: number) =>
       `(${U.at(`${field}Strides`, d)} + select(0, ${U.at(`${field}AxisStride`)}, ${U.at('axis')} == ${d}))`,
   });
-  const target = `clamp(idx[pi], 0, ${U.at('axisSize')} - 1)`;
+  // The position an error reports, from the flat position in the index.
+  const position = (flat: string) => `i32((${flat} / ${U.u('posDiv')}) % ${U.u('posMod')})`;
+  const n = U.at('axisSize');
   let body: string;
   if (s.kind === 'gather') {
     // Threads walk the index shape (= the dense output's); src is the tensor gathered from.
+    // A NaN constant is a WGSL compile error: the bits go through a variable, so the bitcast happens at run time.
+    const bad = s.type === 'f32' ? 'bitcast<f32>(nanBits)' : '0';
     body = `${walk('tid', s.rank, (d) => U.u('shape', d), [full('pi', 'idx'), operand('ps', 'src')])}
-  dst[${U.u('dstOffset')} + tid] = src[ps + ${target} * ${U.at('srcAxisStride')}];`;
+  let o = ${U.u('dstOffset')} + tid;
+  let j = idx[pi];
+  if (j < 0 || j >= ${n}) {
+    raise(j, ${position('tid')}, ${n});
+    var nanBits = 0x7fc00000u;
+    dst[o] = ${bad};
+    return;
+  }
+  dst[o] = src[ps + j * ${U.at('srcAxisStride')}];`;
   } else if (atomic) {
     // Threads walk the index (= source) shape and add into their target.
     const add =
@@ -127,21 +152,28 @@ function emit(s: GatherSpec) {
   }`
         : 'atomicAdd(&dst[t], v);';
     body = `${walk('tid', s.rank, (d) => U.u('shape', d), [operand('po', 'dst'), full('pi', 'idx'), full('ps', 'src')])}
-  let t = po + ${target} * ${U.at('dstAxisStride')};
+  let j = idx[pi];
+  if (j < 0 || j >= ${n}) {
+    raise(j, ${position('tid')}, ${n});
+    return;
+  }
+  let t = po + j * ${U.at('dstAxisStride')};
   let v = src[ps];
   ${add}`;
   } else {
     // Threads walk the destination; per dim, its coordinate must lie inside the index's extent, and along `axis`
-    // it is the index value to look for.
+    // it is the index value to look for. `pp` + q * `axisMul` is the flat position of index entry q in the index.
     const coords = Array.from({ length: s.rank }, (_, i) => s.rank - 1 - i)
       .map(
         (d) => `  { let c = i32(rem % ${U.u('shape', d)}); rem = rem / ${U.u('shape', d)};
     po += c * ${U.at('dstStrides', d)} + select(0, c * ${U.at('dstAxisStride')}, ${d} == axis);
-    if (${d} == axis) { wanted = c; } else {
+    if (${d} == axis) { wanted = c; axisMul = m; } else {
       inside = inside && c < ${U.at('limit', d)};
       pi += c * ${U.at('idxStrides', d)};
       ps += c * ${U.at('srcStrides', d)};
-    } }`,
+      pp += u32(c) * m;
+    }
+    m *= ${U.u('limit', d)}; }`,
       )
       .join('\n');
     body = `  let axis = ${U.at('axis')};
@@ -149,20 +181,26 @@ function emit(s: GatherSpec) {
   var po = ${U.at('dstOffset')};
   var pi = ${U.at('idxOffset')};
   var ps = ${U.at('srcOffset')};
+  var pp = 0u;
+  var m = 1u;
+  var axisMul = 1u;
   var wanted = 0;
   var inside = true;
 ${coords}
   if (!inside) { return; }
   var acc = dst[po];
   for (var q = 0; q < ${U.at('len')}; q++) {
-    if (clamp(idx[pi + q * ${U.at('idxAxisStride')}], 0, ${U.at('axisSize')} - 1) == wanted) {
+    let j = idx[pi + q * ${U.at('idxAxisStride')}];
+    if (j < 0 || j >= ${n}) {
+      raise(j, ${position('pp + u32(q) * axisMul')}, ${n});
+    } else if (j == wanted) {
       acc += src[ps + q * ${U.at('srcAxisStride')}];
     }
   }
   dst[po] = acc;`;
   }
   return {
-    code: `${alias(s.type)}\n${code}\n\n${entry1d(`  if (tid >= ${U.u('n')}) { return; }\n${body}`)}\n`,
+    code: `${alias(s.type)}\n${code}\n\n${raiseFn(U.at(CHECK_FIELD))}\n\n${entry1d(`  if (tid >= ${U.u('n')}) { return; }\n${body}`)}\n`,
     workgroupSize: [256, 1, 1] as const,
     bindings,
     uniforms: U,

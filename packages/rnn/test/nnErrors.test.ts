@@ -160,12 +160,13 @@ const BAD: readonly Bad[] = [
       ),
     ),
     message:
-      'nn.LookupTable: input: index 5 at position [1, 0] is out of range for nIndex 5 (0 <= index < 5)',
+      'nn.LookupTable: input: index 5 at position [1, 0] is out of range for nIndex 5 (expected 0 <= index < 5)',
   },
   {
     name: 'LookupTable with a negative index',
     run: forward(new nn.LookupTable(5, 2), tensor([-1], i32)),
-    message: 'nn.LookupTable: input: index -1 at position [0] is out of range for nIndex 5 (0 <= index < 5)',
+    message:
+      'nn.LookupTable: input: index -1 at position [0] is out of range for nIndex 5 (expected 0 <= index < 5)',
   },
   {
     name: 'LookupTable with float indices',
@@ -198,7 +199,8 @@ const BAD: readonly Bad[] = [
   {
     name: 'ClassNLLCriterion with a target out of range',
     run: () => new nn.ClassNLLCriterion().forward(x23(), tensor([0, 3], i32)),
-    message: 'nn.ClassNLLCriterion: target: class 3 at position 1 is out of range for 3 classes (0-based)',
+    message:
+      'nn.ClassNLLCriterion: target: class 3 at position 1 is out of range for 3 classes (expected 0 <= class < 3)',
   },
   {
     name: 'ClassNLLCriterion with float targets',
@@ -220,7 +222,7 @@ const BAD: readonly Bad[] = [
     name: 'CrossEntropyCriterion with a target out of range',
     run: () => new nn.CrossEntropyCriterion().forward(x23(), tensor([-1, 0], i32)),
     message:
-      'nn.CrossEntropyCriterion: target: class -1 at position 0 is out of range for 3 classes (0-based)',
+      'nn.CrossEntropyCriterion: target: class -1 at position 0 is out of range for 3 classes (expected 0 <= class < 3)',
   },
   {
     name: 'BCECriterion with an input outside [0, 1]',

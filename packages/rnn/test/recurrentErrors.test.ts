@@ -147,7 +147,7 @@ const cases: [string, () => unknown, string][] = [
   [
     'a word index out of range (LookupTable in a Sequencer)',
     () => new nn.Sequencer(tutorial()).forward([idx(1), idx(10)]),
-    'nn.Sequencer step 1 nn.Recursor[0] nn.Sequential[0] nn.Recurrent[1] (nn.LookupTable): input: index 10 at position [0] is out of range for nIndex 10 (0 <= index < 10)',
+    'nn.Sequencer step 1 nn.Recursor[0] nn.Sequential[0] nn.Recurrent[1] (nn.LookupTable): input: index 10 at position [0] is out of range for nIndex 10 (expected 0 <= index < 10)',
   ],
   [
     'a negative word index (LookupTable in a Recursor)',
@@ -166,12 +166,12 @@ const cases: [string, () => unknown, string][] = [
         [randn([2, 10]), randn([2, 10])],
         [idx(1, 2), idx(3, 10)],
       ),
-    'nn.SequencerCriterion(nn.ClassNLLCriterion): step 1: target: class 10 at position 1 is out of range for 10 classes (0-based)',
+    'nn.SequencerCriterion(nn.ClassNLLCriterion): step 1: target: class 10 at position 1 is out of range for 10 classes (expected 0 <= class < 10)',
   ],
   [
     'a target class out of range (ClassNLLCriterion in a RepeaterCriterion)',
     () => new nn.RepeaterCriterion(new nn.ClassNLLCriterion()).forward([randn([2, 10])], idx(1, -1)),
-    'nn.RepeaterCriterion(nn.ClassNLLCriterion): step 0: target: class -1 at position 1 is out of range for 10 classes (0-based)',
+    'nn.RepeaterCriterion(nn.ClassNLLCriterion): step 0: target: class -1 at position 1 is out of range for 10 classes (expected 0 <= class < 10)',
   ],
   [
     'fewer targets than steps',

@@ -1,4 +1,7 @@
 import type { DType, TypedArray } from '../dtype.js';
+import type { IndexCheck } from '../errors.js';
+
+export type { IndexCheck } from '../errors.js';
 
 /**
  * The closed interface every device implements. Tensors talk to devices only through it.
@@ -10,7 +13,9 @@ import type { DType, TypedArray } from '../dtype.js';
  * - `out` is always a freshly allocated contiguous view of the output shape, except where a method says
  *   it may alias an input (the in-place forms used for gradient accumulation and optimiser steps).
  * - Methods only record work. Values reach the host through `read` (async) or `readSync` (CPU only).
- * - Shapes, dtypes and ranges were validated by the op before the call: backends trust their inputs.
+ * - Shapes and dtypes were validated by the op before the call: backends trust them. Values that only the kernel
+ *   sees are checked by the kernel: an index out of range (gather, scatterAdd) and an int32 division by zero
+ *   raise, on the CPU at the call, on WebGPU at the next read (device-side errors).
  */
 export interface View {
   readonly buffer: BufferHandle;
@@ -95,7 +100,10 @@ export interface Backend {
 
   /** out = f(x) elementwise; out has x's dtype. */
   unary(spec: UnarySpec, x: View, out: View): void;
-  /** out = a op b; a and b are already broadcast to out.shape (stride 0 where stretched). out may alias a. */
+  /**
+   * out = a op b; a and b are already broadcast to out.shape (stride 0 where stretched). out may alias a. int32
+   * `div` by 0 raises (nothing is written on the CPU).
+   */
   binary(op: BinaryOpName, a: View, b: View, out: View): void;
   /** out = cond != 0 ? a : b; all three broadcast to out.shape. */
   where(cond: View, a: View, b: View, out: View): void;
@@ -117,11 +125,15 @@ export interface Backend {
 
   /**
    * out[i...] = x[i with i[axis] replaced by index[i...]] (PyTorch gather / take_along_dim). index is int32 with
-   * out's shape (broadcast views allowed: indexSelect passes an index with stride 0 off `axis`).
+   * out's shape (broadcast views allowed: indexSelect passes an index with stride 0 off `axis`). An index outside
+   * [0, x.shape[axis]) raises as `check` says.
    */
-  gather(x: View, index: View, axis: number, out: View): void;
-  /** out[i with i[axis] replaced by index[i...]] += src[i...]; repeated indices accumulate. out is updated in place. */
-  scatterAdd(out: View, index: View, src: View, axis: number): void;
+  gather(x: View, index: View, axis: number, out: View, check: IndexCheck): void;
+  /**
+   * out[i with i[axis] replaced by index[i...]] += src[i...]; repeated indices accumulate. out is updated in place.
+   * An index outside [0, out.shape[axis]) raises as `check` says, and nothing is added through it.
+   */
+  scatterAdd(out: View, index: View, src: View, axis: number, check: IndexCheck): void;
 
   /**
    * Fused LSTM cell. gates [N, 4H] are the pre-activations; writes c = f*cPrev + i*z, h = o*tanh(c), and `act`

@@ -1,5 +1,5 @@
 import type { View } from '../backends/backend.js';
-import { WebrnnError, fmtShape } from '../errors.js';
+import { type IndexCheck, WebrnnError, fmtShape } from '../errors.js';
 import { normalizeAxis } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { zeros } from './create.js';
@@ -11,20 +11,25 @@ import { alloc, backendOf, intIndex, record, sameDType } from './define.js';
  */
 
 /**
- * Indices must lie in [0, n). Checked on the host where the values can be read synchronously (the CPU); on
- * WebGPU the kernels clamp, so a bad index can never read or write outside a buffer.
+ * Indices must lie in [0, n). The backends check them (the CPU at the call, WebGPU's kernels at the next read,
+ * through device-side errors), with messages made from one description: who raises, about what. Callers that give
+ * the indices another meaning (a loss's targets, a LookupTable's input) describe them with their own `report`.
  */
-function checkRange(op: string, index: Tensor, n: number, what: string): void {
-  if (!index.backend.canReadSync) return;
-  const data = index.dataSync();
-  for (let i = 0; i < data.length; i++) {
-    const v = data[i]!;
-    if (v < 0 || v >= n) {
-      throw new WebrnnError(
-        op,
-        `index ${v} at position ${i} is out of range for ${what}: expected 0 <= index < ${n}`,
-      );
-    }
+export type IndexReport = Omit<IndexCheck, 'positionAlongAxis'>;
+
+const along = (op: string, x: Tensor, axis: number): IndexReport => ({
+  op,
+  noun: 'index',
+  range: `axis ${axis} of shape ${fmtShape(x.shape)}`,
+});
+
+/** Run a backend call that may throw on a bad index, freeing the fresh output `y` if it does. */
+function into(y: Tensor, run: () => void): void {
+  try {
+    run();
+  } catch (e) {
+    y.dispose();
+    throw e;
   }
 }
 
@@ -34,25 +39,29 @@ function spread(index: Tensor, outShape: readonly number[], axis: number): View 
   return { ...v, shape: outShape, strides: outShape.map((_, i) => (i === axis ? index.strides[0]! : 0)) };
 }
 
-/** Entries `index` (1-D int32) of `axis` (torch.index_select; LookupTable's forward). */
-export function indexSelect(x: Tensor, axis: number, index: Tensor): Tensor {
+/**
+ * Entries `index` (1-D int32) of `axis` (torch.index_select; LookupTable's forward). A bad index is reported by
+ * its position in `index`, as `report` says (by default as indexSelect's).
+ */
+export function indexSelect(x: Tensor, axis: number, index: Tensor, report?: IndexReport): Tensor {
   const backend = backendOf('indexSelect', x, index);
   intIndex('indexSelect', index);
   if (index.rank !== 1) {
     throw new WebrnnError('indexSelect', `index must be 1-D, got shape ${fmtShape(index.shape)}`);
   }
   const a = normalizeAxis('indexSelect', axis, x.rank);
-  checkRange('indexSelect', index, x.shape[a]!, `axis ${axis} of shape ${fmtShape(x.shape)}`);
   const shape = x.shape.map((d, i) => (i === a ? index.shape[0]! : d));
+  // The kernel walks the index spread over `shape`; a position is the one along `axis`.
+  const check = { ...(report ?? along('indexSelect', x, axis)), positionAlongAxis: true };
   const y = alloc(backend, x.dtype, shape);
-  backend.gather(x.backendView(), spread(index, shape, a), a, y.backendView());
+  into(y, () => backend.gather(x.backendView(), spread(index, shape, a), a, y.backendView(), check));
   record(
     'indexSelect',
     [x],
     [y],
     ([g], [idx]) => {
       const dx = zeros(x.shape, { dtype: g!.dtype, device: g!.device });
-      dx.backend.scatterAdd(dx.backendView(), spread(idx!, g!.shape, a), g!.backendView(), a);
+      dx.backend.scatterAdd(dx.backendView(), spread(idx!, g!.shape, a), g!.backendView(), a, check);
       return [dx];
     },
     [index],
@@ -68,23 +77,26 @@ function checkAlong(op: string, x: Tensor, a: number, index: Tensor, axis: numbe
       `index of shape ${fmtShape(index.shape)} does not fit input ${fmtShape(x.shape)}: same rank, and no larger off axis ${axis}`,
     );
   }
-  checkRange(op, index, x.shape[a]!, `axis ${axis} of shape ${fmtShape(x.shape)}`);
 }
 
-/** out[i][j] = x[i][index[i][j]] for axis 1, and likewise for any axis (torch.gather). */
-export function gather(x: Tensor, axis: number, index: Tensor): Tensor {
+/**
+ * out[i][j] = x[i][index[i][j]] for axis 1, and likewise for any axis (torch.gather). A bad index is reported by
+ * its flat position in `index`, as `report` says (by default as gather's).
+ */
+export function gather(x: Tensor, axis: number, index: Tensor, report?: IndexReport): Tensor {
   const backend = backendOf('gather', x, index);
   const a = normalizeAxis('gather', axis, x.rank);
   checkAlong('gather', x, a, index, axis);
+  const check = report ?? along('gather', x, axis);
   const y = alloc(backend, x.dtype, index.shape);
-  backend.gather(x.backendView(), index.backendView(), a, y.backendView());
+  into(y, () => backend.gather(x.backendView(), index.backendView(), a, y.backendView(), check));
   record(
     'gather',
     [x],
     [y],
     ([g], [idx]) => {
       const dx = zeros(x.shape, { dtype: g!.dtype, device: g!.device });
-      dx.backend.scatterAdd(dx.backendView(), idx!.backendView(), g!.backendView(), a);
+      dx.backend.scatterAdd(dx.backendView(), idx!.backendView(), g!.backendView(), a, check);
       return [dx];
     },
     [index],
@@ -104,10 +116,13 @@ export function scatterAdd(x: Tensor, axis: number, index: Tensor, src: Tensor):
       `src of shape ${fmtShape(src.shape)} must cover index of shape ${fmtShape(index.shape)}`,
     );
   }
+  const check = along('scatterAdd', x, axis);
   const y = alloc(backend, x.dtype, x.shape);
   backend.copy(x.backendView(), y.backendView());
   const sv = src.backendView();
-  backend.scatterAdd(y.backendView(), index.backendView(), { ...sv, shape: index.shape }, a);
+  into(y, () =>
+    backend.scatterAdd(y.backendView(), index.backendView(), { ...sv, shape: index.shape }, a, check),
+  );
   record(
     'scatterAdd',
     [x, src],
@@ -116,7 +131,7 @@ export function scatterAdd(x: Tensor, axis: number, index: Tensor, src: Tensor):
       let ds: Tensor | null = null;
       if (needs[1]) {
         const part = alloc(g!.backend, g!.dtype, index.shape);
-        g!.backend.gather(g!.backendView(), idx!.backendView(), a, part.backendView());
+        g!.backend.gather(g!.backendView(), idx!.backendView(), a, part.backendView(), check);
         ds = part.shape.join() === src.shape.join() ? part : padTo(part, src.shape);
       }
       return [needs[0] ? g! : null, ds];

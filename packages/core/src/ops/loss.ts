@@ -28,21 +28,33 @@ function checkReduction(op: string, reduction: string): asserts reduction is Red
  */
 export function nll(logp: Tensor, target: Tensor, reduction: Reduction = 'mean'): Tensor {
   checkClassArgs('nll', logp, target, reduction);
-  if (logp.rank === 1) {
-    return tidy(() => reshape(nll(reshape(logp, [1, logp.shape[0]!]), reshape(target, [1]), reduction), []));
-  }
-  return tidy(() => {
-    const picked = gather(logp, 1, unsqueeze(target, 1));
-    return reduce(neg(reshape(picked, [picked.shape[0]!])), reduction);
-  });
+  return picked('nll', logp, target, reduction);
 }
 
 /**
- * What nll and crossEntropy need: float scores [N, C] with int32 targets [N] (or [C] with a 0-d target), each in
- * [0, C). Target values are checked on the host where they can be read synchronously (the CPU); on WebGPU the
- * gather kernel clamps, so a bad target can never read outside a buffer.
+ * nll once the arguments are checked; `op` names a bad target. Targets are checked where they are used, by the
+ * gather kernel (the CPU at the call, WebGPU at the next read), so no host scan is needed.
  */
-function checkClassArgs(op: string, x: Tensor, target: Tensor, reduction: string): void {
+function picked(op: string, logp: Tensor, target: Tensor, reduction: Reduction): Tensor {
+  if (logp.rank === 1) {
+    return tidy(() =>
+      reshape(picked(op, reshape(logp, [1, logp.shape[0]!]), reshape(target, [1]), reduction), []),
+    );
+  }
+  const classes = logp.shape[1]!;
+  return tidy(() => {
+    const p = gather(logp, 1, unsqueeze(target, 1), { op, noun: 'target', range: `${classes} classes` });
+    return reduce(neg(reshape(p, [p.shape[0]!])), reduction);
+  });
+}
+
+/** What nll and crossEntropy need: float scores [N, C] with int32 targets [N] (or [C] with a 0-d target). */
+function checkClassArgs(
+  op: string,
+  x: Tensor,
+  target: Tensor,
+  reduction: string,
+): asserts reduction is Reduction {
   backendOf(op, x, target);
   checkReduction(op, reduction);
   floatOnly(op, x);
@@ -54,24 +66,12 @@ function checkClassArgs(op: string, x: Tensor, target: Tensor, reduction: string
       `expected input [N, C] and target [N] (or input [C] and a 0-d target), got input ${fmtShape(x.shape)} and target ${fmtShape(target.shape)}`,
     );
   }
-  if (!target.backend.canReadSync) return;
-  const classes = x.shape[x.rank - 1]!;
-  const data = target.dataSync();
-  for (let i = 0; i < data.length; i++) {
-    const v = data[i]!;
-    if (v < 0 || v >= classes) {
-      throw new WebrnnError(
-        op,
-        `target ${v} at position ${i} is out of range for ${classes} classes (expected 0 <= target < ${classes})`,
-      );
-    }
-  }
 }
 
 /** Cross-entropy of raw scores `logits` [N, C] against int32 classes: nll(logSoftmax(logits)). */
 export function crossEntropy(logits: Tensor, target: Tensor, reduction: Reduction = 'mean'): Tensor {
   checkClassArgs('crossEntropy', logits, target, reduction);
-  return tidy(() => nll(logSoftmax(logits, -1), target, reduction));
+  return tidy(() => picked('crossEntropy', logSoftmax(logits, -1), target, reduction));
 }
 
 function sameShape(op: string, a: Tensor, b: Tensor): void {

@@ -28,6 +28,9 @@ import { Criterion, type Target } from './Criterion.js';
  * for nothing, as in Torch.
  */
 export class ClassNLLCriterion extends Criterion {
+  /** The criterion a bad target's device-side report names (a CrossEntropyCriterion names itself). */
+  reportedAs: string | null = null;
+
   constructor(
     readonly weights: Tensor | null = null,
     public sizeAverage = true,
@@ -62,11 +65,18 @@ export class ClassNLLCriterion extends Criterion {
           `has ${this.weights.size} entries, expected one for each of the ${nClasses} classes`,
         );
       }
-      const ignored = this.checkTargets(t, nClasses);
-      // Ignored targets read class 0 and get weight 0.
+      const ignored = this.anyIgnored(t);
+      // Ignored targets read class 0 and get weight 0. Any other class out of range raises from the gather (the
+      // CPU at the call, WebGPU at the next read).
       const safe = ignored ? where(eq(t, this.ignoreIndex), 0, t) : t;
-      const picked = reshape(gather(x, 1, reshape(safe, [n, 1])), [n]);
-      let w: Tensor | null = this.weights ? indexSelect(like(this.weights, x), 0, safe) : null;
+      const report = {
+        op: 'target',
+        noun: 'class',
+        range: `${nClasses} classes`,
+        module: this.reportedAs ?? this.describe(),
+      };
+      const picked = reshape(gather(x, 1, reshape(safe, [n, 1]), report), [n]);
+      let w: Tensor | null = this.weights ? indexSelect(like(this.weights, x), 0, safe, report) : null;
       if (ignored) {
         const kept = affine(cast(eq(t, this.ignoreIndex), x.dtype), -1, 1);
         w = w ? mul(w, kept) : kept;
@@ -79,25 +89,9 @@ export class ClassNLLCriterion extends Criterion {
     });
   }
 
-  /**
-   * Name the first target out of range (where the values can be read synchronously) and say whether any target
-   * is ignored (assumed possible where they cannot be read).
-   */
-  private checkTargets(t: Tensor, nClasses: number): boolean {
-    if (!t.backend.canReadSync) return true;
-    const data = t.dataSync();
-    let ignored = false;
-    for (let i = 0; i < data.length; i++) {
-      const c = data[i]!;
-      if (c === this.ignoreIndex) ignored = true;
-      else if (c < 0 || c >= nClasses) {
-        throw new WebrnnError(
-          'target',
-          `class ${c} at position ${i} is out of range for ${nClasses} classes (0-based)`,
-        );
-      }
-    }
-    return ignored;
+  /** Whether any target is ignored (assumed possible where the values cannot be read synchronously). */
+  private anyIgnored(t: Tensor): boolean {
+    return !t.backend.canReadSync || t.dataSync().includes(this.ignoreIndex);
   }
 }
 

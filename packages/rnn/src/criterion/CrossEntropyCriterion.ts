@@ -14,6 +14,7 @@ export class CrossEntropyCriterion extends Criterion {
   constructor(weights: Tensor | null = null, sizeAverage = true) {
     super();
     this.nll = new ClassNLLCriterion(weights, sizeAverage);
+    this.nll.reportedAs = this.describe();
   }
 
   get sizeAverage(): boolean {

@@ -3,7 +3,6 @@ import { positiveInt } from './checks.js';
 import {
   type Tensor,
   WebrnnError,
-  fmtShape,
   indexSelect,
   noGrad,
   randn,
@@ -54,32 +53,19 @@ export class LookupTable extends Module {
     if (idx.dtype !== 'int32') {
       throw new WebrnnError('input', `has dtype ${idx.dtype}, expected int32 indices (0-based)`);
     }
-    this.checkRange(idx);
+    // A bad index raises from the lookup itself (the CPU at the call, WebGPU at the next read), named by its
+    // position in the input.
+    const report = {
+      op: 'input',
+      noun: 'index',
+      range: `nIndex ${this.nIndex}`,
+      positionShape: idx.shape,
+      module: this.errorName(),
+    };
     return tidy(() => {
-      const rows = indexSelect(this.weight, 0, reshape(idx, [idx.size]));
+      const rows = indexSelect(this.weight, 0, reshape(idx, [idx.size]), report);
       return reshape(rows, [...idx.shape, this.nOutput]);
     });
-  }
-
-  /** Name the first bad index and where it is (on devices that can read synchronously; GPU kernels clamp). */
-  private checkRange(idx: Tensor): void {
-    if (!idx.backend.canReadSync) return;
-    const data = idx.dataSync();
-    for (let i = 0; i < data.length; i++) {
-      const v = data[i]!;
-      if (v < 0 || v >= this.nIndex) {
-        const pos: number[] = [];
-        let r = i;
-        for (let d = idx.rank - 1; d >= 0; d--) {
-          pos.unshift(r % idx.shape[d]!);
-          r = Math.floor(r / idx.shape[d]!);
-        }
-        throw new WebrnnError(
-          'input',
-          `index ${v} at position ${fmtShape(pos)} is out of range for nIndex ${this.nIndex} (0 <= index < ${this.nIndex})`,
-        );
-      }
-    }
   }
 
   // The indices are not differentiable: Torch gives them a zero gradient of their own type.

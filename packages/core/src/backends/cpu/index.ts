@@ -1,8 +1,10 @@
 import { bytesPerElement, type DType, type TypedArray, dtypeOfArray, typedArrayFor } from '../../dtype.js';
 import { contiguousStrides } from '../../shape.js';
+import { divisionByZero } from '../../errors.js';
 import type {
   Backend,
   BinaryOpName,
+  IndexCheck,
   LstmGateOrder,
   MemoryInfo,
   ReduceOpName,
@@ -68,6 +70,8 @@ export class CpuBackend implements Backend {
   }
 
   binary(op: BinaryOpName, a: View, b: View, out: View): void {
+    // Integer division by zero raises (as in PyTorch) before anything is written: div_ leaves its target as it was.
+    if (op === 'div' && b.dtype === 'int32' && this.readSync(b).includes(0)) throw divisionByZero('div');
     binaryCpu(op, a, b, out);
   }
 
@@ -95,12 +99,12 @@ export class CpuBackend implements Backend {
     softmaxCpu(x, out, log);
   }
 
-  gather(x: View, index: View, axis: number, out: View): void {
-    gatherCpu(x, index, axis, out);
+  gather(x: View, index: View, axis: number, out: View, check: IndexCheck): void {
+    gatherCpu(x, index, axis, out, check);
   }
 
-  scatterAdd(out: View, index: View, src: View, axis: number): void {
-    scatterAddCpu(out, index, src, axis);
+  scatterAdd(out: View, index: View, src: View, axis: number, check: IndexCheck): void {
+    scatterAddCpu(out, index, src, axis, check);
   }
 
   lstmCell(order: LstmGateOrder, gates: View, cPrev: View, h: View, c: View, act: View): void {

@@ -1,5 +1,6 @@
 /// <reference types="@webgpu/types" />
 import {
+  CHECK_FIELD,
   type FieldValues,
   type Kernel,
   type ScalarType,
@@ -27,12 +28,13 @@ import {
   softmaxValues,
 } from '@webrnn/kernels';
 import type { DType, TypedArray } from '../../dtype.js';
-import { WebrnnError } from '../../errors.js';
+import { type DeviceCheck, WebrnnError } from '../../errors.js';
 import { BINARY_FORMULAS, PARAM_UNARY_FORMULAS, UNARY_FORMULAS } from '../../ops/elementwiseTable.js';
 import { contiguousStrides, isContiguous } from '../../shape.js';
 import type {
   Backend,
   BinaryOpName,
+  IndexCheck,
   LstmGateOrder,
   MemoryInfo,
   ReduceOpName,
@@ -68,6 +70,8 @@ export class WebGPUBackend implements Backend {
   destroyed = false;
   /** Which matmul kernel to run; 'auto' (or WEBRNN_MATMUL) picks per adapter and operands. */
   matmulVariant: MatmulVariant = (env('WEBRNN_MATMUL') as MatmulVariant | undefined) ?? 'auto';
+  /** Which scatterAdd kernel to run; 'auto' picks per launch (tests force each). */
+  scatterMethod: 'auto' | 'loop' | 'atomic' = 'auto';
   private readonly errors = new ErrorLog();
   private readonly pool: BufferPool;
   private readonly pipelines: PipelineCache;
@@ -135,7 +139,16 @@ export class WebGPUBackend implements Backend {
     return this.pipelines.size;
   }
 
-  /** Compile (once per key) and record one launch. */
+  /** Error descriptions registered by checked launches and not yet covered by a read (internal, for tests). */
+  get deviceCheckEntries(): number {
+    return this.queue.checks.size;
+  }
+
+  /**
+   * Compile (once per key) and record one launch. A checked kernel (one that can raise a device-side error) gets
+   * `check`, the description of what it raises: its id goes to the kernel as a uniform, and the status buffer as
+   * its last storage binding.
+   */
   launch<S extends Spec>(
     op: string,
     spec: S,
@@ -143,6 +156,7 @@ export class WebGPUBackend implements Backend {
     buffers: readonly GPUBuffer[],
     values: FieldValues,
     groups: readonly [number, number, number],
+    check?: DeviceCheck,
   ): void {
     if (groups.some((g) => g > 65535)) {
       throw new WebrnnError(
@@ -150,7 +164,17 @@ export class WebGPUBackend implements Backend {
         `launch of [${groups.join(', ')}] workgroups exceeds WebGPU's 65535 per dimension`,
       );
     }
-    this.queue.dispatch(op, this.pipelines.get(op, spec, build), buffers, values, groups);
+    const compiled = this.pipelines.get(op, spec, build);
+    if (check) {
+      const id = this.queue.checks.id(check);
+      this.queue.dispatch(
+        op,
+        compiled,
+        [...buffers, this.queue.checks.buffer],
+        { ...values, [CHECK_FIELD]: id },
+        groups,
+      );
+    } else this.queue.dispatch(op, compiled, buffers, values, groups);
   }
 
   // ---- the elementwise family: one strided kernel per (formula, dtypes, rank after coalescing) ----------------
@@ -163,6 +187,7 @@ export class WebGPUBackend implements Backend {
     names: readonly string[],
     p = [0, 0, 0],
     compute?: ScalarType,
+    nonzero?: { name: string; check: DeviceCheck },
   ) {
     const { shape, strides } = coalesce(out.shape, [out.strides, ...inputs.map((v) => v.strides)]);
     const own = inputs.filter((v) => v.buffer !== out.buffer);
@@ -179,6 +204,7 @@ export class WebGPUBackend implements Backend {
           type: scalar(v.dtype),
           fromOut: v.buffer === out.buffer,
         })),
+        ...(nonzero ? { check: nonzero.name } : {}),
       },
       mapKernel,
       [gpuOf(out), ...own.map(gpuOf)],
@@ -191,6 +217,7 @@ export class WebGPUBackend implements Backend {
         p[2],
       ),
       grid(sizeOf(shape)),
+      nonzero?.check,
     );
   }
 
@@ -203,7 +230,12 @@ export class WebGPUBackend implements Backend {
   }
 
   binary(op: BinaryOpName, a: View, b: View, out: View): void {
-    this.map(op, BINARY_FORMULAS[op].wgsl, [a, b], out, ['a', 'b']);
+    // WGSL defines an integer division by zero (as the dividend); PyTorch raises, and so do we, at the next read.
+    const nonzero =
+      op === 'div' && b.dtype === 'int32'
+        ? { name: 'b', check: { kind: 'divisor' as const, op: 'div' } }
+        : undefined;
+    this.map(op, BINARY_FORMULAS[op].wgsl, [a, b], out, ['a', 'b'], undefined, undefined, nonzero);
   }
 
   where(cond: View, a: View, b: View, out: View): void {
@@ -266,8 +298,9 @@ export class WebGPUBackend implements Backend {
     src.done();
   }
 
-  gather(x: View, index: View, axis: number, out: View): void {
-    const values = gatherValues(axis, index.shape, index.shape, x.shape[axis]!, out, index, x);
+  gather(x: View, index: View, axis: number, out: View, check: IndexCheck): void {
+    const along = check.positionAlongAxis === true;
+    const values = gatherValues(axis, index.shape, index.shape, x.shape[axis]!, out, index, x, along);
     const spec = { kind: 'gather' as const, type: scalar(x.dtype), rank: index.shape.length };
     this.launch(
       'gather',
@@ -276,15 +309,22 @@ export class WebGPUBackend implements Backend {
       [gpuOf(out), gpuOf(x), gpuOf(index)],
       values,
       grid(sizeOf(index.shape)),
+      { kind: 'index', ...check },
     );
   }
 
-  scatterAdd(out: View, index: View, src: View, axis: number): void {
+  scatterAdd(out: View, index: View, src: View, axis: number, check: IndexCheck): void {
     // The loop method scans index.shape[axis] sources per destination; atomics touch each source once (at the price
-    // of a compare-and-swap): take the loop while it is at most a few times more work.
-    const loop = sizeOf(out.shape) * index.shape[axis]! <= 8 * sizeOf(index.shape);
+    // of a compare-and-swap): take the loop while it is at most a few times more work. An empty target axis has
+    // no destination thread to find a (necessarily bad) index, so it takes the atomics.
+    const loop =
+      out.shape[axis]! > 0 &&
+      (this.scatterMethod === 'auto'
+        ? sizeOf(out.shape) * index.shape[axis]! <= 8 * sizeOf(index.shape)
+        : this.scatterMethod === 'loop');
     const walked = loop ? out.shape : index.shape;
-    const values = gatherValues(axis, walked, index.shape, out.shape[axis]!, out, index, src);
+    const along = check.positionAlongAxis === true;
+    const values = gatherValues(axis, walked, index.shape, out.shape[axis]!, out, index, src, along);
     const spec = {
       kind: 'scatterAdd' as const,
       type: scalar(out.dtype),
@@ -298,6 +338,7 @@ export class WebGPUBackend implements Backend {
       [gpuOf(out), gpuOf(src), gpuOf(index)],
       values,
       grid(sizeOf(walked)),
+      { kind: 'index', ...check },
     );
   }
 

@@ -2,6 +2,7 @@
 import type { FieldValues } from '@webrnn/kernels';
 import { WebrnnError } from '../../errors.js';
 import type { BufferPool } from './buffers.js';
+import { DeviceChecks, STATUS_BYTES } from './checks.js';
 import type { Compiled } from './pipelines.js';
 
 const UNIFORM = 0x0040 | 0x0008; // UNIFORM | COPY_DST
@@ -83,6 +84,8 @@ export class CommandQueue {
   private readonly bindGroups = new Map<string, GPUBindGroup>();
   private readonly ids = new WeakMap<object, number>();
   private nextId = 0;
+  /** Device-side errors: the status buffer checked kernels write, copied to the host with every read. */
+  readonly checks: DeviceChecks;
 
   constructor(
     readonly device: GPUDevice,
@@ -91,6 +94,7 @@ export class CommandQueue {
   ) {
     this.uniformBuffer = device.createBuffer({ size: SLOT_BYTES * MAX_DISPATCHES, usage: UNIFORM });
     this.uniforms = new Int32Array((SLOT_BYTES / 4) * MAX_DISPATCHES);
+    this.checks = new DeviceChecks(device);
     device.addEventListener('uncapturederror', (ev) => {
       errors.fail((ev as GPUUncapturedErrorEvent).error.message);
     });
@@ -189,30 +193,47 @@ export class CommandQueue {
     this.pool.recycle();
   }
 
-  /** Copy `bytes` bytes at `offset` of `buffer` to the host, after all recorded work. */
+  /**
+   * Copy `bytes` bytes at `offset` of `buffer` to the host, after all recorded work. The status words of
+   * device-side errors travel in the same staging buffer, after the data (one submission, one map), and the status
+   * is cleared in that submission: a bad index or divisor found by any work recorded so far throws here.
+   */
   async read(buffer: GPUBuffer, offset: number, bytes: number): Promise<ArrayBuffer> {
-    const size = Math.max(256, 2 ** Math.ceil(Math.log2(Math.max(bytes, 4))));
+    const padded = Math.ceil(bytes / 4) * 4;
+    const size = Math.max(256, 2 ** Math.ceil(Math.log2(padded + STATUS_BYTES)));
     // Staging buffers are kept for reuse: mapping is the slow part, creating one each read adds to it.
     const staging = this.staging.get(size)?.pop() ?? this.device.createBuffer({ size, usage: MAP_READ });
-    if (bytes > 0) {
-      this.pass?.end();
-      this.pass = null;
-      this.encoder ??= this.device.createCommandEncoder();
-      this.encoder.copyBufferToBuffer(buffer, offset, staging, 0, Math.ceil(bytes / 4) * 4);
-    }
+    this.pass?.end();
+    this.pass = null;
+    this.encoder ??= this.device.createCommandEncoder();
+    if (bytes > 0) this.encoder.copyBufferToBuffer(buffer, offset, staging, 0, padded);
+    this.encoder.copyBufferToBuffer(this.checks.buffer, 0, staging, padded, STATUS_BYTES);
+    this.encoder.clearBuffer(this.checks.buffer);
+    const covered = this.checks.beginRead();
     this.submit();
+    let data: ArrayBuffer;
+    let status: Uint32Array;
     try {
-      await staging.mapAsync(0x0001); // GPUMapMode.READ
-    } catch (e) {
+      try {
+        await staging.mapAsync(0x0001); // GPUMapMode.READ
+      } catch (e) {
+        await this.errors.settle();
+        throw new WebrnnError('read', `reading from WebGPU failed: ${(e as Error).message}`);
+      }
+      const mapped = staging.getMappedRange(0, padded + STATUS_BYTES);
+      data = mapped.slice(0, bytes);
+      status = new Uint32Array(mapped.slice(padded, padded + STATUS_BYTES));
+      staging.unmap();
+      const list = this.staging.get(size);
+      if (list) list.push(staging);
+      else this.staging.set(size, [staging]);
       await this.errors.settle();
-      throw new WebrnnError('read', `reading from WebGPU failed: ${(e as Error).message}`);
+    } catch (e) {
+      // A failed submission leaves the status meaningless: only the bookkeeping is done.
+      this.checks.endRead(covered, null);
+      throw e;
     }
-    const data = staging.getMappedRange(0, Math.max(4, Math.ceil(bytes / 4) * 4)).slice(0, bytes);
-    staging.unmap();
-    const list = this.staging.get(size);
-    if (list) list.push(staging);
-    else this.staging.set(size, [staging]);
-    await this.errors.settle();
+    this.checks.endRead(covered, status);
     return data;
   }
 }
