@@ -28,6 +28,8 @@ export interface Drawn {
   readonly seedKind: SeedKind;
   /** NaN, +-Inf and +-0 mixed into the float inputs: devices are then compared with the CPU in float32. */
   readonly specials: boolean;
+  /** One out-of-range value (-1 or n) in each index input: every device must refuse it with the same message. */
+  readonly badIndex: boolean;
 }
 
 export interface Config {
@@ -71,6 +73,9 @@ export function drawnArb(entry: OpEntry): fc.Arbitrary<Drawn> {
               { weight: 4, arbitrary: fc.constant(false) },
               { weight: 1, arbitrary: fc.constant(true) },
             ),
+      badIndex: opCase.inputs.some((i) => typeof i.domain === 'object')
+        ? fc.oneof({ weight: 5, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) })
+        : fc.constant(false),
     }),
   );
 }
@@ -123,6 +128,9 @@ function baseValues(d: Drawn, k: number, abs = false): number[] {
   const out = Array.from({ length: n }, () => value(spec.domain, u));
   if (d.specials && spec.dtype === 'float' && typeof spec.domain !== 'object' && spec.domain !== 'mask') {
     for (let i = 0; i < n; i++) if (u() < 0.15) out[i] = SPECIALS[Math.floor(u() * SPECIALS.length)]!;
+  }
+  if (d.badIndex && typeof spec.domain === 'object' && n > 0) {
+    out[Math.floor(u() * n)] = u() < 0.5 ? -1 : spec.domain.index;
   }
   return abs ? out.map(Math.abs) : out;
 }
@@ -308,7 +316,7 @@ export function describe(entry: OpEntry, d: Drawn): string {
     `  op ${entry.op}${entry.label ? ` (${entry.label})` : ''}`,
     inputs,
     `    params ${JSON.stringify(d.opCase.params)}`,
-    `    values from seed ${d.valueSeed}${d.specials ? ' with NaN/Inf/0 mixed in' : ''}; objective ${d.seedKind === 'sumR' ? 'sum(out * R)' : `${d.seedKind}(out)`}`,
+    `    values from seed ${d.valueSeed}${d.specials ? ' with NaN/Inf/0 mixed in' : ''}${d.badIndex ? ' with a bad index' : ''}; objective ${d.seedKind === 'sumR' ? 'sum(out * R)' : `${d.seedKind}(out)`}`,
   ].join('\n');
 }
 
