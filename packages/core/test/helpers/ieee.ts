@@ -93,3 +93,19 @@ export async function sameOnBoth(
     for (const side of [cpu, gpu]) for (const t of [...side.xs, ...side.outs]) t.dispose();
   }
 }
+
+/** `n` ordinary values in [-scale, scale] with up to `most` special values at random positions (for long rows). */
+export const sprinkled = (n: number, most = 6, scale = 4): fc.Arbitrary<number[]> =>
+  fc
+    .tuple(
+      fc.array(fc.float({ min: Math.fround(-scale), max: Math.fround(scale), noNaN: true }), {
+        minLength: n,
+        maxLength: n,
+      }),
+      fc.array(fc.tuple(fc.nat(n - 1), fc.constantFrom(...SPECIALS)), { maxLength: most }),
+    )
+    .map(([values, specials]) => {
+      const out = values.map((v) => (Math.abs(v) < 1e-3 ? 0 : v));
+      for (const [at, v] of specials) out[at] = v;
+      return out;
+    });
