@@ -3,7 +3,8 @@ import { afterAll, describe, it } from 'vitest';
 import * as core from '@webrnn/core';
 import type { Tensor } from '@webrnn/core';
 import { SEED } from './helpers/arb.js';
-import { ieeeValues, requireWebGPU, sameOnBoth } from './helpers/ieee.js';
+import { expectIeee, ieeeValues, requireWebGPU, sameOnBoth } from './helpers/ieee.js';
+import { SPECIAL_CASES } from './helpers/specialValues.js';
 
 /**
  * IEEE semantics on WebGPU equal the CPU's: every elementwise op over inputs that mix ordinary values with NaN,
@@ -48,6 +49,15 @@ const BINARY: readonly [string, (a: Tensor, b: Tensor) => Tensor, number][] = [
 ];
 
 describe('IEEE special values on WebGPU equal the CPU', () => {
+  maybe("PyTorch's answers at NaN, +-Inf and +-0 (fixtures/specialValues.json), in float32", async () => {
+    for (const c of SPECIAL_CASES) {
+      const t = c.run('webgpu', 'float32');
+      const tol = c.inexact ? 1e-4 : 1e-6;
+      expectIeee(c.name, c.want, await t.data(), tol, tol);
+      t.dispose();
+    }
+  });
+
   maybe('unary ops', async () => {
     await fc.assert(
       fc.asyncProperty(shapeArb, ieeeValues(64), async (shape, data) => {
