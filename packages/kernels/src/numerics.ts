@@ -133,6 +133,3 @@ export function withNumerics(code: string): string {
     .join('\n');
   return `${prelude}\n\n${code}`;
 }
-
-/** Names of every helper (for tests that compile them all). */
-export const NUMERICS_HELPERS: readonly string[] = Object.keys(HELPERS);
