@@ -52,7 +52,7 @@ export const UNARY_FORMULAS: Record<UnaryOpName, ElementwiseFormula> = {
     wgsl: 'select(0.0, x, x > 0.0 || ieeeIsNan(x))',
     wgslInt: 'max(x, 0)',
   },
-  // relu's gradient mask: 0 at NaN (PyTorch's threshold_backward passes no gradient there either).
+  // 1 where x > 0, else 0 (also at NaN, as the CPU's comparison): the gradient masks of relu and clamp.
   step: {
     js: '(x > 0 ? 1 : 0)',
     wgsl: 'select(0.0, 1.0, x > 0.0 && !ieeeIsNan(x))',
@@ -79,6 +79,20 @@ export const PARAM_UNARY_FORMULAS: Record<'clamp' | 'affine', ElementwiseFormula
     wgslInt: 'x * q0 + q1',
   },
 };
+
+const INT32_MIN = -2147483648;
+const INT32_MAX = 2147483647;
+
+/**
+ * The parameters of an int32 clamp or affine as both backends apply them: clamp's bounds (infinite ones too) cut to
+ * the int32 range, affine's scale and shift reduced modulo 2^32 (exact for integers; the ops refuse fractions).
+ */
+export function intParams(op: 'clamp' | 'affine', params: readonly number[]): [number, number] {
+  const [p0 = 0, p1 = 0] = params;
+  if (op === 'affine') return [p0 | 0, p1 | 0];
+  const cut = (v: number) => Math.trunc(Math.min(INT32_MAX, Math.max(INT32_MIN, v)));
+  return [cut(p0), cut(p1)];
+}
 
 export const BINARY_FORMULAS: Record<BinaryOpName, ElementwiseFormula> = {
   add: { js: 'a + b', wgsl: 'a + b' },

@@ -3,6 +3,7 @@ import {
   BINARY_FORMULAS,
   PARAM_UNARY_FORMULAS,
   UNARY_FORMULAS,
+  intParams,
   jsFormula,
 } from '../../ops/elementwiseTable.js';
 import type { View } from '../backend.js';
@@ -125,7 +126,9 @@ export function paramUnaryCpu(
   x: View,
   out: View,
 ) {
-  run(jsFormula(PARAM_UNARY_FORMULAS[op], out.dtype === 'int32'), [x], out, params[0] ?? 0, params[1] ?? 0);
+  const int = out.dtype === 'int32';
+  const [p0 = 0, p1 = 0] = int ? intParams(op, params) : params;
+  run(jsFormula(PARAM_UNARY_FORMULAS[op], int), [x], out, p0, p1);
 }
 
 export function binaryCpu(op: keyof typeof BINARY_FORMULAS, a: View, b: View, out: View): void {

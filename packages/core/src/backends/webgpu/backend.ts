@@ -32,6 +32,7 @@ import {
   BINARY_FORMULAS,
   PARAM_UNARY_FORMULAS,
   UNARY_FORMULAS,
+  intParams,
   wgslFormula,
 } from '../../ops/elementwiseTable.js';
 import { contiguousStrides, isContiguous } from '../../shape.js';
@@ -203,9 +204,8 @@ export class WebGPUBackend implements Backend {
     const int = out.dtype === 'int32';
     if (spec.op === 'clamp' || spec.op === 'affine') {
       const [p0 = 0, p1 = 0] = spec.params ?? [];
-      // int32 runs in i32: clamp's bounds (maybe infinite) cut to the int32 range, affine's wrapped modulo 2^32.
-      const q = spec.op === 'clamp' ? [p0, p1].map(toInt32Range) : [p0 | 0, p1 | 0];
-      const p = int ? [0, 0, q[0]!, q[1]!] : [p0, p1, 0, 0];
+      // int32 runs in i32, on the i32 uniforms q0, q1.
+      const p = int ? [0, 0, ...intParams(spec.op, [p0, p1])] : [p0, p1, 0, 0];
       this.map(spec.op, wgslFormula(PARAM_UNARY_FORMULAS[spec.op], int), [x], out, ['x'], p);
     } else this.map(spec.op, wgslFormula(UNARY_FORMULAS[spec.op], int), [x], out, ['x']);
   }
@@ -423,10 +423,6 @@ export class WebGPUBackend implements Backend {
     return { view: d, done: () => this.free(t) };
   }
 }
-
-const INT32_MIN = -2147483648;
-const INT32_MAX = 2147483647;
-const toInt32Range = (v: number) => Math.min(INT32_MAX, Math.max(INT32_MIN, v));
 
 function dense(buffer: GpuStorage, shape: readonly number[]): View {
   return { buffer, dtype: buffer.dtype, shape, strides: contiguousStrides(shape), offset: 0 };
