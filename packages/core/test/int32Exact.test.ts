@@ -189,3 +189,28 @@ describe('int32 arithmetic is exact and wraps on every device', () => {
     }
   });
 });
+
+describe('float to int32 casts agree on every device', () => {
+  it('truncate toward zero; NaN, +-Inf and values outside int32 give -2^31, as PyTorch on x86', async () => {
+    // torch.tensor(v).to(torch.int32) in PyTorch 1.13 (x86): out-of-range values give the "integer indefinite".
+    const v = [
+      Number.NaN,
+      Infinity,
+      -Infinity,
+      3e9,
+      -3e9,
+      2.7,
+      -2.7,
+      -0.5,
+      2147483520,
+      2147483648,
+      -2147483648,
+    ];
+    const want = [MIN, MIN, MIN, MIN, MIN, 2, -2, 0, 2147483520, MIN, MIN];
+    for (const device of devices) {
+      const t = fromData(Float32Array.from(v), [v.length], { device });
+      expect(await values(core.cast(t, 'int32')), device).toEqual(want);
+      t.dispose();
+    }
+  });
+});

@@ -136,6 +136,12 @@ describe('IEEE special values on WebGPU equal the CPU', () => {
       ['sigmoid', core.sigmoid],
       ['hardtanh', (x) => core.hardtanh(x)],
       ['exp', core.exp],
+      ['log', core.log],
+      ['sqrt', core.sqrt],
+      ['reciprocal', core.reciprocal],
+      ['abs', core.abs],
+      ['pow', (x) => core.pow(x, 3)],
+      ['clamp', (x) => core.clamp(x, -1, 2)],
       ['maximum', (x) => core.maximum(x, 0.5)],
     ];
     await fc.assert(

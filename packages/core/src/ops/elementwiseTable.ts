@@ -80,6 +80,16 @@ export const PARAM_UNARY_FORMULAS: Record<'clamp' | 'affine', ElementwiseFormula
   },
 };
 
+/**
+ * A float converted to int32 (a copy between dtypes): truncated toward zero, and -2^31 for NaN, +-Inf and values
+ * outside the int32 range, as PyTorch on x86 (cvttss2si's "integer indefinite"); JavaScript would wrap modulo 2^32
+ * and WGSL saturate.
+ */
+export const FLOAT_TO_INT32: ElementwiseFormula = {
+  js: '(x > -2147483649 && x < 2147483648 ? Math.trunc(x) : -2147483648)',
+  wgsl: 'select(-2147483647 - 1, i32(x), x >= -2147483648.0 && x < 2147483648.0 && !ieeeIsNan(x))',
+};
+
 const INT32_MIN = -2147483648;
 const INT32_MAX = 2147483647;
 

@@ -1,6 +1,7 @@
 import type { TypedArray } from '../../dtype.js';
 import {
   BINARY_FORMULAS,
+  FLOAT_TO_INT32,
   PARAM_UNARY_FORMULAS,
   UNARY_FORMULAS,
   intParams,
@@ -140,7 +141,7 @@ export function whereCpu(cond: View, a: View, b: View, out: View): void {
 }
 
 export function copyCpu(x: View, out: View): void {
-  run('x', [x], out);
+  run(out.dtype === 'int32' && x.dtype !== 'int32' ? FLOAT_TO_INT32.js : 'x', [x], out);
 }
 
 export function fillCpu(out: View, value: number): void {

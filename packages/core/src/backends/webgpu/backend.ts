@@ -30,6 +30,7 @@ import type { DType, TypedArray } from '../../dtype.js';
 import { WebrnnError } from '../../errors.js';
 import {
   BINARY_FORMULAS,
+  FLOAT_TO_INT32,
   PARAM_UNARY_FORMULAS,
   UNARY_FORMULAS,
   intParams,
@@ -221,7 +222,9 @@ export class WebGPUBackend implements Backend {
   }
 
   copy(x: View, out: View): void {
-    this.map('copy', 'x', [x], out, ['x']);
+    this.map('copy', out.dtype === 'int32' && x.dtype !== 'int32' ? FLOAT_TO_INT32.wgsl : 'x', [x], out, [
+      'x',
+    ]);
   }
 
   fill(out: View, value: number): void {
