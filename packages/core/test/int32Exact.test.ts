@@ -132,6 +132,8 @@ describe('int32 arithmetic is exact and wraps on every device', () => {
             u.dispose();
           }
         }
+        const quotient = (p: number) => (y === 0 ? p : wrap(B(p) / B(y)));
+        await exact('div', x, (t) => core.div(t, t.mul(0).add(y)), x.map(quotient));
         await exact('sum', x, (t) => core.sum(t), [wrap(x.reduce((s, v) => s + B(v), 0n))]);
       }),
       runs,
@@ -172,6 +174,7 @@ describe('int32 arithmetic is exact and wraps on every device', () => {
       ['maximum', (t) => core.maximum(t, 0.5)],
       ['gt', (t) => core.gt(t, 2 ** 31)],
       ['div', (t) => t.div(2.5)],
+      ['div', (t) => t.div(0)],
     ];
     for (const device of devices) {
       const t = on(device, [1, 2, 3]);
@@ -183,7 +186,7 @@ describe('int32 arithmetic is exact and wraps on every device', () => {
           error = e;
         }
         expect(error, `${op} on ${device}`).toBeInstanceOf(WebrnnError);
-        expect(String((error as Error).message)).toMatch(new RegExp(`^${op}: .*int32`));
+        expect(String((error as Error).message)).toMatch(new RegExp(`^${op}: .*(int32|division)`));
       }
       t.dispose();
     }

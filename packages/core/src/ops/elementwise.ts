@@ -246,6 +246,7 @@ export function div(a: Tensor, b: Operand): Tensor {
         `an int32 tensor can only be divided by an integer, got ${b}; cast it to a float dtype first`,
       );
     }
+    if (b === 0) throw new WebrnnError('div', 'integer division by zero (expected a nonzero divisor)');
     return withOperand('div', a, b, (bt) => binary('div', a, bt));
   }
   return arith('div', a, b, 'aby', (g, [, bs, ys], needs) => [

@@ -109,7 +109,9 @@ export const BINARY_FORMULAS: Record<BinaryOpName, ElementwiseFormula> = {
   sub: { js: 'a - b', wgsl: 'a - b' },
   // a * b in doubles loses bits past 2^53 before the int32 wrap; Math.imul is the exact product modulo 2^32.
   mul: { js: 'a * b', jsInt: 'Math.imul(a, b)', wgsl: 'a * b' },
-  div: { js: 'a / b', wgsl: 'ieeeDiv(a, b)', wgslInt: 'a / b' },
+  // int32 division truncates toward zero; a / 0 is a, WGSL's defined answer (PyTorch raises, which a GPU kernel
+  // cannot: the op refuses a number 0, a tensor holding 0 gives a on both devices), and -2^31 / -1 wraps to -2^31.
+  div: { js: 'a / b', jsInt: '(b === 0 ? a : (a / b) | 0)', wgsl: 'ieeeDiv(a, b)', wgslInt: 'a / b' },
   // C99's pow, which PyTorch computes: JS differs only in pow(1, y) = 1 and pow(-1, +-Inf) = 1 (NaN in JS).
   pow: {
     js: '(a === 1 || (a === -1 && (b === Infinity || b === -Infinity)) ? 1 : Math.pow(a, b))',
