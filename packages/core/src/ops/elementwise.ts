@@ -6,6 +6,7 @@ import type { Tensor } from '../tensor.js';
 import { scalarLike } from './create.js';
 import { alloc, backendOf, broadcastView, floatOnly, record, sameDType } from './define.js';
 import { BINARY_FORMULAS, UNARY_FORMULAS } from './elementwiseTable.js';
+import { intBounds, intOperand } from './int32Operands.js';
 import { sumTo } from './reduce.js';
 
 /**
@@ -65,27 +66,6 @@ export const step = (x: Tensor) => unary('step', x);
 export const square = (x: Tensor) => unary('square', x);
 export const reciprocal = (x: Tensor) => unary('reciprocal', x);
 
-// ---- int32 with numbers: exact, or refused -----------------------------------------------------------------
-
-const INT32_MIN = -(2 ** 31);
-const INT32_MAX = 2 ** 31 - 1;
-
-/**
- * An int32 tensor combines only with an integer (a fraction would be truncated silently; cast first), held in the
- * int32 range where the number becomes an int32 tensor (comparisons, maximum, where, div). add/sub/mul take any
- * integer and wrap modulo 2^32, as PyTorch does (int32 + 2^31 = int32 - 2^31).
- */
-function intOperand(op: string, x: Tensor, v: number, wraps = false): void {
-  if (x.dtype !== 'int32') return;
-  if (!Number.isInteger(v) || (!wraps && (v < INT32_MIN || v > INT32_MAX))) {
-    const what = wraps ? 'an integer' : 'an integer in [-2^31, 2^31 - 1]';
-    throw new WebrnnError(
-      op,
-      `an int32 tensor can only be combined with ${what}, got ${v}; cast it to a float dtype first`,
-    );
-  }
-}
-
 /** x * scale + shift in one pass (how scalar add/sub/mul/div run: no scalar tensor, no broadcast). */
 export function affine(x: Tensor, scale: number, shift: number): Tensor {
   const backend = backendOf('affine', x);
@@ -135,26 +115,6 @@ function clampWith(op: string, x: Tensor, min: number, max: number, strict: bool
     [x],
   );
   return y;
-}
-
-/**
- * int32 clamps to integer bounds or +-Infinity (the defaults); bounds past the int32 range are cut to it by the
- * backends, which is exact as long as [min, max] holds some int32 value.
- */
-function intBounds(op: string, min: number, max: number): void {
-  const bound = (v: number) => Number.isInteger(v) || Math.abs(v) === Number.POSITIVE_INFINITY;
-  if (!bound(min) || !bound(max)) {
-    throw new WebrnnError(
-      op,
-      `an int32 tensor needs integer (or infinite) bounds, got min ${min} and max ${max}; cast it to a float dtype first`,
-    );
-  }
-  if (max < INT32_MIN || min > INT32_MAX) {
-    throw new WebrnnError(
-      op,
-      `bounds [${min}, ${max}] hold no int32 value (expected an interval meeting [-2^31, 2^31 - 1])`,
-    );
-  }
 }
 
 // ---- binary -----------------------------------------------------------------------------------------------
