@@ -14,6 +14,7 @@ export {
 } from './spec.js';
 export { type FieldValues, Uniforms } from './uniforms.js';
 export { WG, bufferAliases, grid } from './wgsl.js';
+export { withNumerics } from './numerics.js';
 export { type Coalesced, coalesce, sizeOf } from './layout.js';
 export { type MapInput, type MapSpec, mapKernel, mapValues } from './elementwise.js';
 export {
