@@ -6,7 +6,8 @@ import { alias, declare, entry1d } from './wgsl.js';
 /**
  * Reductions over any set of axes of a strided view (sum, max, min, argmax, argmin; arg ops keep the first index
  * of the extreme, like the CPU). As in PyTorch, a NaN is the extreme of both max and min: the result is NaN and
- * the index that of the first NaN (tested on the bits: WGSL may assume no NaN). Two launch shapes, picked by the runtime from the sizes:
+ * the index that of the first NaN (tested on the bits: WGSL may assume no NaN). Two launch shapes, picked by the
+ * runtime from the sizes:
  * - 'thread': one thread per output element walks its reduced elements (many outputs, short reductions);
  * - 'group': one workgroup per output element, each thread striding over the reduced elements, then a tree
  *   reduction in workgroup memory (few outputs, long reductions, e.g. a full sum).

@@ -141,7 +141,8 @@ export function whereCpu(cond: View, a: View, b: View, out: View): void {
 }
 
 export function copyCpu(x: View, out: View): void {
-  run(out.dtype === 'int32' && x.dtype !== 'int32' ? FLOAT_TO_INT32.js : 'x', [x], out);
+  const cast = out.dtype === 'int32' && x.dtype !== 'int32';
+  run(cast ? FLOAT_TO_INT32.js : 'x', [x], out);
 }
 
 export function fillCpu(out: View, value: number): void {

@@ -222,9 +222,8 @@ export class WebGPUBackend implements Backend {
   }
 
   copy(x: View, out: View): void {
-    this.map('copy', out.dtype === 'int32' && x.dtype !== 'int32' ? FLOAT_TO_INT32.wgsl : 'x', [x], out, [
-      'x',
-    ]);
+    const cast = out.dtype === 'int32' && x.dtype !== 'int32';
+    this.map('copy', cast ? FLOAT_TO_INT32.wgsl : 'x', [x], out, ['x']);
   }
 
   fill(out: View, value: number): void {
