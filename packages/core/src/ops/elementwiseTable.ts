@@ -32,11 +32,12 @@ const compare = (op: string): ElementwiseFormula => ({
 });
 
 export const UNARY_FORMULAS: Record<UnaryOpName, ElementwiseFormula> = {
-  neg: { js: '-x', wgsl: '-x' },
+  // neg and abs of a float flip or clear the sign bit: exact for NaN and Inf on any implementation.
+  neg: { js: '-x', wgsl: 'bitcast<f32>(bitcast<u32>(x) ^ 0x80000000u)', wgslInt: '-x' },
   exp: { js: 'Math.exp(x)', wgsl: 'ieeeExp(x)', floatOnly: true },
   log: { js: 'Math.log(x)', wgsl: 'ieeeLog(x)', floatOnly: true },
   sqrt: { js: 'Math.sqrt(x)', wgsl: 'ieeeSqrt(x)', floatOnly: true },
-  abs: { js: 'Math.abs(x)', wgsl: 'abs(x)' },
+  abs: { js: 'Math.abs(x)', wgsl: 'bitcast<f32>(bitcast<u32>(x) & 0x7fffffffu)', wgslInt: 'abs(x)' },
   // sign(NaN) = 0 and sign(-0) = +0, as PyTorch (1.13 to 2.x: (0 < x) - (x < 0)), not NaN as NumPy.
   sign: { js: '(x > 0 ? 1 : x < 0 ? -1 : 0)', wgsl: 'ieeeSign(x)', wgslInt: 'sign(x)' },
   tanh: { js: 'Math.tanh(x)', wgsl: 'ieeeTanh(x)', floatOnly: true },
