@@ -1,15 +1,17 @@
 import { type Kernel, type ScalarType, type Spec, defineKernel } from './spec.js';
 import { CHECK_FIELD, raiseFn, statusStorage } from './status.js';
 import { Uniforms } from './uniforms.js';
+import { withNumerics } from './numerics.js';
 import { type StorageDecl, alias, declare, entry1d, walk } from './wgsl.js';
 
 /**
  * One kernel family for every elementwise op (unary, binary, where, copy with cast, fill): out = expr(inputs),
  * each operand a strided view of the same rank (broadcast inputs have stride 0; the runtime merges dims first, so
- * most launches are rank 1 or 2). `expr` is a formula in the element type `T` over the input names, the f32
- * uniforms `p0`, `p1` (clamp's bounds, affine's scale and shift, a float fill value) and the i32 uniform `q0` (an
- * integer fill value, exact beyond 2^24). An input that aliases the output (in-place updates) is read through
- * `dst`, since WebGPU forbids binding one buffer as both read-only and writable storage.
+ * most launches are rank 1 or 2). `expr` is a formula in the output's element type `T` over the input names, the
+ * f32 uniforms `p0`, `p1` (float clamp's bounds, affine's scale and shift, a float fill value) and the i32 uniforms
+ * `q0`, `q1` (the same for int32, exact beyond 2^24, wrapping as two's complement), and may call the `ieee*`
+ * helpers of numerics.ts. An input that aliases the output (in-place updates) is read through `dst`, since WebGPU
+ * forbids binding one buffer as both read-only and writable storage.
  */
 export interface MapInput {
   readonly name: string;
@@ -21,11 +23,6 @@ export interface MapSpec extends Spec {
   readonly kind: 'map';
   readonly expr: string;
   readonly out: ScalarType;
-  /**
-   * The type `T` the formula is evaluated in when it differs from `out` (inputs are converted to it, the result
-   * back): int32 clamp/affine take fractional parameters, so they run in f32 as on the CPU.
-   */
-  readonly compute?: ScalarType;
   readonly inputs: readonly MapInput[];
   readonly rank: number;
   /** An input that must not be 0 (an integer divisor): a 0 raises a device-side error (status.ts). */
@@ -33,7 +30,7 @@ export interface MapSpec extends Spec {
 }
 
 export function mapUniforms(rank: number, inputs: number, check = false): Uniforms {
-  const fields: Record<string, number> = { n: 1, p: 2, q: 1, shape: rank, outOffset: 1, outStrides: rank };
+  const fields: Record<string, number> = { n: 1, p: 2, q: 2, shape: rank, outOffset: 1, outStrides: rank };
   if (check) fields[CHECK_FIELD] = 1;
   for (let k = 0; k < inputs; k++) {
     fields[`offset${k}`] = 1;
@@ -50,11 +47,12 @@ export function mapValues(
   p0 = 0,
   p1 = 0,
   q0 = 0,
+  q1 = 0,
 ): Record<string, number | readonly number[]> {
   const v: Record<string, number | readonly number[]> = {
     n: shape.reduce((a, b) => a * b, 1),
     p: [p0, p1],
-    q: q0,
+    q: [q0, q1],
     shape,
     outOffset: out.offset,
     outStrides: out.strides,
@@ -80,7 +78,7 @@ export function mapKernel(spec: MapSpec): Kernel {
     let params = '';
     if (/\bp[01]\b/.test(s.expr))
       params += `  let p0 = T(${U.f32('p', 0)});\n  let p1 = T(${U.f32('p', 1)});\n`;
-    if (/\bq0\b/.test(s.expr)) params += `  let q0 = ${U.at('q')};\n`;
+    if (/\bq[01]\b/.test(s.expr)) params += `  let q0 = ${U.at('q', 0)};\n  let q1 = ${U.at('q', 1)};\n`;
     const offsets = walk('tid', s.rank, (d) => U.u('shape', d), [
       { offset: 'o', base: U.at('outOffset'), stride: (d) => U.at('outStrides', d) },
       ...s.inputs.map((_, k) => ({
@@ -89,13 +87,7 @@ export function mapKernel(spec: MapSpec): Kernel {
         stride: (d: number) => U.at(`strides${k}`, d),
       })),
     ]);
-    const T = s.compute ?? s.out;
-    const convert = (inp: MapInput) => inp.type !== T && s.compute !== undefined;
-    const loads = s.inputs
-      .map(
-        (inp, k) => `  let ${inp.name} = ${convert(inp) ? `T(${source[k]}[o${k}])` : `${source[k]}[o${k}]`};`,
-      )
-      .join('\n');
+    const loads = s.inputs.map((inp, k) => `  let ${inp.name} = ${source[k]}[o${k}];`).join('\n');
     const guard = s.check ? `\n  if (${s.check} == T(0)) { raise(0, i32(tid), 0); }` : '';
     const body = `  if (tid >= ${U.u('n')}) { return; }
 ${params}${offsets}
@@ -103,7 +95,7 @@ ${loads}${guard}
   dst[o] = ${s.out}(${s.expr});`;
     const raise = s.check ? `${raiseFn(U.at(CHECK_FIELD))}\n\n` : '';
     return {
-      code: `${alias(T)}\n${code}\n\n${raise}${entry1d(body)}\n`,
+      code: withNumerics(`${alias(s.out)}\n${code}\n\n${raise}${entry1d(body)}\n`),
       workgroupSize: [256, 1, 1],
       bindings,
       uniforms: U,

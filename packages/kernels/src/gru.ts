@@ -1,6 +1,7 @@
 import { type Kernel, type Spec, defineKernel } from './spec.js';
 import { Uniforms } from './uniforms.js';
 import type { View2d } from './lstm.js';
+import { withNumerics } from './numerics.js';
 import { declare, entry1d, sharedStorage } from './wgsl.js';
 
 /**
@@ -30,11 +31,11 @@ export const GRU_OPERANDS: Record<GruSpec['kind'], readonly [readonly string[], 
 };
 
 const BODY: Record<GruSpec['kind'], (at: (name: string, col: string) => string) => string> = {
-  gruGates: (at) => `  let rg = sigm(${at('gates', 'j')});
+  gruGates: (at) => `  let rg = ieeeSigmoid(${at('gates', 'j')});
   ${at('act', 'j')} = rg;
-  ${at('act', 'H + j')} = sigm(${at('gates', 'H + j')});
+  ${at('act', 'H + j')} = ieeeSigmoid(${at('gates', 'H + j')});
   ${at('rh', 'j')} = rg * ${at('hPrev', 'j')};`,
-  gruOut: (at) => `  let c = tanh(clamp(${at('xc', 'j')} + ${at('m', 'j')}, -15.0, 15.0));
+  gruOut: (at) => `  let c = ieeeTanh(${at('xc', 'j')} + ${at('m', 'j')});
   ${at('hc', 'j')} = c;
   ${at('h', 'j')} = c + ${at('act', 'H + j')} * (${at('hPrev', 'j')} - c);`,
   gruOutBackward: (at) => `  let ug = ${at('act', 'H + j')};
@@ -48,9 +49,6 @@ const BODY: Record<GruSpec['kind'], (at: (name: string, col: string) => string) 
   ${at('gGates', 'j')} = grh * ${at('hPrev', 'j')} * rg * (1.0 - rg);
   ${at('gHPrev', 'j')} = ${at('gH', 'j')} * ug + grh * rg;`,
 };
-
-const SIGMOID =
-  'fn sigm(x: f32) -> f32 { return select(exp(x) / (1.0 + exp(x)), 1.0 / (1.0 + exp(-x)), x >= 0.0); }';
 
 function uniforms(names: readonly string[]): Uniforms {
   const fields: Record<string, number> = { N: 1, H: 1 };
@@ -78,7 +76,7 @@ export function gruKernel(spec: GruSpec): Kernel {
   let j = tid % H;
 ${BODY[s.kind](at)}`;
     return {
-      code: `${code}\n${SIGMOID}\n\n${entry1d(main)}\n`,
+      code: withNumerics(`${code}\n\n${entry1d(main)}\n`),
       workgroupSize: [256, 1, 1] as const,
       bindings,
       uniforms: U,

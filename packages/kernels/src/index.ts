@@ -15,6 +15,7 @@ export {
 export { type FieldValues, Uniforms } from './uniforms.js';
 export { WG, bufferAliases, grid } from './wgsl.js';
 export { CHECK_FIELD, STATUS_WORDS } from './status.js';
+export { withNumerics } from './numerics.js';
 export { type Coalesced, coalesce, sizeOf } from './layout.js';
 export { type MapInput, type MapSpec, mapKernel, mapValues } from './elementwise.js';
 export {

@@ -1,5 +1,6 @@
 import { type Kernel, type Spec, defineKernel } from './spec.js';
 import { Uniforms } from './uniforms.js';
+import { withNumerics } from './numerics.js';
 import { declare, entry1d, sharedStorage } from './wgsl.js';
 
 /**
@@ -53,9 +54,6 @@ export function lstmValues(N: number, H: number, gates: GateOffsets, views: Reco
   return v;
 }
 
-const SIGMOID =
-  'fn sigm(x: f32) -> f32 { return select(exp(x) / (1.0 + exp(x)), 1.0 / (1.0 + exp(-x)), x >= 0.0); }';
-
 function build(s: LstmSpec, body: (at: At) => string) {
   const [names, writes] = LSTM_OPERANDS[s.kind];
   const present = names.filter((n) => (n !== 'gH' || s.gradH) && (n !== 'gC' || s.gradC));
@@ -73,7 +71,7 @@ function build(s: LstmSpec, body: (at: At) => string) {
 ${[...'izfo'].map((g, k) => `  let g${g} = ${U.u('gate', k)} * H + j;`).join('\n')}
 ${body(at)}`;
   return {
-    code: `${code}\n${SIGMOID}\n\n${entry1d(main)}\n`,
+    code: withNumerics(`${code}\n\n${entry1d(main)}\n`),
     workgroupSize: [256, 1, 1] as const,
     bindings,
     uniforms: U,
@@ -91,17 +89,17 @@ const g = (gate: keyof GateOffsets) => `g${gate}`;
 
 function forward(s: LstmSpec) {
   return build(s, (at) => {
-    return `  let i = sigm(${at('gates', g('i'))});
-  let z = tanh(clamp(${at('gates', g('z'))}, -15.0, 15.0));
-  let f = sigm(${at('gates', g('f'))});
-  let o = sigm(${at('gates', g('o'))});
+    return `  let i = ieeeSigmoid(${at('gates', g('i'))});
+  let z = ieeeTanh(${at('gates', g('z'))});
+  let f = ieeeSigmoid(${at('gates', g('f'))});
+  let o = ieeeSigmoid(${at('gates', g('o'))});
   let cn = f * ${at('cPrev', 'j')} + i * z;
   ${at('act', g('i'))} = i;
   ${at('act', g('z'))} = z;
   ${at('act', g('f'))} = f;
   ${at('act', g('o'))} = o;
   ${at('c', 'j')} = cn;
-  ${at('h', 'j')} = o * tanh(clamp(cn, -15.0, 15.0));`;
+  ${at('h', 'j')} = o * ieeeTanh(cn);`;
   });
 }
 
@@ -111,7 +109,7 @@ function backward(s: LstmSpec) {
   let z = ${at('act', g('z'))};
   let f = ${at('act', g('f'))};
   let o = ${at('act', g('o'))};
-  let tc = tanh(clamp(${at('c', 'j')}, -15.0, 15.0));
+  let tc = ieeeTanh(${at('c', 'j')});
   let gh = ${s.gradH ? at('gH', 'j') : '0.0'};
   let gc = ${s.gradC ? at('gC', 'j') : '0.0'} + gh * o * (1.0 - tc * tc);
   ${at('gGates', g('i'))} = gc * z * i * (1.0 - i);

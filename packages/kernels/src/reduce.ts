@@ -1,10 +1,13 @@
 import { type Kernel, type ScalarType, type Spec, defineKernel } from './spec.js';
 import { Uniforms } from './uniforms.js';
+import { withNumerics } from './numerics.js';
 import { alias, declare, entry1d } from './wgsl.js';
 
 /**
  * Reductions over any set of axes of a strided view (sum, max, min, argmax, argmin; arg ops keep the first index
- * of the extreme, like the CPU). Two launch shapes, picked by the runtime from the sizes:
+ * of the extreme, like the CPU). As in PyTorch, a NaN is the extreme of both max and min: the result is NaN and
+ * the index that of the first NaN (tested on the bits: WGSL may assume no NaN). Two launch shapes, picked by the
+ * runtime from the sizes:
  * - 'thread': one thread per output element walks its reduced elements (many outputs, short reductions);
  * - 'group': one workgroup per output element, each thread striding over the reduced elements, then a tree
  *   reduction in workgroup memory (few outputs, long reductions, e.g. a full sum).
@@ -86,13 +89,24 @@ function emit(s: ReduceSpec) {
     ],
     U,
   );
-  // The extreme finite values (WGSL may assume no infinities).
-  const lowest = s.type === 'f32' ? 'bitcast<f32>(0xff7fffffu)' : '(-2147483647 - 1)';
-  const highest = s.type === 'f32' ? 'bitcast<f32>(0x7f7fffffu)' : '2147483647';
-  const init = s.op === 'sum' ? 'T(0)' : `select(T(${highest}), T(${lowest}), greater)`;
-  // A value v at index i replaces (best, bestIndex) when strictly better, or equal with a smaller index.
-  const better = (v: string, i: string) =>
-    `(select((${v} < best), (${v} > best), greater) || (${v} == best && ${i} < bestIndex))`;
+  const float = s.type === 'f32';
+  const init =
+    s.op === 'sum'
+      ? 'T(0)'
+      : float
+        ? 'select(ieeeInf(), -ieeeInf(), greater)'
+        : 'select(2147483647, -2147483647 - 1, greater)';
+  // Whether value v at index i replaces (best, bestIndex): strictly better, or equal with a smaller index; a NaN
+  // beats every number, and among NaNs the smaller index wins.
+  const better = `fn better(v: T, i: i32, best: T, bestIndex: i32, greater: bool) -> bool {${
+    float
+      ? `
+  if (ieeeIsNan(v) || ieeeIsNan(best)) { return ieeeIsNan(v) && (!ieeeIsNan(best) || i < bestIndex); }`
+      : ''
+  }
+  return select((v < best), (v > best), greater) || (v == best && i < bestIndex);
+}`;
+  const helpers = s.op === 'sum' ? '' : `\n${better}\n`;
   // Offset of flat index `index` over the dims `dims` (a loop over the rank in the uniforms).
   const offsetOf = (target: string, start: string, index: string, dims: string) => `var ${target} = ${start};
   {
@@ -108,7 +122,9 @@ function emit(s: ReduceSpec) {
     ? `    let p = base + i32(k) * ${U.at('redStrides')};`
     : `    ${offsetOf('p', 'base', 'k', 'red').replace(/\n/g, '\n  ')}`;
   const accumulate =
-    s.op === 'sum' ? '    best += v;' : `    if (${better('v', 'i32(k)')}) { best = v; bestIndex = i32(k); }`;
+    s.op === 'sum'
+      ? '    best += v;'
+      : '    if (better(v, i32(k), best, bestIndex, greater)) { best = v; bestIndex = i32(k); }';
   const scan = (start: string, step: string) => `  let greater = ${U.at('greater')} != 0;
   var best = ${init};
   var bestIndex = 2147483647;
@@ -126,7 +142,7 @@ ${kept}
 ${scan('0u', '1u')}
   ${store}`;
     return {
-      code: `${alias(s.type)}\n${code}\n\n${entry1d(body)}\n`,
+      code: withNumerics(`${alias(s.type)}\n${code}\n${helpers}\n${entry1d(body)}\n`),
       workgroupSize: [256, 1, 1] as const,
       bindings,
       uniforms: U,
@@ -136,9 +152,10 @@ ${scan('0u', '1u')}
   const combine =
     s.op === 'sum'
       ? 'best += sv[lid + s];'
-      : `{ let v = sv[lid + s]; let i = si[lid + s]; if (${better('v', 'i')}) { best = v; bestIndex = i; } }`;
+      : '{ let v = sv[lid + s]; let i = si[lid + s]; if (better(v, i, best, bestIndex, greater)) { best = v; bestIndex = i; } }';
   const groupCode = `${alias(s.type)}
 ${code}
+${helpers}
 var<workgroup> sv: array<T, ${G}>;
 var<workgroup> si: array<i32, ${G}>;
 
@@ -162,5 +179,5 @@ ${scan('lid', `${G}u`)}
   if (lid == 0u) { ${store} }
 }
 `;
-  return { code: groupCode, workgroupSize: [G, 1, 1] as const, bindings, uniforms: U };
+  return { code: withNumerics(groupCode), workgroupSize: [G, 1, 1] as const, bindings, uniforms: U };
 }

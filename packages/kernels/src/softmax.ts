@@ -1,11 +1,14 @@
 import { type Kernel, type Spec, defineKernel } from './spec.js';
 import { Uniforms } from './uniforms.js';
+import { withNumerics } from './numerics.js';
 import { declare } from './wgsl.js';
 
 /**
  * Row-wise softmax / log-softmax over dense rows, one workgroup per row: the threads stride over the row for its
  * max (so exp never overflows), then for the sum of exp(x - max), each combined by a tree in workgroup memory.
  * log-softmax is x - (max + log(sum)), never log(softmax), so it stays finite for very negative inputs.
+ * Special values give PyTorch's answers, as the CPU: a NaN or +Inf in a row, or a row of -Inf only, makes the whole
+ * row NaN (the max propagates NaN, and Inf - Inf is NaN); other -Inf entries give 0 (log: -Inf).
  */
 export interface SoftmaxSpec extends Spec {
   readonly kind: 'softmax';
@@ -46,15 +49,15 @@ export function softmaxKernel(spec: SoftmaxSpec): Kernel {
   return r;
 }`;
     const write = s.log
-      ? `  let lse = m + log(total);
+      ? `  let lse = m + ieeeLog(total);
   for (var j = lid; j < n; j += ${G}u) { dst[oo + j] = src[xo + j] - lse; }`
-      : `  let inv = 1.0 / total;
-  for (var j = lid; j < n; j += ${G}u) { dst[oo + j] = exp(src[xo + j] - m) * inv; }`;
+      : `  let inv = ieeeDiv(1.0, total);
+  for (var j = lid; j < n; j += ${G}u) { dst[oo + j] = ieeeExp(src[xo + j] - m) * inv; }`;
     return {
-      code: `${code}
+      code: withNumerics(`${code}
 var<workgroup> red: array<f32, ${G}>;
 
-${tree('groupMax', 'max(a, b)')}
+${tree('groupMax', 'ieeeMax(a, b)')}
 
 ${tree('groupSum', 'a + b')}
 
@@ -66,15 +69,15 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   let n = ${U.u('n')};
   let xo = ${U.u('xOffset')} + row * n;
   let oo = ${U.u('outOffset')} + row * n;
-  var m = bitcast<f32>(0xff7fffffu);
-  for (var j = lid; j < n; j += ${G}u) { m = max(m, src[xo + j]); }
+  var m = -ieeeInf();
+  for (var j = lid; j < n; j += ${G}u) { m = ieeeMax(m, src[xo + j]); }
   m = groupMax(lid, m);
   var t = 0.0;
-  for (var j = lid; j < n; j += ${G}u) { t += exp(src[xo + j] - m); }
+  for (var j = lid; j < n; j += ${G}u) { t += ieeeExp(src[xo + j] - m); }
   let total = groupSum(lid, t);
 ${write}
 }
-`,
+`),
       workgroupSize: [G, 1, 1],
       bindings,
       uniforms: U,

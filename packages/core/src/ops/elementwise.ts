@@ -1,11 +1,12 @@
 import { isGradEnabled as isRecordingOn } from '../autograd/gradMode.js';
 import type { BinaryOpName, UnaryOpName } from '../backends/backend.js';
-import { WebrnnError, fmtShape } from '../errors.js';
+import { WebrnnError, divisionByZero, fmtShape } from '../errors.js';
 import { broadcastShapes, shapesEqual } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { scalarLike } from './create.js';
 import { alloc, backendOf, broadcastView, floatOnly, record, sameDType } from './define.js';
 import { BINARY_FORMULAS, UNARY_FORMULAS } from './elementwiseTable.js';
+import { intBounds, intOperand } from './int32Operands.js';
 import { sumTo } from './reduce.js';
 
 /**
@@ -68,6 +69,13 @@ export const reciprocal = (x: Tensor) => unary('reciprocal', x);
 /** x * scale + shift in one pass (how scalar add/sub/mul/div run: no scalar tensor, no broadcast). */
 export function affine(x: Tensor, scale: number, shift: number): Tensor {
   const backend = backendOf('affine', x);
+  // int32: any integers, reduced modulo 2^32 by the backends (sub(-2^31) shifts by 2^31, which wraps exactly).
+  if (x.dtype === 'int32' && !(Number.isInteger(scale) && Number.isInteger(shift))) {
+    throw new WebrnnError(
+      'affine',
+      `an int32 tensor needs an integer scale and shift, got ${scale} and ${shift}; cast it to a float dtype first`,
+    );
+  }
   const y = alloc(backend, x.dtype, x.shape);
   backend.unary({ op: 'affine', params: [scale, shift] }, x.backendView('affine'), y.backendView());
   record('affine', [x], [y], ([g]) => [scale === 1 ? g!.alias() : affine(g!, scale, 0)]);
@@ -91,6 +99,7 @@ function clampWith(op: string, x: Tensor, min: number, max: number, strict: bool
   if (Number.isNaN(min) || Number.isNaN(max) || min > max) {
     throw new WebrnnError(op, `needs min <= max, got min ${min} and max ${max}`);
   }
+  if (x.dtype === 'int32') intBounds(op, min, max);
   const y = alloc(backend, x.dtype, x.shape);
   backend.unary({ op: 'clamp', params: [min, max] }, x.backendView(op), y.backendView());
   record(
@@ -121,9 +130,13 @@ function binary(op: BinaryOpName, a: Tensor, b: Tensor, name: string = op): Tens
   return y;
 }
 
-/** Run `fn` with `v` as a tensor; a number becomes a 0-d tensor like `like`, disposed afterwards. */
-function withOperand<T>(like: Tensor, v: Operand, fn: (t: Tensor) => T): T {
+/**
+ * Run `fn` with `v` as a tensor; a number becomes a 0-d tensor like `like`, disposed afterwards (for an int32
+ * `like`, an integer in the int32 range: op `op` refuses others).
+ */
+function withOperand<T>(op: string, like: Tensor, v: Operand, fn: (t: Tensor) => T): T {
   if (typeof v !== 'number') return fn(v);
+  intOperand(op, like, v);
   const t = scalarLike(like, v);
   try {
     return fn(t);
@@ -157,17 +170,26 @@ function arith(
 }
 
 export function add(a: Tensor, b: Operand): Tensor {
-  if (typeof b === 'number') return affine(a, 1, b);
+  if (typeof b === 'number') {
+    intOperand('add', a, b, true);
+    return affine(a, 1, b);
+  }
   return arith('add', a, b, 'none', (g) => [g, g]);
 }
 
 export function sub(a: Tensor, b: Operand): Tensor {
-  if (typeof b === 'number') return affine(a, 1, -b);
+  if (typeof b === 'number') {
+    intOperand('sub', a, b, true);
+    return affine(a, 1, -b);
+  }
   return arith('sub', a, b, 'none', (g, _s, needs) => [g, needs[1] ? neg(g) : null]);
 }
 
 export function mul(a: Tensor, b: Operand): Tensor {
-  if (typeof b === 'number') return affine(a, b, 0);
+  if (typeof b === 'number') {
+    intOperand('mul', a, b, true);
+    return affine(a, b, 0);
+  }
   return arith('mul', a, b, 'ab', (g, [as, bs], needs) => [
     needs[0] ? mul(g, bs!) : null,
     needs[1] ? mul(g, as!) : null,
@@ -184,7 +206,8 @@ export function div(a: Tensor, b: Operand): Tensor {
         `an int32 tensor can only be divided by an integer, got ${b}; cast it to a float dtype first`,
       );
     }
-    return withOperand(a, b, (bt) => binary('div', a, bt));
+    if (b === 0) throw divisionByZero('div');
+    return withOperand('div', a, b, (bt) => binary('div', a, bt));
   }
   return arith('div', a, b, 'aby', (g, [, bs, ys], needs) => [
     needs[0] ? div(g, bs!) : null,
@@ -201,7 +224,7 @@ export function pow(a: Tensor, b: Operand): Tensor {
     if (b === 2) return square(a);
     if (b === 1) return affine(a, 1, 0);
   }
-  return withOperand(a, b, (bt) => powT(a, bt));
+  return withOperand('pow', a, b, (bt) => powT(a, bt));
 }
 
 function powT(a: Tensor, bt: Tensor): Tensor {
@@ -213,7 +236,7 @@ function powT(a: Tensor, bt: Tensor): Tensor {
 
 /** Elementwise maximum; at ties the gradient goes to a. */
 export function maximum(a: Tensor, b: Operand): Tensor {
-  return withOperand(a, b, (bt) =>
+  return withOperand('maximum', a, b, (bt) =>
     arith(
       'max',
       a,
@@ -230,7 +253,7 @@ export function maximum(a: Tensor, b: Operand): Tensor {
 
 /** Elementwise minimum; at ties the gradient goes to a. */
 export function minimum(a: Tensor, b: Operand): Tensor {
-  return withOperand(a, b, (bt) =>
+  return withOperand('minimum', a, b, (bt) =>
     arith(
       'min',
       a,
@@ -246,17 +269,17 @@ export function minimum(a: Tensor, b: Operand): Tensor {
 }
 
 // Comparisons return 1 or 0 in the inputs' dtype and carry no gradient.
-export const gt = (a: Tensor, b: Operand) => withOperand(a, b, (bt) => binary('gt', a, bt));
-export const ge = (a: Tensor, b: Operand) => withOperand(a, b, (bt) => binary('ge', a, bt));
-export const lt = (a: Tensor, b: Operand) => withOperand(a, b, (bt) => binary('lt', a, bt));
-export const le = (a: Tensor, b: Operand) => withOperand(a, b, (bt) => binary('le', a, bt));
-export const eq = (a: Tensor, b: Operand) => withOperand(a, b, (bt) => binary('eq', a, bt));
+export const gt = (a: Tensor, b: Operand) => withOperand('gt', a, b, (bt) => binary('gt', a, bt));
+export const ge = (a: Tensor, b: Operand) => withOperand('ge', a, b, (bt) => binary('ge', a, bt));
+export const lt = (a: Tensor, b: Operand) => withOperand('lt', a, b, (bt) => binary('lt', a, bt));
+export const le = (a: Tensor, b: Operand) => withOperand('le', a, b, (bt) => binary('le', a, bt));
+export const eq = (a: Tensor, b: Operand) => withOperand('eq', a, b, (bt) => binary('eq', a, bt));
 
 /** cond != 0 ? a : b, with broadcasting; gradients flow to a and b, not cond. */
 export function where(cond: Tensor, a: Operand, b: Operand): Tensor {
   const like = typeof a !== 'number' ? a : typeof b !== 'number' ? b : null;
   if (!like) throw new WebrnnError('where', 'needs at least one of a and b to be a tensor');
-  return withOperand(like, a, (at) => withOperand(like, b, (bt) => whereT(cond, at, bt)));
+  return withOperand('where', like, a, (at) => withOperand('where', like, b, (bt) => whereT(cond, at, bt)));
 }
 
 function whereT(cond: Tensor, at: Tensor, bt: Tensor): Tensor {
@@ -314,7 +337,7 @@ function checkInPlace(op: string, target: Tensor, source: Tensor): void {
 /** target = target op source, in place (source broadcast to target's shape). */
 export function binaryInPlace(op: 'add' | 'sub' | 'mul' | 'div', target: Tensor, source: Operand): Tensor {
   const name = `${op}_`;
-  return withOperand(target, source, (src) => {
+  return withOperand(name, target, source, (src) => {
     const backend = backendOf(name, target, src);
     sameDType(name, target, src);
     checkInPlace(name, target, src);

@@ -2,55 +2,129 @@ import type { BinaryOpName, UnaryOpName } from '../backends/backend.js';
 
 /**
  * The formulas of every elementwise op, once, for every backend: `js` is compiled into the CPU backend's loops,
- * `wgsl` into the WebGPU kernels. Variables: `x` (unary), `a` and `b` (binary); `T` is the element type
- * (f32 or i32 in WGSL). `floatOnly` ops reject int32 inputs. Gradients live beside the ops in elementwise.ts.
+ * `wgsl` into the WebGPU kernels. Variables: `x` (unary), `a` and `b` (binary); `p0`, `p1` the parameters of
+ * clamp and affine (`q0`, `q1` in WGSL's int32 formulas). `jsInt` / `wgslInt` replace them for int32 where
+ * integer arithmetic differs (exact products with Math.imul, wrapping as two's complement as PyTorch; no NaN
+ * tests). `floatOnly` ops reject int32 inputs. Gradients live beside the ops in elementwise.ts.
  *
- * WGSL may assume no NaN/Inf (fast math), so its formulas clamp before exp and use the stable sigmoid.
+ * Both sides give IEEE-754 / PyTorch answers for NaN, +-Inf and +-0. WGSL may assume that no NaN or Inf occurs and
+ * leaves max/min/clamp/pow/exp/log/division at special values implementation-defined, so the float formulas go
+ * through the `ieee*` helpers of @webrnn/kernels' numerics.ts, which decide special cases on the bit pattern.
  */
 export interface ElementwiseFormula {
   readonly js: string;
+  readonly jsInt?: string;
   readonly wgsl: string;
+  readonly wgslInt?: string;
   readonly floatOnly?: boolean;
 }
 
+/** The formula of `f` for elements of the given kind. */
+export const jsFormula = (f: ElementwiseFormula, int: boolean): string => (int ? (f.jsInt ?? f.js) : f.js);
+export const wgslFormula = (f: ElementwiseFormula, int: boolean): string =>
+  int ? (f.wgslInt ?? f.wgsl) : f.wgsl;
+
+/** A comparison: false when either side is NaN (IEEE), which WGSL must test on the bits. */
+const compare = (op: string): ElementwiseFormula => ({
+  js: `(a ${op === '==' ? '===' : op} b ? 1 : 0)`,
+  wgsl: `select(0.0, 1.0, a ${op} b && ieeeOrdered(a, b))`,
+  wgslInt: `select(0, 1, a ${op} b)`,
+});
+
 export const UNARY_FORMULAS: Record<UnaryOpName, ElementwiseFormula> = {
-  neg: { js: '-x', wgsl: '-x' },
-  exp: { js: 'Math.exp(x)', wgsl: 'exp(min(x, 88.0))', floatOnly: true },
-  log: { js: 'Math.log(x)', wgsl: 'log(x)', floatOnly: true },
-  sqrt: { js: 'Math.sqrt(x)', wgsl: 'sqrt(x)', floatOnly: true },
-  abs: { js: 'Math.abs(x)', wgsl: 'abs(x)' },
-  sign: { js: '(x > 0 ? 1 : x < 0 ? -1 : 0)', wgsl: 'sign(x)' },
-  tanh: { js: 'Math.tanh(x)', wgsl: 'tanh(clamp(x, -15.0, 15.0))', floatOnly: true },
+  // neg and abs of a float flip or clear the sign bit: exact for NaN and Inf on any implementation.
+  neg: { js: '-x', wgsl: 'bitcast<f32>(bitcast<u32>(x) ^ 0x80000000u)', wgslInt: '-x' },
+  exp: { js: 'Math.exp(x)', wgsl: 'ieeeExp(x)', floatOnly: true },
+  log: { js: 'Math.log(x)', wgsl: 'ieeeLog(x)', floatOnly: true },
+  sqrt: { js: 'Math.sqrt(x)', wgsl: 'ieeeSqrt(x)', floatOnly: true },
+  abs: { js: 'Math.abs(x)', wgsl: 'bitcast<f32>(bitcast<u32>(x) & 0x7fffffffu)', wgslInt: 'abs(x)' },
+  // sign(NaN) = 0 and sign(-0) = +0, as PyTorch (1.13 to 2.x: (0 < x) - (x < 0)), not NaN as NumPy.
+  sign: { js: '(x > 0 ? 1 : x < 0 ? -1 : 0)', wgsl: 'ieeeSign(x)', wgslInt: 'sign(x)' },
+  tanh: { js: 'Math.tanh(x)', wgsl: 'ieeeTanh(x)', floatOnly: true },
+  // The stable sigmoid (exp of -|x| only); WGSL's is ieeeSigmoid, the same formula.
   sigmoid: {
     js: '(x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x)))',
-    wgsl: 'select(exp(x) / (1.0 + exp(x)), 1.0 / (1.0 + exp(-x)), x >= 0.0)',
+    wgsl: 'ieeeSigmoid(x)',
     floatOnly: true,
   },
-  // NaN propagates on the CPU, as in PyTorch (the WGSL side may assume no NaN).
-  relu: { js: '(x > 0 || x !== x ? x : 0)', wgsl: 'max(x, T(0))' },
-  step: { js: '(x > 0 ? 1 : 0)', wgsl: 'select(T(0), T(1), x > T(0))' },
-  square: { js: 'x * x', wgsl: 'x * x' },
-  reciprocal: { js: '1 / x', wgsl: '1.0 / x', floatOnly: true },
+  // NaN propagates, as in PyTorch.
+  relu: {
+    js: '(x > 0 || x !== x ? x : 0)',
+    wgsl: 'select(0.0, x, x > 0.0 || ieeeIsNan(x))',
+    wgslInt: 'max(x, 0)',
+  },
+  // 1 where x > 0, else 0 (also at NaN, as the CPU's comparison): the gradient masks of relu and clamp.
+  step: {
+    js: '(x > 0 ? 1 : 0)',
+    wgsl: 'select(0.0, 1.0, x > 0.0 && !ieeeIsNan(x))',
+    wgslInt: 'select(0, 1, x > 0)',
+  },
+  square: { js: 'x * x', jsInt: 'Math.imul(x, x)', wgsl: 'x * x' },
+  reciprocal: { js: '1 / x', wgsl: 'ieeeDiv(1.0, x)', floatOnly: true },
 };
 
-/** clamp and affine carry two scalar parameters `p0`, `p1` (uniforms on the GPU). */
+/**
+ * clamp and affine carry two scalar parameters (uniforms on the GPU). For int32 they are integers (the ops refuse
+ * fractions; clamp's bounds are cut to the int32 range, affine's reduced modulo 2^32) and run in i32.
+ */
 export const PARAM_UNARY_FORMULAS: Record<'clamp' | 'affine', ElementwiseFormula> = {
-  clamp: { js: '(x < p0 ? p0 : x > p1 ? p1 : x)', wgsl: 'clamp(x, p0, p1)' },
-  affine: { js: 'x * p0 + p1', wgsl: 'x * p0 + p1' },
+  clamp: {
+    js: '(x < p0 ? p0 : x > p1 ? p1 : x)',
+    wgsl: 'ieeeClamp(x, p0, p1)',
+    wgslInt: 'clamp(x, q0, q1)',
+  },
+  affine: {
+    js: 'x * p0 + p1',
+    jsInt: '((Math.imul(x, p0) + p1) | 0)',
+    wgsl: 'x * p0 + p1',
+    wgslInt: 'x * q0 + q1',
+  },
 };
+
+/**
+ * A float converted to int32 (a copy between dtypes): truncated toward zero, and -2^31 for NaN, +-Inf and values
+ * outside the int32 range, as PyTorch on x86 (cvttss2si's "integer indefinite"); JavaScript would wrap modulo 2^32
+ * and WGSL saturate.
+ */
+export const FLOAT_TO_INT32: ElementwiseFormula = {
+  js: '(x > -2147483649 && x < 2147483648 ? Math.trunc(x) : -2147483648)',
+  wgsl: 'select(-2147483647 - 1, i32(x), x >= -2147483648.0 && x < 2147483648.0 && !ieeeIsNan(x))',
+};
+
+const INT32_MIN = -2147483648;
+const INT32_MAX = 2147483647;
+
+/**
+ * The parameters of an int32 clamp or affine as both backends apply them: clamp's bounds (infinite ones too) cut to
+ * the int32 range, affine's scale and shift reduced modulo 2^32 (exact for integers; the ops refuse fractions).
+ */
+export function intParams(op: 'clamp' | 'affine', params: readonly number[]): [number, number] {
+  const [p0 = 0, p1 = 0] = params;
+  if (op === 'affine') return [p0 | 0, p1 | 0];
+  const cut = (v: number) => Math.trunc(Math.min(INT32_MAX, Math.max(INT32_MIN, v)));
+  return [cut(p0), cut(p1)];
+}
 
 export const BINARY_FORMULAS: Record<BinaryOpName, ElementwiseFormula> = {
   add: { js: 'a + b', wgsl: 'a + b' },
   sub: { js: 'a - b', wgsl: 'a - b' },
-  mul: { js: 'a * b', wgsl: 'a * b' },
-  div: { js: 'a / b', wgsl: 'a / b' },
-  pow: { js: 'Math.pow(a, b)', wgsl: 'pow(a, b)', floatOnly: true },
-  // A NaN on either side gives NaN on the CPU (PyTorch's maximum/minimum).
-  max: { js: '(a >= b || a !== a ? a : b)', wgsl: 'max(a, b)' },
-  min: { js: '(a <= b || a !== a ? a : b)', wgsl: 'min(a, b)' },
-  gt: { js: '(a > b ? 1 : 0)', wgsl: 'select(T(0), T(1), a > b)' },
-  ge: { js: '(a >= b ? 1 : 0)', wgsl: 'select(T(0), T(1), a >= b)' },
-  lt: { js: '(a < b ? 1 : 0)', wgsl: 'select(T(0), T(1), a < b)' },
-  le: { js: '(a <= b ? 1 : 0)', wgsl: 'select(T(0), T(1), a <= b)' },
-  eq: { js: '(a === b ? 1 : 0)', wgsl: 'select(T(0), T(1), a == b)' },
+  // a * b in doubles loses bits past 2^53 before the int32 wrap; Math.imul is the exact product modulo 2^32.
+  mul: { js: 'a * b', jsInt: 'Math.imul(a, b)', wgsl: 'a * b' },
+  // int32 division truncates toward zero; a / 0 is a, WGSL's defined answer (PyTorch raises, which a GPU kernel
+  // cannot: the op refuses a number 0, a tensor holding 0 gives a on both devices), and -2^31 / -1 wraps to -2^31.
+  div: { js: 'a / b', jsInt: '(b === 0 ? a : (a / b) | 0)', wgsl: 'ieeeDiv(a, b)', wgslInt: 'a / b' },
+  // C99's pow, which PyTorch computes: JS differs only in pow(1, y) = 1 and pow(-1, +-Inf) = 1 (NaN in JS).
+  pow: {
+    js: '(a === 1 || (a === -1 && (b === Infinity || b === -Infinity)) ? 1 : Math.pow(a, b))',
+    wgsl: 'ieeePow(a, b)',
+    floatOnly: true,
+  },
+  // A NaN on either side gives NaN (PyTorch's maximum/minimum).
+  max: { js: '(a >= b || a !== a ? a : b)', wgsl: 'ieeeMax(a, b)', wgslInt: 'max(a, b)' },
+  min: { js: '(a <= b || a !== a ? a : b)', wgsl: 'ieeeMin(a, b)', wgslInt: 'min(a, b)' },
+  gt: compare('>'),
+  ge: compare('>='),
+  lt: compare('<'),
+  le: compare('<='),
+  eq: compare('=='),
 };

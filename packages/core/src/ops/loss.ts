@@ -95,7 +95,8 @@ export function mse(input: Tensor, target: Tensor, reduction: Reduction = 'mean'
 
 /**
  * Binary cross-entropy of probabilities `input` in [0, 1] against targets in [0, 1]. As Torch's BCECriterion,
- * logs take p + 1e-12 so that p = 0 or 1 gives a finite loss and a finite gradient.
+ * logs take p + 1e-12 and (1 - p) + 1e-12 so that p = 0 or 1 gives a finite loss and a finite gradient. 1 - p is
+ * formed first: in float32, -p + (1 + 1e-12) rounds to 0 at p = 1 (1 + 1e-12 is 1), and the loss would be Inf.
  */
 const EPS = 1e-12;
 
@@ -118,7 +119,7 @@ export function bce(input: Tensor, target: Tensor, reduction: Reduction = 'mean'
   }
   return tidy(() => {
     const logP = log(affine(input, 1, EPS));
-    const logQ = log(affine(input, -1, 1 + EPS));
+    const logQ = log(affine(affine(input, -1, 1), 1, EPS));
     const losses = neg(add(mul(target, logP), mul(affine(target, -1, 1), logQ)));
     return reduce(weight ? mul(losses, weight) : losses, reduction);
   });

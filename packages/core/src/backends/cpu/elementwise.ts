@@ -1,5 +1,12 @@
 import type { TypedArray } from '../../dtype.js';
-import { BINARY_FORMULAS, PARAM_UNARY_FORMULAS, UNARY_FORMULAS } from '../../ops/elementwiseTable.js';
+import {
+  BINARY_FORMULAS,
+  FLOAT_TO_INT32,
+  PARAM_UNARY_FORMULAS,
+  UNARY_FORMULAS,
+  intParams,
+  jsFormula,
+} from '../../ops/elementwiseTable.js';
 import type { View } from '../backend.js';
 
 /**
@@ -111,7 +118,7 @@ function run(expr: string, inputs: readonly View[], out: View, p0 = 0, p1 = 0): 
 }
 
 export function unaryCpu(op: keyof typeof UNARY_FORMULAS, x: View, out: View): void {
-  run(UNARY_FORMULAS[op].js, [x], out);
+  run(jsFormula(UNARY_FORMULAS[op], out.dtype === 'int32'), [x], out);
 }
 
 export function paramUnaryCpu(
@@ -120,11 +127,13 @@ export function paramUnaryCpu(
   x: View,
   out: View,
 ) {
-  run(PARAM_UNARY_FORMULAS[op].js, [x], out, params[0] ?? 0, params[1] ?? 0);
+  const int = out.dtype === 'int32';
+  const [p0 = 0, p1 = 0] = int ? intParams(op, params) : params;
+  run(jsFormula(PARAM_UNARY_FORMULAS[op], int), [x], out, p0, p1);
 }
 
 export function binaryCpu(op: keyof typeof BINARY_FORMULAS, a: View, b: View, out: View): void {
-  run(BINARY_FORMULAS[op].js, [a, b], out);
+  run(jsFormula(BINARY_FORMULAS[op], out.dtype === 'int32'), [a, b], out);
 }
 
 export function whereCpu(cond: View, a: View, b: View, out: View): void {
@@ -132,7 +141,8 @@ export function whereCpu(cond: View, a: View, b: View, out: View): void {
 }
 
 export function copyCpu(x: View, out: View): void {
-  run('x', [x], out);
+  const cast = out.dtype === 'int32' && x.dtype !== 'int32';
+  run(cast ? FLOAT_TO_INT32.js : 'x', [x], out);
 }
 
 export function fillCpu(out: View, value: number): void {

@@ -1,12 +1,11 @@
 import type { TypedArray } from '../../dtype.js';
+import { sigmoid, tanh } from './formulas.js';
 import type { View } from '../backend.js';
 
 /**
  * The fused GRU cell's four elementwise kernels (see Backend.gruGates and friends). Each is one pass per (row,
  * unit) over strided 2-D views; `act` holds r in columns [0, H) and u in [H, 2H).
  */
-
-const sigmoid = (x: number) => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x)));
 
 /** Buffer index of element (n, col) of a 2-D view. */
 const at = (v: View, n: number, col: number) => v.offset + n * v.strides[0]! + col * v.strides[1]!;
@@ -31,7 +30,7 @@ export function gruOutCpu(xc: View, m: View, act: View, hPrev: View, hc: View, h
   const [N, H] = [h.shape[0]!, h.shape[1]!];
   for (let n = 0; n < N; n++) {
     for (let j = 0; j < H; j++) {
-      const c = Math.tanh(X![at(xc, n, j)]! + M![at(m, n, j)]!);
+      const c = tanh(X![at(xc, n, j)]! + M![at(m, n, j)]!);
       const u = A![at(act, n, H + j)]!;
       const hp = HP![at(hPrev, n, j)]!;
       HC![at(hc, n, j)] = c;

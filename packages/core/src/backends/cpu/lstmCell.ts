@@ -1,4 +1,5 @@
 import type { TypedArray } from '../../dtype.js';
+import { sigmoid, tanh } from './formulas.js';
 import type { LstmGateOrder, View } from '../backend.js';
 
 /** Offsets (in units of H) of the input, candidate, forget and output gates within a 4H row. */
@@ -12,8 +13,6 @@ export function gateOffsets(order: LstmGateOrder): { i: number; z: number; f: nu
       return { i: 0, f: 1, z: 2, o: 3 };
   }
 }
-
-const sigmoid = (x: number) => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x)));
 
 /** Row-major element `col` of row `n` of a 2-D view. */
 const at = (v: View, n: number, col: number) => v.offset + n * v.strides[0]! + col * v.strides[1]!;
@@ -38,7 +37,7 @@ export function lstmCellCpu(
   for (let n = 0; n < N; n++) {
     for (let j = 0; j < H; j++) {
       const i = sigmoid(G[at(gates, n, k.i * H + j)]!);
-      const z = Math.tanh(G[at(gates, n, k.z * H + j)]!);
+      const z = tanh(G[at(gates, n, k.z * H + j)]!);
       const f = sigmoid(G[at(gates, n, k.f * H + j)]!);
       const og = sigmoid(G[at(gates, n, k.o * H + j)]!);
       const cn = f * CP[at(cPrev, n, j)]! + i * z;
@@ -47,7 +46,7 @@ export function lstmCellCpu(
       A[at(act, n, k.f * H + j)] = f;
       A[at(act, n, k.o * H + j)] = og;
       Cb[at(c, n, j)] = cn;
-      Hb[at(h, n, j)] = og * Math.tanh(cn);
+      Hb[at(h, n, j)] = og * tanh(cn);
     }
   }
 }
@@ -78,7 +77,7 @@ export function lstmCellBackwardCpu(
       const z = A[at(act, n, k.z * H + j)]!;
       const f = A[at(act, n, k.f * H + j)]!;
       const o = A[at(act, n, k.o * H + j)]!;
-      const tc = Math.tanh(C[at(c, n, j)]!);
+      const tc = tanh(C[at(c, n, j)]!);
       const gh = GH ? GH[at(gradH!, n, j)]! : 0;
       const gc = (GC ? GC[at(gradC!, n, j)]! : 0) + gh * o * (1 - tc * tc);
       GG[at(gradGates, n, k.i * H + j)] = gc * z * i * (1 - i);

@@ -1,7 +1,11 @@
 import type { TypedArray } from '../../dtype.js';
 import type { View } from '../backend.js';
 
-/** Row-wise (last axis) softmax or log-softmax of a contiguous view, stable by subtracting the row max. */
+/**
+ * Row-wise (last axis) softmax or log-softmax of a contiguous view, stable by subtracting the row max. Special
+ * values as PyTorch: the max propagates NaN and Inf - Inf is NaN, so a NaN or +Inf in a row, or a row of -Inf
+ * only, makes the whole row NaN; other -Inf entries give 0 (log-softmax: -Inf).
+ */
 export function softmaxCpu(x: View, out: View, log: boolean): void {
   const X = x.buffer as TypedArray;
   const O = out.buffer as TypedArray;
@@ -14,8 +18,10 @@ export function softmaxCpu(x: View, out: View, log: boolean): void {
     const xi = x.offset + row * n;
     const oi = out.offset + row * n;
     let m = -Infinity;
-    for (let j = 0; j < n; j++) if (X[xi + j]! > m) m = X[xi + j]!;
-    if (m === -Infinity) m = 0;
+    for (let j = 0; j < n; j++) {
+      const v = X[xi + j]!;
+      if (v > m || v !== v) m = v;
+    }
     let s = 0;
     for (let j = 0; j < n; j++) s += Math.exp(X[xi + j]! - m);
     if (log) {

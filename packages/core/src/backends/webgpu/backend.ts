@@ -29,7 +29,14 @@ import {
 } from '@webrnn/kernels';
 import type { DType, TypedArray } from '../../dtype.js';
 import { type DeviceCheck, WebrnnError } from '../../errors.js';
-import { BINARY_FORMULAS, PARAM_UNARY_FORMULAS, UNARY_FORMULAS } from '../../ops/elementwiseTable.js';
+import {
+  BINARY_FORMULAS,
+  FLOAT_TO_INT32,
+  PARAM_UNARY_FORMULAS,
+  UNARY_FORMULAS,
+  intParams,
+  wgslFormula,
+} from '../../ops/elementwiseTable.js';
 import { contiguousStrides, isContiguous } from '../../shape.js';
 import type {
   Backend,
@@ -179,14 +186,14 @@ export class WebGPUBackend implements Backend {
 
   // ---- the elementwise family: one strided kernel per (formula, dtypes, rank after coalescing) ----------------
 
+  /** `p`: the f32 uniforms p0, p1 and the i32 uniforms q0, q1 (see kernels' elementwise.ts). */
   private map(
     op: string,
     expr: string,
     inputs: readonly View[],
     out: View,
     names: readonly string[],
-    p = [0, 0, 0],
-    compute?: ScalarType,
+    p: readonly number[] = [0, 0, 0, 0],
     nonzero?: { name: string; check: DeviceCheck },
   ) {
     const { shape, strides } = coalesce(out.shape, [out.strides, ...inputs.map((v) => v.strides)]);
@@ -197,7 +204,6 @@ export class WebGPUBackend implements Backend {
         kind: 'map',
         expr,
         out: scalar(out.dtype),
-        ...(compute && compute !== scalar(out.dtype) ? { compute } : {}),
         rank: shape.length,
         inputs: inputs.map((v, i) => ({
           name: names[i]!,
@@ -215,6 +221,7 @@ export class WebGPUBackend implements Backend {
         p[0],
         p[1],
         p[2],
+        p[3],
       ),
       grid(sizeOf(shape)),
       nonzero?.check,
@@ -222,11 +229,13 @@ export class WebGPUBackend implements Backend {
   }
 
   unary(spec: UnarySpec, x: View, out: View): void {
+    const int = out.dtype === 'int32';
     if (spec.op === 'clamp' || spec.op === 'affine') {
       const [p0 = 0, p1 = 0] = spec.params ?? [];
-      // Fractional parameters: evaluated in f32 for int32 too, as the CPU does in doubles.
-      this.map(spec.op, PARAM_UNARY_FORMULAS[spec.op].wgsl, [x], out, ['x'], [p0, p1, 0], 'f32');
-    } else this.map(spec.op, UNARY_FORMULAS[spec.op].wgsl, [x], out, ['x']);
+      // int32 runs in i32, on the i32 uniforms q0, q1.
+      const p = int ? [0, 0, ...intParams(spec.op, [p0, p1])] : [p0, p1, 0, 0];
+      this.map(spec.op, wgslFormula(PARAM_UNARY_FORMULAS[spec.op], int), [x], out, ['x'], p);
+    } else this.map(spec.op, wgslFormula(UNARY_FORMULAS[spec.op], int), [x], out, ['x']);
   }
 
   binary(op: BinaryOpName, a: View, b: View, out: View): void {
@@ -235,19 +244,30 @@ export class WebGPUBackend implements Backend {
       op === 'div' && b.dtype === 'int32'
         ? { name: 'b', check: { kind: 'divisor' as const, op: 'div' } }
         : undefined;
-    this.map(op, BINARY_FORMULAS[op].wgsl, [a, b], out, ['a', 'b'], undefined, undefined, nonzero);
+    this.map(
+      op,
+      wgslFormula(BINARY_FORMULAS[op], out.dtype === 'int32'),
+      [a, b],
+      out,
+      ['a', 'b'],
+      undefined,
+      nonzero,
+    );
   }
 
   where(cond: View, a: View, b: View, out: View): void {
-    this.map('where', `select(b, a, c != ${scalar(cond.dtype)}(0))`, [cond, a, b], out, ['c', 'a', 'b']);
+    // A NaN condition is true (not 0), as on the CPU.
+    const test = cond.dtype === 'int32' ? 'c != 0' : '(c != 0.0 || ieeeIsNan(c))';
+    this.map('where', `select(b, a, ${test})`, [cond, a, b], out, ['c', 'a', 'b']);
   }
 
   copy(x: View, out: View): void {
-    this.map('copy', 'x', [x], out, ['x']);
+    const cast = out.dtype === 'int32' && x.dtype !== 'int32';
+    this.map('copy', cast ? FLOAT_TO_INT32.wgsl : 'x', [x], out, ['x']);
   }
 
   fill(out: View, value: number): void {
-    this.map('fill', out.dtype === 'int32' ? 'q0' : 'p0', [], out, [], [value, 0, value | 0]);
+    this.map('fill', out.dtype === 'int32' ? 'q0' : 'p0', [], out, [], [value, 0, value | 0, 0]);
   }
 
   // ---- the other families ----------------------------------------------------------------------------------
