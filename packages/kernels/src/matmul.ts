@@ -45,8 +45,7 @@ var<workgroup> Bs: array<V, 1024>;
 
 @compute @workgroup_size(16, 16)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let z = wid.z;
-${matmulPrologue(U)}
+${matmulPrologue(U, 'wid.z')}
   let row0 = i32(wid.y) * 64;
   let col0 = i32(wid.x) * 128;
   let t = lid.y * 16u + lid.x;
@@ -107,8 +106,7 @@ function emitNaive(s: MatmulSpec) {
 
 @compute @workgroup_size(16, 16)
 fn main(@builtin(global_invocation_id) gid: vec3u) {
-  let z = gid.z;
-${matmulPrologue(U)}
+${matmulPrologue(U, 'gid.z')}
   let r = i32(gid.y);
   let c = i32(gid.x);
   if (r >= M || c >= N) { return; }

@@ -45,6 +45,7 @@ export function matmulUniforms(): Uniforms {
     bRow: 1,
     bCol: 1,
     gridCols: 1,
+    zBase: 1,
     aAlongM: 1,
     bAlongK: 1,
     batchRank: 1,
@@ -63,8 +64,8 @@ export function matmulValues(
   batchShape: readonly number[],
   outOffset: number,
   gridCols = 1,
+  zBase = 0,
 ): Record<string, number | readonly number[]> {
-  // Which dim each operand is contiguous along (the tiled kernel's tile loads follow it).
   if (batchShape.length > MAX_BATCH_RANK) {
     throw new Error(
       `matmul supports at most ${MAX_BATCH_RANK} batch dims that do not merge, got ${batchShape.length}`,
@@ -83,6 +84,9 @@ export function matmulValues(
     bRow: b.row,
     bCol: b.col,
     gridCols,
+    zBase,
+    // Which dim each operand is contiguous along (the tiled kernel's tile loads follow it; a layout choice only,
+    // any value gives the right product).
     aAlongM: a.col !== 1 && a.row === 1 ? 1 : 0,
     bAlongK: b.col !== 1 && b.row === 1 ? 1 : 0,
     batchRank: batchShape.length,
@@ -92,9 +96,13 @@ export function matmulValues(
   };
 }
 
-/** Shared preamble: sizes, and the operands' base offsets for batch `z`. */
-export function matmulPrologue(U: Uniforms): string {
-  return `  let M = ${U.at('M')};
+/**
+ * Shared preamble: sizes, and the operands' base offsets for batch `z` = workgroup z + zBase (launches of more
+ * than 65535 batches are split, WebGPU's limit per grid dimension).
+ */
+export function matmulPrologue(U: Uniforms, wz: string): string {
+  return `  let z = ${wz} + ${U.u('zBase')};
+  let M = ${U.at('M')};
   let N = ${U.at('N')};
   let K = ${U.at('K')};
   let aRow = ${U.at('aRow')};

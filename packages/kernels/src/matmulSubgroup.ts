@@ -98,8 +98,7 @@ ${head}
 
 @compute @workgroup_size(${S * G})
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: u32) {
-  let z = wid.z;
-${matmulPrologue(U)}
+${matmulPrologue(U, 'wid.z')}
   let gc = ${U.at('gridCols')};
   let lane = i32(li % ${S}u);
   let sg = i32(li / ${S}u);

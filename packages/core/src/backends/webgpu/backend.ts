@@ -43,7 +43,7 @@ import { gateOffsets } from '../cpu/lstmCell.js';
 import { unregisterBackend } from '../registry.js';
 import { BufferPool } from './buffers.js';
 import type { AdapterDescription } from './device.js';
-import { type MatmulVariant, matmulLaunch } from './matmul.js';
+import { MATMUL_VARIANTS, type MatmulVariant, matmulLaunch, subgroupUsable } from './matmul.js';
 import { PipelineCache } from './pipelines.js';
 import { CommandQueue, ErrorLog } from './queue.js';
 
@@ -67,7 +67,7 @@ export class WebGPUBackend implements Backend {
   readonly canReadSync = false;
   destroyed = false;
   /** Which matmul kernel to run; 'auto' (or WEBRNN_MATMUL) picks per adapter and operands. */
-  matmulVariant: MatmulVariant = (env('WEBRNN_MATMUL') as MatmulVariant | undefined) ?? 'auto';
+  matmulVariant: MatmulVariant = matmulVariantFromEnv(env('WEBRNN_MATMUL'));
   private readonly errors = new ErrorLog();
   private readonly pool: BufferPool;
   private readonly pipelines: PipelineCache;
@@ -247,7 +247,14 @@ export class WebGPUBackend implements Backend {
 
   matmul(a: View, b: View, out: View): void {
     const l = matmulLaunch(a, b, out, this.matmulVariant, this.adapter.subgroupSize, this.adapter.software);
-    this.launch('matmul', l.spec, l.build, [gpuOf(out), gpuOf(a), gpuOf(b)], l.values, l.groups);
+    for (const { values, groups } of l.launches) {
+      this.launch('matmul', l.spec, l.build, [gpuOf(out), gpuOf(a), gpuOf(b)], values, groups);
+    }
+  }
+
+  /** The matmul variants this adapter can run when named in `matmulVariant` ('auto' always can). */
+  get matmulVariants(): readonly MatmulVariant[] {
+    return MATMUL_VARIANTS.filter((v) => v !== 'subgroup' || subgroupUsable(this.adapter.subgroupSize));
   }
 
   softmax(x: View, out: View, log: boolean): void {
@@ -412,6 +419,17 @@ export class WebGPUBackend implements Backend {
     this.copy(v, d);
     return { view: d, done: () => this.free(t) };
   }
+}
+
+function matmulVariantFromEnv(value: string | undefined): MatmulVariant {
+  if (value === undefined || value === '') return 'auto';
+  if (!(MATMUL_VARIANTS as readonly string[]).includes(value)) {
+    throw new WebrnnError(
+      'webgpu',
+      `WEBRNN_MATMUL is '${value}', expected one of ${MATMUL_VARIANTS.join(', ')}`,
+    );
+  }
+  return value as MatmulVariant;
 }
 
 function dense(buffer: GpuStorage, shape: readonly number[]): View {
