@@ -5,6 +5,7 @@ import { WebrnnError, fmtShape } from '../errors.js';
 import { type Generator, defaultGenerator } from '../random.js';
 import { sizeOf } from '../shape.js';
 import { type NestedArray, Tensor, empty } from '../tensor.js';
+import { checkIsTensor, checkTensor } from './define.js';
 
 export interface TensorOptions {
   readonly dtype?: DType;
@@ -135,15 +136,13 @@ export function full(shape: readonly number[], value: number, opts: TensorOption
 export const zeros = (shape: readonly number[], opts: TensorOptions = {}): Tensor => full(shape, 0, opts);
 export const ones = (shape: readonly number[], opts: TensorOptions = {}): Tensor => full(shape, 1, opts);
 
-const like = (op: string, t: Tensor, opts: TensorOptions): TensorOptions => {
-  t.assertAlive(op);
-  return { dtype: t.dtype, device: t.device, ...opts };
-};
-export const zerosLike = (t: Tensor, opts: TensorOptions = {}) =>
-  full(t.shape, 0, like('zerosLike', t, opts));
-export const onesLike = (t: Tensor, opts: TensorOptions = {}) => full(t.shape, 1, like('onesLike', t, opts));
-export const fullLike = (t: Tensor, v: number, opts: TensorOptions = {}) =>
-  full(t.shape, v, like('fullLike', t, opts));
+function fullLike_(op: string, t: Tensor, value: number, opts: TensorOptions): Tensor {
+  checkTensor(op, t, 't');
+  return full(t.shape, value, { dtype: t.dtype, device: t.device, ...opts });
+}
+export const zerosLike = (t: Tensor, opts: TensorOptions = {}) => fullLike_('zerosLike', t, 0, opts);
+export const onesLike = (t: Tensor, opts: TensorOptions = {}) => fullLike_('onesLike', t, 1, opts);
+export const fullLike = (t: Tensor, v: number, opts: TensorOptions = {}) => fullLike_('fullLike', t, v, opts);
 
 /** Values start, start+step, ... below end (like torch.arange); int32 when all arguments are integers. */
 export function arange(start: number, end?: number, step = 1, opts: TensorOptions = {}): Tensor {
@@ -252,6 +251,8 @@ export function randint(
 
 /** A 0-d tensor holding `value`, matching `like`'s dtype and device. */
 export function scalarLike(like: Tensor, value: number): Tensor {
+  // Only its dtype and device are read: the op that uses the scalar checks that `like` is alive.
+  checkIsTensor('scalarLike', like, 'like');
   return full([], value, { dtype: like.dtype, device: like.device });
 }
 

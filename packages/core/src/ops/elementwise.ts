@@ -4,7 +4,16 @@ import { WebrnnError, fmtShape } from '../errors.js';
 import { broadcastShapes, shapesEqual } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { scalarLike } from './create.js';
-import { alloc, backendOf, broadcastView, floatOnly, record, sameDType } from './define.js';
+import {
+  alloc,
+  backendOf,
+  broadcastView,
+  checked,
+  checkTensor,
+  floatOnly,
+  record,
+  sameDType,
+} from './define.js';
 import { BINARY_FORMULAS, UNARY_FORMULAS } from './elementwiseTable.js';
 import { sumTo } from './reduce.js';
 
@@ -157,16 +166,19 @@ function arith(
 }
 
 export function add(a: Tensor, b: Operand): Tensor {
+  checkTensor('add', a, 'a');
   if (typeof b === 'number') return affine(a, 1, b);
   return arith('add', a, b, 'none', (g) => [g, g]);
 }
 
 export function sub(a: Tensor, b: Operand): Tensor {
+  checkTensor('sub', a, 'a');
   if (typeof b === 'number') return affine(a, 1, -b);
   return arith('sub', a, b, 'none', (g, _s, needs) => [g, needs[1] ? neg(g) : null]);
 }
 
 export function mul(a: Tensor, b: Operand): Tensor {
+  checkTensor('mul', a, 'a');
   if (typeof b === 'number') return affine(a, b, 0);
   return arith('mul', a, b, 'ab', (g, [as, bs], needs) => [
     needs[0] ? mul(g, bs!) : null,
@@ -175,6 +187,7 @@ export function mul(a: Tensor, b: Operand): Tensor {
 }
 
 export function div(a: Tensor, b: Operand): Tensor {
+  checkTensor('div', a, 'a');
   if (typeof b === 'number') {
     if (a.dtype !== 'int32') return affine(a, 1 / b, 0);
     // int32 division truncates; the divisor must be an int32 too (a fraction would be truncated silently).
@@ -213,6 +226,7 @@ function powT(a: Tensor, bt: Tensor): Tensor {
 
 /** Elementwise maximum; at ties the gradient goes to a. */
 export function maximum(a: Tensor, b: Operand): Tensor {
+  checkTensor('maximum', a, 'a');
   return withOperand(a, b, (bt) =>
     arith(
       'max',
@@ -230,6 +244,7 @@ export function maximum(a: Tensor, b: Operand): Tensor {
 
 /** Elementwise minimum; at ties the gradient goes to a. */
 export function minimum(a: Tensor, b: Operand): Tensor {
+  checkTensor('minimum', a, 'a');
   return withOperand(a, b, (bt) =>
     arith(
       'min',
@@ -246,14 +261,20 @@ export function minimum(a: Tensor, b: Operand): Tensor {
 }
 
 // Comparisons return 1 or 0 in the inputs' dtype and carry no gradient.
-export const gt = (a: Tensor, b: Operand) => withOperand(a, b, (bt) => binary('gt', a, bt));
-export const ge = (a: Tensor, b: Operand) => withOperand(a, b, (bt) => binary('ge', a, bt));
-export const lt = (a: Tensor, b: Operand) => withOperand(a, b, (bt) => binary('lt', a, bt));
-export const le = (a: Tensor, b: Operand) => withOperand(a, b, (bt) => binary('le', a, bt));
-export const eq = (a: Tensor, b: Operand) => withOperand(a, b, (bt) => binary('eq', a, bt));
+export const gt = (a: Tensor, b: Operand) =>
+  withOperand(checked('gt', a, 'a'), b, (bt) => binary('gt', a, bt));
+export const ge = (a: Tensor, b: Operand) =>
+  withOperand(checked('ge', a, 'a'), b, (bt) => binary('ge', a, bt));
+export const lt = (a: Tensor, b: Operand) =>
+  withOperand(checked('lt', a, 'a'), b, (bt) => binary('lt', a, bt));
+export const le = (a: Tensor, b: Operand) =>
+  withOperand(checked('le', a, 'a'), b, (bt) => binary('le', a, bt));
+export const eq = (a: Tensor, b: Operand) =>
+  withOperand(checked('eq', a, 'a'), b, (bt) => binary('eq', a, bt));
 
 /** cond != 0 ? a : b, with broadcasting; gradients flow to a and b, not cond. */
 export function where(cond: Tensor, a: Operand, b: Operand): Tensor {
+  checkTensor('where', cond, 'cond');
   const like = typeof a !== 'number' ? a : typeof b !== 'number' ? b : null;
   if (!like) throw new WebrnnError('where', 'needs at least one of a and b to be a tensor');
   return withOperand(like, a, (at) => withOperand(like, b, (bt) => whereT(cond, at, bt)));
@@ -306,6 +327,7 @@ function checkInPlace(op: string, target: Tensor, source: Tensor): void {
 /** target = target op source, in place (source broadcast to target's shape). */
 export function binaryInPlace(op: 'add' | 'sub' | 'mul' | 'div', target: Tensor, source: Operand): Tensor {
   const name = `${op}_`;
+  checkTensor(name, target, 'target');
   return withOperand(target, source, (src) => {
     const backend = backendOf(name, target, src);
     sameDType(name, target, src);
@@ -335,7 +357,7 @@ export function copyInPlace(target: Tensor, source: Tensor): Tensor {
 }
 
 export function fillInPlace(target: Tensor, value: number): Tensor {
-  target.assertAlive('fill_');
+  checkTensor('fill_', target, 'target');
   if (target.requiresGrad && target.isLeaf && isRecordingOn()) {
     throw new WebrnnError(
       'fill_',
