@@ -5,7 +5,7 @@ import { WebrnnError, fmtShape } from '../errors.js';
 import { type Generator, defaultGenerator } from '../random.js';
 import { sizeOf } from '../shape.js';
 import { type NestedArray, Tensor, empty } from '../tensor.js';
-import { checkIsTensor, checkTensor } from './define.js';
+import { checkInt32, checkIsTensor, checkTensor, notInt32 } from './define.js';
 
 export interface TensorOptions {
   readonly dtype?: DType;
@@ -28,17 +28,44 @@ export function checkDTypeName(op: string, dtype: DType): void {
 /** Upload host values into a new tensor. */
 export function fromData(data: TypedArray, shape: readonly number[], opts: TensorOptions = {}): Tensor {
   const dtype = opts.dtype ?? dtypeOfArray(data);
-  checkDTypeName('tensor', dtype);
+  checkDTypeName('fromData', dtype);
+  const typed = dtype === dtypeOfArray(data) ? data : convert('fromData', data, dtype, shape);
   const t = empty(getBackend(opts.device), dtype, shape);
-  t.backend.write(t.storage.buffer, dtype === dtypeOfArray(data) ? data : convert(data, dtype));
+  t.backend.write(t.storage.buffer, typed);
   if (opts.requiresGrad) t.requiresGrad = true;
   return t;
 }
 
-function convert(data: ArrayLike<number>, dtype: DType): TypedArray {
+/**
+ * `data` as a typed array of `dtype`, for op `op` and a tensor of `shape`. Values an int32 cannot hold exactly
+ * (fractions, NaN, +-Inf, beyond its range) are refused with their position: Int32Array would wrap 3e9 to
+ * -1294967296 and truncate 1.5 without a word.
+ */
+function convert(op: string, data: ArrayLike<number>, dtype: DType, shape: readonly number[]): TypedArray {
   const out = typedArrayFor(dtype, data.length);
+  if (dtype === 'int32' && !(data instanceof Int32Array)) {
+    for (let i = 0; i < data.length; i++) {
+      const why = notInt32(data[i]!);
+      if (why) {
+        throw new WebrnnError(
+          op,
+          `element ${i}${shape.length > 1 ? ` (at [${positionOf(i, shape).join(', ')}])` : ''} is ${data[i]}, ${why}, so it cannot be stored as int32`,
+        );
+      }
+    }
+  }
   for (let i = 0; i < data.length; i++) out[i] = data[i]!;
   return out;
+}
+
+/** The multi-index of flat (row-major) index `i` in `shape`. */
+function positionOf(i: number, shape: readonly number[]): number[] {
+  const at = new Array<number>(shape.length);
+  for (let d = shape.length - 1; d >= 0; d--) {
+    at[d] = i % shape[d]!;
+    i = Math.floor(i / shape[d]!);
+  }
+  return at;
 }
 
 /**
@@ -77,7 +104,7 @@ export function tensor(
   const typed =
     ArrayBuffer.isView(flat) && dtypeOfArray(flat as TypedArray) === dtype
       ? (flat as TypedArray)
-      : convert(flat, dtype);
+      : convert('tensor', flat, dtype, shape);
   return fromData(typed, shape, { ...opts, dtype });
 }
 
@@ -127,6 +154,7 @@ function checkShape(op: string, shape: readonly number[]): void {
 export function full(shape: readonly number[], value: number, opts: TensorOptions = {}): Tensor {
   checkShape('full', shape);
   checkDTypeName('full', opts.dtype ?? 'float32');
+  if (opts.dtype === 'int32') checkInt32('full', value, 'the fill value');
   const t = empty(getBackend(opts.device), opts.dtype ?? 'float32', shape);
   t.backend.fill(t.backendView(), value);
   if (opts.requiresGrad) t.requiresGrad = true;
@@ -138,7 +166,9 @@ export const ones = (shape: readonly number[], opts: TensorOptions = {}): Tensor
 
 function fullLike_(op: string, t: Tensor, value: number, opts: TensorOptions): Tensor {
   checkTensor(op, t, 't');
-  return full(t.shape, value, { dtype: t.dtype, device: t.device, ...opts });
+  const o = { dtype: t.dtype, device: t.device, ...opts };
+  if (o.dtype === 'int32') checkInt32(op, value, 'the fill value');
+  return full(t.shape, value, o);
 }
 export const zerosLike = (t: Tensor, opts: TensorOptions = {}) => fullLike_('zerosLike', t, 0, opts);
 export const onesLike = (t: Tensor, opts: TensorOptions = {}) => fullLike_('onesLike', t, 1, opts);
@@ -156,9 +186,9 @@ export function arange(start: number, end?: number, step = 1, opts: TensorOption
   const n = Math.max(0, Math.ceil((end - start) / step));
   const dtype = opts.dtype ?? ([start, end, step].every(Number.isInteger) ? 'int32' : 'float32');
   checkDTypeName('arange', dtype);
-  const data = typedArrayFor(dtype, n);
+  const data = new Float64Array(n);
   for (let i = 0; i < n; i++) data[i] = start + i * step;
-  return fromData(data, [n], { ...opts, dtype });
+  return fromData(convert('arange', data, dtype, [n]), [n], { ...opts, dtype });
 }
 
 /** `steps` evenly spaced values from start to end inclusive. */
@@ -168,10 +198,10 @@ export function linspace(start: number, end: number, steps: number, opts: Tensor
   }
   const dtype = opts.dtype ?? 'float32';
   checkDTypeName('linspace', dtype);
-  const data = typedArrayFor(dtype, steps);
+  const data = new Float64Array(steps);
   const d = steps > 1 ? (end - start) / (steps - 1) : 0;
   for (let i = 0; i < steps; i++) data[i] = start + i * d;
-  return fromData(data, [steps], { ...opts, dtype });
+  return fromData(convert('linspace', data, dtype, [steps]), [steps], { ...opts, dtype });
 }
 
 export interface RandomOptions extends TensorOptions {
@@ -187,6 +217,9 @@ function random(
   checkShape(op, shape);
   const dtype = opts.dtype ?? 'float32';
   checkDTypeName(op, dtype);
+  if (dtype === 'int32' && op !== 'randint') {
+    throw new WebrnnError(op, 'draws real numbers, which int32 cannot hold; use randint for integers');
+  }
   const g = opts.generator ?? defaultGenerator;
   const data = typedArrayFor(dtype, sizeOf(shape));
   for (let i = 0; i < data.length; i++) data[i] = sample(g);
@@ -240,6 +273,11 @@ export function randint(
 ): Tensor {
   if (!Number.isInteger(low) || !Number.isInteger(high) || high <= low) {
     throw new WebrnnError('randint', `needs integers low < high, got ${low} and ${high}`);
+  }
+  if ((opts.dtype ?? 'int32') === 'int32') {
+    // high is exclusive: the largest draw is high - 1.
+    checkInt32('randint', low, 'low');
+    checkInt32('randint', high - 1, 'high - 1 (the largest draw)');
   }
   return random(
     'randint',

@@ -89,6 +89,24 @@ export function backendOf(op: string, ...tensors: Tensor[]): Backend {
   return first.backend;
 }
 
+export const INT32_MIN = -2147483648;
+export const INT32_MAX = 2147483647;
+
+/** Why `v` is not an int32 value (null when it is one): a fraction, NaN, +-Inf or out of range would be wrapped. */
+export function notInt32(v: number): string | null {
+  if (typeof v !== 'number') return 'not a number';
+  if (Number.isNaN(v) || !Number.isFinite(v)) return 'not finite';
+  if (!Number.isInteger(v)) return 'not an integer';
+  if (v < INT32_MIN || v > INT32_MAX) return `outside int32's range [${INT32_MIN}, ${INT32_MAX}]`;
+  return null;
+}
+
+/** Refuse `value` (described as `what`, e.g. "the fill value") for an int32 tensor unless it is an int32 value. */
+export function checkInt32(op: string, value: number, what: string): void {
+  const why = notInt32(value);
+  if (why) throw new WebrnnError(op, `${what} is ${value}, ${why}, so it cannot be stored as int32`);
+}
+
 export function sameDType(op: string, a: Tensor, b: Tensor): void {
   if (a.dtype !== b.dtype) {
     throw new WebrnnError(op, `dtype mismatch: ${a.dtype} and ${b.dtype}; convert one with .cast(dtype)`);

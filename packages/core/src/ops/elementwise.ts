@@ -9,6 +9,7 @@ import {
   backendOf,
   broadcastView,
   checked,
+  checkInt32,
   checkTensor,
   floatOnly,
   record,
@@ -358,6 +359,7 @@ export function copyInPlace(target: Tensor, source: Tensor): Tensor {
 
 export function fillInPlace(target: Tensor, value: number): Tensor {
   checkTensor('fill_', target, 'target');
+  if (target.dtype === 'int32') checkInt32('fill_', value, 'the fill value');
   if (target.requiresGrad && target.isLeaf && isRecordingOn()) {
     throw new WebrnnError(
       'fill_',

@@ -295,7 +295,12 @@ export function clone(x: Tensor): Tensor {
   return y;
 }
 
-/** Convert to another dtype (a copy; gradients flow between float types). */
+/**
+ * Convert to another dtype (a copy; gradients flow between float types). Float to int32 truncates toward zero and
+ * saturates: values beyond int32's range become its minimum or maximum, NaN becomes 0, on every device (PyTorch
+ * leaves out-of-range float -> int conversions undefined; WGSL's i32() saturates, a plain Int32Array store would
+ * wrap 3e9 to -1294967296).
+ */
 export function cast(x: Tensor, dtype: DType): Tensor {
   const backend = backendOf('cast', x);
   checkDTypeName('cast', dtype);

@@ -131,8 +131,12 @@ export function whereCpu(cond: View, a: View, b: View, out: View): void {
   run('(c !== 0 ? a : b)', [cond, a, b], out);
 }
 
+/** float -> int32: truncate, saturate out of range, NaN -> 0 (as WebGPU does; an Int32Array store would wrap). */
+const TO_INT32 =
+  '(x !== x ? 0 : x >= 2147483647 ? 2147483647 : x <= -2147483648 ? -2147483648 : Math.trunc(x))';
+
 export function copyCpu(x: View, out: View): void {
-  run('x', [x], out);
+  run(out.dtype === 'int32' && x.dtype !== 'int32' ? TO_INT32 : 'x', [x], out);
 }
 
 export function fillCpu(out: View, value: number): void {
