@@ -470,12 +470,12 @@ const CASES: Case[] = [
   [
     'zeros: negative dim',
     () => zeros([2, -1]),
-    'full: shape must be a list of non-negative integers, got [2,-1]',
+    'zeros: shape must be a list of non-negative integers, got [2,-1]',
   ],
   [
     'zeros: unknown dtype',
     () => zeros([2], { dtype: 'float16' as 'float32' }),
-    "full: unknown dtype 'float16', expected float32, float64, int32",
+    "zeros: unknown dtype 'float16', expected float32, float64, int32",
   ],
   [
     'cast: unknown dtype',

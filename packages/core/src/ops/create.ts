@@ -4,6 +4,7 @@ import { DTYPES, type DType, type TypedArray, dtypeOfArray, typedArrayFor } from
 import { WebrnnError, fmtShape } from '../errors.js';
 import { type Generator, defaultGenerator } from '../random.js';
 import { sizeOf } from '../shape.js';
+import { hostArray } from '../storage.js';
 import { type NestedArray, Tensor, empty } from '../tensor.js';
 import { checkInt32, checkIsTensor, checkTensor, notInt32 } from './define.js';
 
@@ -27,11 +28,38 @@ export function checkDTypeName(op: string, dtype: DType): void {
 
 /** Upload host values into a new tensor. */
 export function fromData(data: TypedArray, shape: readonly number[], opts: TensorOptions = {}): Tensor {
+  return upload('fromData', data, shape, opts);
+}
+
+function upload(op: string, data: TypedArray, shape: readonly number[], opts: TensorOptions): Tensor {
   const dtype = opts.dtype ?? dtypeOfArray(data);
-  checkDTypeName('fromData', dtype);
-  const typed = dtype === dtypeOfArray(data) ? data : convert('fromData', data, dtype, shape);
-  const t = empty(getBackend(opts.device), dtype, shape);
+  checkDTypeName(op, dtype);
+  const typed = dtype === dtypeOfArray(data) ? data : convert(op, data, dtype, shape);
+  const t = empty(getBackend(opts.device), dtype, shape, op);
   t.backend.write(t.storage.buffer, typed);
+  if (opts.requiresGrad) t.requiresGrad = true;
+  return t;
+}
+
+/** A host array of `n` elements of `dtype` for op `op`, refused (not attempted) when it cannot be had. */
+/**
+ * A new tensor of `shape` whose values `values(n)` makes on the host. The tensor is allocated first, so that a
+ * shape too large for its device is refused before any host array of that size is made.
+ */
+function fromHost(
+  op: string,
+  dtype: DType,
+  shape: readonly number[],
+  opts: TensorOptions,
+  values: (n: number) => TypedArray,
+): Tensor {
+  const t = empty(getBackend(opts.device), dtype, shape, op);
+  try {
+    t.backend.write(t.storage.buffer, values(t.size));
+  } catch (e) {
+    t.dispose();
+    throw e;
+  }
   if (opts.requiresGrad) t.requiresGrad = true;
   return t;
 }
@@ -105,7 +133,7 @@ export function tensor(
     ArrayBuffer.isView(flat) && dtypeOfArray(flat as TypedArray) === dtype
       ? (flat as TypedArray)
       : convert('tensor', flat, dtype, shape);
-  return fromData(typed, shape, { ...opts, dtype });
+  return upload('tensor', typed, shape, { ...opts, dtype });
 }
 
 function inferShape(data: NestedArray): number[] {
@@ -152,23 +180,27 @@ function checkShape(op: string, shape: readonly number[]): void {
 }
 
 export function full(shape: readonly number[], value: number, opts: TensorOptions = {}): Tensor {
-  checkShape('full', shape);
-  checkDTypeName('full', opts.dtype ?? 'float32');
-  if (opts.dtype === 'int32') checkInt32('full', value, 'the fill value');
-  const t = empty(getBackend(opts.device), opts.dtype ?? 'float32', shape);
+  return fullAs('full', shape, value, opts);
+}
+
+function fullAs(op: string, shape: readonly number[], value: number, opts: TensorOptions): Tensor {
+  checkShape(op, shape);
+  checkDTypeName(op, opts.dtype ?? 'float32');
+  if (opts.dtype === 'int32') checkInt32(op, value, 'the fill value');
+  const t = empty(getBackend(opts.device), opts.dtype ?? 'float32', shape, op);
   t.backend.fill(t.backendView(), value);
   if (opts.requiresGrad) t.requiresGrad = true;
   return t;
 }
 
-export const zeros = (shape: readonly number[], opts: TensorOptions = {}): Tensor => full(shape, 0, opts);
-export const ones = (shape: readonly number[], opts: TensorOptions = {}): Tensor => full(shape, 1, opts);
+export const zeros = (shape: readonly number[], opts: TensorOptions = {}): Tensor =>
+  fullAs('zeros', shape, 0, opts);
+export const ones = (shape: readonly number[], opts: TensorOptions = {}): Tensor =>
+  fullAs('ones', shape, 1, opts);
 
 function fullLike_(op: string, t: Tensor, value: number, opts: TensorOptions): Tensor {
   checkTensor(op, t, 't');
-  const o = { dtype: t.dtype, device: t.device, ...opts };
-  if (o.dtype === 'int32') checkInt32(op, value, 'the fill value');
-  return full(t.shape, value, o);
+  return fullAs(op, t.shape, value, { dtype: t.dtype, device: t.device, ...opts });
 }
 export const zerosLike = (t: Tensor, opts: TensorOptions = {}) => fullLike_('zerosLike', t, 0, opts);
 export const onesLike = (t: Tensor, opts: TensorOptions = {}) => fullLike_('onesLike', t, 1, opts);
@@ -186,9 +218,11 @@ export function arange(start: number, end?: number, step = 1, opts: TensorOption
   const n = Math.max(0, Math.ceil((end - start) / step));
   const dtype = opts.dtype ?? ([start, end, step].every(Number.isInteger) ? 'int32' : 'float32');
   checkDTypeName('arange', dtype);
-  const data = new Float64Array(n);
-  for (let i = 0; i < n; i++) data[i] = start + i * step;
-  return fromData(convert('arange', data, dtype, [n]), [n], { ...opts, dtype });
+  return fromHost('arange', dtype, [n], opts, () => {
+    const data = hostArray('arange', 'float64', n);
+    for (let i = 0; i < n; i++) data[i] = start + i * step;
+    return convert('arange', data, dtype, [n]);
+  });
 }
 
 /** `steps` evenly spaced values from start to end inclusive. */
@@ -198,10 +232,12 @@ export function linspace(start: number, end: number, steps: number, opts: Tensor
   }
   const dtype = opts.dtype ?? 'float32';
   checkDTypeName('linspace', dtype);
-  const data = new Float64Array(steps);
-  const d = steps > 1 ? (end - start) / (steps - 1) : 0;
-  for (let i = 0; i < steps; i++) data[i] = start + i * d;
-  return fromData(convert('linspace', data, dtype, [steps]), [steps], { ...opts, dtype });
+  return fromHost('linspace', dtype, [steps], opts, () => {
+    const data = hostArray('linspace', 'float64', steps);
+    const d = steps > 1 ? (end - start) / (steps - 1) : 0;
+    for (let i = 0; i < steps; i++) data[i] = start + i * d;
+    return convert('linspace', data, dtype, [steps]);
+  });
 }
 
 export interface RandomOptions extends TensorOptions {
@@ -221,9 +257,11 @@ function random(
     throw new WebrnnError(op, 'draws real numbers, which int32 cannot hold; use randint for integers');
   }
   const g = opts.generator ?? defaultGenerator;
-  const data = typedArrayFor(dtype, sizeOf(shape));
-  for (let i = 0; i < data.length; i++) data[i] = sample(g);
-  return fromData(data, shape, { ...opts, dtype });
+  return fromHost(op, dtype, shape, opts, (n) => {
+    const data = hostArray(op, dtype, n);
+    for (let i = 0; i < n; i++) data[i] = sample(g);
+    return data;
+  });
 }
 
 /** Uniform in [low, high). */

@@ -74,6 +74,7 @@ export function checkTensorList(op: string, value: unknown, name: string): asser
  * check them with checkTensor first; here they are named by position among the op's tensor operands.
  */
 export function backendOf(op: string, ...tensors: Tensor[]): Backend {
+  allocatingOp = op;
   tensors.forEach((t, i) =>
     checkLive(op, t, tensors.length === 1 ? 'the tensor argument' : `tensor operand ${i + 1}`),
   );
@@ -121,9 +122,15 @@ export function intIndex(op: string, t: Tensor, what = 'index'): void {
   checkDType(op, t.dtype, ['int32'], what);
 }
 
-/** A fresh contiguous output on `backend`. */
-export function alloc(backend: Backend, dtype: DType, shape: readonly number[]): Tensor {
-  return empty(backend, dtype, shape);
+/**
+ * The op that last checked its operands with backendOf: the one whose outputs are being allocated, named when a
+ * shape is too large to allocate (so that the many `alloc` calls need not repeat their op's name).
+ */
+let allocatingOp = 'alloc';
+
+/** A fresh contiguous output on `backend`; `op` (by default the op that called backendOf) names it in errors. */
+export function alloc(backend: Backend, dtype: DType, shape: readonly number[], op = allocatingOp): Tensor {
+  return empty(backend, dtype, shape, op);
 }
 
 /** `t` seen as `shape` (numpy broadcasting): stride 0 on stretched or added dims. */

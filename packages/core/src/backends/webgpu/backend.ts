@@ -90,14 +90,14 @@ export class WebGPUBackend implements Backend {
     this.queue = new CommandQueue(device, this.pool, this.errors);
   }
 
-  alloc(dtype: DType, size: number): GpuStorage {
+  alloc(dtype: DType, size: number, op = 'alloc'): GpuStorage {
     if (dtype === 'float64') {
       throw new WebrnnError(
         'webgpu',
         'float64 tensors are not supported on WebGPU (WGSL has no f64): use float32, or the cpu device',
       );
     }
-    return { gpu: this.pool.acquire(size * 4, 'alloc'), dtype, size };
+    return { gpu: this.pool.acquire(size * 4, op), dtype, size };
   }
 
   free(buffer: object): void {
