@@ -141,6 +141,56 @@ describe.skipIf(!gpu)('WebGPU matmul: each variant against the CPU', () => {
       }
     });
 
+    it(`${variant}: NaN and +-Inf propagate as on the CPU (0 * Inf is NaN, Inf - Inf is NaN)`, async () => {
+      const special = [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 0];
+      const arb = fc.tuple(
+        size,
+        size,
+        size,
+        fc.array(fc.tuple(fc.nat(), fc.constantFrom(...special)), { maxLength: 4 }),
+      );
+      await fc.assert(
+        fc.asyncProperty(arb, fc.boolean(), async ([M, K, N, spots], onA) => {
+          const la: OperandLayout = {
+            transposed: false,
+            pad: [0, 0],
+            expand: [false, false],
+            offset: 0,
+            aligned: true,
+          };
+          const spoil = (n: number) => {
+            const v = values('float32', n);
+            for (const [at, x] of spots) v[at % n] = x;
+            return v;
+          };
+          gpu!.matmulVariant = variant;
+          const a = pair('float32', [M, K], layoutOf([M, K], la), onA ? spoil : undefined);
+          const b = pair(
+            'float32',
+            [K, N],
+            layoutOf([K, N], { ...la, transposed: true }),
+            onA ? undefined : spoil,
+          );
+          const y = out('float32', [M, N]);
+          try {
+            cpu.matmul(a.cpu, b.cpu, y.cpu);
+            gpu!.matmul(a.gpu, b.gpu, y.gpu);
+            const want = cpu.readSync(y.cpu);
+            const got = await gpu!.read(y.gpu);
+            for (let i = 0; i < want.length; i++) {
+              const [w, g] = [want[i]!, got[i]!];
+              const ok = Number.isFinite(w) ? Math.abs(g - w) <= 2e-7 * K * 4 * K : Object.is(g, w);
+              if (!ok)
+                throw new Error(`${variant} ${M}x${K}x${N}: element ${i} is ${g} on webgpu, ${w} on cpu`);
+            }
+          } finally {
+            free(a, b, y);
+          }
+        }),
+        { ...params, numRuns: 10 },
+      );
+    });
+
     it(`${variant}: expanded (stride 0) operands, as the gradient of sum() hands them to matmul`, async () => {
       gpu!.matmulVariant = variant;
       for (const [M, K, N] of [
