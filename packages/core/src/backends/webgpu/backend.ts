@@ -43,7 +43,7 @@ import { gateOffsets } from '../cpu/lstmCell.js';
 import { unregisterBackend } from '../registry.js';
 import { BufferPool } from './buffers.js';
 import type { AdapterDescription } from './device.js';
-import { MATMUL_VARIANTS, type MatmulVariant, matmulLaunch, subgroupUsable } from './matmul.js';
+import { MATMUL_VARIANTS, MAX_GROUPS, type MatmulVariant, matmulLaunch, subgroupUsable } from './matmul.js';
 import { PipelineCache } from './pipelines.js';
 import { CommandQueue, ErrorLog } from './queue.js';
 
@@ -76,6 +76,8 @@ export class WebGPUBackend implements Backend {
   destroyed = false;
   /** Which matmul kernel to run; 'auto' (or WEBRNN_MATMUL) picks per adapter and operands. */
   matmulVariant: MatmulVariant = matmulVariantFromEnv(env('WEBRNN_MATMUL'));
+  /** Workgroups per grid dimension in one matmul launch (WebGPU's 65535; tests lower it to split small products). */
+  matmulGroupLimit = MAX_GROUPS;
   private readonly errors = new ErrorLog();
   private readonly pool: BufferPool;
   private readonly pipelines: PipelineCache;
@@ -254,7 +256,8 @@ export class WebGPUBackend implements Backend {
   }
 
   matmul(a: View, b: View, out: View): void {
-    const l = matmulLaunch(a, b, out, this.matmulVariant, this.adapter.subgroupSize, this.adapter.software);
+    const { subgroupSize, software } = this.adapter;
+    const l = matmulLaunch(a, b, out, this.matmulVariant, subgroupSize, software, this.matmulGroupLimit);
     for (const { values, groups } of l.launches) {
       this.launch('matmul', l.spec, l.build, [gpuOf(out), gpuOf(a), gpuOf(b)], values, groups);
     }

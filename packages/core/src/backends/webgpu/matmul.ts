@@ -18,10 +18,10 @@ import type { View } from '../backend.js';
 export type MatmulVariant = 'auto' | 'tiled' | 'subgroup' | 'naive';
 export const MATMUL_VARIANTS: readonly MatmulVariant[] = ['auto', 'tiled', 'subgroup', 'naive'];
 
-/** WebGPU's limit on workgroups per grid dimension: longer batches take several launches. */
-const MAX_GROUPS = 65535;
+/** WebGPU's limit on workgroups per grid dimension: larger grids take several launches. */
+export const MAX_GROUPS = 65535;
 
-/** One launch of a matmul: the batches from `values.zBase` on. */
+/** One launch of a matmul: the part of the grid from workgroup `values.groupBase` on. */
 export interface MatmulLaunch {
   readonly values: FieldValues;
   readonly groups: [number, number, number];
@@ -45,6 +45,7 @@ export function matmulLaunch(
   variant: MatmulVariant,
   subgroupSize: number | null,
   software: boolean,
+  maxGroups = MAX_GROUPS,
 ): { spec: MatmulSpec; build: typeof matmulKernel; launches: MatmulLaunch[] } {
   const r = out.shape.length;
   const [M, N] = [out.shape[r - 2]!, out.shape[r - 1]!];
@@ -121,12 +122,20 @@ export function matmulLaunch(
     tile = [MATMUL_TILE.rows, MATMUL_TILE.cols];
     spec = { ...base, variant: 'tiled' };
   }
+  // The whole grid, split into launches of at most 65535 workgroups per dimension (groupBase says where each is).
+  const grid = [Math.ceil(N / tile[1]), Math.ceil(M / tile[0]), batchCount];
+  const chunks = (n: number) => Array.from({ length: Math.ceil(n / maxGroups) }, (_, i) => i * maxGroups);
   const launches: MatmulLaunch[] = [];
-  for (let z0 = 0; z0 < batchCount; z0 += MAX_GROUPS) {
-    launches.push({
-      values: matmulValues(M, N, K, A, B, batchShape, out.offset, gridCols, z0),
-      groups: [Math.ceil(N / tile[1]), Math.ceil(M / tile[0]), Math.min(MAX_GROUPS, batchCount - z0)],
-    });
+  for (const z0 of chunks(grid[2]!)) {
+    for (const y0 of chunks(grid[1]!)) {
+      for (const x0 of chunks(grid[0]!)) {
+        const base = [x0, y0, z0] as const;
+        launches.push({
+          values: matmulValues(M, N, K, A, B, batchShape, out.offset, gridCols, base),
+          groups: base.map((b, d) => Math.min(maxGroups, grid[d]! - b)) as [number, number, number],
+        });
+      }
+    }
   }
   return { spec, build: matmulKernel, launches };
 }
