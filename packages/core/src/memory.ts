@@ -1,6 +1,7 @@
 import type { MemoryInfo } from './backends/backend.js';
 import { getBackend, hasBackend } from './backends/registry.js';
 import { WebrnnError } from './errors.js';
+import { checkTensor } from './ops/define.js';
 import { stats } from './storage.js';
 import type { Tensor } from './tensor.js';
 
@@ -28,6 +29,7 @@ export function untrack<T extends Disposable>(t: T): T {
 
 /** Exempt `t` from every enclosing and future `tidy`; its owner disposes it. */
 export function keep<T extends Tensor>(t: T): T {
+  checkTensor('keep', t, 't');
   kept.add(t);
   untrack(t);
   return t;

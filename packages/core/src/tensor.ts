@@ -6,7 +6,7 @@ import { WebrnnError, fmtShape } from './errors.js';
 import { track, untrack } from './memory.js';
 import * as ops from './ops/index.js';
 import { contiguousStrides, isContiguous, sizeOf } from './shape.js';
-import { Storage, stats } from './storage.js';
+import { Storage, elementCount, stats } from './storage.js';
 
 let nextId = 0;
 
@@ -314,8 +314,9 @@ export function fromStorage(storage: Storage, shape: readonly number[]): Tensor 
 }
 
 /** @internal Allocate an uninitialised contiguous tensor on a backend. */
-export function empty(backend: Backend, dtype: DType, shape: readonly number[]): Tensor {
-  return new Tensor(Storage.alloc(backend, dtype, sizeOf(shape)), shape);
+/** A new dense tensor of `shape` on `backend`; `op` names the op that allocates in errors (too large a shape). */
+export function empty(backend: Backend, dtype: DType, shape: readonly number[], op = 'empty'): Tensor {
+  return new Tensor(Storage.alloc(backend, dtype, elementCount(op, dtype, shape), op), shape);
 }
 
 export { getBackend };

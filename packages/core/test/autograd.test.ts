@@ -145,7 +145,7 @@ describe('memory', () => {
     const t = zeros([2, 3]);
     t.dispose();
     expect(() => add(t, 1)).toThrow(WebrnnError);
-    expect(() => add(t, 1)).toThrow(/affine: tensor #\d+ of shape \[2, 3\] was disposed/);
+    expect(() => add(t, 1)).toThrow(/add: tensor #\d+ of shape \[2, 3\] was disposed/);
   });
 
   it('works with `using`', () => {

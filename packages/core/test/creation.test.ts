@@ -86,8 +86,11 @@ describe('tensor() from data', () => {
     expect(t.dataSync()[1]).toBe(2);
   });
 
-  it('an explicit dtype converts: float to int32 truncates toward zero, float32 rounds', () => {
-    expect(tensor([1.7, -1.7, 2.5], { dtype: 'int32' }).toArraySync()).toEqual([1, -1, 2]);
+  it('an explicit dtype converts: float32 rounds; int32 takes integers only (cast() truncates)', () => {
+    expect(() => tensor([1.7, -1.7, 2.5], { dtype: 'int32' })).toThrow(
+      /^tensor: element 0 is 1.7, not an integer/,
+    );
+    expect(tensor([1.7, -1.7, 2.5]).cast('int32').toArraySync()).toEqual([1, -1, 2]);
     expect(tensor([0.1], { dtype: 'float64' }).itemSync()).toBe(0.1);
     expect(tensor([0.1]).itemSync()).toBe(Math.fround(0.1));
     expect(tensor(new Float64Array([0.5, 1.5]), { dtype: 'float32' }).dtype).toBe('float32');
@@ -127,7 +130,7 @@ describe('filled tensors and ranges', () => {
     expect(zeros([2]).dtype).toBe('float32');
     expect(list(ones([3], { dtype: 'int32' }))).toEqual([1, 1, 1]);
     expect(list(full([2], 7.5, { dtype: 'float64' }))).toEqual([7.5, 7.5]);
-    expect(list(full([2], 7.5, { dtype: 'int32' }))).toEqual([7, 7]);
+    expect(() => full([2], 7.5, { dtype: 'int32' })).toThrow(/^full: the fill value is 7.5, not an integer/);
     expect(zeros([0, 3]).size).toBe(0);
     expect(zeros([]).shape).toEqual([]);
     expect(zeros([]).itemSync()).toBe(0);

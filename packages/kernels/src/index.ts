@@ -27,7 +27,7 @@ export {
   reduceValues,
 } from './reduce.js';
 export { SOFTMAX_GROUP, type SoftmaxSpec, softmaxKernel, softmaxValues } from './softmax.js';
-export { type MatmulOperand, type MatmulSpec, matmulValues } from './matmulSpec.js';
+export { MAX_BATCH_RANK, type MatmulOperand, type MatmulSpec, matmulValues } from './matmulSpec.js';
 export { MATMUL_TILE, matmulKernel } from './matmul.js';
 export { SUBGROUPS_PER_WORKGROUP, SUBGROUP_ROW_BLOCKS } from './matmulSubgroup.js';
 export { type GatherSpec, gatherKernel, gatherValues } from './gather.js';

@@ -45,10 +45,9 @@ var<workgroup> Bs: array<V, 1024>;
 
 @compute @workgroup_size(16, 16)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let z = wid.z;
-${matmulPrologue(U)}
-  let row0 = i32(wid.y) * 64;
-  let col0 = i32(wid.x) * 128;
+${matmulPrologue(U, 'wid')}
+  let row0 = wg.y * 64;
+  let col0 = wg.x * 128;
   let t = lid.y * 16u + lid.x;
   var acc: array<V, 8>;
   for (var k0 = 0; k0 < K; k0 += 32) {
@@ -106,11 +105,10 @@ function emitNaive(s: MatmulSpec) {
   const code = `${head}
 
 @compute @workgroup_size(16, 16)
-fn main(@builtin(global_invocation_id) gid: vec3u) {
-  let z = gid.z;
-${matmulPrologue(U)}
-  let r = i32(gid.y);
-  let c = i32(gid.x);
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+${matmulPrologue(U, 'wid')}
+  let r = wg.y * 16 + i32(lid.y);
+  let c = wg.x * 16 + i32(lid.x);
   if (r >= M || c >= N) { return; }
   var acc = T(0);
   for (var k = 0; k < K; k++) {

@@ -45,6 +45,7 @@ export function matmulUniforms(): Uniforms {
     bRow: 1,
     bCol: 1,
     gridCols: 1,
+    groupBase: 3,
     aAlongM: 1,
     bAlongK: 1,
     batchRank: 1,
@@ -63,8 +64,8 @@ export function matmulValues(
   batchShape: readonly number[],
   outOffset: number,
   gridCols = 1,
+  groupBase: readonly [number, number, number] = [0, 0, 0],
 ): Record<string, number | readonly number[]> {
-  // Which dim each operand is contiguous along (the tiled kernel's tile loads follow it).
   if (batchShape.length > MAX_BATCH_RANK) {
     throw new Error(
       `matmul supports at most ${MAX_BATCH_RANK} batch dims that do not merge, got ${batchShape.length}`,
@@ -83,6 +84,9 @@ export function matmulValues(
     bRow: b.row,
     bCol: b.col,
     gridCols,
+    groupBase,
+    // Which dim each operand is contiguous along (the tiled kernel's tile loads follow it; a layout choice only,
+    // any value gives the right product).
     aAlongM: a.col !== 1 && a.row === 1 ? 1 : 0,
     bAlongK: b.col !== 1 && b.row === 1 ? 1 : 0,
     batchRank: batchShape.length,
@@ -92,9 +96,15 @@ export function matmulValues(
   };
 }
 
-/** Shared preamble: sizes, and the operands' base offsets for batch `z`. */
-export function matmulPrologue(U: Uniforms): string {
-  return `  let M = ${U.at('M')};
+/**
+ * Shared preamble: sizes, the workgroup's place in the whole grid `wg` (its id plus the launch's `groupBase`: WebGPU
+ * caps each grid dimension at 65535 workgroups, so larger launches are split), and the operands' base offsets for
+ * batch z = wg.z.
+ */
+export function matmulPrologue(U: Uniforms, wid: string): string {
+  return `  let wg = vec3i(${wid}) + vec3i(${U.at('groupBase', 0)}, ${U.at('groupBase', 1)}, ${U.at('groupBase', 2)});
+  let z = u32(wg.z);
+  let M = ${U.at('M')};
   let N = ${U.at('N')};
   let K = ${U.at('K')};
   let aRow = ${U.at('aRow')};

@@ -98,13 +98,12 @@ ${head}
 
 @compute @workgroup_size(${S * G})
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: u32) {
-  let z = wid.z;
-${matmulPrologue(U)}
+${matmulPrologue(U, 'wid')}
   let gc = ${U.at('gridCols')};
   let lane = i32(li % ${S}u);
   let sg = i32(li / ${S}u);
-  let r0 = i32(wid.y) * ${R} * (${G} / gc) + (sg / gc) * ${R};
-  let c = i32(wid.x) * ${4 * S} * gc + (sg % gc) * ${4 * S} + 4 * lane;
+  let r0 = wg.y * ${R} * (${G} / gc) + (sg / gc) * ${R};
+  let c = wg.x * ${4 * S} * gc + (sg % gc) * ${4 * S} + 4 * lane;
 ${setup.join('\n')}
 ${Array.from({ length: R }, (_, r) => `  var acc${r} = V(0);`).join('\n')}
   for (var k0 = 0; k0 < K; k0 += 4) {

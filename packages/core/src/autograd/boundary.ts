@@ -1,3 +1,4 @@
+import { checkTensor } from '../ops/define.js';
 import type { Tensor } from '../tensor.js';
 import { isGradEnabled } from './gradMode.js';
 import { Node, edgeOf } from './tape.js';
@@ -8,6 +9,7 @@ import { Node, edgeOf } from './tape.js';
  * itself needs no gradient. Gradients flow on to the input when it does.
  */
 export function boundary(x: Tensor): Tensor {
+  checkTensor('boundary', x, 'x');
   const y = x.alias();
   if (!isGradEnabled() || x.dtype === 'int32') return y;
   const node = new Node('boundary', [edgeOf(x)], [x.shape], [], ([g]) => [g!], [{ shape: x.shape }]);

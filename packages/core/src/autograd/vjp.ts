@@ -1,4 +1,5 @@
 import { WebrnnError, fmtShape } from '../errors.js';
+import { checkTensorList } from '../ops/define.js';
 import type { Tensor } from '../tensor.js';
 import { type VjpOptions, runBackward } from './tape.js';
 
@@ -13,13 +14,14 @@ export function vjp(
   inputs: readonly Tensor[],
   opts: VjpOptions = {},
 ): (Tensor | null)[] {
+  checkTensorList('vjp', outputs, 'outputs');
+  checkTensorList('vjp', gradOutputs, 'gradOutputs');
+  checkTensorList('vjp', inputs, 'inputs');
   if (outputs.length !== gradOutputs.length) {
     throw new WebrnnError('vjp', `got ${outputs.length} outputs but ${gradOutputs.length} gradients`);
   }
   outputs.forEach((o, i) => {
     const g = gradOutputs[i]!;
-    o.assertAlive('vjp');
-    g.assertAlive('vjp');
     if (o.shape.join() !== g.shape.join()) {
       throw new WebrnnError(
         'vjp',

@@ -88,7 +88,8 @@ export interface Backend {
   /** False where values can only be read asynchronously (WebGPU). */
   readonly canReadSync: boolean;
 
-  alloc(dtype: DType, size: number): BufferHandle;
+  /** `size` elements of `dtype`; refused with a WebrnnError naming `op` and the bytes when they cannot be had. */
+  alloc(dtype: DType, size: number, op?: string): BufferHandle;
   /** Called once the last tensor over the buffer is disposed; the backend may pool it. */
   free(buffer: BufferHandle): void;
   /** Upload host data into the start of `buffer` (data.length elements). */

@@ -4,7 +4,9 @@ import { DTYPES, type DType, type TypedArray, dtypeOfArray, typedArrayFor } from
 import { WebrnnError, fmtShape } from '../errors.js';
 import { type Generator, defaultGenerator } from '../random.js';
 import { sizeOf } from '../shape.js';
+import { hostArray } from '../storage.js';
 import { type NestedArray, Tensor, empty } from '../tensor.js';
+import { checkInt32, checkIsTensor, checkTensor, notInt32 } from './define.js';
 
 export interface TensorOptions {
   readonly dtype?: DType;
@@ -26,18 +28,72 @@ export function checkDTypeName(op: string, dtype: DType): void {
 
 /** Upload host values into a new tensor. */
 export function fromData(data: TypedArray, shape: readonly number[], opts: TensorOptions = {}): Tensor {
+  return upload('fromData', data, shape, opts);
+}
+
+function upload(op: string, data: TypedArray, shape: readonly number[], opts: TensorOptions): Tensor {
   const dtype = opts.dtype ?? dtypeOfArray(data);
-  checkDTypeName('tensor', dtype);
-  const t = empty(getBackend(opts.device), dtype, shape);
-  t.backend.write(t.storage.buffer, dtype === dtypeOfArray(data) ? data : convert(data, dtype));
+  checkDTypeName(op, dtype);
+  const typed = dtype === dtypeOfArray(data) ? data : convert(op, data, dtype, shape);
+  const t = empty(getBackend(opts.device), dtype, shape, op);
+  t.backend.write(t.storage.buffer, typed);
   if (opts.requiresGrad) t.requiresGrad = true;
   return t;
 }
 
-function convert(data: ArrayLike<number>, dtype: DType): TypedArray {
+/** A host array of `n` elements of `dtype` for op `op`, refused (not attempted) when it cannot be had. */
+/**
+ * A new tensor of `shape` whose values `values(n)` makes on the host. The tensor is allocated first, so that a
+ * shape too large for its device is refused before any host array of that size is made.
+ */
+function fromHost(
+  op: string,
+  dtype: DType,
+  shape: readonly number[],
+  opts: TensorOptions,
+  values: (n: number) => TypedArray,
+): Tensor {
+  const t = empty(getBackend(opts.device), dtype, shape, op);
+  try {
+    t.backend.write(t.storage.buffer, values(t.size));
+  } catch (e) {
+    t.dispose();
+    throw e;
+  }
+  if (opts.requiresGrad) t.requiresGrad = true;
+  return t;
+}
+
+/**
+ * `data` as a typed array of `dtype`, for op `op` and a tensor of `shape`. Values an int32 cannot hold exactly
+ * (fractions, NaN, +-Inf, beyond its range) are refused with their position: Int32Array would wrap 3e9 to
+ * -1294967296 and truncate 1.5 without a word.
+ */
+function convert(op: string, data: ArrayLike<number>, dtype: DType, shape: readonly number[]): TypedArray {
   const out = typedArrayFor(dtype, data.length);
+  if (dtype === 'int32' && !(data instanceof Int32Array)) {
+    for (let i = 0; i < data.length; i++) {
+      const why = notInt32(data[i]!);
+      if (why) {
+        throw new WebrnnError(
+          op,
+          `element ${i}${shape.length > 1 ? ` (at [${positionOf(i, shape).join(', ')}])` : ''} is ${data[i]}, ${why}, so it cannot be stored as int32`,
+        );
+      }
+    }
+  }
   for (let i = 0; i < data.length; i++) out[i] = data[i]!;
   return out;
+}
+
+/** The multi-index of flat (row-major) index `i` in `shape`. */
+function positionOf(i: number, shape: readonly number[]): number[] {
+  const at = new Array<number>(shape.length);
+  for (let d = shape.length - 1; d >= 0; d--) {
+    at[d] = i % shape[d]!;
+    i = Math.floor(i / shape[d]!);
+  }
+  return at;
 }
 
 /**
@@ -76,8 +132,8 @@ export function tensor(
   const typed =
     ArrayBuffer.isView(flat) && dtypeOfArray(flat as TypedArray) === dtype
       ? (flat as TypedArray)
-      : convert(flat, dtype);
-  return fromData(typed, shape, { ...opts, dtype });
+      : convert('tensor', flat, dtype, shape);
+  return upload('tensor', typed, shape, { ...opts, dtype });
 }
 
 function inferShape(data: NestedArray): number[] {
@@ -124,26 +180,31 @@ function checkShape(op: string, shape: readonly number[]): void {
 }
 
 export function full(shape: readonly number[], value: number, opts: TensorOptions = {}): Tensor {
-  checkShape('full', shape);
-  checkDTypeName('full', opts.dtype ?? 'float32');
-  const t = empty(getBackend(opts.device), opts.dtype ?? 'float32', shape);
+  return fullAs('full', shape, value, opts);
+}
+
+function fullAs(op: string, shape: readonly number[], value: number, opts: TensorOptions): Tensor {
+  checkShape(op, shape);
+  checkDTypeName(op, opts.dtype ?? 'float32');
+  if (opts.dtype === 'int32') checkInt32(op, value, 'the fill value');
+  const t = empty(getBackend(opts.device), opts.dtype ?? 'float32', shape, op);
   t.backend.fill(t.backendView(), value);
   if (opts.requiresGrad) t.requiresGrad = true;
   return t;
 }
 
-export const zeros = (shape: readonly number[], opts: TensorOptions = {}): Tensor => full(shape, 0, opts);
-export const ones = (shape: readonly number[], opts: TensorOptions = {}): Tensor => full(shape, 1, opts);
+export const zeros = (shape: readonly number[], opts: TensorOptions = {}): Tensor =>
+  fullAs('zeros', shape, 0, opts);
+export const ones = (shape: readonly number[], opts: TensorOptions = {}): Tensor =>
+  fullAs('ones', shape, 1, opts);
 
-const like = (op: string, t: Tensor, opts: TensorOptions): TensorOptions => {
-  t.assertAlive(op);
-  return { dtype: t.dtype, device: t.device, ...opts };
-};
-export const zerosLike = (t: Tensor, opts: TensorOptions = {}) =>
-  full(t.shape, 0, like('zerosLike', t, opts));
-export const onesLike = (t: Tensor, opts: TensorOptions = {}) => full(t.shape, 1, like('onesLike', t, opts));
-export const fullLike = (t: Tensor, v: number, opts: TensorOptions = {}) =>
-  full(t.shape, v, like('fullLike', t, opts));
+function fullLike_(op: string, t: Tensor, value: number, opts: TensorOptions): Tensor {
+  checkTensor(op, t, 't');
+  return fullAs(op, t.shape, value, { dtype: t.dtype, device: t.device, ...opts });
+}
+export const zerosLike = (t: Tensor, opts: TensorOptions = {}) => fullLike_('zerosLike', t, 0, opts);
+export const onesLike = (t: Tensor, opts: TensorOptions = {}) => fullLike_('onesLike', t, 1, opts);
+export const fullLike = (t: Tensor, v: number, opts: TensorOptions = {}) => fullLike_('fullLike', t, v, opts);
 
 /** Values start, start+step, ... below end (like torch.arange); int32 when all arguments are integers. */
 export function arange(start: number, end?: number, step = 1, opts: TensorOptions = {}): Tensor {
@@ -157,9 +218,11 @@ export function arange(start: number, end?: number, step = 1, opts: TensorOption
   const n = Math.max(0, Math.ceil((end - start) / step));
   const dtype = opts.dtype ?? ([start, end, step].every(Number.isInteger) ? 'int32' : 'float32');
   checkDTypeName('arange', dtype);
-  const data = typedArrayFor(dtype, n);
-  for (let i = 0; i < n; i++) data[i] = start + i * step;
-  return fromData(data, [n], { ...opts, dtype });
+  return fromHost('arange', dtype, [n], opts, () => {
+    const data = hostArray('arange', 'float64', n);
+    for (let i = 0; i < n; i++) data[i] = start + i * step;
+    return convert('arange', data, dtype, [n]);
+  });
 }
 
 /** `steps` evenly spaced values from start to end inclusive. */
@@ -169,10 +232,12 @@ export function linspace(start: number, end: number, steps: number, opts: Tensor
   }
   const dtype = opts.dtype ?? 'float32';
   checkDTypeName('linspace', dtype);
-  const data = typedArrayFor(dtype, steps);
-  const d = steps > 1 ? (end - start) / (steps - 1) : 0;
-  for (let i = 0; i < steps; i++) data[i] = start + i * d;
-  return fromData(data, [steps], { ...opts, dtype });
+  return fromHost('linspace', dtype, [steps], opts, () => {
+    const data = hostArray('linspace', 'float64', steps);
+    const d = steps > 1 ? (end - start) / (steps - 1) : 0;
+    for (let i = 0; i < steps; i++) data[i] = start + i * d;
+    return convert('linspace', data, dtype, [steps]);
+  });
 }
 
 export interface RandomOptions extends TensorOptions {
@@ -188,10 +253,15 @@ function random(
   checkShape(op, shape);
   const dtype = opts.dtype ?? 'float32';
   checkDTypeName(op, dtype);
+  if (dtype === 'int32' && op !== 'randint') {
+    throw new WebrnnError(op, 'draws real numbers, which int32 cannot hold; use randint for integers');
+  }
   const g = opts.generator ?? defaultGenerator;
-  const data = typedArrayFor(dtype, sizeOf(shape));
-  for (let i = 0; i < data.length; i++) data[i] = sample(g);
-  return fromData(data, shape, { ...opts, dtype });
+  return fromHost(op, dtype, shape, opts, (n) => {
+    const data = hostArray(op, dtype, n);
+    for (let i = 0; i < n; i++) data[i] = sample(g);
+    return data;
+  });
 }
 
 /** Uniform in [low, high). */
@@ -242,6 +312,11 @@ export function randint(
   if (!Number.isInteger(low) || !Number.isInteger(high) || high <= low) {
     throw new WebrnnError('randint', `needs integers low < high, got ${low} and ${high}`);
   }
+  if ((opts.dtype ?? 'int32') === 'int32') {
+    // high is exclusive: the largest draw is high - 1.
+    checkInt32('randint', low, 'low');
+    checkInt32('randint', high - 1, 'high - 1 (the largest draw)');
+  }
   return random(
     'randint',
     shape,
@@ -252,6 +327,8 @@ export function randint(
 
 /** A 0-d tensor holding `value`, matching `like`'s dtype and device. */
 export function scalarLike(like: Tensor, value: number): Tensor {
+  // Only its dtype and device are read: the op that uses the scalar checks that `like` is alive.
+  checkIsTensor('scalarLike', like, 'like');
   return full([], value, { dtype: like.dtype, device: like.device });
 }
 

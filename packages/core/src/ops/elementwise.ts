@@ -4,7 +4,16 @@ import { WebrnnError, divisionByZero, fmtShape } from '../errors.js';
 import { broadcastShapes, shapesEqual } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { scalarLike } from './create.js';
-import { alloc, backendOf, broadcastView, floatOnly, record, sameDType } from './define.js';
+import {
+  alloc,
+  backendOf,
+  broadcastView,
+  checkInt32,
+  checkTensor,
+  floatOnly,
+  record,
+  sameDType,
+} from './define.js';
 import { BINARY_FORMULAS, UNARY_FORMULAS } from './elementwiseTable.js';
 import { intBounds, intOperand } from './int32Operands.js';
 import { sumTo } from './reduce.js';
@@ -135,6 +144,7 @@ function binary(op: BinaryOpName, a: Tensor, b: Tensor, name: string = op): Tens
  * `like`, an integer in the int32 range: op `op` refuses others).
  */
 function withOperand<T>(op: string, like: Tensor, v: Operand, fn: (t: Tensor) => T): T {
+  checkTensor(op, like, 'a');
   if (typeof v !== 'number') return fn(v);
   intOperand(op, like, v);
   const t = scalarLike(like, v);
@@ -170,6 +180,7 @@ function arith(
 }
 
 export function add(a: Tensor, b: Operand): Tensor {
+  checkTensor('add', a, 'a');
   if (typeof b === 'number') {
     intOperand('add', a, b, true);
     return affine(a, 1, b);
@@ -178,6 +189,7 @@ export function add(a: Tensor, b: Operand): Tensor {
 }
 
 export function sub(a: Tensor, b: Operand): Tensor {
+  checkTensor('sub', a, 'a');
   if (typeof b === 'number') {
     intOperand('sub', a, b, true);
     return affine(a, 1, -b);
@@ -186,6 +198,7 @@ export function sub(a: Tensor, b: Operand): Tensor {
 }
 
 export function mul(a: Tensor, b: Operand): Tensor {
+  checkTensor('mul', a, 'a');
   if (typeof b === 'number') {
     intOperand('mul', a, b, true);
     return affine(a, b, 0);
@@ -197,6 +210,7 @@ export function mul(a: Tensor, b: Operand): Tensor {
 }
 
 export function div(a: Tensor, b: Operand): Tensor {
+  checkTensor('div', a, 'a');
   if (typeof b === 'number') {
     if (a.dtype !== 'int32') return affine(a, 1 / b, 0);
     // int32 division truncates; the divisor must be an int32 too (a fraction would be truncated silently).
@@ -277,6 +291,7 @@ export const eq = (a: Tensor, b: Operand) => withOperand('eq', a, b, (bt) => bin
 
 /** cond != 0 ? a : b, with broadcasting; gradients flow to a and b, not cond. */
 export function where(cond: Tensor, a: Operand, b: Operand): Tensor {
+  checkTensor('where', cond, 'cond');
   const like = typeof a !== 'number' ? a : typeof b !== 'number' ? b : null;
   if (!like) throw new WebrnnError('where', 'needs at least one of a and b to be a tensor');
   return withOperand('where', like, a, (at) => withOperand('where', like, b, (bt) => whereT(cond, at, bt)));
@@ -337,6 +352,7 @@ function checkInPlace(op: string, target: Tensor, source: Tensor): void {
 /** target = target op source, in place (source broadcast to target's shape). */
 export function binaryInPlace(op: 'add' | 'sub' | 'mul' | 'div', target: Tensor, source: Operand): Tensor {
   const name = `${op}_`;
+  checkTensor(name, target, 'target');
   return withOperand(name, target, source, (src) => {
     const backend = backendOf(name, target, src);
     sameDType(name, target, src);
@@ -366,7 +382,8 @@ export function copyInPlace(target: Tensor, source: Tensor): Tensor {
 }
 
 export function fillInPlace(target: Tensor, value: number): Tensor {
-  target.assertAlive('fill_');
+  checkTensor('fill_', target, 'target');
+  if (target.dtype === 'int32') checkInt32('fill_', value, 'the fill value');
   if (target.requiresGrad && target.isLeaf && isRecordingOn()) {
     throw new WebrnnError(
       'fill_',

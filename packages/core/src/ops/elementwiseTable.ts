@@ -82,13 +82,16 @@ export const PARAM_UNARY_FORMULAS: Record<'clamp' | 'affine', ElementwiseFormula
 };
 
 /**
- * A float converted to int32 (a copy between dtypes): truncated toward zero, and -2^31 for NaN, +-Inf and values
- * outside the int32 range, as PyTorch on x86 (cvttss2si's "integer indefinite"); JavaScript would wrap modulo 2^32
- * and WGSL saturate.
+ * float -> int32 (cast): truncate toward zero, saturate outside the int32 range, NaN -> 0, as WGSL's defined
+ * conversions and Rust do (PyTorch leaves it to the processor). An Int32Array store would wrap instead, and WGSL's
+ * i32(f32) leaves NaN and out-of-range values to the implementation, so both sides decide them first (the WGSL on
+ * the bit pattern).
  */
 export const FLOAT_TO_INT32: ElementwiseFormula = {
-  js: '(x > -2147483649 && x < 2147483648 ? Math.trunc(x) : -2147483648)',
-  wgsl: 'select(-2147483647 - 1, i32(x), x >= -2147483648.0 && x < 2147483648.0 && !ieeeIsNan(x))',
+  js: '(x !== x ? 0 : x >= 2147483647 ? 2147483647 : x <= -2147483648 ? -2147483648 : Math.trunc(x))',
+  wgsl:
+    'select(select(i32(x), select(2147483647, -2147483647 - 1, (bitcast<u32>(x) >> 31u) != 0u), ' +
+    '(bitcast<u32>(x) & 0x7fffffffu) >= 0x4f000000u), 0, (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u)',
 };
 
 const INT32_MIN = -2147483648;

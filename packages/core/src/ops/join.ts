@@ -1,12 +1,13 @@
 import { WebrnnError, fmtShape } from '../errors.js';
 import { normalizeAxis } from '../shape.js';
 import type { Tensor } from '../tensor.js';
-import { alloc, backendOf, record } from './define.js';
+import { alloc, backendOf, checkTensor, checkTensorList, record } from './define.js';
 import { noGrad } from '../autograd/gradMode.js';
 import { narrow, select, unsqueeze } from './shape.js';
 
 /** Concatenate along `axis`: one output, each input copied into its window. */
 export function cat(tensors: readonly Tensor[], axis = 0): Tensor {
+  checkTensorList('cat', tensors, 'tensors');
   if (tensors.length === 0) throw new WebrnnError('cat', 'needs at least one tensor');
   const backend = backendOf('cat', ...tensors);
   const first = tensors[0]!;
@@ -45,6 +46,7 @@ export function cat(tensors: readonly Tensor[], axis = 0): Tensor {
 
 /** Join along a new axis. */
 export function stack(tensors: readonly Tensor[], axis = 0): Tensor {
+  checkTensorList('stack', tensors, 'tensors');
   if (tensors.length === 0) throw new WebrnnError('stack', 'needs at least one tensor');
   backendOf('stack', ...tensors);
   const first = tensors[0]!;
@@ -68,7 +70,7 @@ export function stack(tensors: readonly Tensor[], axis = 0): Tensor {
  * listed sizes. The pieces are views.
  */
 export function split(x: Tensor, sizes: number | readonly number[], axis = 0): Tensor[] {
-  x.assertAlive('split');
+  checkTensor('split', x, 'x');
   const a = normalizeAxis('split', axis, x.rank);
   const n = x.shape[a]!;
   let list: number[];
@@ -99,10 +101,10 @@ export function split(x: Tensor, sizes: number | readonly number[], axis = 0): T
 
 /** `chunks` near-equal pieces along `axis` (PyTorch's chunk: pieces of ceil(n / chunks)). */
 export function chunk(x: Tensor, chunks: number, axis = 0): Tensor[] {
+  checkTensor('chunk', x, 'x');
   if (!Number.isInteger(chunks) || chunks <= 0) {
     throw new WebrnnError('chunk', `chunks must be a positive integer, got ${chunks}`);
   }
-  x.assertAlive('chunk');
   const n = x.shape[normalizeAxis('chunk', axis, x.rank)]!;
   // PyTorch: an empty axis gives `chunks` empty pieces (the count is kept); otherwise pieces of ceil(n / chunks).
   if (n === 0) return split(x, new Array<number>(chunks).fill(0), axis);
@@ -114,7 +116,7 @@ export function chunk(x: Tensor, chunks: number, axis = 0): Tensor[] {
  * (zeros where a slice got none), where separate `select`s would each pad a full-size gradient.
  */
 export function unbind(x: Tensor, axis = 0): Tensor[] {
-  x.assertAlive('unbind');
+  checkTensor('unbind', x, 'x');
   const a = normalizeAxis('unbind', axis, x.rank);
   const n = x.shape[a]!;
   const parts = noGrad(() => Array.from({ length: n }, (_, i) => select(x, a, i)));

@@ -1,7 +1,7 @@
 import { WebrnnError, fmtShape } from '../errors.js';
 import { broadcastShapes } from '../shape.js';
 import type { Tensor } from '../tensor.js';
-import { alloc, backendOf, broadcastView, record, sameDType } from './define.js';
+import { alloc, backendOf, broadcastView, checkTensor, record, sameDType } from './define.js';
 import { sumTo } from './reduce.js';
 import { reshape, transpose } from './shape.js';
 
@@ -17,6 +17,8 @@ export interface MatmulOptions {
  * them in place.
  */
 export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
+  checkTensor('matmul', a, 'a');
+  checkTensor('matmul', b, 'b');
   const backend = backendOf('matmul', a, b);
   sameDType('matmul', a, b);
   if (a.rank === 0 || b.rank === 0) {

@@ -2,7 +2,7 @@ import type { ReduceOpName } from '../backends/backend.js';
 import { WebrnnError, fmtShape } from '../errors.js';
 import { normalizeAxes, normalizeAxis, shapesEqual, sizeOf } from '../shape.js';
 import type { Tensor } from '../tensor.js';
-import { alloc, backendOf, record } from './define.js';
+import { alloc, backendOf, checkTensor, record } from './define.js';
 import { affine, div, eq, mul } from './elementwise.js';
 import { expand, reshape } from './shape.js';
 
@@ -42,6 +42,7 @@ function finish(kept: Tensor, shape: readonly number[]): Tensor {
 }
 
 export function sum(x: Tensor, axes?: Axes, opts: ReduceOptions = {}): Tensor {
+  checkTensor('sum', x, 'x');
   const ax = normalizeAxes('sum', axes, x.rank);
   const kept = rawReduce('sum', x, ax);
   record('sum', [x], [kept], ([g]) => [expand(g!, x.shape)]);
@@ -49,7 +50,7 @@ export function sum(x: Tensor, axes?: Axes, opts: ReduceOptions = {}): Tensor {
 }
 
 export function mean(x: Tensor, axes?: Axes, opts: ReduceOptions = {}): Tensor {
-  x.assertAlive('mean');
+  checkTensor('mean', x, 'x');
   const ax = normalizeAxes('mean', axes, x.rank);
   if (x.dtype === 'int32')
     throw new WebrnnError('mean', 'input has dtype int32, expected float32 or float64');
@@ -62,6 +63,7 @@ export function mean(x: Tensor, axes?: Axes, opts: ReduceOptions = {}): Tensor {
 
 /** max/min over axes; the gradient is shared equally among tied extremes (PyTorch's amax/amin). */
 function extreme(op: 'max' | 'min', x: Tensor, axes: Axes, opts: ReduceOptions): Tensor {
+  checkTensor(op, x, 'x');
   const ax = normalizeAxes(op, axes, x.rank);
   if (ax.some((a) => x.shape[a] === 0)) {
     throw new WebrnnError(op, `cannot reduce an empty axis of a tensor of shape ${fmtShape(x.shape)}`);
@@ -99,7 +101,7 @@ function argExtreme(
   axis: number | undefined,
   opts: ReduceOptions,
 ): Tensor {
-  x.assertAlive(op);
+  checkTensor(op, x, 'x');
   if (axis === undefined) {
     // Over the flattened tensor; keepdim keeps every axis, as size 1 (PyTorch).
     const flat = reshape(x, [x.size]);
@@ -119,6 +121,7 @@ function argExtreme(
 
 /** Sum `g` down to `shape` (undoing broadcasting): the gradient of a broadcast. */
 export function sumTo(g: Tensor, shape: readonly number[]): Tensor {
+  checkTensor('sumTo', g, 'g');
   if (shapesEqual(g.shape, shape)) return g;
   const lead = g.rank - shape.length;
   const axes: number[] = [];

@@ -5,7 +5,7 @@ import { WebrnnError, fmtShape } from '../errors.js';
 import { contiguousStrides, normalizeAxis, shapesEqual, sizeOf } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { checkDTypeName, zeros } from './create.js';
-import { alloc, backendOf, broadcastView, record } from './define.js';
+import { alloc, backendOf, broadcastView, checkTensor, record } from './define.js';
 import { copyInPlace } from './elementwise.js';
 import { sumTo } from './reduce.js';
 
@@ -21,7 +21,7 @@ function viewOf(
   strides: readonly number[],
   offset: number,
 ): Tensor {
-  x.assertAlive(op);
+  checkTensor(op, x, 'x');
   return new Tensor(x.storage.retain(), shape, strides, offset);
 }
 
@@ -88,6 +88,7 @@ function viewStrides(x: Tensor, shape: readonly number[]): number[] | null {
 }
 
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {
+  checkTensor('reshape', x, 'x');
   const target = resolveShape('reshape', x, shape);
   const strides = viewStrides(x, target);
   const y = strides ? viewOf('reshape', x, target, strides, x.offset) : reshapeCopy(x, target);
@@ -104,6 +105,7 @@ function reshapeCopy(x: Tensor, target: readonly number[]): Tensor {
 
 /** Like reshape, but refuses to copy (PyTorch's view). */
 export function view(x: Tensor, shape: readonly number[]): Tensor {
+  checkTensor('view', x, 'x');
   const target = resolveShape('view', x, shape);
   const strides = viewStrides(x, target);
   if (!strides) {
@@ -118,7 +120,7 @@ export function view(x: Tensor, shape: readonly number[]): Tensor {
 }
 
 export function flatten(x: Tensor, startAxis = 0, endAxis = -1): Tensor {
-  x.assertAlive('flatten');
+  checkTensor('flatten', x, 'x');
   if (x.rank === 0) return reshape(x, [1]);
   const s = normalizeAxis('flatten', startAxis, x.rank);
   const e = normalizeAxis('flatten', endAxis, x.rank);
@@ -133,7 +135,7 @@ export function flatten(x: Tensor, startAxis = 0, endAxis = -1): Tensor {
 }
 
 export function squeeze(x: Tensor, axis?: number): Tensor {
-  x.assertAlive('squeeze');
+  checkTensor('squeeze', x, 'x');
   if (axis === undefined)
     return reshape(
       x,
@@ -148,7 +150,7 @@ export function squeeze(x: Tensor, axis?: number): Tensor {
 }
 
 export function unsqueeze(x: Tensor, axis: number): Tensor {
-  x.assertAlive('unsqueeze');
+  checkTensor('unsqueeze', x, 'x');
   const a = normalizeAxis('unsqueeze', axis, x.rank + 1);
   const shape = [...x.shape];
   shape.splice(a, 0, 1);
@@ -156,6 +158,7 @@ export function unsqueeze(x: Tensor, axis: number): Tensor {
 }
 
 export function permute(x: Tensor, order: readonly number[]): Tensor {
+  checkTensor('permute', x, 'x');
   const axes = order.map((a) => normalizeAxis('permute', a, x.rank));
   if (axes.length !== x.rank || new Set(axes).size !== x.rank) {
     throw new WebrnnError('permute', `order [${order.join(', ')}] is not a permutation of ${x.rank} axes`);
@@ -176,7 +179,7 @@ export function permute(x: Tensor, order: readonly number[]): Tensor {
 }
 
 export function transpose(x: Tensor, axis0 = -2, axis1 = -1): Tensor {
-  x.assertAlive('transpose');
+  checkTensor('transpose', x, 'x');
   if (x.rank < 2 && axis0 === -2 && axis1 === -1) return reshape(x, x.shape);
   const a = normalizeAxis('transpose', axis0, x.rank);
   const b = normalizeAxis('transpose', axis1, x.rank);
@@ -186,7 +189,7 @@ export function transpose(x: Tensor, axis0 = -2, axis1 = -1): Tensor {
 
 /** Broadcast to `shape` without copying (stride 0 on stretched dims); -1 keeps a dim. */
 export function expand(x: Tensor, shape: readonly number[]): Tensor {
-  x.assertAlive('expand');
+  checkTensor('expand', x, 'x');
   const lead = shape.length - x.rank;
   shape.forEach((d, i) => {
     if (!Number.isInteger(d) || d < -1 || (d === -1 && i < lead)) {
@@ -207,6 +210,7 @@ export function expand(x: Tensor, shape: readonly number[]): Tensor {
 
 /** `length` entries of `axis` from `start` (a view; Torch's narrow, with 0-based start). */
 export function narrow(x: Tensor, axis: number, start: number, length: number): Tensor {
+  checkTensor('narrow', x, 'x');
   const a = normalizeAxis('narrow', axis, x.rank);
   const n = x.shape[a]!;
   const given = start;
@@ -231,7 +235,7 @@ export function narrow(x: Tensor, axis: number, start: number, length: number): 
 
 /** Python-style slice along one axis: [start, end) with negative indices from the end, clamped. */
 export function slice(x: Tensor, axis: number, start = 0, end?: number): Tensor {
-  x.assertAlive('slice');
+  checkTensor('slice', x, 'x');
   const a = normalizeAxis('slice', axis, x.rank);
   const n = x.shape[a]!;
   const norm = (v: number) => Math.min(n, Math.max(0, v < 0 ? v + n : v));
@@ -242,6 +246,7 @@ export function slice(x: Tensor, axis: number, start = 0, end?: number): Tensor 
 
 /** Entry `index` of `axis`, removing that axis (a view; negative index counts from the end). */
 export function select(x: Tensor, axis: number, index: number): Tensor {
+  checkTensor('select', x, 'x');
   const a = normalizeAxis('select', axis, x.rank);
   const n = x.shape[a]!;
   const i = index < 0 ? index + n : index;
@@ -276,7 +281,7 @@ function contiguousCopy(op: string, x: Tensor): Tensor {
 
 /** x itself (another handle) when already dense, else a dense copy. */
 export function contiguous(x: Tensor): Tensor {
-  x.assertAlive('contiguous');
+  checkTensor('contiguous', x, 'x');
   if (x.isContiguous) return reshape(x, x.shape);
   const y = contiguousCopy('contiguous', x);
   record('contiguous', [x], [y], ([g]) => [g!]);
@@ -290,7 +295,12 @@ export function clone(x: Tensor): Tensor {
   return y;
 }
 
-/** Convert to another dtype (a copy; gradients flow between float types). */
+/**
+ * Convert to another dtype (a copy; gradients flow between float types). Float to int32 truncates toward zero and
+ * saturates: values beyond int32's range become its minimum or maximum, NaN becomes 0, on every device (PyTorch
+ * leaves out-of-range float -> int conversions undefined; WGSL's i32() saturates, a plain Int32Array store would
+ * wrap 3e9 to -1294967296).
+ */
 export function cast(x: Tensor, dtype: DType): Tensor {
   const backend = backendOf('cast', x);
   checkDTypeName('cast', dtype);
@@ -305,7 +315,7 @@ export function cast(x: Tensor, dtype: DType): Tensor {
  * moving parameters), so moving a tensor that is inside a graph is refused.
  */
 export function to(x: Tensor, device: DeviceName): Tensor {
-  x.assertAlive('to');
+  checkTensor('to', x, 'x');
   if (x.device === device) return x.alias();
   if (!x.isLeaf) {
     throw new WebrnnError(
@@ -323,7 +333,7 @@ export function to(x: Tensor, device: DeviceName): Tensor {
 }
 
 export async function toAsync(x: Tensor, device: DeviceName): Promise<Tensor> {
-  x.assertAlive('to');
+  checkTensor('to', x, 'x');
   if (x.device === device) return x.alias();
   if (!x.isLeaf) {
     throw new WebrnnError(

@@ -176,7 +176,7 @@ export function makeInput(
     }
     if (layout === 'narrowed') {
       if (r === 0) {
-        const big = full([3], Number.NaN, { dtype });
+        const big = full([3], dtype === 'int32' ? -1 : Number.NaN, { dtype });
         const v = select(big, 0, 1);
         v.copy_(dense);
         for (const t of [dense, big]) t.dispose();

@@ -1,6 +1,7 @@
 import { bytesPerElement, type DType, type TypedArray, dtypeOfArray, typedArrayFor } from '../../dtype.js';
 import { contiguousStrides } from '../../shape.js';
 import { divisionByZero } from '../../errors.js';
+import { hostArray } from '../../storage.js';
 import type {
   Backend,
   BinaryOpName,
@@ -26,10 +27,14 @@ export class CpuBackend implements Backend {
   private live = 0;
   private bytes = 0;
 
-  alloc(dtype: DType, size: number): TypedArray {
+  /** @param memoryBytes what one allocation may take (default: what the host reports at each allocation). */
+  constructor(private readonly memoryBytes?: number) {}
+
+  alloc(dtype: DType, size: number, op = 'alloc'): TypedArray {
+    const array = hostArray(op, dtype, size, this.memoryBytes);
     this.live++;
     this.bytes += size * bytesPerElement(dtype);
-    return typedArrayFor(dtype, size);
+    return array;
   }
 
   free(buffer: object): void {

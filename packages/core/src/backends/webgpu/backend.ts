@@ -52,7 +52,7 @@ import { gateOffsets } from '../cpu/lstmCell.js';
 import { unregisterBackend } from '../registry.js';
 import { BufferPool } from './buffers.js';
 import type { AdapterDescription } from './device.js';
-import { type MatmulVariant, matmulLaunch } from './matmul.js';
+import { MATMUL_VARIANTS, MAX_GROUPS, type MatmulVariant, matmulLaunch, subgroupUsable } from './matmul.js';
 import { PipelineCache } from './pipelines.js';
 import { CommandQueue, ErrorLog } from './queue.js';
 
@@ -76,7 +76,9 @@ export class WebGPUBackend implements Backend {
   readonly canReadSync = false;
   destroyed = false;
   /** Which matmul kernel to run; 'auto' (or WEBRNN_MATMUL) picks per adapter and operands. */
-  matmulVariant: MatmulVariant = (env('WEBRNN_MATMUL') as MatmulVariant | undefined) ?? 'auto';
+  matmulVariant: MatmulVariant = matmulVariantFromEnv(env('WEBRNN_MATMUL'));
+  /** Workgroups per grid dimension in one matmul launch (WebGPU's 65535; tests lower it to split small products). */
+  matmulGroupLimit = MAX_GROUPS;
   /** Which scatterAdd kernel to run; 'auto' picks per launch (tests force each). */
   scatterMethod: 'auto' | 'loop' | 'atomic' = 'auto';
   private readonly errors = new ErrorLog();
@@ -93,14 +95,14 @@ export class WebGPUBackend implements Backend {
     this.queue = new CommandQueue(device, this.pool, this.errors);
   }
 
-  alloc(dtype: DType, size: number): GpuStorage {
+  alloc(dtype: DType, size: number, op = 'alloc'): GpuStorage {
     if (dtype === 'float64') {
       throw new WebrnnError(
         'webgpu',
         'float64 tensors are not supported on WebGPU (WGSL has no f64): use float32, or the cpu device',
       );
     }
-    return { gpu: this.pool.acquire(size * 4, 'alloc'), dtype, size };
+    return { gpu: this.pool.acquire(size * 4, op), dtype, size };
   }
 
   free(buffer: object): void {
@@ -298,8 +300,16 @@ export class WebGPUBackend implements Backend {
   }
 
   matmul(a: View, b: View, out: View): void {
-    const l = matmulLaunch(a, b, out, this.matmulVariant, this.adapter.subgroupSize, this.adapter.software);
-    this.launch('matmul', l.spec, l.build, [gpuOf(out), gpuOf(a), gpuOf(b)], l.values, l.groups);
+    const { subgroupSize, software } = this.adapter;
+    const l = matmulLaunch(a, b, out, this.matmulVariant, subgroupSize, software, this.matmulGroupLimit);
+    for (const { values, groups } of l.launches) {
+      this.launch('matmul', l.spec, l.build, [gpuOf(out), gpuOf(a), gpuOf(b)], values, groups);
+    }
+  }
+
+  /** The matmul variants this adapter can run when named in `matmulVariant` ('auto' always can). */
+  get matmulVariants(): readonly MatmulVariant[] {
+    return MATMUL_VARIANTS.filter((v) => v !== 'subgroup' || subgroupUsable(this.adapter.subgroupSize));
   }
 
   softmax(x: View, out: View, log: boolean): void {
@@ -473,6 +483,17 @@ export class WebGPUBackend implements Backend {
     this.copy(v, d);
     return { view: d, done: () => this.free(t) };
   }
+}
+
+function matmulVariantFromEnv(value: string | undefined): MatmulVariant {
+  if (value === undefined || value === '') return 'auto';
+  if (!(MATMUL_VARIANTS as readonly string[]).includes(value)) {
+    throw new WebrnnError(
+      'webgpu',
+      `WEBRNN_MATMUL is '${value}', expected one of ${MATMUL_VARIANTS.join(', ')}`,
+    );
+  }
+  return value as MatmulVariant;
 }
 
 function dense(buffer: GpuStorage, shape: readonly number[]): View {

@@ -36,7 +36,7 @@ export class BufferPool {
     if (bytes > limit) {
       throw new WebrnnError(
         op,
-        `cannot allocate ${bytes} bytes on WebGPU: the adapter binds at most ${limit} bytes per buffer`,
+        `cannot allocate ${bytes} bytes on WebGPU: the device binds at most ${limit} bytes per buffer (maxStorageBufferBindingSize)`,
       );
     }
     const size = Math.min(sizeClass(bytes), Math.max(256, Math.ceil(limit / 4) * 4));
