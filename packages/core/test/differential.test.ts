@@ -70,8 +70,10 @@ if (FUZZ_SECONDS > 0)
             try {
               await check(entry, seed, RUNS);
             } catch (e) {
+              const cause =
+                (e as Error).cause instanceof Error ? `\n${((e as Error).cause as Error).message}` : '';
               failures.push(
-                `${title(entry)}, WEBRNN_FC_SEED=${seed} WEBRNN_DIFF_OPS=${entry.op}:\n${(e as Error).message}`,
+                `${title(entry)}, WEBRNN_FC_SEED=${seed} WEBRNN_DIFF_OPS=${entry.op}:\n${(e as Error).message}${cause}`,
               );
             }
             cases += RUNS;

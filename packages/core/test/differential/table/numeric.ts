@@ -133,11 +133,12 @@ export const SOFTMAX: OpEntry[] = (['softmax', 'logSoftmax'] as const).map(
     gen: shapeArb().chain((shape) =>
       axisArb(Math.max(shape.length, 1)).map((axis) => ({
         inputs: [F(shape)],
-        params: shape.length ? axis : 0,
+        params: { axis: shape.length ? axis : 0, n: shape.length ? shape[norm(axis, shape.length)]! : 1 },
       })),
     ),
-    run: ([x], axis) => core[op](x!, axis),
-    tol: TRANSCENDENTAL,
+    run: ([x], { axis }) => core[op](x!, axis),
+    // The gradient sums over the axis (g - softmax * sum(g)): its rounding grows with the axis length.
+    tol: (c) => ({ rtol: TRANSCENDENTAL.rtol, ftol: TRANSCENDENTAL.ftol + lengthTol(c).ftol }),
   }),
 );
 
