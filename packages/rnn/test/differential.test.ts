@@ -11,7 +11,8 @@ import { MODULE_TABLE, NOT_MODULES } from './differential/table/index.js';
  * chains, on the CPU in float64 (the reference), in float32 and on WebGPU; outputs, gradInputs and the
  * parameters' gradients compared with the entry's tolerance. `pnpm fuzz` runs it open-ended, with the same
  * variables as core's: WEBRNN_DIFF_RUNS (cases per entry), WEBRNN_DIFF_OPS (a comma-separated subset of names),
- * WEBRNN_FC_SEED, WEBRNN_FUZZ_SECONDS.
+ * WEBRNN_FC_SEED, WEBRNN_FUZZ_SECONDS; and WEBRNN_DIFF_DEVICES (cpu or webgpu) the devices compared with the
+ * reference.
  */
 const gpu = await initWebGPU();
 if (!gpu && process.env.WEBRNN_REQUIRE_WEBGPU === '1') {
@@ -20,10 +21,12 @@ if (!gpu && process.env.WEBRNN_REQUIRE_WEBGPU === '1') {
 if (!gpu) console.log(`module differential harness: cpu only (${lastWebGPUError()})`);
 afterAll(() => gpu?.destroy());
 
+// WEBRNN_DIFF_DEVICES=cpu (or webgpu) narrows the devices under test, to tell a module's bug from a device's.
+const DEVICE_NAMES = process.env.WEBRNN_DIFF_DEVICES?.split(',') ?? ['cpu', 'webgpu'];
 const DEVICES: Config[] = [
-  { device: 'cpu', float: 'float32' },
+  { device: 'cpu' as const, float: 'float32' as const },
   ...(gpu ? [{ device: 'webgpu' as const, float: 'float32' as const }] : []),
-];
+].filter((c) => DEVICE_NAMES.includes(c.device));
 const RUNS = Number(process.env.WEBRNN_DIFF_RUNS ?? 6);
 const SEED = Number(process.env.WEBRNN_FC_SEED ?? 20261204);
 const ONLY = process.env.WEBRNN_DIFF_OPS?.split(',');

@@ -209,8 +209,15 @@ export async function runOn(entry: OpEntry, d: Drawn, cfg: Config): Promise<Outc
 
 // ---- comparing ---------------------------------------------------------------------------------------------------
 
-/** Messages agree up to the float dtype and the device named in them. */
-const normalise = (m: string) => m.replace(/float(32|64)/g, 'float').replace(/\b(webgpu|cpu)\b/g, 'DEVICE');
+/**
+ * Messages agree up to the float dtype and the device named in them. A shape may be followed by its dtype where
+ * it is not the default float32 (as @webrnn/rnn's messages print shapes): that suffix goes too.
+ */
+const normalise = (m: string) =>
+  m
+    .replace(/\] float(32|64)\b/g, ']')
+    .replace(/float(32|64)/g, 'float')
+    .replace(/\b(webgpu|cpu)\b/g, 'DEVICE');
 
 function compareValues(what: string, got: Result, want: Result, tol: Tolerance): string | null {
   if (got.shape.join() !== want.shape.join()) return `${what}: shape [${got.shape}] vs [${want.shape}]`;
