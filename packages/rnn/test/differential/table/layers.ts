@@ -21,14 +21,16 @@ const batchOrSample = (d: number) =>
     fc.constant([d]),
   );
 
-type LinearP = Seeds & { i: number; o: number; bias: boolean };
+type LinearP = Seeds & { i: number; o: number; bias: boolean; n: number };
+/** A matmul over `i` terms; the weight's gradient sums over the batch. */
+export const linearTol = (p: { i: number; n: number }) => chained(Math.max(p.i, p.n));
 const linear = {
   name: 'Linear',
   gen: fc
     .record({ i: feat, o: feat, bias: fc.boolean() })
     .chain((p) => batchOrSample(p.i).map((s) => ({ inputs: [F(s)], params: { ...p, n: s[0] } }))),
   make: (p: LinearP) => new nn.Linear(p.i, p.o, p.bias),
-  tol: (p: LinearP & { n: number }) => chained(Math.max(p.i, p.n)),
+  tol: linearTol,
 };
 
 type SequentialP = Seeds & { i: number; h: number; o: number; n: number };

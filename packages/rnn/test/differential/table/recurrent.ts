@@ -43,7 +43,7 @@ const seqInput = (minT = 1) => seqDims(minT).map((p) => ({ inputs: [F([p.t, p.n,
  * Errors compound over steps: each step adds a matmul over D + H terms and carries the state's rounding on; the
  * weights' gradients sum over T * N. Depth T + 1: a wrong gate order or a missing term moves results by O(1).
  */
-const seqTol = (p: SeqP) => chained(Math.max(p.d + p.h, p.t * p.n), p.t + 1);
+export const seqTol = (p: SeqP) => chained(Math.max(p.d + p.h, p.t * p.n), p.t + 1);
 
 /** A step module in a Sequencer, on a tensor [T, N, D]; forward, and forward + Torch's backward. */
 function sequenced(name: string, make: (p: SeqP) => nn.Module, label = `in a Sequencer`): OpEntry[] {
@@ -57,6 +57,9 @@ function sequenced(name: string, make: (p: SeqP) => nn.Module, label = `in a Seq
   return [forwardEntry(spec), backwardEntry(spec)];
 }
 
+/** Whole-sequence layers chain a little more per step (both directions, projections): depth 2T + 2. */
+export const wholeSeqTol = (p: SeqP) => chained(Math.max(p.d + 2 * p.h, p.t * p.n), 2 * p.t + 2);
+
 /** A whole-sequence layer on [T, N, D]. */
 function wholeSequence(name: string, make: (p: SeqP) => nn.Module, label?: string, minT = 1): OpEntry[] {
   const spec: ModuleSpec<SeqP> = {
@@ -64,7 +67,7 @@ function wholeSequence(name: string, make: (p: SeqP) => nn.Module, label?: strin
     ...(label ? { label } : {}),
     gen: seqInput(minT),
     make,
-    tol: (p: SeqP) => chained(Math.max(p.d + 2 * p.h, p.t * p.n), 2 * p.t + 2),
+    tol: wholeSeqTol,
   };
   return [forwardEntry(spec), backwardEntry(spec)];
 }
