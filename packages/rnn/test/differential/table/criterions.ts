@@ -106,7 +106,7 @@ export const CRITERIONS: OpEntry[] = [
         inputs: [F(s), F(s)],
         params: { n: s.reduce((a, b) => a * b, 1), sizeAverage },
       })),
-    make: (_xs, p: Seeds & { sizeAverage: boolean }) => new nn.MSECriterion(p.sizeAverage),
+    make: (_xs, p: Seeds & { n: number; sizeAverage: boolean }) => new nn.MSECriterion(p.sizeAverage),
     tol: (p: Seeds & { n: number }) => chained(p.n),
   }),
   ...criterionEntries({
@@ -127,7 +127,7 @@ export const CRITERIONS: OpEntry[] = [
         ],
         params: p,
       })),
-    make: (xs, p: Seeds & { weighted: boolean; sizeAverage: boolean }) =>
+    make: (xs, p: Seeds & { n: number; c: number; weighted: boolean; sizeAverage: boolean }) =>
       new nn.BCECriterion(p.weighted ? xs[2]! : null, p.sizeAverage),
     tol: (p: Seeds & { n: number; c: number }) => chained(p.n * p.c, 2),
     // The CPU refuses inputs outside [0, 1] (NaN included) where it can read them, as Torch asserts; WebGPU

@@ -65,7 +65,7 @@ type CMulP = Seeds & { size: number[]; batch: boolean; n: number };
 type AddP = Seeds & { d: number; scalar: boolean; n: number };
 type IndexP = Seeds & { nIndex: number; d: number; n: number };
 type DropoutP = Seeds & { p: number; v1: boolean; train: boolean };
-type MaskZeroP = Seeds & { i: number; o: number; explicit: boolean };
+type MaskZeroP = Seeds & { i: number; o: number; n: number; explicit: boolean };
 
 const mask2: { index: number } = { index: 2 };
 
@@ -180,7 +180,7 @@ export const LAYERS: OpEntry[] = [
       prepare: (m, [, mask], p: MaskZeroP) => {
         if (p.explicit) m.setZeroMask(mask as Tensor);
       },
-      tol: (p: MaskZeroP & { n: number }) => chained(Math.max(p.i, p.n)),
+      tol: linearTol,
     }),
   ),
 ];
