@@ -63,24 +63,25 @@ function criterionEntries<P>(spec: CriterionSpec<P>): OpEntry[] {
 const classes = fc.integer({ min: 1, max: 6 });
 type NllP = Seeds & { n: number; c: number; weighted: boolean; sizeAverage: boolean; ignore: number };
 
-/** [N, C] scores (or one sample [C]) and N class indices; optional class weights. */
-const nllGen = fc
-  .record({
-    n: smallDim,
-    c: classes,
-    single: fc.boolean(),
-    weighted: fc.boolean(),
-    sizeAverage: fc.boolean(),
-    ignore: fc.constantFrom(-100, 0),
-  })
-  .map((p) => ({
-    inputs: [
-      F(p.single ? [p.c] : [p.n, p.c]),
-      I(p.single ? [1] : [p.n], { index: p.c }),
-      ...(p.weighted ? [F([p.c], 'pos', false)] : []),
-    ],
-    params: p,
-  }));
+/** [N, C] scores (or one sample [C]) and N class indices (`beyond` C included); optional class weights. */
+const nllGen = (beyond = 0) =>
+  fc
+    .record({
+      n: smallDim,
+      c: classes,
+      single: fc.boolean(),
+      weighted: fc.boolean(),
+      sizeAverage: fc.boolean(),
+      ignore: fc.constantFrom(-100, 0),
+    })
+    .map((p) => ({
+      inputs: [
+        F(p.single ? [p.c] : [p.n, p.c]),
+        I(p.single ? [1] : [p.n], { index: p.c + beyond }),
+        ...(p.weighted ? [F([p.c], 'pos', false)] : []),
+      ],
+      params: p,
+    }));
 
 type SeqP = Seeds & { t: number; n: number; c: number; mse: boolean };
 type MaskP = Seeds & { n: number; d: number; pad: number[] };
@@ -88,13 +89,20 @@ type MaskP = Seeds & { n: number; d: number; pad: number[] };
 export const CRITERIONS: OpEntry[] = [
   ...criterionEntries({
     name: 'ClassNLLCriterion',
-    gen: nllGen,
+    gen: nllGen(),
+    make: (xs, p: NllP) => new nn.ClassNLLCriterion(p.weighted ? xs[2]! : null, p.sizeAverage, p.ignore),
+    tol: (p: NllP) => chained(p.n),
+  }),
+  ...criterionEntries({
+    name: 'ClassNLLCriterion',
+    label: 'targets up to C: out-of-range ones must be refused on every device',
+    gen: nllGen(1),
     make: (xs, p: NllP) => new nn.ClassNLLCriterion(p.weighted ? xs[2]! : null, p.sizeAverage, p.ignore),
     tol: (p: NllP) => chained(p.n),
   }),
   ...criterionEntries({
     name: 'CrossEntropyCriterion',
-    gen: nllGen,
+    gen: nllGen(),
     make: (xs, p: NllP) => new nn.CrossEntropyCriterion(p.weighted ? xs[2]! : null, p.sizeAverage),
     tol: (p: NllP) => chained(Math.max(p.n, p.c), 2),
   }),

@@ -149,18 +149,23 @@ export const LAYERS: OpEntry[] = [
     },
     tol: ARITH,
   }),
-  forwardEntry({
-    name: 'LookupTable',
-    gen: fc
-      .record({ nIndex: fc.integer({ min: 1, max: 9 }), d: feat, s: fc.array(smallDim, { maxLength: 2 }) })
-      .map(({ nIndex, d, s }) => ({
-        inputs: [I(s, { index: nIndex })],
-        params: { nIndex, d, n: s.reduce((a, b) => a * b, 1) },
-      })),
-    make: (p: IndexP) => new nn.LookupTable(p.nIndex, p.d),
-    // Repeated indices add their gradients.
-    tol: (p: IndexP) => chained(p.n),
-  }),
+  ...[0, 2].map((beyond) =>
+    forwardEntry({
+      name: 'LookupTable',
+      ...(beyond
+        ? { label: 'indices up to nIndex + 1: out-of-range ones must be refused on every device' }
+        : {}),
+      gen: fc
+        .record({ nIndex: fc.integer({ min: 1, max: 9 }), d: feat, s: fc.array(smallDim, { maxLength: 2 }) })
+        .map(({ nIndex, d, s }) => ({
+          inputs: [I(s, { index: nIndex + beyond })],
+          params: { nIndex, d, n: s.reduce((a, b) => a * b, 1) },
+        })),
+      make: (p: IndexP) => new nn.LookupTable(p.nIndex, p.d),
+      // Repeated indices add their gradients.
+      tol: (p: IndexP) => chained(p.n),
+    }),
+  ),
   forwardEntry({
     name: 'LookupTableMaskZero',
     gen: fc
