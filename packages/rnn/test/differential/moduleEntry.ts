@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { type Activity, Tensor, manualSeed, nn, tensor } from '@webrnn/rnn';
+import { type Activity, type Tensor, manualSeed, nn, tensor } from '@webrnn/rnn';
 import type {
   OpCase,
   OpEntry,
@@ -34,27 +34,10 @@ export function build<M extends nn.Module>(ctx: RunContext, seed: number, make: 
   return m.type(ctx.float).to(ctx.device);
 }
 
-/**
- * Criterions have no dispose(): what they hold (the last gradInput, a reward, a mask; nested criterions' too) is
- * disposed here after the run. Tensors the harness also disposes (the loss) are disposed once: dispose is
- * idempotent.
- */
+/** Criterions free what they keep between calls (a reward, a mask) with dispose(): the leak check covers it. */
 export function ownCriterion<C extends nn.Criterion>(ctx: RunContext, c: C): C {
-  ctx.own({ dispose: () => disposeHeld(c) });
+  ctx.own(c);
   return c;
-}
-
-function disposeHeld(o: object): void {
-  for (const v of Object.values(o)) {
-    if (v instanceof Tensor) v.dispose();
-    else if (Array.isArray(v)) disposeActivity(v.filter((x) => x instanceof Tensor || Array.isArray(x)));
-    else if (v instanceof nn.Criterion) disposeHeld(v);
-  }
-}
-
-export function disposeActivity(a: Activity | null): void {
-  if (a === null) return;
-  for (const t of flat(a)) t.dispose();
 }
 
 /** The tensors of an activity (Torch's nested tables), depth first. */
