@@ -66,7 +66,8 @@ const softmaxShape = fc
  * The gradient of sum(softmax) is 0 up to rounding; through an expanded input a base element sums the rounding of
  * every element it feeds: up to the input's size.
  */
-const softmaxTol = (p: { n: number }) => chained(p.n);
+const softmaxTol = (p: SizeP) => chained(p.n);
+type SizeP = Seeds & { n: number };
 
 type CMulP = Seeds & { size: number[]; batch: boolean; n: number };
 type AddP = Seeds & { d: number; scalar: boolean; n: number };
@@ -90,13 +91,13 @@ export const LAYERS: OpEntry[] = [
   forwardEntry({
     name: 'SoftMax',
     gen: softmaxShape,
-    make: () => new nn.SoftMax(),
+    make: (_p: SizeP) => new nn.SoftMax(),
     tol: softmaxTol,
   }),
   forwardEntry({
     name: 'LogSoftMax',
     gen: softmaxShape,
-    make: () => new nn.LogSoftMax(),
+    make: (_p: SizeP) => new nn.LogSoftMax(),
     tol: softmaxTol,
   }),
   forwardEntry({
