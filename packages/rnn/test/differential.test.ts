@@ -27,7 +27,7 @@ const DEVICES: Config[] = [
   { device: 'cpu' as const, float: 'float32' as const },
   ...(gpu ? [{ device: 'webgpu' as const, float: 'float32' as const }] : []),
 ].filter((c) => DEVICE_NAMES.includes(c.device));
-const RUNS = Number(process.env.WEBRNN_DIFF_RUNS ?? 6);
+const RUNS = Number(process.env.WEBRNN_DIFF_RUNS ?? 8);
 const SEED = Number(process.env.WEBRNN_FC_SEED ?? 20261204);
 const ONLY = process.env.WEBRNN_DIFF_OPS?.split(',');
 const FUZZ_SECONDS = Number(process.env.WEBRNN_FUZZ_SECONDS ?? 0);
@@ -48,8 +48,10 @@ async function check(entry: OpEntry, seed: number, numRuns: number): Promise<voi
   );
   if (r.failed) {
     const cause = r.errorInstance instanceof Error ? r.errorInstance.message : String(r.errorInstance);
-    throw new Error(`${cause}
-  (fast-check seed ${seed}, path ${r.counterexamplePath})`);
+    throw new Error(
+      `${cause}\n  replay: WEBRNN_FC_SEED=${seed} WEBRNN_DIFF_OPS=${entry.op} npx vitest run ` +
+        `packages/rnn/test/differential.test.ts (case ${r.counterexamplePath} of ${numRuns})`,
+    );
   }
 }
 
