@@ -1,11 +1,13 @@
 import fc from 'fast-check';
-import { type Activity, type Tensor, nn, unbind } from '@webrnn/rnn';
+import { type Activity, type Tensor, narrow, nn, transpose, unbind } from '@webrnn/rnn';
 import {
   EXACT,
   F,
+  I,
   type InputSpec,
   type OpEntry,
   type RunResult,
+  type Tolerance,
   smallDim,
 } from '../../../../core/test/differential/cases.js';
 import {
@@ -111,6 +113,47 @@ const recursorStepByStep: OpEntry = {
   tol: (c) => seqTol(c.params as SeqP),
 };
 
+/**
+ * Sequences with padding: a [T, N] mask (non-zero = padding, Torch's convention) given with setZeroMask; masked
+ * steps output zeros and reset the state.
+ */
+function masked(name: string, make: (p: SeqP) => nn.Module, tol: (p: SeqP) => Tolerance): OpEntry[] {
+  const spec: ModuleSpec<SeqP> = {
+    name,
+    label: 'setZeroMask([T, N])',
+    gen: seqDims().map((p) => ({ inputs: [F([p.t, p.n, p.d]), I([p.t, p.n], { index: 2 })], params: p })),
+    make,
+    prepare: (m, [, mask]) => {
+      m.setZeroMask(mask!);
+    },
+    tol,
+  };
+  return [forwardEntry(spec), backwardEntry(spec)];
+}
+
+/**
+ * Sequencer.remember(): the input's steps as two sequences in a row, the second starting from the state the
+ * first left (the graph is cut between them, as Torch's truncated BPTT).
+ */
+const remembering: OpEntry = {
+  op: 'Sequencer',
+  label: 'FastLSTM, remember(): two sequences in a row',
+  gen: fc
+    .tuple(seqDims(2), seedsArb)
+    .chain(([p, s]) =>
+      fc
+        .integer({ min: 1, max: p.t - 1 })
+        .map((cut) => ({ inputs: [F([p.t, p.n, p.d])], params: { ...p, ...s, cut } })),
+    ),
+  run: ([x], p: SeqP & { cut: number }, ctx): RunResult => {
+    const m = build(ctx, p.seed, () => new nn.Sequencer(new nn.FastLSTM(p.d, p.h)).remember('both'));
+    const first = m.forward(narrow(x!, 0, 0, p.cut)) as Tensor;
+    const second = m.forward(narrow(x!, 0, p.cut, p.t - p.cut)) as Tensor;
+    return { outputs: [first, second], watch: m.parameters()[0] };
+  },
+  tol: (c) => seqTol(c.params as SeqP),
+};
+
 type RepeaterP = SeqP;
 type VarP = Seeds & { lengths: number[]; d: number; h: number; lastOnly: boolean };
 type AttnP = Seeds & { n: number; d: number; h: number; t: number };
@@ -145,6 +188,32 @@ export const RECURRENT: OpEntry[] = [
     'with a projection (LSTMP)',
   ),
   ...wholeSequence('SeqGRU', (p) => new nn.SeqGRU(p.d, p.h)),
+  ...wholeSequence(
+    'SeqGRU',
+    (p) => new nn.SeqGRU(p.d, p.h, { resetAfter: true }),
+    'resetAfter (the reset gate after the product, as PyTorch)',
+  ),
+  ...(() => {
+    // batchfirst: the input is [N, T, D] (drawn as [T, N, D] and transposed as a view, so both layouts occur).
+    const spec: ModuleSpec<SeqP> = {
+      name: 'SeqLSTM',
+      label: 'batchfirst',
+      gen: seqInput(),
+      make: (p: SeqP) => {
+        const m = new nn.SeqLSTM(p.d, p.h);
+        m.batchfirst = true;
+        return m;
+      },
+      input: ([x]) => transpose(x!, 0, 1),
+      tol: wholeSeqTol,
+    };
+    return [forwardEntry(spec), backwardEntry(spec)];
+  })(),
+  ...masked('FastLSTM', (p) => new nn.Sequencer(new nn.FastLSTM(p.d, p.h)), seqTol),
+  ...masked('GRU', (p) => new nn.Sequencer(new nn.GRU(p.d, p.h)), seqTol),
+  ...masked('SeqLSTM', (p) => new nn.SeqLSTM(p.d, p.h), wholeSeqTol),
+  ...masked('SeqGRU', (p) => new nn.SeqGRU(p.d, p.h), wholeSeqTol),
+  remembering,
   ...wholeSequence('SeqBRNN', (p) => new nn.SeqBRNN(p.d, p.h)),
   ...wholeSequence('SeqBLSTM', (p) => new nn.SeqBLSTM(p.d, p.h)),
   ...wholeSequence('SeqBGRU', (p) => new nn.SeqBGRU(p.d, p.h, new nn.JoinTable(-1))),
