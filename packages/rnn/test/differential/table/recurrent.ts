@@ -154,6 +154,43 @@ const remembering: OpEntry = {
   tol: (c) => seqTol(c.params as SeqP),
 };
 
+/**
+ * The tutorial's language model, trained the Torch way: Sequencer(LookupTable, FastLSTM, Linear, LogSoftMax),
+ * SequencerCriterion(ClassNLLCriterion), then model.backward(input, criterion.backward(output, target)).
+ * Outputs: the loss and the parameters' gradients as backward left them.
+ */
+type LmP = SeqP & { v: number };
+const languageModel: OpEntry = {
+  op: 'Sequencer',
+  label: 'language model of the tutorial, SequencerCriterion(ClassNLLCriterion), Torch-style backward',
+  gen: fc.tuple(seqDims(), fc.integer({ min: 1, max: 7 }), seedsArb).map(([p, v, s]) => ({
+    inputs: [I([p.t, p.n], { index: v }), I([p.t, p.n], { index: v })],
+    params: { ...p, v, ...s },
+  })),
+  run: ([tokens, targets], p: LmP, ctx): RunResult => {
+    const m = build(
+      ctx,
+      p.seed,
+      () =>
+        new nn.Sequencer(
+          new nn.Sequential()
+            .add(new nn.LookupTable(p.v, p.d))
+            .add(new nn.FastLSTM(p.d, p.h))
+            .add(new nn.Linear(p.h, p.v))
+            .add(new nn.LogSoftMax()),
+        ),
+    );
+    const crit = new nn.SequencerCriterion(new nn.ClassNLLCriterion());
+    ctx.own(crit);
+    const out = m.forward(tokens!);
+    const loss = crit.forward(out, targets!);
+    m.backward(tokens!, crit.backward(out, targets!));
+    const [params, grads] = m.parameters();
+    return { outputs: [loss, ...grads.map((g) => g.clone())], watch: params };
+  },
+  tol: (c) => seqTol(c.params as SeqP),
+};
+
 type RepeaterP = SeqP;
 type VarP = Seeds & { lengths: number[]; d: number; h: number; lastOnly: boolean };
 type AttnP = Seeds & { n: number; d: number; h: number; t: number };
@@ -214,6 +251,7 @@ export const RECURRENT: OpEntry[] = [
   ...masked('SeqLSTM', (p) => new nn.SeqLSTM(p.d, p.h), wholeSeqTol),
   ...masked('SeqGRU', (p) => new nn.SeqGRU(p.d, p.h), wholeSeqTol),
   remembering,
+  languageModel,
   ...wholeSequence('SeqBRNN', (p) => new nn.SeqBRNN(p.d, p.h)),
   ...wholeSequence('SeqBLSTM', (p) => new nn.SeqBLSTM(p.d, p.h)),
   ...wholeSequence('SeqBGRU', (p) => new nn.SeqBGRU(p.d, p.h, new nn.JoinTable(-1))),
