@@ -200,6 +200,18 @@ export const RECURRENT: OpEntry[] = [
   ...sequenced('FastLSTM', (p) => new nn.FastLSTM(p.d, p.h)),
   ...sequenced('LSTM', (p) => new nn.LSTM(p.d, p.h)),
   ...sequenced('GRU', (p) => new nn.GRU(p.d, p.h)),
+  // Variational dropout: masks drawn from the seeded generator, the same on every device.
+  ...sequenced(
+    'FastLSTM',
+    (p) => new nn.FastLSTM(p.d, p.h, undefined, { p: 0.25 }),
+    'dropout p = 0.25, in a Sequencer',
+  ),
+  ...sequenced(
+    'GRU',
+    (p) => new nn.GRU(p.d, p.h, undefined, 0.25, true),
+    'dropout p = 0.25 (one mask), in a Sequencer',
+  ),
+  ...sequenced('LSTM', (p) => new nn.LSTM(p.d, p.h, undefined, false), 'without peepholes, in a Sequencer'),
   ...sequenced('Recurrent', simpleRnn, 'Linear, Linear, Tanh in a Sequencer'),
   ...sequenced('Recurrence', (p) => new nn.Recurrence(recurrenceStep(p), p.h, 1)),
   ...sequenced(
@@ -251,6 +263,22 @@ export const RECURRENT: OpEntry[] = [
   ...masked('SeqLSTM', (p) => new nn.SeqLSTM(p.d, p.h), wholeSeqTol),
   ...masked('SeqGRU', (p) => new nn.SeqGRU(p.d, p.h), wholeSeqTol),
   remembering,
+  forwardEntry({
+    name: 'Sequencer',
+    label: 'GRU over a table of steps (as in Torch)',
+    gen: seqInput(),
+    make: (p: SeqP) => new nn.Sequencer(new nn.GRU(p.d, p.h)),
+    input: ([x]) => unbind(x!, 0),
+    tol: seqTol,
+  }),
+  forwardEntry({
+    name: 'BiSequencer',
+    label: 'FastLSTM over a table of steps (as in Torch)',
+    gen: seqInput(),
+    make: (p: SeqP) => new nn.BiSequencer(new nn.FastLSTM(p.d, p.h)),
+    input: ([x]) => unbind(x!, 0),
+    tol: wholeSeqTol,
+  }),
   languageModel,
   ...wholeSequence('SeqBRNN', (p) => new nn.SeqBRNN(p.d, p.h)),
   ...wholeSequence('SeqBLSTM', (p) => new nn.SeqBLSTM(p.d, p.h)),
