@@ -1,7 +1,9 @@
 #!/usr/bin/env node
-// `pnpm fuzz [--seconds N] [--seed S] [--runs R] [--ops a,b]`: the differential harness open-ended. It draws new
-// cases for every op of @webrnn/core (a new seed per round) until N seconds have passed, on the CPU and, where an
-// adapter exists, WebGPU; each failure prints a minimal reproducer and the seed that replays it.
+// `pnpm fuzz [--seconds N] [--seed S] [--runs R] [--ops a,b] [--only core|nn]`: the differential harnesses
+// open-ended. They draw new cases for every op of @webrnn/core and every module and criterion of @webrnn/rnn's nn
+// (a new seed per round) until N seconds have passed, on the CPU and, where an adapter exists, WebGPU; each
+// failure prints a reproducer and the seed that replays it. The N seconds are split between the two files
+// (--ops names ops, modules or both; --only runs one file with all of them).
 import { spawnSync } from 'node:child_process';
 
 const args = process.argv.slice(2).filter((a) => a !== '--');
@@ -17,11 +19,29 @@ const env = {
   WEBRNN_DIFF_RUNS: flag('runs', '25'),
   ...(flag('ops') ? { WEBRNN_DIFF_OPS: flag('ops') } : {}),
 };
+const FILES = {
+  core: 'packages/core/test/differential.test.ts',
+  nn: 'packages/rnn/test/differential.test.ts',
+};
+const only = flag('only');
+if (only !== undefined && !(only in FILES)) {
+  console.error(`fuzz: --only takes ${Object.keys(FILES).join(' or ')}, got ${only}`);
+  process.exit(2);
+}
+const files = only ? [FILES[only]] : Object.values(FILES);
+// Each file gets its share of the time (a file's own round is cut at its end, so the total holds).
+const seconds = Number(env.WEBRNN_FUZZ_SECONDS);
+const share = String(Math.max(1, Math.floor(seconds / files.length)));
 console.log(
-  `fuzz: ${env.WEBRNN_FUZZ_SECONDS} s from seed ${env.WEBRNN_FC_SEED}, ${env.WEBRNN_DIFF_RUNS} cases per op per round`,
+  `fuzz: ${seconds} s from seed ${env.WEBRNN_FC_SEED}, ${env.WEBRNN_DIFF_RUNS} cases per op per round, over ${files.join(' and ')}`,
 );
-const r = spawnSync('npx', ['vitest', 'run', 'packages/core/test/differential.test.ts'], {
-  stdio: 'inherit',
-  env,
-});
-process.exit(r.status ?? 1);
+let status = 0;
+for (const file of files) {
+  // Both files run even when the first fails: each failure is worth its reproducer.
+  const r = spawnSync('npx', ['vitest', 'run', file], {
+    stdio: 'inherit',
+    env: { ...env, WEBRNN_FUZZ_SECONDS: share },
+  });
+  if (r.status !== 0) status = r.status ?? 1;
+}
+process.exit(status);

@@ -529,6 +529,16 @@ describe('errors name the module and the shapes', () => {
       "nn.DotAttention('general', query 3, keys 3): keys: have shape [4, 3], expected [T, N, 3]",
     ],
     [
+      'an empty batch of keys',
+      () => new nn.DotAttention(3, 3).forward([randn([0, 3]), randn([4, 0, 3])]),
+      "nn.DotAttention('dot', query 3, keys 3): keys: have shape [4, 0, 3]: T and N must be >= 1",
+    ],
+    [
+      'no query steps',
+      () => new nn.DotAttention(3, 3).forward([randn([0, 2, 3]), k()]),
+      "nn.DotAttention('dot', query 3, keys 3): query: has shape [0, 2, 3]: T' must be >= 1",
+    ],
+    [
       'keys of the wrong size, batchfirst',
       () => new nn.DotAttention(3, 3, 'dot', { batchfirst: true }).forward([q(), randn([2, 4, 5])]),
       "nn.DotAttention('dot', query 3, keys 3, batchfirst): keys: have shape [2, 4, 5], expected [N, T, 3]",

@@ -63,6 +63,16 @@ describe('ClassNLLCriterion', () => {
     ]);
     expect(loss(new nn.ClassNLLCriterion(null, true, 1), logp(), tensor([1, 1], i32))).toBeCloseTo(0, 15);
   });
+
+  it('an empty batch gives 0 with or without weights and averaging, not 0/0 (as on WebGPU)', () => {
+    const empty = () => randn([0, 3], f64);
+    const none = tensor([], { ...i32, shape: [0] });
+    for (const sizeAverage of [true, false]) {
+      for (const weights of [null, tensor([1, 2, 3], f64)]) {
+        expect(loss(new nn.ClassNLLCriterion(weights, sizeAverage), empty(), none)).toBeCloseTo(0, 15);
+      }
+    }
+  });
 });
 
 describe('CrossEntropyCriterion', () => {

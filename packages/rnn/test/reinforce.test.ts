@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   type Tensor,
   manualSeed,
+  memory,
   nn,
   ones,
   randint,
@@ -263,6 +264,21 @@ describe('VRClassReward', () => {
       ),
       { numRuns: 20 },
     );
+  });
+
+  it('dispose() frees the rewards it keeps between calls (and its baseline criterion)', () => {
+    const before = memory().tensors;
+    const policy = new nn.ReinforceNormal(1);
+    const crit = new nn.VRClassReward(policy, 2);
+    tidy(() => {
+      const input = [policy.forward(randn([3, 2])) as Tensor, randn([3])];
+      crit.forward(input, randint(0, 2, [3]));
+      crit.backward(input, randint(0, 2, [3]));
+    });
+    expect(memory().tensors, 'the reward and the variance-reduced reward are kept').toBe(before + 2 + 1);
+    crit.dispose();
+    policy.dispose();
+    expect(memory().tensors).toBe(before);
   });
 });
 

@@ -109,8 +109,12 @@ export abstract class Attention extends Module {
     const mask = t.length === 3 ? expectTensor('mask (input[2])', t[2]!) : null;
     const bf = this.batchfirst;
     const keysExpected = bf ? `[N, T, ${this.keySize}]` : `[T, N, ${this.keySize}]`;
-    if (keys.rank !== 3 || keys.shape[2] !== this.keySize || keys.size === 0) {
+    if (keys.rank !== 3 || keys.shape[2] !== this.keySize) {
       throw new WebrnnError('keys', `have shape ${fmtShapeOf(keys)}, expected ${keysExpected}`);
+    }
+    if (keys.size === 0) {
+      // The shape is right but empty: say so rather than repeat the shape it already has.
+      throw new WebrnnError('keys', `have shape ${fmtShapeOf(keys)}: T and N must be >= 1`);
     }
     const N = keys.shape[bf ? 0 : 1]!;
     const T = keys.shape[bf ? 1 : 0]!;
@@ -120,11 +124,11 @@ export abstract class Attention extends Module {
     if (
       (query.rank !== 2 && query.rank !== 3) ||
       query.shape[query.rank - 1] !== this.querySize ||
-      qBatch !== N ||
-      query.size === 0
+      qBatch !== N
     ) {
       throw new WebrnnError('query', `has shape ${fmtShapeOf(query)}, expected ${qExpected}`);
     }
+    if (query.size === 0) throw new WebrnnError('query', `has shape ${fmtShapeOf(query)}: T' must be >= 1`);
     for (const [name, x] of [
       ['query', query],
       ['keys', keys],

@@ -81,7 +81,9 @@ export class ClassNLLCriterion extends Criterion {
         const kept = affine(cast(eq(t, this.ignoreIndex), x.dtype), -1, 1);
         w = w ? mul(w, kept) : kept;
       }
-      if (!w) return neg(this.sizeAverage ? mean(picked) : sum(picked));
+      // An empty batch sums to 0 and is not divided (its total weight is 0), as on devices that cannot read
+      // the targets (they take the weighted path below): mean() would give 0/0 = NaN here only.
+      if (!w) return neg(this.sizeAverage && n > 0 ? mean(picked) : sum(picked));
       const total = neg(sum(mul(picked, w)));
       if (!this.sizeAverage) return total;
       const totalWeight = sum(w);

@@ -73,6 +73,23 @@ export abstract class Criterion {
     return this.backward(input, target);
   }
 
+  /**
+   * Forget the last call and free what the criterion keeps between calls (subclasses: a reward, a mask, and the
+   * criteria they decorate). The loss and gradInput it returned belong to the caller (tidy or dispose them).
+   * Also `using c = new nn.MSECriterion()`.
+   */
+  dispose(): void {
+    this.output = null;
+    this.gradInput = null;
+    this.boundaryInput = null;
+    this.lastInput = null;
+    this.lastTarget = null;
+  }
+
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+
   describe(): string {
     return this.typeName;
   }

@@ -37,4 +37,9 @@ export class CrossEntropyCriterion extends Criterion {
       return this.nll.updateOutput(logSoftmax(xs, -1), t);
     });
   }
+
+  override dispose(): void {
+    this.nll.dispose();
+    super.dispose();
+  }
 }

@@ -119,6 +119,13 @@ export class MaskZeroCriterion extends Criterion {
     return flags;
   }
 
+  /** Also the decorated criterion's. */
+  override dispose(): void {
+    this.setZeroMask(null);
+    this.criterion.dispose();
+    super.dispose();
+  }
+
   override describe(): string {
     return `${this.typeName}(${this.criterion.describe()})`;
   }

@@ -33,6 +33,12 @@ export class RepeaterCriterion extends Criterion {
     });
   }
 
+  /** Also the decorated criterion's. */
+  override dispose(): void {
+    this.criterion.dispose();
+    super.dispose();
+  }
+
   override describe(): string {
     return `${this.typeName}(${this.criterion.describe()})`;
   }

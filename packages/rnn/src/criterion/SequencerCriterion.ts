@@ -31,6 +31,12 @@ export class SequencerCriterion extends Criterion {
     });
   }
 
+  /** Also the decorated criterion's. */
+  override dispose(): void {
+    this.criterion.dispose();
+    super.dispose();
+  }
+
   override describe(): string {
     return `${this.typeName}(${this.criterion.describe()})`;
   }

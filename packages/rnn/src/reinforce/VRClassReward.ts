@@ -127,6 +127,16 @@ export class VRClassReward extends Criterion {
     }
   }
 
+  /** Frees the last reward and variance-reduced reward, and the baseline's criterion. */
+  override dispose(): void {
+    this.reward?.dispose();
+    this.reward = null;
+    this.vrReward?.dispose();
+    this.vrReward = null;
+    this.criterion.dispose();
+    super.dispose();
+  }
+
   override describe(): string {
     return `${this.typeName}(scale ${this.scale})`;
   }

@@ -400,6 +400,9 @@ export abstract class AbstractRecurrent extends Container implements StateBounda
   override clearState(): this {
     this.forgetOwn();
     this.setGradPrevState(null);
+    // The mask is a held handle: released here (dispose() calls this) as MaskZero releases its own.
+    this.zeroMask?.dispose();
+    this.zeroMask = null;
     return super.clearState();
   }
 }

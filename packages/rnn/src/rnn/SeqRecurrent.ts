@@ -307,6 +307,8 @@ export abstract class SeqRecurrent extends Module implements StateBoundaries {
     this.finals = [];
     this.setStartGrads([]);
     this.forget();
+    // The mask is a held handle: released here (dispose() calls this) as MaskZero releases its own.
+    this.setZeroMask(null);
     return super.clearState();
   }
 }
