@@ -83,7 +83,7 @@ export function drawnArb(entry: OpEntry): fc.Arbitrary<Drawn> {
 // ---- values ---------------------------------------------------------------------------------------------------
 
 /** mulberry32: a tiny deterministic generator, so that a case's values follow from its seed alone. */
-function rng(seed: number): () => number {
+export function rng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

@@ -7,6 +7,7 @@ import type {
   RunResult,
   Tolerance,
 } from '../../../core/test/differential/cases.js';
+import { rng } from '../../../core/test/differential/runner.js';
 
 /**
  * How the differential harness of @webrnn/core (packages/core/test/differential) sees an nn module or criterion:
@@ -43,18 +44,6 @@ export function ownCriterion<C extends nn.Criterion>(ctx: RunContext, c: C): C {
 /** The tensors of an activity (Torch's nested tables), depth first. */
 export function flat(a: Activity): Tensor[] {
   return Array.isArray(a) ? (a as readonly Activity[]).flatMap(flat) : [a as Tensor];
-}
-
-/** mulberry32, as core's runner: gradOutputs follow from the case's seed alone. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** A gradOutput shaped like `like` (a tensor or a table), values in [-2, 2] exact in float32, from `seed`. */

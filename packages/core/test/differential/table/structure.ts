@@ -231,6 +231,25 @@ export const JOIN: OpEntry[] = [
   },
 ];
 
+/**
+ * An input, an axis and an index of the same rank for gather/scatterAdd: no larger than the input off the axis, any
+ * length along it, values in [0, n); `extra` grows scatterAdd's src past the index.
+ */
+const alongAxis = anyInput(1, 3).chain(({ shape, int }) =>
+  fc
+    .tuple(
+      axisArb(shape.length),
+      fc.array(fc.integer({ min: 0, max: 4 }), { minLength: 4, maxLength: 4 }),
+      fc.array(fc.integer({ min: 0, max: 1 }), { minLength: 4, maxLength: 4 }),
+    )
+    .map(([axis, sizes, extra]) => {
+      const a = norm(axis, shape.length);
+      const n = shape[a]!;
+      const idx = shape.map((d, i) => (i === a ? (n === 0 ? 0 : sizes[i]!) : Math.min(d, sizes[i]!)));
+      return { x: floatOrInt(shape, int), axis, index: I(idx, { index: n }), extra };
+    }),
+);
+
 export const INDEX: OpEntry[] = [
   {
     op: 'indexSelect',
@@ -244,40 +263,16 @@ export const INDEX: OpEntry[] = [
   },
   {
     op: 'gather',
-    gen: anyInput(1, 3).chain(({ shape, int }) =>
-      fc
-        .tuple(
-          axisArb(shape.length),
-          fc.array(fc.integer({ min: 0, max: 4 }), { minLength: 4, maxLength: 4 }),
-        )
-        .map(([axis, sizes]) => {
-          const a = norm(axis, shape.length);
-          const n = shape[a]!;
-          const idx = shape.map((d, i) => (i === a ? (n === 0 ? 0 : sizes[i]!) : Math.min(d, sizes[i]!)));
-          return { inputs: [floatOrInt(shape, int), I(idx, { index: n })], params: axis };
-        }),
-    ),
+    gen: alongAxis.map(({ x, axis, index }) => ({ inputs: [x, index], params: axis })),
     run: ([x, idx], axis) => core.gather(x!, axis, idx!),
   },
   {
     op: 'scatterAdd',
-    gen: anyInput(1, 3).chain(({ shape, int }) =>
-      fc
-        .tuple(
-          axisArb(shape.length),
-          fc.array(fc.integer({ min: 0, max: 4 }), { minLength: 4, maxLength: 4 }),
-        )
-        .map(([axis, sizes]) => {
-          const a = norm(axis, shape.length);
-          const n = shape[a]!;
-          const idx = shape.map((d, i) => (i === a ? (n === 0 ? 0 : sizes[i]!) : Math.min(d, sizes[i]!)));
-          const src = idx.map((d, i) => d + (sizes[(i + 1) % 4]! % 2));
-          return {
-            inputs: [floatOrInt(shape, int), I(idx, { index: n }), floatOrInt(src, int)],
-            params: axis,
-          };
-        }),
-    ),
+    // src may be larger than the index (only its leading part is read).
+    gen: alongAxis.map(({ x, axis, index, extra }) => ({
+      inputs: [x, index, { ...x, shape: index.shape.map((d, i) => d + (extra[i] ?? 0)) }],
+      params: axis,
+    })),
     run: ([x, idx, src], axis) => core.scatterAdd(x!, axis, idx!, src!),
     // Repeated indices add up in an order each device chooses.
     tol: summed(8),
