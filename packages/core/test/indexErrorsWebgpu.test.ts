@@ -1,16 +1,8 @@
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as core from '@webrnn/core';
-import {
-  type DeviceName,
-  type Tensor,
-  WebGPUBackend,
-  WebrnnError,
-  fromData,
-  initWebGPU,
-  lastWebGPUError,
-  tidy,
-} from '@webrnn/core';
+import { type DeviceName, type Tensor, WebrnnError, fromData, tidy } from '@webrnn/core';
+import { webgpuForFile } from './helpers/webgpu.js';
 
 /**
  * Out-of-range indices raise on every device with the same message (device-side errors on WebGPU): each property
@@ -18,19 +10,7 @@ import {
  * CPU throws at the call, WebGPU at the next read (of the result, or of an unrelated tensor), that the error is
  * then cleared, and that nothing went through the bad index.
  */
-let gpu: WebGPUBackend | null = null;
-
-beforeAll(async () => {
-  gpu = await initWebGPU();
-  if (!gpu) {
-    if (process.env.WEBRNN_REQUIRE_WEBGPU === '1') {
-      throw new Error(`WEBRNN_REQUIRE_WEBGPU=1 but WebGPU is unavailable: ${lastWebGPUError()}`);
-    }
-    console.log(`index error webgpu tests skipped: ${lastWebGPUError()}`);
-  }
-});
-
-afterAll(() => gpu?.destroy());
+const gpu = await webgpuForFile('index errors');
 
 const params = { numRuns: 12, seed: Number(process.env.WEBRNN_FC_SEED ?? 20261204) };
 const devices = (): DeviceName[] => (gpu ? ['cpu', 'webgpu'] : ['cpu']);

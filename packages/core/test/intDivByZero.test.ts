@@ -1,34 +1,15 @@
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as core from '@webrnn/core';
-import {
-  type DeviceName,
-  type Tensor,
-  WebGPUBackend,
-  WebrnnError,
-  fromData,
-  initWebGPU,
-  lastWebGPUError,
-} from '@webrnn/core';
+import { type DeviceName, type Tensor, WebrnnError, fromData } from '@webrnn/core';
+import { webgpuForFile } from './helpers/webgpu.js';
 
 /**
  * int32 division by zero raises (as PyTorch does) on every device with one message: the CPU at the call, WebGPU
  * at the next read, through the device-side error status. WGSL alone would give the dividend and the CPU's typed
  * array 0: two different silent answers.
  */
-let gpu: WebGPUBackend | null = null;
-
-beforeAll(async () => {
-  gpu = await initWebGPU();
-  if (!gpu) {
-    if (process.env.WEBRNN_REQUIRE_WEBGPU === '1') {
-      throw new Error(`WEBRNN_REQUIRE_WEBGPU=1 but WebGPU is unavailable: ${lastWebGPUError()}`);
-    }
-    console.log(`int32 division webgpu tests skipped: ${lastWebGPUError()}`);
-  }
-});
-
-afterAll(() => gpu?.destroy());
+const gpu = await webgpuForFile('int32 division');
 
 const params = { numRuns: 15, seed: Number(process.env.WEBRNN_FC_SEED ?? 20261204) };
 const devices = (): DeviceName[] => (gpu ? ['cpu', 'webgpu'] : ['cpu']);

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
-import { afterAll, describe, expect, it } from 'vitest';
-import { initWebGPU, lastWebGPUError } from '@webrnn/core';
+import { describe, expect, it } from 'vitest';
+import { webgpuForFile } from '../helpers/webgpu.js';
 import type { OpEntry } from './cases.js';
 import { type Config, checkCase, drawnArb } from './runner.js';
 
@@ -22,12 +22,7 @@ export interface Suite {
 
 export async function differentialSuite(suite: Suite): Promise<void> {
   const env = process.env;
-  const gpu = await initWebGPU();
-  if (!gpu && env.WEBRNN_REQUIRE_WEBGPU === '1') {
-    throw new Error(`WEBRNN_REQUIRE_WEBGPU=1 but WebGPU is unavailable: ${lastWebGPUError()}`);
-  }
-  if (!gpu) console.log(`${suite.file}: cpu only (${lastWebGPUError()})`);
-  afterAll(() => gpu?.destroy());
+  const gpu = await webgpuForFile(suite.file);
 
   const names = env.WEBRNN_DIFF_DEVICES?.split(',') ?? ['cpu', 'webgpu'];
   const devices: Config[] = [
