@@ -287,8 +287,9 @@ describe('nn.LookupTableMaskZero', () => {
   it('names the bad index and the valid range', () => {
     const lt = new nn.LookupTableMaskZero(4, 3);
     expect(() => lt.forward(tensor([1, 5], { dtype: 'int32' }))).toThrow(
-      /nn\.LookupTableMaskZero\(4, 3\).*index 5 .*tokens are 1\.\.4/,
+      'nn.LookupTableMaskZero(4, 3): input: index 5 at position [1] is out of range for padding 0 and tokens 1..4 (expected 0 <= index < 5)',
     );
+    expect(() => lt.forward(tensor([-1], { dtype: 'int32' }))).toThrow(/index -1 at position \[0\]/);
     expect(() => lt.forward(tensor([1.0]))).toThrow(/float32.*expected int32/);
   });
 });

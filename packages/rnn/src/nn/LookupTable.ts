@@ -58,7 +58,7 @@ export class LookupTable extends Module {
     const report = {
       op: 'input',
       noun: 'index',
-      range: `nIndex ${this.nIndex}`,
+      range: this.indexRange(),
       positionShape: idx.shape,
       module: this.errorName(),
     };
@@ -66,6 +66,11 @@ export class LookupTable extends Module {
       const rows = indexSelect(this.weight, 0, reshape(idx, [idx.size]), report);
       return reshape(rows, [...idx.shape, this.nOutput]);
     });
+  }
+
+  /** What a valid index addresses, for the message naming a bad one. */
+  protected indexRange(): string {
+    return `nIndex ${this.nIndex}`;
   }
 
   // The indices are not differentiable: Torch gives them a zero gradient of their own type.

@@ -1,5 +1,5 @@
 import { type Activity, expectTensor } from './activity.js';
-import { type Tensor, WebrnnError, fmtShape, noGrad, reshape, tidy, where } from './deps.js';
+import { type Tensor, WebrnnError, noGrad, reshape, tidy, where } from './deps.js';
 import { LookupTable } from './LookupTable.js';
 
 /**
@@ -40,27 +40,15 @@ export class LookupTableMaskZero extends LookupTable {
         `has dtype ${idx.dtype}, expected int32 indices (0 for padding, 1..${this.nTokens} for tokens)`,
       );
     }
-    this.checkTokens(idx);
     const rows = super.updateOutput(idx) as Tensor;
     const out = tidy(() => where(reshape(idx, [...idx.shape, 1]), rows, 0));
     rows.dispose();
     return out;
   }
 
-  /** Name the first index outside 0..nTokens (where the values can be read synchronously). */
-  private checkTokens(idx: Tensor): void {
-    if (!idx.backend.canReadSync) return;
-    const data = idx.dataSync();
-    for (let i = 0; i < data.length; i++) {
-      const v = data[i]!;
-      if (v < 0 || v > this.nTokens) {
-        throw new WebrnnError(
-          'input',
-          `index ${v} at flat position ${i} of shape ${fmtShape(idx.shape)} is out of range: 0 is padding and ` +
-            `tokens are 1..${this.nTokens}`,
-        );
-      }
-    }
+  // A bad index raises from the lookup (the CPU at the call, WebGPU at the next read), with Torch's convention.
+  protected override indexRange(): string {
+    return `padding 0 and tokens 1..${this.nTokens}`;
   }
 
   override describe(): string {
