@@ -1,4 +1,5 @@
-/// <reference types="@webgpu/types" />
+// preserve: the published .d.ts need WebGPU's types too (a user's tsc without skipLibCheck).
+/// <reference types="@webgpu/types" preserve="true" />
 import { registerBackend } from '../registry.js';
 import { WebGPUBackend } from './backend.js';
 
