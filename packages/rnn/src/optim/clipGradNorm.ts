@@ -43,10 +43,14 @@ function gradients(grads: ParamsArg, maxNorm: number): Tensor[] {
   });
 }
 
-/** The sum of squares of every gradient, as one float64 scalar (one read for all). */
+/**
+ * The sum of squares of every gradient, as one scalar on their device (one read for all): summed in float64 on
+ * the CPU, in float32 on WebGPU, which has no f64 (each gradient reduced on the device, then the partial sums).
+ */
 function squaredNorm(gs: readonly Tensor[]): Tensor | null {
   if (gs.length === 0) return null;
-  return noGrad(() => tidy(() => gs.map((g) => cast(sum(square(g)), 'float64')).reduce((a, b) => add(a, b))));
+  const acc = gs[0]!.device === 'cpu' ? 'float64' : 'float32';
+  return noGrad(() => tidy(() => gs.map((g) => cast(sum(square(g)), acc)).reduce((a, b) => add(a, b))));
 }
 
 function rescale(gs: readonly Tensor[], norm: number, maxNorm: number): number {
