@@ -14,10 +14,7 @@ export interface WebGPUOptions {
   /** Dawn backend to use (Node only); default: Vulkan, then OpenGL ES. */
   readonly dawnBackend?: 'vulkan' | 'opengles';
   readonly powerPreference?: GPUPowerPreference;
-  /**
-   * Print the adapter chosen, or why there is none, and let Dawn's warnings about the limits it lowers reach stderr
-   * (hidden otherwise; WEBRNN_VERBOSE=1 shows them too).
-   */
+  /** Print the adapter chosen, or why there is none. */
   readonly verbose?: boolean;
 }
 
@@ -85,13 +82,10 @@ export async function initWebGPU(options: WebGPUOptions = {}): Promise<WebGPUBac
     try {
       const gpu = await getGpu();
       if (!gpu) throw new Error('the webgpu package could not be loaded');
-      const request = () =>
-        gpu.requestAdapter({
-          ...(options.powerPreference ? { powerPreference: options.powerPreference } : {}),
-          ...(featureLevel === 'compatibility' ? { featureLevel } : {}),
-        } as GPURequestAdapterOptions);
-      const quiet = source.startsWith('Dawn') && !options.verbose && !env('WEBRNN_VERBOSE');
-      const adapter = await (quiet ? withoutDawnNoise(request) : request());
+      const adapter = await gpu.requestAdapter({
+        ...(options.powerPreference ? { powerPreference: options.powerPreference } : {}),
+        ...(featureLevel === 'compatibility' ? { featureLevel } : {}),
+      } as GPURequestAdapterOptions);
       if (!adapter) throw new Error('no adapter');
       keepAlive.push(gpu, adapter);
       const features = (['subgroups'] as GPUFeatureName[]).filter((f) => adapter.features.has(f));
@@ -124,57 +118,6 @@ async function dawnGpu(backend: 'vulkan' | 'opengles'): Promise<GPU | null> {
   const mod = (await import('webgpu')) as { create(o: string[]): GPU; globals: object };
   Object.assign(globalThis, mod.globals);
   return mod.create([`backend=${backend}`]);
-}
-
-/** Dawn's lines about limits it lowers for every Vulkan driver that reports huge ones (Mesa's lavapipe). */
-const DAWN_NOISE = /^Warning: maxDynamic\w+ artificially reduced from \d+ to \d+/;
-
-/**
- * Run `call` (Dawn's requestAdapter, which enumerates the physical devices synchronously and prints from C++
- * straight to file descriptor 2) with fd 2 sent to a temporary file, then pass on everything written there except
- * DAWN_NOISE. Node cannot dup2, so fd 2 is closed and reopened (open() takes the lowest free descriptor) through
- * /proc/self/fd; where that is not possible (not Linux, fd 0 or 1 closed, stderr a socket) stderr is left alone.
- * `verbose` or WEBRNN_VERBOSE=1 skip this.
- */
-async function withoutDawnNoise<T>(call: () => T): Promise<T> {
-  if (typeof process === 'undefined' || process.platform !== 'linux') return call();
-  const fs = await import('node:fs');
-  const os = await import('node:os');
-  const path = await import('node:path');
-  let saved: number;
-  try {
-    saved = fs.openSync('/proc/self/fd/2', 'a');
-  } catch {
-    return call();
-  }
-  const tmp = path.join(os.tmpdir(), `webrnn-dawn-stderr-${process.pid}-${Date.now()}`);
-  const restore = () => {
-    try {
-      fs.closeSync(2);
-    } catch {}
-    fs.openSync(`/proc/self/fd/${saved}`, 'a');
-    fs.closeSync(saved);
-  };
-  try {
-    fs.closeSync(2);
-    if (fs.openSync(tmp, 'w') !== 2) throw new Error('fd 2 was not the lowest free descriptor');
-  } catch {
-    restore();
-    fs.rmSync(tmp, { force: true });
-    return call();
-  }
-  try {
-    return call();
-  } finally {
-    restore();
-    const kept = fs
-      .readFileSync(tmp, 'utf8')
-      .split(/(?<=\n)/)
-      .filter((line) => !DAWN_NOISE.test(line))
-      .join('');
-    fs.rmSync(tmp, { force: true });
-    if (kept) fs.writeSync(2, kept);
-  }
 }
 
 /** The adapter's own limits where large tensors and our kernels need more than the defaults. */
