@@ -248,8 +248,18 @@ function quote(text: string): string {
   return JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}...` : text);
 }
 
-function writeLittleEndian(data: TypedArray, out: Uint8Array, at: number): void {
-  if (LITTLE_ENDIAN) {
+/**
+ * @internal The host's byte order is a parameter so that tests run the big-endian path on a little-endian host
+ * (both must give the same bytes).
+ */
+export function writeLittleEndian(
+  data: TypedArray,
+  out: Uint8Array,
+  at: number,
+  hostLittleEndian = LITTLE_ENDIAN,
+): void {
+  // Stryker disable next-line ConditionalExpression: on a little-endian host both branches write the same bytes (the copy is a shortcut).
+  if (hostLittleEndian) {
     out.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), at);
     return;
   }
@@ -261,9 +271,17 @@ function writeLittleEndian(data: TypedArray, out: Uint8Array, at: number): void 
   }
 }
 
-function readLittleEndian(bytes: Uint8Array, at: number, dtype: DType, count: number): TypedArray {
+/** @internal As writeLittleEndian: the host's byte order is a parameter for the tests. */
+export function readLittleEndian(
+  bytes: Uint8Array,
+  at: number,
+  dtype: DType,
+  count: number,
+  hostLittleEndian = LITTLE_ENDIAN,
+): TypedArray {
   const out = typedArrayFor(dtype, count);
-  if (LITTLE_ENDIAN) {
+  // Stryker disable next-line ConditionalExpression: on a little-endian host both branches read the same values (the copy is a shortcut).
+  if (hostLittleEndian) {
     // A copy: the offset need not be aligned for the typed array, and the file's buffer is not kept alive.
     new Uint8Array(out.buffer).set(bytes.subarray(at, at + out.byteLength));
     return out;

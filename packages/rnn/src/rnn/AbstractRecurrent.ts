@@ -387,8 +387,22 @@ export abstract class AbstractRecurrent extends Container implements StateBounda
     return s ? flattenActivity(s) : [];
   }
 
+  /**
+   * A gradient given by setGradHiddenState (a decoder's, into an encoder) seeds the newest kept state, as it does
+   * in the step-wise backward; receiveStateGrads then consumes it.
+   */
   stateSeeds(): readonly (readonly [Tensor, Tensor])[] {
-    return [];
+    const rec = this.records[this.backCursor - 1];
+    if (!this.carried || !rec?.state) return [];
+    const states = flattenActivity(rec.state);
+    const grads = flattenActivity(this.carried);
+    if (grads.length !== states.length || states.some((s, i) => s.shape.join() !== grads[i]!.shape.join())) {
+      throw new WebrnnError(
+        `${this.typeName}.setGradHiddenState`,
+        `the gradient is ${describeActivity(this.carried)}, expected the last state's ${describeActivity(rec.state)}`,
+      );
+    }
+    return states.map((s, i) => [s, grads[i]!] as const);
   }
 
   /** Its gradient becomes gradPrevState; the step-wise backward starts afresh. */
