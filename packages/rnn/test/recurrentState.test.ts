@@ -93,9 +93,12 @@ describe('setGradHiddenState with a gradient of the wrong shape', () => {
     const xs = inputs(2, 2);
     seq.forward(xs);
     m.setGradHiddenState(zeros([N, H + 1], f64));
-    expect(() => seq.backward(xs, xs.map(() => zeros([N, H], f64)))).toThrow(
-      /GRU\.setGradHiddenState.*\[2, 5\].*expected the last state's .*\[2, 4\]/,
-    );
+    expect(() =>
+      seq.backward(
+        xs,
+        xs.map(() => zeros([N, H], f64)),
+      ),
+    ).toThrow(/GRU\.setGradHiddenState.*\[2, 5\].*expected the last state's .*\[2, 4\]/);
   });
 });
 

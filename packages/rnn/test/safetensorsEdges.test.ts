@@ -38,7 +38,7 @@ describe('file and header lengths at their bounds', () => {
   });
 
   it('a header that ends exactly at the end of the file is a file without tensors', () => {
-    for (const metadata of [{}, { format: 'pt' }]) {
+    for (const metadata of [{}, { format: 'pt' }] as Record<string, string>[]) {
       const bytes = encodeSafetensors({}, metadata);
       expect(new DataView(bytes.buffer).getBigUint64(0, true)).toBe(BigInt(bytes.length - 8));
       expect(decodeSafetensors(bytes)).toEqual({ tensors: {}, metadata });
