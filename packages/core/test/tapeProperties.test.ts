@@ -9,10 +9,12 @@ import {
   mul,
   noGrad,
   sigmoid,
+  stack,
   sum,
   tanh,
   tensor,
   tidy,
+  unbind,
   vjp,
 } from '@webrnn/core';
 import { runs } from './helpers/arb.js';
@@ -27,16 +29,17 @@ const f64 = { dtype: 'float64' as const };
 const W = 3; // every node is a [W] vector
 const arr = (t: Tensor) => Array.from(t.dataSync());
 
-type Step = { kind: 'add' | 'mul' | 'tanh' | 'scale'; a: number; b: number; c: number };
-/** Steps, roots (node indices), an intermediate node to ask gradients for, x and one seed per root. */
+/** `unbind` adds two nodes, the two outputs of one tape node (unbind of stack([a, b])). */
+type Step = { kind: 'add' | 'mul' | 'tanh' | 'scale' | 'unbind'; a: number; b: number; c: number };
+/** Steps, roots and an intermediate node to ask gradients for (node indices mod the count), x, seeds. */
 type Graph = { steps: Step[]; roots: number[]; input: number; x: number[]; seeds: number[][] };
 
-/** A random DAG over a leaf x: node 0 is x, node k >= 1 is an op of two earlier nodes. */
+/** A random DAG over a leaf x: node 0 is x, each later node an op of two earlier ones. */
 const graphArb: fc.Arbitrary<Graph> = fc.integer({ min: 1, max: 7 }).chain((K) =>
   fc.record({
     steps: fc.array(
       fc.record({
-        kind: fc.constantFrom<Step['kind']>('add', 'mul', 'tanh', 'scale'),
+        kind: fc.constantFrom<Step['kind']>('add', 'mul', 'tanh', 'scale', 'unbind'),
         a: fc.nat(),
         b: fc.nat(),
         c: fc.double({ min: -2, max: 2, noNaN: true }),
@@ -44,8 +47,8 @@ const graphArb: fc.Arbitrary<Graph> = fc.integer({ min: 1, max: 7 }).chain((K) =
       { minLength: K, maxLength: K },
     ),
     // Roots in any order, repeats allowed (their seeds add up).
-    roots: fc.array(fc.integer({ min: 1, max: K }), { minLength: 1, maxLength: 5 }),
-    input: fc.integer({ min: 1, max: K }),
+    roots: fc.array(fc.nat(), { minLength: 1, maxLength: 5 }),
+    input: fc.nat(),
     x: fc.array(fc.double({ min: -1.5, max: 1.5, noNaN: true }), { minLength: W, maxLength: W }),
     seeds: fc.array(fc.array(fc.double({ min: -1, max: 1, noNaN: true }), { minLength: W, maxLength: W }), {
       minLength: 5,
@@ -54,19 +57,35 @@ const graphArb: fc.Arbitrary<Graph> = fc.integer({ min: 1, max: 7 }).chain((K) =
   }),
 );
 
-/** The nodes of the graph; node `replace` (if given) is that tensor instead of its op. */
+/** The nodes of the graph; node `replace.at` (if given) is that tensor instead of its op's output. */
 function build(g: Graph, x: Tensor, replace?: { at: number; by: Tensor }): Tensor[] {
   const nodes = [x];
-  g.steps.forEach((s, i) => {
-    const k = i + 1;
-    if (replace?.at === k) return nodes.push(replace.by);
-    const a = nodes[s.a % k]!;
-    const b = nodes[s.b % k]!;
-    const v =
-      s.kind === 'add' ? add(a, b) : s.kind === 'mul' ? mul(a, b) : s.kind === 'tanh' ? tanh(a) : mul(a, s.c);
-    return nodes.push(v);
-  });
+  const push = (t: Tensor) => nodes.push(replace?.at === nodes.length ? replace.by : t);
+  for (const s of g.steps) {
+    const a = nodes[s.a % nodes.length]!;
+    const b = nodes[s.b % nodes.length]!;
+    if (s.kind === 'unbind') {
+      const [p, q] = unbind(stack([a, b]));
+      push(p!);
+      push(q!);
+    } else
+      push(
+        s.kind === 'add'
+          ? add(a, b)
+          : s.kind === 'mul'
+            ? mul(a, b)
+            : s.kind === 'tanh'
+              ? tanh(a)
+              : mul(a, s.c),
+      );
+  }
   return nodes;
+}
+
+/** Node counts do not depend on values: the roots' and the input's node indices (never x itself). */
+function indices(g: Graph): { roots: number[]; input: number } {
+  const n = 1 + g.steps.reduce((k, s) => k + (s.kind === 'unbind' ? 2 : 1), 0);
+  return { roots: g.roots.map((r) => 1 + (r % (n - 1))), input: 1 + (g.input % (n - 1)) };
 }
 
 const leaf = (v: readonly number[]) => tensor(Float64Array.from(v), { ...f64, requiresGrad: true });
@@ -77,7 +96,7 @@ function objective(g: Graph, x: readonly number[]): number {
   return noGrad(() =>
     tidy(() => {
       const nodes = build(g, tensor(Float64Array.from(x), f64));
-      return g.roots.reduce(
+      return indices(g).roots.reduce(
         (s, r, i) => s + sum(mul(nodes[r]!, tensor(Float64Array.from(g.seeds[i]!), f64))).itemSync(),
         0,
       );
@@ -93,7 +112,7 @@ describe('vjp on random graphs', () => {
           const x = leaf(g.x);
           const nodes = build(g, x);
           const [gx] = vjp(
-            g.roots.map((r) => nodes[r]!),
+            indices(g).roots.map((r) => nodes[r]!),
             seedsOf(g),
             [x],
           );
@@ -119,13 +138,14 @@ describe('vjp on random graphs', () => {
         tidy(() => {
           const x = leaf(g.x);
           const nodes = build(g, x);
-          const a = nodes[g.input]!;
-          const roots = g.roots.map((r) => nodes[r]!);
+          const { roots: rs, input } = indices(g);
+          const a = nodes[input]!;
+          const roots = rs.map((r) => nodes[r]!);
           // Reference: the same graph with the intermediate replaced by a leaf of its value.
           const x2 = leaf(g.x);
           const cut = leaf(arr(a));
-          const nodes2 = build(g, x2, { at: g.input, by: cut });
-          const roots2 = g.roots.map((r) => nodes2[r]!);
+          const nodes2 = build(g, x2, { at: input, by: cut });
+          const roots2 = rs.map((r) => nodes2[r]!);
           const retain = { retainGraph: true };
           const [ga, gx] = vjp(roots, seedsOf(g), [a, x], retain);
           const [wa, wx] = vjp(roots2, seedsOf(g), [cut, x2], retain);

@@ -175,12 +175,15 @@ export function runBackward(
   };
 
   roots.forEach((r, i) => deliver(edgeOf(r), seeds[i]!.alias()));
+  // The sort stops below a node all of whose outputs are inputs (it never gets a pending gradient: those went to
+  // `results`), so a step-wise BPTT backward does not walk the whole history. A node with other outputs still
+  // runs for the gradients those bring (its input outputs count as zero there).
   const order = topoOrder(
     roots.flatMap((r) => (r.gradFn ? [r.gradFn] : [])),
-    (n) => inputNodes.has(n),
+    // Stryker disable next-line ArrowFunction,ConditionalExpression: not stopping only costs time (what lies below gets no gradient).
+    (n) => inputNodes.get(n)?.size === n.outputs.length,
   );
   for (const node of order) {
-    if (inputNodes.has(node)) continue;
     const slots = pending.get(node);
     if (!slots) continue;
     pending.delete(node);
