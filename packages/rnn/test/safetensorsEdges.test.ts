@@ -138,3 +138,132 @@ describe('the big-endian host paths', () => {
     expect(Array.from(f.subarray(f.length - 4))).toEqual([4, 3, 2, 1]);
   });
 });
+
+describe('every header check, each on its own', () => {
+  const t = (name: string, dtype: unknown, shape: unknown, offs: unknown) =>
+    `"${name}":{"dtype":${JSON.stringify(dtype)},"shape":${JSON.stringify(shape)},"data_offsets":${JSON.stringify(offs)}}`;
+  const eight = new Uint8Array(8);
+  const shapeMsg = (got: string) => `tensor 'w': shape must be an array of non-negative integers, got ${got}`;
+  const offsMsg = (got: string) =>
+    `tensor 'w': data_offsets must be [begin, end] with 0 <= begin <= end, got ${got}`;
+  const notObject = (got: string) => `header must be a JSON object starting with '{', got "${got}"`;
+  const cases: [string, Uint8Array, string][] = [
+    ['metadata a number', rawFile('{"__metadata__":3}'), '__metadata__ must be an object of strings'],
+    ['metadata null', rawFile('{"__metadata__":null}'), '__metadata__ must be an object of strings'],
+    ['metadata an array', rawFile('{"__metadata__":["a"]}'), '__metadata__ must be an object of strings'],
+    [
+      'entry null',
+      rawFile('{"a":null}'),
+      "tensor 'a': entry must be an object { dtype, shape, data_offsets }",
+    ],
+    ['entry an array', rawFile('{"a":[1]}'), "tensor 'a': entry must be an object"],
+    ['entry a string', rawFile('{"a":"F32"}'), "tensor 'a': entry must be an object"],
+    [
+      'dtype a number',
+      rawFile(`{${t('w', 3, [2], [0, 8])}}`, eight),
+      "tensor 'w': dtype must be a string, got 3",
+    ],
+    ['shape fractional', rawFile(`{${t('w', 'F32', [1.5], [0, 8])}}`, eight), shapeMsg('[1.5]')],
+    ['shape not an array', rawFile(`{${t('w', 'F32', 2, [0, 8])}}`, eight), shapeMsg('2')],
+    ['offsets not an array', rawFile(`{${t('w', 'F32', [2], 8)}}`, eight), offsMsg('8')],
+    ['three offsets', rawFile(`{${t('w', 'F32', [2], [0, 8, 8])}}`, eight), offsMsg('[0,8,8]')],
+    ['one offset', rawFile(`{${t('w', 'F32', [2], [8])}}`, eight), offsMsg('[8]')],
+    ['negative begin', rawFile(`{${t('w', 'F32', [0], [-4, 0])}}`, eight), offsMsg('[-4,0]')],
+    ['fractional end', rawFile(`{${t('w', 'F32', [2], [0, 7.5])}}`, eight), offsMsg('[0,7.5]')],
+    [
+      'end not safe',
+      rawFile(`{${t('w', 'F32', [2], [0, 2 ** 53])}}`, eight),
+      offsMsg('[0,9007199254740992]'),
+    ],
+    [
+      'bytes/shape mismatch after another tensor',
+      rawFile(`{${t('a', 'F32', [1], [0, 4])},${t('b', 'F32', [2], [4, 8])}}`, eight),
+      "tensor 'b': shape [2] F32 needs 8 bytes but data_offsets [4, 8] hold 4",
+    ],
+    ['header of 40 characters, quoted whole', rawFile(`[${'x'.repeat(39)}`), notObject(`[${'x'.repeat(39)}`)],
+    ['header over 40, cut', rawFile(`[${'x'.repeat(40)}`), notObject(`[${'x'.repeat(39)}...`)],
+  ];
+  for (const [what, bytes, msg] of cases) {
+    it(`refuses ${what}`, () => {
+      expect(() => decodeSafetensors(bytes, 'e.st')).toThrow(`decodeSafetensors: e.st: ${msg}`);
+    });
+  }
+
+  it('names a file given as bytes "<bytes>"', () => {
+    expect(() => decodeSafetensors(new Uint8Array(3))).toThrow('decodeSafetensors: <bytes>: file is 3 bytes');
+  });
+
+  it('refuses a header over 100,000,000 bytes before decoding it, and decodes one of exactly that', () => {
+    const MAX = 100_000_000;
+    const bytes = new Uint8Array(8 + MAX + 1).fill(0x20);
+    const view = new DataView(bytes.buffer);
+    view.setBigUint64(0, BigInt(MAX + 1), true);
+    expect(() => decodeSafetensors(bytes, 'big')).toThrow(
+      `big: header length ${MAX + 1} is over the limit of ${MAX} bytes`,
+    );
+    view.setBigUint64(0, BigInt(MAX), true);
+    expect(() => decodeSafetensors(bytes, 'big')).toThrow(
+      `big: header must be a JSON object starting with '{'`,
+    );
+  });
+});
+
+describe('encoding', () => {
+  it('refuses names, dtypes and shapes it cannot write', () => {
+    const f32 = (shape: number[]) => ({ dtype: 'float32' as const, shape, data: new Float32Array(0) });
+    expect(() => encodeSafetensors({ '': f32([0]) })).toThrow("encodeSafetensors: '' cannot name a tensor");
+    expect(() => encodeSafetensors({ __metadata__: f32([0]) })).toThrow(
+      "encodeSafetensors: '__metadata__' cannot name a tensor",
+    );
+    expect(() =>
+      encodeSafetensors({ w: { dtype: 'int64' as DType, shape: [0], data: new Int32Array(0) } }),
+    ).toThrow("encodeSafetensors: tensor 'w' has unknown dtype 'int64'");
+    for (const shape of [[-1], [0, -2], [0.5], [Number.NaN]]) {
+      expect(() => encodeSafetensors({ w: f32(shape) })).toThrow(
+        `encodeSafetensors: tensor 'w' has invalid shape`,
+      );
+    }
+  });
+
+  it('lays out 8-byte elements first, otherwise in the given order, and pads the header with spaces to 8', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.constantFrom<DType>(...DTYPES), { minLength: 1, maxLength: 6 }),
+        fc.string(),
+        (dtypes, note) => {
+          const tensors = Object.fromEntries(
+            dtypes.map((dtype, i) => [
+              `t${i}`,
+              {
+                dtype,
+                shape: [i % 3],
+                data: new (dtype === 'float64'
+                  ? Float64Array
+                  : dtype === 'float32'
+                    ? Float32Array
+                    : Int32Array)(i % 3),
+              },
+            ]),
+          );
+          const bytes = encodeSafetensors(tensors, { note });
+          const n = Number(new DataView(bytes.buffer).getBigUint64(0, true));
+          expect(n % 8).toBe(0);
+          const text = new TextDecoder().decode(bytes.subarray(8, 8 + n));
+          expect(text.trimEnd().length).toBe(JSON.stringify(JSON.parse(text)).length);
+          expect(text.slice(text.trimEnd().length)).toMatch(/^ *$/);
+          const header = JSON.parse(text) as Record<string, { data_offsets: [number, number] }>;
+          const names = dtypes.map((_, i) => `t${i}`);
+          const wide = names.filter((_, i) => dtypes[i] === 'float64');
+          const narrow = names.filter((_, i) => dtypes[i] !== 'float64');
+          let at = 0;
+          for (const name of [...wide, ...narrow]) {
+            const [b, e] = header[name]!.data_offsets;
+            expect(b, name).toBe(at);
+            at = e;
+          }
+          expect(decodeSafetensors(bytes).metadata).toEqual({ note });
+        },
+      ),
+    );
+  });
+});
