@@ -20,8 +20,9 @@ export default {
   ignoreStatic: true,
   // The machine is shared: one test-runner process unless overridden on the command line.
   concurrency: 1,
-  // Tests can take seconds (WebGPU pipelines, BPTT over many steps): be generous before calling a timeout.
-  timeoutMS: 60_000,
+  // A mutant's time limit is 1.5 x the covering tests' time in the dry run + this: enough for jitter on a shared
+  // machine; a mutant that loops forever (a flipped loop bound) then costs 10 s, not a minute.
+  timeoutMS: 10_000,
   dryRunTimeoutMinutes: 30,
   incremental: true,
   incrementalFile: `reports/mutation/${run}.incremental.json`,

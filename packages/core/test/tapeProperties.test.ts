@@ -4,8 +4,10 @@ import {
   type Tensor,
   add,
   clamp,
+  customOp,
   exp,
   hardtanh,
+  memory,
   mul,
   noGrad,
   sigmoid,
@@ -237,4 +239,56 @@ describe('in-place writes to a tensor saved for backward', () => {
       });
     });
   }
+});
+
+describe('vjp: what it returns and what it leaves alone', () => {
+  it('two outputs of one node (unbind) as inputs each get their own gradient', () => {
+    const x = leaf([1, 2, 3, 4, 5, 6]);
+    const [p, q] = unbind(mul(x, 1).reshape([2, 3]));
+    const y = add(mul(p!, q!), mul(q!, 2));
+    const [gp, gq, gx] = vjp([y], [tensor([1, 1, 1], f64)], [p!, q!, x]);
+    expect(arr(gp!)).toEqual([4, 5, 6]); // q
+    expect(arr(gq!)).toEqual([3, 4, 5]); // p + 2
+    expect(gx).toBeNull(); // every path to x goes through p or q
+  });
+
+  it('leaves that are not inputs get no .grad unless accumulateLeaves, and gradients carry no graph', () => {
+    const x = leaf([0.5, -1]);
+    const w = leaf([2, 3]);
+    const y = tanh(mul(x, w));
+    const [gx] = vjp([y], [tensor([1, 1], f64)], [x], { retainGraph: true });
+    expect(w.grad).toBeNull();
+    // The backward ran without recording, though the saved tensors require grad.
+    expect(gx!.requiresGrad).toBe(false);
+    expect(gx!.gradFn).toBeNull();
+    vjp([y], [tensor([1, 1], f64)], [x], { accumulateLeaves: true });
+    const want = arr(x).map((v, i) => v * (1 - Math.tanh(v * arr(w)[i]!) ** 2));
+    arr(w.grad!).forEach((v, i) => expect(v).toBeCloseTo(want[i]!, 12));
+  });
+
+  it("a custom op's gradients for inputs that need none are dropped, without leaking", () => {
+    const x = leaf([1, 2]);
+    const c = tensor([3, 4], f64); // needs no gradient
+    const before = memory().tensors;
+    tidy(() => {
+      const [y] = customOp(
+        'both',
+        [x, c],
+        [noGrad(() => mul(x, c))],
+        // Ignores `needs`: returns a gradient for c too.
+        ([g]) => [mul(g!, c), mul(g!, x)],
+      );
+      const [gx] = vjp([y!], [tensor([1, 1], f64)], [x]);
+      expect(arr(gx!)).toEqual([3, 4]);
+    });
+    expect(memory().tensors).toBe(before);
+  });
+
+  it('a custom op whose backward returns a gradient of the wrong shape is refused, naming it', () => {
+    const x = leaf([1, 2]);
+    const [y] = customOp('badShape', [x], [noGrad(() => mul(x, 2))], ([g]) => [sum(g!)]);
+    expect(() => vjp([y!], [tensor([1, 1], f64)], [x])).toThrow(
+      "backward: internal error: 'badShape' produced a gradient of shape [] for an input of shape [2]",
+    );
+  });
 });
