@@ -307,7 +307,7 @@ describe('the rest of the state API', () => {
     expect(m.gradPrevOutput).not.toBeNull();
   });
 
-  it('forget() starts afresh, also when a cut was due: the gradient reaches the initial state again', () => {
+  it('forget() starts afresh, also when a cut was due: the graph reaches the initial state again', () => {
     const T = 3;
     tidy(() => {
       manualSeed(7);
@@ -316,14 +316,41 @@ describe('the rest of the state API', () => {
       const xs = inputs(8, T);
       const ref = reference(11, xs, null, G, h0);
       const m = gru(11, T); // rho = T: after T steps the next one would start from a detached state
-      m.userPrevOutput = h0;
+      const leaf = h0.clone();
+      leaf.requiresGrad = true;
+      m.userPrevOutput = leaf.mul(1);
       for (const x of xs) m.forward(x);
       m.forget();
-      for (const x of xs) m.forward(x);
-      m.setGradHiddenState(G);
-      for (let t = T - 1; t >= 0; t--) m.backward(xs[t]!, zeros([N, H], f64));
-      expectClose([arr(m.getGradHiddenState() as Tensor)], [ref.gh0], TOL, 'gradient of the initial state');
+      const outs = xs.map((x) => m.forward(x) as Tensor);
+      const [g] = vjp([outs[T - 1]!], [G], [leaf]);
+      expect(g, 'the initial state is on the graph').not.toBeNull();
+      expectClose([arr(g!)], [ref.gh0], TOL, 'gradient of the initial state');
     });
+  });
+
+  it("stacked recurrent modules: the step-wise backward carries each one's state gradient (as a Sequencer)", () => {
+    const T = 3;
+    const build = () => {
+      manualSeed(13);
+      return new nn.Sequential().add(new nn.GRU(D, H)).add(new nn.GRU(H, H)).double();
+    };
+    const xs = inputs(14, T);
+    manualSeed(15);
+    const R = xs.map(() => randn([N, H], f64));
+    const stepwise = new nn.Recursor(build());
+    for (const x of xs) stepwise.forward(x);
+    const gIn: number[][] = [];
+    for (let t = T - 1; t >= 0; t--) gIn[t] = arr(stepwise.backward(xs[t]!, R[t]!) as Tensor);
+    const whole = new nn.Sequencer(build());
+    whole.forward(xs);
+    const wIn = (whole.backward(xs, R) as Tensor[]).map(arr);
+    expectClose(
+      stepwise.parameters()[1].map(arr),
+      whole.parameters()[1].map(arr),
+      TOL,
+      'parameter gradients',
+    );
+    expectClose(gIn, wIn, TOL, 'gradInputs');
   });
 
   it('a training iteration with every state hook leaves no tensor behind', () => {
@@ -393,6 +420,16 @@ describe('the rest of the state API', () => {
     ).toThrow(
       "nn.FastLSTM.setGradHiddenState: the gradient is [2, 4] float64, expected the last state's {[2, 4] float64, [2, 4] float64}",
     );
+    seq.forward(xs);
+    m.setGradHiddenState([zeros([N, H], f64), zeros([N, H + 1], f64)]);
+    expect(() =>
+      seq.backward(
+        xs,
+        xs.map(() => zeros([N, H], f64)),
+      ),
+    ).toThrow(
+      "nn.FastLSTM.setGradHiddenState: the gradient is {[2, 4] float64, [2, 5] float64}, expected the last state's {[2, 4] float64, [2, 4] float64}",
+    );
   });
 
   it('defaults: remembers nothing, masks nothing; remember() means both; maskZero checks nInputDim', () => {
@@ -402,6 +439,8 @@ describe('the rest of the state API', () => {
     // Without maskZero an all-zero input row is an ordinary input (the biases make its output non-zero).
     const out = arr(m.forward(zeros([N, D], f64)) as Tensor);
     expect(out.some((v) => v !== 0)).toBe(true);
+    // updateOutput is forward (one step).
+    expect(arr(m.updateOutput(zeros([N, D], f64)) as Tensor)).toEqual(arr(m.getHiddenState(1) as Tensor));
     m.remember();
     for (const train of [true, false]) {
       if (train) m.training();

