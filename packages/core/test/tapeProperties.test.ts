@@ -7,6 +7,7 @@ import {
   customOp,
   exp,
   hardtanh,
+  max,
   memory,
   mul,
   noGrad,
@@ -290,5 +291,23 @@ describe('vjp: what it returns and what it leaves alone', () => {
     expect(() => vjp([y!], [tensor([1, 1], f64)], [x])).toThrow(
       "backward: internal error: 'badShape' produced a gradient of shape [] for an input of shape [2]",
     );
+  });
+});
+
+describe('errors name the op whose graph was freed', () => {
+  it('a second vjp through sum, max and tanh names each', () => {
+    for (const [name, f] of [
+      ['sum', (x: Tensor) => sum(x, 0, { keepdim: true })],
+      ['max', (x: Tensor) => max(x, 0, { keepdim: true })],
+      ['tanh', (x: Tensor) => tanh(x)],
+    ] as const) {
+      const x = leaf([1, 2]);
+      const y = f(x);
+      const g = noGrad(() => y.mul(0).add(1));
+      vjp([y], [g], [x]);
+      expect(() => vjp([y], [g], [x]), name).toThrow(
+        `backward: the graph through '${name}' was already freed`,
+      );
+    }
   });
 });
