@@ -262,6 +262,10 @@ describe('vjp: what it returns and what it leaves alone', () => {
     // The backward ran without recording, though the saved tensors require grad.
     expect(gx!.requiresGrad).toBe(false);
     expect(gx!.gradFn).toBeNull();
+    // Also when a custom op's backward uses a tensor that requires grad.
+    const [z] = customOp('scaled', [x], [noGrad(() => mul(x, w))], ([g]) => [mul(g!, w)]);
+    const [gz] = vjp([z!], [tensor([1, 1], f64)], [x]);
+    expect([gz!.requiresGrad, gz!.gradFn]).toEqual([false, null]);
     vjp([y], [tensor([1, 1], f64)], [x], { accumulateLeaves: true });
     const want = arr(x).map((v, i) => v * (1 - Math.tanh(v * arr(w)[i]!) ** 2));
     arr(w.grad!).forEach((v, i) => expect(v).toBeCloseTo(want[i]!, 12));

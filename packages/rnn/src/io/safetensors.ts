@@ -261,7 +261,7 @@ export function writeLittleEndian(
   at: number,
   hostLittleEndian = LITTLE_ENDIAN,
 ): void {
-  // Stryker disable next-line ConditionalExpression: on a little-endian host both branches write the same bytes (the copy is a shortcut).
+  // Stryker disable next-line ConditionalExpression,BlockStatement: on a little-endian host both branches write the same bytes (the copy is a shortcut).
   if (hostLittleEndian) {
     out.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), at);
     return;
@@ -283,7 +283,7 @@ export function readLittleEndian(
   hostLittleEndian = LITTLE_ENDIAN,
 ): TypedArray {
   const out = typedArrayFor(dtype, count);
-  // Stryker disable next-line ConditionalExpression: on a little-endian host both branches read the same values (the copy is a shortcut).
+  // Stryker disable next-line ConditionalExpression,BlockStatement: on a little-endian host both branches read the same values (the copy is a shortcut).
   if (hostLittleEndian) {
     // A copy: the offset need not be aligned for the typed array, and the file's buffer is not kept alive.
     new Uint8Array(out.buffer).set(bytes.subarray(at, at + out.byteLength));
