@@ -112,7 +112,7 @@ function topoOrder(roots: readonly Node[], stopAt: (n: Node) => boolean): Node[]
     while (stack.length > 0) {
       const top = stack[stack.length - 1]!;
       const [node, i] = top;
-      // Stryker disable next-line EqualityOperator: with <=, one more turn reads edges[length] (undefined) and skips it.
+      // Stryker disable next-line EqualityOperator: with <=, one more turn reads edges[length] (undefined) and skips it (>= fails the tape tests; checked by hand).
       if (i < node.edges.length && !stopAt(node)) {
         top[1]++;
         const e = node.edges[i];
@@ -184,7 +184,7 @@ export function runBackward(
   // runs for the gradients those bring (its input outputs count as zero there).
   const order = topoOrder(
     roots.flatMap((r) => (r.gradFn ? [r.gradFn] : [])),
-    // Stryker disable next-line ArrowFunction,ConditionalExpression: not stopping only costs time (what lies below gets no gradient).
+    // Stryker disable next-line ArrowFunction,ConditionalExpression: not stopping only costs time, what lies below gets no gradient (always stopping fails the tape tests; checked by hand).
     (n) => inputNodes.get(n)?.size === n.outputs.length,
   );
   for (const node of order) {
@@ -200,7 +200,7 @@ export function runBackward(
           .backwardFn(
             full,
             saved,
-            // Stryker disable next-line ConditionalExpression: asking for every gradient only costs time (unneeded ones are dropped).
+            // Stryker disable next-line ConditionalExpression: asking for every gradient only costs time, unneeded ones are dropped (asking for none fails the tape tests; checked by hand).
             node.edges.map((e) => e !== null),
           )
           .slice();
@@ -228,7 +228,7 @@ export function runBackward(
     if (!opts.retainGraph) node.consume();
   }
   // Unreachable today (every node given a gradient is in the order, which runs it); kept so a future early exit frees them.
-  // Stryker disable next-line OptionalChaining: see above.
+  // Stryker disable next-line OptionalChaining: unreachable, as said above.
   for (const slots of pending.values()) for (const g of slots) g?.dispose();
   return results;
 }
