@@ -157,6 +157,7 @@ export abstract class AbstractRecurrent extends Container implements StateBounda
   private stepKeep(input: Activity): Tensor | null {
     if (!this.zeroMask && !this.maskzero) return null;
     const x = flattenActivity(input)[0];
+    // Stryker disable next-line ConditionalExpression: every recurrent module here takes at least one tensor.
     if (!x) return null;
     if (!this.zeroMask) return stepKeepFromInput(x, this.maskNInputDim);
     return stepKeepFromMask(x, this.zeroMask, this.zeroMaskStep++);
@@ -239,6 +240,7 @@ export abstract class AbstractRecurrent extends Container implements StateBounda
       const grads = scaledVjp(roots, seeds, inputs, scale, true);
       this.backwardCalls++;
       const nIn = flattenActivity(rec.input).length;
+      // Stryker disable next-line MethodExpression: unflattenActivity takes the first nIn anyway; the slice says which.
       this.gradInput = unflattenActivity(rec.input, grads.slice(0, nIn));
       let k = nIn;
       for (const m of family) m.backCursor--;
@@ -364,6 +366,7 @@ export abstract class AbstractRecurrent extends Container implements StateBounda
 
   /** @internal Step outputs kept for backward, oldest first (Sequencer reads them). */
   recordedOutputs(): Activity[] {
+    // Stryker disable next-line ArrowFunction: its only caller (GatedRecurrent) reads the length.
     return this.records.map((r) => r.output);
   }
 
@@ -387,8 +390,22 @@ export abstract class AbstractRecurrent extends Container implements StateBounda
     return s ? flattenActivity(s) : [];
   }
 
+  /**
+   * A gradient given by setGradHiddenState (a decoder's, into an encoder) seeds the newest kept state, as it does
+   * in the step-wise backward; receiveStateGrads then consumes it.
+   */
   stateSeeds(): readonly (readonly [Tensor, Tensor])[] {
-    return [];
+    const rec = this.records[this.backCursor - 1];
+    if (!this.carried || !rec?.state) return [];
+    const states = flattenActivity(rec.state);
+    const grads = flattenActivity(this.carried);
+    if (grads.length !== states.length || states.some((s, i) => s.shape.join() !== grads[i]!.shape.join())) {
+      throw new WebrnnError(
+        `${this.typeName}.setGradHiddenState`,
+        `the gradient is ${describeActivity(this.carried)}, expected the last state's ${describeActivity(rec.state)}`,
+      );
+    }
+    return states.map((s, i) => [s, grads[i]!] as const);
   }
 
   /** Its gradient becomes gradPrevState; the step-wise backward starts afresh. */

@@ -1,0 +1,36 @@
+// Mutation testing (StrykerJS). Run it through `pnpm mutate` (scripts/mutate.mjs), which picks the
+// incremental file and maps --full; see README "Testing".
+// @ts-check
+import { fileURLToPath } from 'node:url';
+
+// A subset run (`pnpm mutate -- --mutate <files>`) gets its own incremental file and report, so that it
+// does not overwrite the whole tree's (Stryker rewrites the incremental file with the files it ran).
+const run = process.env.WEBRNN_MUTATION_RUN ?? 'all';
+
+/** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
+export default {
+  testRunner: 'vitest',
+  // By path: under pnpm, Stryker's own '@stryker-mutator/*' glob cannot see its sibling packages.
+  plugins: [fileURLToPath(import.meta.resolve('@stryker-mutator/vitest-runner'))],
+  vitest: { configFile: 'vitest.config.ts' },
+  // Each mutant runs only the tests that executed its code in the dry run.
+  coverageAnalysis: 'perTest',
+  mutate: ['packages/kernels/src/**/*.ts', 'packages/core/src/**/*.ts', 'packages/rnn/src/**/*.ts'],
+  // Mutants inside module-level initialisers would force a reload of every test file per mutant.
+  ignoreStatic: true,
+  // The machine is shared: one test-runner process unless overridden on the command line.
+  concurrency: 1,
+  // A mutant's time limit is 1.5 x the covering tests' time in the dry run + this: enough for jitter on a shared
+  // machine; a mutant that loops forever (a flipped loop bound) then costs 10 s, not a minute.
+  timeoutMS: 10_000,
+  dryRunTimeoutMinutes: 30,
+  incremental: true,
+  incrementalFile: `reports/mutation/${run}.incremental.json`,
+  reporters: ['clear-text', 'html', 'progress'],
+  clearTextReporter: { allowColor: false, logTests: false, reportScoreTable: true },
+  htmlReporter: { fileName: `reports/mutation/${run}.html` },
+  // The sandbox copy needs neither build outputs nor benchmark results.
+  ignorePatterns: ['dist', 'bench/results', 'out', '.vitest-cache', 'reports'],
+  tempDirName: '.stryker-tmp',
+  cleanTempDir: 'always',
+};
