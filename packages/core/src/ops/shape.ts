@@ -6,8 +6,8 @@ import { contiguousStrides, normalizeAxis, shapesEqual, sizeOf } from '../shape.
 import { Tensor } from '../tensor.js';
 import { checkDTypeName, zeros } from './create.js';
 import { alloc, backendOf, broadcastView, checkTensor, record } from './define.js';
-import { copyInPlace } from './elementwise.js';
-import { sumTo } from './reduce.js';
+import { copyInPlace } from './inPlace.js';
+import { sumTo } from './sumTo.js';
 
 /**
  * Shape ops. Most are views: a new shape/strides/offset over the same storage, no copy. `reshape` copies only
