@@ -14,13 +14,13 @@ import {
   record,
   sameDType,
 } from './define.js';
-import { BINARY_FORMULAS, UNARY_FORMULAS } from './elementwiseTable.js';
+import { BINARY_FORMULAS, UNARY_FORMULAS } from '@webrnn/kernels';
 import { intBounds, intOperand } from './int32Operands.js';
 import { checkInPlace } from './inPlace.js';
 import { sumTo } from './sumTo.js';
 
 /**
- * Elementwise ops. Forward formulas are in elementwiseTable.ts (shared with the kernels); here each op gets its
+ * Elementwise ops. Forward formulas are in @webrnn/kernels' formulas.ts (shared with the kernels); here each op gets its
  * validation and its gradient, written with ops so it runs on every backend.
  */
 
