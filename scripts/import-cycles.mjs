@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// Usage: node scripts/import-cycles.mjs [root]
 // Fails when the relative imports of any package's src/ form a cycle: a loop makes load order decide which
 // module sees `undefined`, and hides which layer depends on which. No dependency: the import lines are parsed
 // with a regex (`import`/`export ... from`, `import('...')`), relative paths resolved, and Tarjan's algorithm
@@ -87,8 +88,9 @@ export function cycles(graph) {
   return result;
 }
 
-function main() {
-  const packagesDir = join(root, 'packages');
+// Checks the src/ folders under <dir>/packages (the repository by default; a test passes a fixture).
+function main(dir = root) {
+  const packagesDir = join(dir, 'packages');
   const graph = new Map();
   for (const pkg of readdirSync(packagesDir)) {
     const src = join(packagesDir, pkg, 'src');
@@ -102,9 +104,10 @@ function main() {
   }
   for (const scc of found) {
     console.error(`import cycle of ${scc.length} files:`);
-    for (const f of scc) console.error(`  ${relative(root, f)}`);
+    for (const f of scc) console.error(`  ${relative(dir, f)}`);
   }
   process.exitCode = 1;
 }
 
-if (process.argv[1] && resolve(process.argv[1]) === resolve(new URL(import.meta.url).pathname)) main();
+if (process.argv[1] && resolve(process.argv[1]) === resolve(new URL(import.meta.url).pathname))
+  main(process.argv[2]);
