@@ -1,7 +1,10 @@
 /**
  * @webrnn/core: tensors on the CPU or a WebGPU device, ops with their gradients, and the tape.
  */
+// The bare import keeps ops/methods.ts's declaration merging (the method types of Tensor) in index.d.ts, where a
+// named import used only at run time is elided; it attaches nothing: `attachTensorMethods()` below does.
 import './ops/methods.js';
+import { attachTensorMethods } from './ops/methods.js';
 
 export type { Backend, DeviceName, LstmGateOrder, MemoryInfo, View } from './backends/backend.js';
 export {
@@ -23,10 +26,14 @@ export { type DType, type TypedArray, typedArrayFor } from './dtype.js';
 export { WebrnnError, fmtShape } from './errors.js';
 export { Tensor, type NestedArray } from './tensor.js';
 export { Storage } from './storage.js';
-export { keep, memory, tidy, type MemoryReport } from './memory.js';
+export { keep, memory, type MemoryReport } from './memory.js';
+export { tidy } from './scopes.js';
 export { Generator, defaultGenerator, manualSeed } from './random.js';
 export { isGradEnabled, noGrad, withGradMode } from './autograd/gradMode.js';
 export { vjp } from './autograd/vjp.js';
 export { boundary } from './autograd/boundary.js';
 export { gradcheck, type GradcheckOptions } from './autograd/gradcheck.js';
 export * from './ops/index.js';
+
+// The op methods (`a.add(b)`, `loss.backward()`) are attached here, once, before anything can use a tensor.
+attachTensorMethods();

@@ -1,10 +1,9 @@
 import type { Backend, DeviceName, View } from './backends/backend.js';
 import { getBackend } from './backends/registry.js';
-import { type Node, runBackward } from './autograd/tape.js';
+import type { Node } from './autograd/tape.js';
 import type { DType, TypedArray } from './dtype.js';
 import { WebrnnError, fmtShape } from './errors.js';
-import { track, untrack } from './memory.js';
-import * as ops from './ops/index.js';
+import { track, untrack } from './scopes.js';
 import { contiguousStrides, isContiguous, sizeOf } from './shape.js';
 import { Storage, elementCount, stats } from './storage.js';
 
@@ -196,20 +195,6 @@ export class Tensor {
     return t;
   }
 
-  /** @internal Accumulate `g` (taken over) into `.grad`, in place when a gradient is already there. */
-  accumulateGrad(g: Tensor): void {
-    if (this.grad && !this.grad.disposed) {
-      ops.addInPlace(this.grad, g);
-      g.dispose();
-      return;
-    }
-    // Own a private contiguous copy: g's storage may be shared with gradients still in flight.
-    this.grad =
-      g.isContiguous && g.offset === 0 && g.storage.size === g.size && !g.storage.shared ? g : ops.clone(g);
-    if (this.grad !== g) g.dispose();
-    untrack(this.grad);
-  }
-
   /**
    * @internal Move this tensor's values into `storage` at `offset` (dense; same backend, any dtype) and point the
    * tensor there, keeping its identity: how `getParameters()` makes every parameter a view into one flat vector,
@@ -235,47 +220,9 @@ export class Tensor {
     old.release();
   }
 
-  /** @internal zeros of `shape` with this tensor's dtype and device. */
-  zerosOfShape(shape: readonly number[]): Tensor {
-    return ops.zeros(shape, { dtype: this.dtype, device: this.device });
-  }
-
   // ---- autograd -------------------------------------------------------------------------------------------
-
-  /**
-   * Backpropagate from this tensor: fills `.grad` of every leaf that requires gradients. `gradient` defaults to
-   * ones for a single-element tensor.
-   */
-  backward(gradient?: Tensor, options: { retainGraph?: boolean } = {}): void {
-    this.assertAlive('backward');
-    if (!this.requiresGrad) {
-      throw new WebrnnError(
-        'backward',
-        'this tensor does not require grad: no op on a tensor requiring grad made it',
-      );
-    }
-    let seed = gradient;
-    if (!seed) {
-      if (this.size !== 1) {
-        throw new WebrnnError(
-          'backward',
-          `a gradient can be implied only for a single-element output; pass one of shape ${fmtShape(this.shape)}`,
-        );
-      }
-      seed = ops.onesLike(this);
-    } else if (
-      seed.shape.join() !== this.shape.join() ||
-      seed.dtype !== this.dtype ||
-      seed.device !== this.device
-    ) {
-      throw new WebrnnError(
-        'backward',
-        `gradient has shape ${fmtShape(seed.shape)} ${seed.dtype} on ${seed.device}, expected ${fmtShape(this.shape)} ${this.dtype} on ${this.device}`,
-      );
-    }
-    runBackward([this], [seed], [], { retainGraph: options.retainGraph ?? false, accumulateLeaves: true });
-    if (!gradient) seed.dispose();
-  }
+  // `backward(gradient?, { retainGraph })` is autograd/backward.ts, attached with the op methods (ops/methods.ts):
+  // it seeds with an op and sums with ops, and this file stays below the ops.
 
   /** A tensor over the same storage, cut from the graph. */
   detach(): Tensor {

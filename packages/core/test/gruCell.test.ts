@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as core from '@webrnn/core';
 import {
   type DType,
@@ -8,8 +8,6 @@ import {
   affine,
   gradcheck,
   gruCell,
-  initWebGPU,
-  lastWebGPUError,
   manualSeed,
   matmul,
   memory,
@@ -22,6 +20,7 @@ import {
   tidy,
   vjp,
 } from '@webrnn/core';
+import { webgpuForFile } from './helpers/webgpu.js';
 
 /**
  * The fused GRU cell (Torch7's: reset gate before the recurrent product) against the same cell written with
@@ -201,54 +200,43 @@ describe('gruCell memory', () => {
   });
 });
 
+const gpu = await webgpuForFile('gruCell');
+
 describe('gruCell on WebGPU against the CPU', () => {
-  let available = false;
-  beforeAll(async () => {
-    available = (await initWebGPU()) !== null;
-    if (!available) {
-      if (process.env.WEBRNN_REQUIRE_WEBGPU === '1') {
-        throw new Error(`WEBRNN_REQUIRE_WEBGPU=1 but WebGPU is unavailable: ${lastWebGPUError()}`);
+  it.skipIf(!gpu)(
+    'forward and every gradient agree, strided operands, both weight layouts, size-1 dims',
+    async () => {
+      // `shared`: hPrev is a view of the projection's buffer too (one buffer bound twice, read-only).
+      for (const [N, H, transU, shared] of [
+        [1, 1, false, false],
+        [3, 5, true, false],
+        [4, 2, false, true],
+        [2, 7, true, true],
+      ] as const) {
+        manualSeed(N * 31 + H);
+        const { leaves } = operands(N, H, 'float32', 2);
+        const seedGrad = randn([N, H]);
+        // Each gradient is read before leaving the helper; its results are host arrays.
+        const run = async (device: 'cpu' | 'webgpu') => {
+          const ls = leaves.map((t) => t.to(device).requiresGrad_());
+          const [proj, hT, uc] = ls as [Tensor, Tensor, Tensor];
+          const hPrev = shared ? narrow(proj, 1, H, H) : hT.t();
+          const h = gruCell(narrow(proj, 1, 0, 2 * H), narrow(proj, 1, 2 * H, H), hPrev, uc, { transU });
+          const grads = vjp([h], [seedGrad.to(device)], shared ? [proj, uc] : ls);
+          return Promise.all([h, ...grads].map((t) => t!.data()));
+        };
+        const want = await run('cpu');
+        const got = await run('webgpu');
+        // exp/tanh are a few ulp off in WGSL; gradients through the [H, H] matmul add one rounding per term.
+        expect(got.length).toBe(shared ? 3 : 4);
+        ['h', 'grad proj', ...(shared ? [] : ['grad hPrev']), 'grad uc'].forEach((name, k) =>
+          expectClose(`${name} N=${N} H=${H}`, got[k]!, want[k]!, 1e-4, 1e-5 * (H + 1)),
+        );
       }
-      console.log(`gruCell webgpu tests skipped: ${lastWebGPUError()}`);
-    }
-  });
-  afterAll(() => {
-    if (available) core.getBackend('webgpu').destroy();
-  });
+    },
+  );
 
-  it('forward and every gradient agree, strided operands, both weight layouts, size-1 dims', async () => {
-    if (!available) return;
-    // `shared`: hPrev is a view of the projection's buffer too (one buffer bound twice, read-only).
-    for (const [N, H, transU, shared] of [
-      [1, 1, false, false],
-      [3, 5, true, false],
-      [4, 2, false, true],
-      [2, 7, true, true],
-    ] as const) {
-      manualSeed(N * 31 + H);
-      const { leaves } = operands(N, H, 'float32', 2);
-      const seedGrad = randn([N, H]);
-      // Each gradient is read before leaving the helper; its results are host arrays.
-      const run = async (device: 'cpu' | 'webgpu') => {
-        const ls = leaves.map((t) => t.to(device).requiresGrad_());
-        const [proj, hT, uc] = ls as [Tensor, Tensor, Tensor];
-        const hPrev = shared ? narrow(proj, 1, H, H) : hT.t();
-        const h = gruCell(narrow(proj, 1, 0, 2 * H), narrow(proj, 1, 2 * H, H), hPrev, uc, { transU });
-        const grads = vjp([h], [seedGrad.to(device)], shared ? [proj, uc] : ls);
-        return Promise.all([h, ...grads].map((t) => t!.data()));
-      };
-      const want = await run('cpu');
-      const got = await run('webgpu');
-      // exp/tanh are a few ulp off in WGSL; gradients through the [H, H] matmul add one rounding per term.
-      expect(got.length).toBe(shared ? 3 : 4);
-      ['h', 'grad proj', ...(shared ? [] : ['grad hPrev']), 'grad uc'].forEach((name, k) =>
-        expectClose(`${name} N=${N} H=${H}`, got[k]!, want[k]!, 1e-4, 1e-5 * (H + 1)),
-      );
-    }
-  });
-
-  it('leaves live buffers flat over training-like steps', async () => {
-    if (!available) return;
+  it.skipIf(!gpu)('leaves live buffers flat over training-like steps', async () => {
     manualSeed(2);
     const dev = { device: 'webgpu' as const };
     const proj = randn([3, 12], dev).requiresGrad_();

@@ -190,7 +190,7 @@ describe('an index out of range raises on every device with one message', () => 
             ),
           );
           for (const device of devices()) {
-            if (gpu) gpu.scatterMethod = method;
+            if (gpu) gpu!.scatterMethod = method;
             const x = xOn(device, c.xShape, dtype);
             const index = indexOn(device, c.values, c.idxShape, c.transposed);
             const src = core.cast(fromData(srcValues(false), c.idxShape, { device }), dtype);
@@ -213,21 +213,23 @@ describe('an index out of range raises on every device with one message', () => 
         }),
         params,
       );
-      if (gpu) gpu.scatterMethod = 'auto';
+      if (gpu) gpu!.scatterMethod = 'auto';
     });
   }
 
-  it('gather backward (a scatterAdd) skips a bad index too: the gradient has no contribution from it', async () => {
-    if (!gpu) return;
-    const x = fromData(new Float32Array([1, 2, 3, 4]), [4], { device: 'webgpu' }).requiresGrad_();
-    const index = fromData(new Int32Array([1, 9, 1]), [3], { dtype: 'int32', device: 'webgpu' });
-    const y = core.gather(x, 0, index);
-    core.sum(y).backward();
-    const message =
-      'gather: index 9 at position 1 is out of range for axis 0 of shape [4] (expected 0 <= index < 4)';
-    expect(await rejected(x.grad!.data())).toBe(message);
-    expect(Array.from(await x.grad!.data())).toEqual([0, 2, 0, 0]);
-  });
+  it.skipIf(!gpu)(
+    'gather backward (a scatterAdd) skips a bad index too: the gradient has no contribution from it',
+    async () => {
+      const x = fromData(new Float32Array([1, 2, 3, 4]), [4], { device: 'webgpu' }).requiresGrad_();
+      const index = fromData(new Int32Array([1, 9, 1]), [3], { dtype: 'int32', device: 'webgpu' });
+      const y = core.gather(x, 0, index);
+      core.sum(y).backward();
+      const message =
+        'gather: index 9 at position 1 is out of range for axis 0 of shape [4] (expected 0 <= index < 4)';
+      expect(await rejected(x.grad!.data())).toBe(message);
+      expect(Array.from(await x.grad!.data())).toEqual([0, 2, 0, 0]);
+    },
+  );
 
   it('nll and crossEntropy name the target and the classes', async () => {
     const arb = fc.record({
@@ -267,66 +269,72 @@ describe('an index out of range raises on every device with one message', () => 
 });
 
 describe('device-side errors and reads', () => {
-  it('the first error wins, and one error is thrown by one read only (concurrent reads)', async () => {
-    if (!gpu) return;
-    const x = xOn('webgpu', [3, 2]);
-    const first = fromData(new Int32Array([0, 5]), [2], { dtype: 'int32', device: 'webgpu' });
-    const second = fromData(new Int32Array([-1]), [1], { dtype: 'int32', device: 'webgpu' });
-    const a = core.indexSelect(x, 0, first);
-    const b = core.indexSelect(x, 1, second);
-    const settled = await Promise.allSettled([b.data(), a.data(), x.data()]);
-    // The first read submitted reports the first launch's error; the later ones find the status cleared.
-    expect(settled.map((r) => r.status)).toEqual(['rejected', 'fulfilled', 'fulfilled']);
-    expect(((settled[0] as PromiseRejectedResult).reason as Error).message).toBe(
-      'indexSelect: index 5 at position 1 is out of range for axis 0 of shape [3, 2] (expected 0 <= index < 3)',
-    );
-    for (const t of [x, first, second, a, b]) t.dispose();
-  });
+  it.skipIf(!gpu)(
+    'the first error wins, and one error is thrown by one read only (concurrent reads)',
+    async () => {
+      const x = xOn('webgpu', [3, 2]);
+      const first = fromData(new Int32Array([0, 5]), [2], { dtype: 'int32', device: 'webgpu' });
+      const second = fromData(new Int32Array([-1]), [1], { dtype: 'int32', device: 'webgpu' });
+      const a = core.indexSelect(x, 0, first);
+      const b = core.indexSelect(x, 1, second);
+      const settled = await Promise.allSettled([b.data(), a.data(), x.data()]);
+      // The first read submitted reports the first launch's error; the later ones find the status cleared.
+      expect(settled.map((r) => r.status)).toEqual(['rejected', 'fulfilled', 'fulfilled']);
+      expect(((settled[0] as PromiseRejectedResult).reason as Error).message).toBe(
+        'indexSelect: index 5 at position 1 is out of range for axis 0 of shape [3, 2] (expected 0 <= index < 3)',
+      );
+      for (const t of [x, first, second, a, b]) t.dispose();
+    },
+  );
 });
 
 describe('checked kernels at high rank', () => {
-  it('rank-10 gather and scatterAdd (by both kernels) still fit their uniform slot and raise', async () => {
-    if (!gpu) return;
-    const shape = [2, 1, 2, 1, 1, 2, 1, 1, 1, 2];
-    const values = Int32Array.from({ length: 16 }, (_, i) => i % 2);
-    values[11] = 2;
-    const message = rangeMessage('gather', { bad: 2, position: 11, axis: 9, xShape: shape, n: 2 });
-    const x = xOn('webgpu', shape);
-    const index = fromData(values, shape, { dtype: 'int32', device: 'webgpu' });
-    await raises('webgpu', () => core.gather(x, 9, index), message, false);
-    for (const method of ['loop', 'atomic'] as const) {
-      gpu.scatterMethod = method;
-      const y = await raises(
-        'webgpu',
-        () => core.scatterAdd(x, 9, index, x),
-        message.replace('gather', 'scatterAdd'),
-        false,
-      );
-      y!.dispose();
-    }
-    gpu.scatterMethod = 'auto';
-    x.dispose();
-    index.dispose();
-  });
+  it.skipIf(!gpu)(
+    'rank-10 gather and scatterAdd (by both kernels) still fit their uniform slot and raise',
+    async () => {
+      const shape = [2, 1, 2, 1, 1, 2, 1, 1, 1, 2];
+      const values = Int32Array.from({ length: 16 }, (_, i) => i % 2);
+      values[11] = 2;
+      const message = rangeMessage('gather', { bad: 2, position: 11, axis: 9, xShape: shape, n: 2 });
+      const x = xOn('webgpu', shape);
+      const index = fromData(values, shape, { dtype: 'int32', device: 'webgpu' });
+      await raises('webgpu', () => core.gather(x, 9, index), message, false);
+      for (const method of ['loop', 'atomic'] as const) {
+        gpu!.scatterMethod = method;
+        const y = await raises(
+          'webgpu',
+          () => core.scatterAdd(x, 9, index, x),
+          message.replace('gather', 'scatterAdd'),
+          false,
+        );
+        y!.dispose();
+      }
+      gpu!.scatterMethod = 'auto';
+      x.dispose();
+      index.dispose();
+    },
+  );
 });
 
 describe('the host table of launch descriptions', () => {
-  it('stays bounded over a long loop of valid launches without reads, and empties at a read', async () => {
-    if (!gpu) return;
-    const w = xOn('webgpu', [10, 4]);
-    const idx = fromData(new Int32Array([3, 1, 4, 1, 5]), [5], { dtype: 'int32', device: 'webgpu' });
-    const target = fromData(new Int32Array([0, 3, 2, 1, 0]), [5], { dtype: 'int32', device: 'webgpu' });
-    let last: Tensor | null = null;
-    for (let step = 0; step < 600; step++) {
-      last?.dispose();
-      last = tidy(() => core.crossEntropy(core.indexSelect(w, 0, idx), target));
-    }
-    // indexSelect's and crossEntropy's descriptions, interned: one entry each however many launches.
-    expect(gpu.deviceCheckEntries).toBeGreaterThan(0);
-    expect(gpu.deviceCheckEntries).toBeLessThanOrEqual(2);
-    const loss = await last!.item();
-    expect(Number.isFinite(loss)).toBe(true);
-    expect(gpu.deviceCheckEntries).toBe(0);
-    for (const t of [w, idx, target, last!]) t.dispose();
-  });
+  it.skipIf(!gpu)(
+    'stays bounded over a long loop of valid launches without reads, and empties at a read',
+    async () => {
+      const w = xOn('webgpu', [10, 4]);
+      const idx = fromData(new Int32Array([3, 1, 4, 1, 5]), [5], { dtype: 'int32', device: 'webgpu' });
+      const target = fromData(new Int32Array([0, 3, 2, 1, 0]), [5], { dtype: 'int32', device: 'webgpu' });
+      let last: Tensor | null = null;
+      for (let step = 0; step < 600; step++) {
+        last?.dispose();
+        last = tidy(() => core.crossEntropy(core.indexSelect(w, 0, idx), target));
+      }
+      // indexSelect's and crossEntropy's descriptions, interned: one entry each however many launches.
+      expect(gpu!.deviceCheckEntries).toBeGreaterThan(0);
+      expect(gpu!.deviceCheckEntries).toBeLessThanOrEqual(2);
+      const loss = await last!.item();
+      expect(Number.isFinite(loss)).toBe(true);
+      expect(gpu!.deviceCheckEntries).toBe(0);
+      for (const t of [w, idx, target, last!]) t.dispose();
+    },
+  );
 });

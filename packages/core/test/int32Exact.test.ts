@@ -1,17 +1,16 @@
 import fc from 'fast-check';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as core from '@webrnn/core';
 import { type DeviceName, type Tensor, WebrnnError, fromData } from '@webrnn/core';
 import { SEED } from './helpers/arb.js';
-import { requireWebGPU } from './helpers/ieee.js';
+import { webgpuForFile } from './helpers/webgpu.js';
 
 /**
  * int32 arithmetic is exact on both devices, wrapping as two's complement (as PyTorch): checked against BigInt
  * arithmetic reduced to 32 bits, with values near 2^24 (where float32 stops being exact) and 2^31 (the wrap).
  * An int32 tensor combined with a fraction is refused (cast first), never truncated silently.
  */
-const gpu = await requireWebGPU('int32');
-afterAll(() => gpu?.destroy());
+const gpu = await webgpuForFile('int32');
 const devices: DeviceName[] = gpu ? ['cpu', 'webgpu'] : ['cpu'];
 const runs = { numRuns: 30, seed: SEED };
 

@@ -1,9 +1,10 @@
 import fc from 'fast-check';
-import { afterAll, describe, it } from 'vitest';
+import { describe, it } from 'vitest';
 import * as core from '@webrnn/core';
 import type { Tensor } from '@webrnn/core';
 import { SEED } from './helpers/arb.js';
-import { expectIeee, ieeeValues, requireWebGPU, sameOnBoth } from './helpers/ieee.js';
+import { expectIeee, ieeeValues, sameOnBoth } from './helpers/ieee.js';
+import { webgpuForFile } from './helpers/webgpu.js';
 import { SPECIAL_CASES } from './helpers/specialValues.js';
 
 /**
@@ -11,9 +12,8 @@ import { SPECIAL_CASES } from './helpers/specialValues.js';
  * +-Inf and +-0 at random positions gives NaN where the CPU does, the same infinities, and close finite values
  * (tolerances as in webgpu.test.ts: exact for selections, 1e-6 relative for arithmetic, 1e-4 for exp/log/tanh/pow).
  */
-const gpu = await requireWebGPU('numerics');
-afterAll(() => gpu?.destroy());
-const maybe = gpu ? it : it.skip;
+const gpu = await webgpuForFile('numerics');
+const maybe = it.skipIf(!gpu);
 const runs = { numRuns: 30, seed: SEED };
 
 const shapeArb = fc.array(fc.integer({ min: 1, max: 4 }), { minLength: 1, maxLength: 3 });

@@ -1,18 +1,18 @@
 import fc from 'fast-check';
-import { afterAll, describe, it } from 'vitest';
+import { describe, it } from 'vitest';
 import * as core from '@webrnn/core';
 import { type Tensor, fromData } from '@webrnn/core';
 import { SEED } from './helpers/arb.js';
-import { ieeeValue, ieeeValues, requireWebGPU, sameOnBoth, sizeOf, sprinkled } from './helpers/ieee.js';
+import { ieeeValue, ieeeValues, sameOnBoth, sizeOf, sprinkled } from './helpers/ieee.js';
+import { webgpuForFile } from './helpers/webgpu.js';
 
 /**
  * IEEE semantics on WebGPU equal the CPU's beyond the elementwise ops: reductions (both kernel shapes: a thread or
  * a workgroup per output), softmax, the fused LSTM and GRU cells forward and backward, and the losses, over inputs
  * mixing ordinary values with NaN, +-Inf and +-0. NaN equals NaN, infinities are exact, indices are exact.
  */
-const gpu = await requireWebGPU('numerics ops');
-afterAll(() => gpu?.destroy());
-const maybe = gpu ? it : it.skip;
+const gpu = await webgpuForFile('numerics ops');
+const maybe = it.skipIf(!gpu);
 const runs = { numRuns: 25, seed: SEED };
 
 /** Small shapes (a thread per output) or rows of 100 (a workgroup per output); values to match. */

@@ -1,7 +1,8 @@
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as core from '@webrnn/core';
-import { type Tensor, initWebGPU, lastWebGPUError, memory, noGrad, tensor, tidy } from '@webrnn/core';
+import { type Tensor, memory, noGrad, tensor, tidy } from '@webrnn/core';
+import { webgpuForFile } from './helpers/webgpu.js';
 
 /**
  * Every op on WebGPU against the CPU backend, with random shapes, broadcasting and strided views. Without an
@@ -12,21 +13,7 @@ import { type Tensor, initWebGPU, lastWebGPUError, memory, noGrad, tensor, tidy 
  * relative 1e-4), and sums/matmuls accumulate rounding with their length (1e-5 * length, relative to the size of
  * the terms).
  */
-let available = false;
-
-beforeAll(async () => {
-  available = (await initWebGPU()) !== null;
-  if (!available) {
-    if (process.env.WEBRNN_REQUIRE_WEBGPU === '1') {
-      throw new Error(`WEBRNN_REQUIRE_WEBGPU=1 but WebGPU is unavailable: ${lastWebGPUError()}`);
-    }
-    console.log(`webgpu tests skipped: ${lastWebGPUError()}`);
-  }
-});
-
-afterAll(() => {
-  if (available) core.getBackend('webgpu').destroy();
-});
+const adapter = await webgpuForFile('webgpu');
 
 const gpu = (t: Tensor) => t.to('webgpu');
 
@@ -50,8 +37,7 @@ const dim = (max = 5) => fc.integer({ min: 1, max });
 const shape2 = fc.tuple(dim(), dim());
 
 describe('WebGPU against the CPU backend', () => {
-  it('elementwise ops with broadcasting and strided views', async () => {
-    if (!available) return;
+  it.skipIf(!adapter)('elementwise ops with broadcasting and strided views', async () => {
     await fc.assert(
       fc.asyncProperty(
         shape2,
@@ -90,8 +76,7 @@ describe('WebGPU against the CPU backend', () => {
     );
   });
 
-  it('reductions, argmax, softmax over any axis', async () => {
-    if (!available) return;
+  it.skipIf(!adapter)('reductions, argmax, softmax over any axis', async () => {
     await fc.assert(
       fc.asyncProperty(fc.tuple(dim(), dim(), dim(7)), fc.integer({ min: 0, max: 1e6 }), async (s, seed) => {
         core.manualSeed(seed);
@@ -125,8 +110,7 @@ describe('WebGPU against the CPU backend', () => {
     );
   });
 
-  it('matmul: tile edges, batches with broadcasting, transposes', async () => {
-    if (!available) return;
+  it.skipIf(!adapter)('matmul: tile edges, batches with broadcasting, transposes', async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.tuple(
@@ -157,54 +141,55 @@ describe('WebGPU against the CPU backend', () => {
     await same('int32 matmul', ai.matmul(ai), gpu(ai).matmul(gpu(ai)), 0);
   });
 
-  it('shape ops, cat, indexing with repeated indices, losses, the fused LSTM cell', async () => {
-    if (!available) return;
-    core.manualSeed(3);
-    const x = core.randn([4, 6]);
-    const g = gpu(x);
-    const idx = tensor([3, 0, 3, 3, 1], { dtype: 'int32' });
-    const gidx = gpu(idx);
-    await same('narrow/select/permute', x.narrow(1, 1, 3).select(0, 2), g.narrow(1, 1, 3).select(0, 2), 0);
-    await same('reshape of a transpose', x.t().reshape([24]), g.t().reshape([24]), 0);
-    await same('cat/stack', core.cat([x, x.mul(2)], 1), core.cat([g, g.mul(2)], 1), 1e-6);
-    await same('indexSelect', x.indexSelect(0, idx), g.indexSelect(0, gidx), 0);
-    const gi = tensor(
-      [
-        [0, 5],
-        [1, 1],
-        [2, 2],
-        [5, 0],
-      ],
-      { dtype: 'int32' },
-    );
-    await same('gather', x.gather(1, gi), g.gather(1, gpu(gi)), 0);
-    await same(
-      'scatterAdd (repeats)',
-      x.scatterAdd(1, gi, core.ones([4, 2])),
-      g.scatterAdd(1, gpu(gi), core.ones([4, 2], { device: 'webgpu' })),
-      1e-6,
-    );
-    const t = tensor([5, 0, 2, 2], { dtype: 'int32' });
-    await same('crossEntropy', core.crossEntropy(x, t), core.crossEntropy(g, gpu(t)), 1e-5);
-    await same('mse', core.mse(x, x.mul(0.5)), core.mse(g, g.mul(0.5)), 1e-5);
-    await same(
-      'bce',
-      core.bce(x.sigmoid(), x.sigmoid().mul(0.9)),
-      core.bce(g.sigmoid(), g.sigmoid().mul(0.9)),
-      1e-5,
-    );
-    const gates = core.randn([3, 8]);
-    const c0 = core.randn([3, 2]);
-    for (const order of ['izfo', 'ifog', 'ifgo'] as const) {
-      const [h1, c1] = core.lstmCell(gates, c0, order);
-      const [h2, c2] = core.lstmCell(gpu(gates), gpu(c0), order);
-      await same(`lstmCell h ${order}`, h1, h2, 1e-5, 1e-7);
-      await same(`lstmCell c ${order}`, c1, c2, 1e-5, 1e-7);
-    }
-  });
+  it.skipIf(!adapter)(
+    'shape ops, cat, indexing with repeated indices, losses, the fused LSTM cell',
+    async () => {
+      core.manualSeed(3);
+      const x = core.randn([4, 6]);
+      const g = gpu(x);
+      const idx = tensor([3, 0, 3, 3, 1], { dtype: 'int32' });
+      const gidx = gpu(idx);
+      await same('narrow/select/permute', x.narrow(1, 1, 3).select(0, 2), g.narrow(1, 1, 3).select(0, 2), 0);
+      await same('reshape of a transpose', x.t().reshape([24]), g.t().reshape([24]), 0);
+      await same('cat/stack', core.cat([x, x.mul(2)], 1), core.cat([g, g.mul(2)], 1), 1e-6);
+      await same('indexSelect', x.indexSelect(0, idx), g.indexSelect(0, gidx), 0);
+      const gi = tensor(
+        [
+          [0, 5],
+          [1, 1],
+          [2, 2],
+          [5, 0],
+        ],
+        { dtype: 'int32' },
+      );
+      await same('gather', x.gather(1, gi), g.gather(1, gpu(gi)), 0);
+      await same(
+        'scatterAdd (repeats)',
+        x.scatterAdd(1, gi, core.ones([4, 2])),
+        g.scatterAdd(1, gpu(gi), core.ones([4, 2], { device: 'webgpu' })),
+        1e-6,
+      );
+      const t = tensor([5, 0, 2, 2], { dtype: 'int32' });
+      await same('crossEntropy', core.crossEntropy(x, t), core.crossEntropy(g, gpu(t)), 1e-5);
+      await same('mse', core.mse(x, x.mul(0.5)), core.mse(g, g.mul(0.5)), 1e-5);
+      await same(
+        'bce',
+        core.bce(x.sigmoid(), x.sigmoid().mul(0.9)),
+        core.bce(g.sigmoid(), g.sigmoid().mul(0.9)),
+        1e-5,
+      );
+      const gates = core.randn([3, 8]);
+      const c0 = core.randn([3, 2]);
+      for (const order of ['izfo', 'ifog', 'ifgo'] as const) {
+        const [h1, c1] = core.lstmCell(gates, c0, order);
+        const [h2, c2] = core.lstmCell(gpu(gates), gpu(c0), order);
+        await same(`lstmCell h ${order}`, h1, h2, 1e-5, 1e-7);
+        await same(`lstmCell c ${order}`, c1, c2, 1e-5, 1e-7);
+      }
+    },
+  );
 
-  it('the tape gives the same gradients on both devices', async () => {
-    if (!available) return;
+  it.skipIf(!adapter)('the tape gives the same gradients on both devices', async () => {
     core.manualSeed(9);
     const w = core.randn([6, 16]);
     const x = core.randn([3, 6]);
@@ -219,16 +204,14 @@ describe('WebGPU against the CPU backend', () => {
     await same('gradient', grads('cpu'), grads('webgpu'), 1e-4, 1e-6);
   });
 
-  it('refuses float64 and synchronous reads, naming the alternative', () => {
-    if (!available) return;
+  it.skipIf(!adapter)('refuses float64 and synchronous reads, naming the alternative', () => {
     expect(() => core.zeros([2], { dtype: 'float64', device: 'webgpu' })).toThrow(
       /float64 tensors are not supported on WebGPU/,
     );
     expect(() => core.zeros([2], { device: 'webgpu' }).dataSync()).toThrow(/use `await t.data\(\)`/);
   });
 
-  it('a thousand training-like iterations leave live buffers and bytes flat', async () => {
-    if (!available) return;
+  it.skipIf(!adapter)('a thousand training-like iterations leave live buffers and bytes flat', async () => {
     core.manualSeed(1);
     const w = core.randn([8, 8], { device: 'webgpu' }).requiresGrad_();
     const x = core.randn([4, 8], { device: 'webgpu' });

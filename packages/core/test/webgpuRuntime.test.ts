@@ -1,21 +1,14 @@
-import { afterAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { Uniforms } from '@webrnn/kernels';
-import { type View, type WebGPUBackend, getBackend, initWebGPU, lastWebGPUError } from '@webrnn/core';
+import { type View, type WebGPUBackend, getBackend } from '@webrnn/core';
+import { webgpuForFile } from './helpers/webgpu.js';
 
 /**
  * The WebGPU runtime around the kernels: buffer pooling and leaks, ordering of host writes against recorded work,
  * errors that name the op and the kernel key, out-of-memory, refusals, the WGSL dump. Skipped with one line
  * without an adapter, unless WEBRNN_REQUIRE_WEBGPU=1.
  */
-const gpu = await initWebGPU();
-if (!gpu) {
-  if (process.env.WEBRNN_REQUIRE_WEBGPU === '1') {
-    throw new Error(`WEBRNN_REQUIRE_WEBGPU=1 but WebGPU is unavailable: ${lastWebGPUError()}`);
-  }
-  console.log(`webgpu runtime tests skipped: ${lastWebGPUError()}`);
-}
-
-afterAll(() => gpu?.destroy());
+const gpu = await webgpuForFile('webgpu runtime');
 
 const view = (b: WebGPUBackend, shape: number[], data?: Float32Array): View => {
   const n = shape.reduce((a, c) => a * c, 1);

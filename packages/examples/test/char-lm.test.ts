@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { main } from '../src/char-lm.js';
 import { DEFAULT_TEXT, Streams, encode, unigramPerplexity, vocabulary } from '../src/charLm/corpus.js';
 import { draw } from '../src/charLm/model.js';
-import { expectPlot, mean, quietly, tmpDir, webgpuOrSkip } from './helpers.js';
+import { expectPlot, mean, quietly, tmpDir } from './helpers.js';
+import { webgpuForFile } from '../../core/test/helpers/webgpu.js';
 
 // Smoke tests of the char-lm example with tiny sizes. The streams (batch and chunk length) fix the validation;
 // a checkpoint brings everything else.
@@ -112,19 +113,23 @@ describe('char-lm', () => {
   });
 });
 
+const adapter = await webgpuForFile('char-lm');
+
 describe('char-lm on WebGPU', () => {
-  it('trains with gradient clipping, validates and samples; its first loss is the CPU one', async () => {
-    if (!(await webgpuOrSkip('char-lm'))) return;
-    const args = [...tiny.slice(2), '--iterations', '20', '--lr', '0.01', '--clip', '0.5'];
-    const cpu = (await quietly(() => main(['--backend', 'cpu', ...args, '--out', tmpDir()])))!;
-    const gpu = (await quietly(() => main(['--backend', 'webgpu', ...args, '--out', tmpDir()])))!;
-    expect(gpu.device).toBe('webgpu');
-    expect(gpu.losses).toHaveLength(20);
-    expect(Math.abs(gpu.losses[0]! - cpu.losses[0]!)).toBeLessThan(1e-4 * Math.max(1, cpu.losses[0]!));
-    expect(mean(gpu.losses.slice(-5))).toBeLessThan(mean(gpu.losses.slice(0, 5)));
-    expect(gpu.validations.map((v) => v.iteration)).toEqual([0, 20]);
-    expect(gpu.sample).toHaveLength(40);
-  });
+  it.skipIf(!adapter)(
+    'trains with gradient clipping, validates and samples; its first loss is the CPU one',
+    async () => {
+      const args = [...tiny.slice(2), '--iterations', '20', '--lr', '0.01', '--clip', '0.5'];
+      const cpu = (await quietly(() => main(['--backend', 'cpu', ...args, '--out', tmpDir()])))!;
+      const gpu = (await quietly(() => main(['--backend', 'webgpu', ...args, '--out', tmpDir()])))!;
+      expect(gpu.device).toBe('webgpu');
+      expect(gpu.losses).toHaveLength(20);
+      expect(Math.abs(gpu.losses[0]! - cpu.losses[0]!)).toBeLessThan(1e-4 * Math.max(1, cpu.losses[0]!));
+      expect(mean(gpu.losses.slice(-5))).toBeLessThan(mean(gpu.losses.slice(0, 5)));
+      expect(gpu.validations.map((v) => v.iteration)).toEqual([0, 20]);
+      expect(gpu.sample).toHaveLength(40);
+    },
+  );
 });
 
 describe('char-lm data', () => {

@@ -1,7 +1,6 @@
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { initWebGPU, lastWebGPUError } from '@webrnn/rnn';
 import { expect, vi } from 'vitest';
 
 /** A fresh temporary folder for a program's --out. */
@@ -30,17 +29,4 @@ export async function quietly<T>(fn: () => Promise<T>): Promise<T> {
     log.mockRestore();
     write.mockRestore();
   }
-}
-
-/**
- * Whether a WebGPU adapter is there for a program's WebGPU smoke test: false (with one line saying why the test is
- * skipped) when there is none, an error instead under WEBRNN_REQUIRE_WEBGPU=1 (as in CI). The program itself
- * releases the device at its end (teardown), so each run finds it again.
- */
-export async function webgpuOrSkip(what: string): Promise<boolean> {
-  if (await initWebGPU()) return true;
-  if (process.env.WEBRNN_REQUIRE_WEBGPU === '1')
-    throw new Error(`WebGPU is unavailable: ${lastWebGPUError()}`);
-  console.log(`${what} webgpu test skipped: ${lastWebGPUError()}`);
-  return false;
 }

@@ -1,7 +1,8 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../src/simple-rnn.js';
-import { expectPlot, mean, quietly, tmpDir, webgpuOrSkip } from './helpers.js';
+import { expectPlot, mean, quietly, tmpDir } from './helpers.js';
+import { webgpuForFile } from '../../core/test/helpers/webgpu.js';
 
 describe('simple-rnn', () => {
   it('the Recursor, Sequencer and Recurrence nets all learn, and the loss plot is written', async () => {
@@ -15,9 +16,10 @@ describe('simple-rnn', () => {
   });
 });
 
+const adapter = await webgpuForFile('simple-rnn');
+
 describe('simple-rnn on WebGPU', () => {
-  it('the three nets start from the CPU losses (same seed) and learn', async () => {
-    if (!(await webgpuOrSkip('simple-rnn'))) return;
+  it.skipIf(!adapter)('the three nets start from the CPU losses (same seed) and learn', async () => {
     const args = ['--iterations', '30'];
     const cpu = (await quietly(() => main([...args, '--backend', 'cpu', '--out', tmpDir()])))!;
     const gpu = (await quietly(() => main([...args, '--backend', 'webgpu', '--out', tmpDir()])))!;

@@ -33,3 +33,16 @@ export { SUBGROUPS_PER_WORKGROUP, SUBGROUP_ROW_BLOCKS } from './matmulSubgroup.j
 export { type GatherSpec, gatherKernel, gatherValues } from './gather.js';
 export { type GateOffsets, LSTM_OPERANDS, type LstmSpec, lstmKernel, lstmValues } from './lstm.js';
 export { GRU_OPERANDS, type GruSpec, gruKernel, gruValues } from './gru.js';
+export {
+  type BinaryOpName,
+  type ElementwiseFormula,
+  type UnaryOpName,
+  BINARY_FORMULAS,
+  FLOAT_TO_INT32,
+  PARAM_UNARY_FORMULAS,
+  UNARY_FORMULAS,
+  intParams,
+  jsFormula,
+  wgslFormula,
+} from './formulas.js';
+export { type LstmGateOrder, gateOffsets } from './gates.js';

@@ -1,13 +1,13 @@
 import { describe, it } from 'vitest';
 import { type Activity, type Tensor, manualSeed, nn, randint, randn, tensor } from '@webrnn/rnn';
-import { expectCloseToCpu, useWebGPU } from './helpers/webgpu.js';
+import { expectCloseToCpu, webgpuForFile } from './helpers/webgpu.js';
 
 /**
  * The attention modules on WebGPU against the same modules on the CPU (f32 both): outputs, gradInputs and every
  * parameter gradient after one forward/backward, masked (with an all-masked sequence) and unmasked, single-step
  * and multi-step, seq-first and batchfirst.
  */
-const gpu = useWebGPU('attention');
+const gpu = await webgpuForFile('attention');
 
 type Build = (o: nn.AttentionOptions) => nn.Attention;
 
@@ -43,8 +43,7 @@ async function compare(build: Build, input: Activity, batchfirst: boolean) {
 describe('attention on WebGPU equals the CPU', () => {
   for (const [name, build] of BUILDS) {
     const hq = build({}).querySize;
-    it(`${name}: multi-step, int32 mask with an all-masked sequence`, async () => {
-      if (!gpu()) return;
+    it.skipIf(!gpu)(`${name}: multi-step, int32 mask with an all-masked sequence`, async () => {
       manualSeed(1);
       // T = 5, N = 3; sequence 2 is all padding.
       const mask = tensor(
@@ -60,15 +59,13 @@ describe('attention on WebGPU equals the CPU', () => {
       await compare(build, [randn([4, 3, hq]), randn([5, 3, 6]), mask], false);
     });
 
-    it(`${name}: single step, float mask, batchfirst`, async () => {
-      if (!gpu()) return;
+    it.skipIf(!gpu)(`${name}: single step, float mask, batchfirst`, async () => {
       manualSeed(2);
       const mask = randint(0, 2, [3, 5], { dtype: 'int32' }).cast('float32');
       await compare(build, [randn([3, hq]), randn([3, 5, 6]), mask], true);
     });
 
-    it(`${name}: multi-step batchfirst without a mask`, async () => {
-      if (!gpu()) return;
+    it.skipIf(!gpu)(`${name}: multi-step batchfirst without a mask`, async () => {
       manualSeed(3);
       await compare(build, [randn([2, 4, hq]), randn([2, 7, 6])], true);
     });

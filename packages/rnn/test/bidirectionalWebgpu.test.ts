@@ -1,12 +1,12 @@
 import { describe, it } from 'vitest';
 import { type Activity, type Tensor, manualSeed, nn, randn } from '@webrnn/rnn';
-import { expectCloseToCpu, useWebGPU } from './helpers/webgpu.js';
+import { expectCloseToCpu, webgpuForFile } from './helpers/webgpu.js';
 
 /**
  * The bidirectional modules on WebGPU against the CPU (f32 both): one forward and backward with the same weights
  * and data, comparing the outputs, gradInputs and every parameter gradient.
  */
-const gpu = useWebGPU('bidirectional');
+const gpu = await webgpuForFile('bidirectional');
 
 const tensorsOf = (a: Activity): Tensor[] => (Array.isArray(a) ? a.flatMap(tensorsOf) : [a as Tensor]);
 const onDevice = (a: Activity, device: 'cpu' | 'webgpu'): Activity =>
@@ -43,8 +43,7 @@ async function compare(build: () => nn.Module, input: Activity) {
 }
 
 describe('bidirectional modules on WebGPU equal the CPU', () => {
-  it('BiSequencer(FastLSTM, GRU) on a tensor and on a table', async () => {
-    if (!gpu()) return;
+  it.skipIf(!gpu)('BiSequencer(FastLSTM, GRU) on a tensor and on a table', async () => {
     manualSeed(1);
     const x = randn([4, 3, 5]);
     const build = () => new nn.BiSequencer(new nn.FastLSTM(5, 6), new nn.GRU(5, 4));
@@ -52,15 +51,13 @@ describe('bidirectional modules on WebGPU equal the CPU', () => {
     await compare(build, [randn([3, 5]), randn([3, 5])]);
   });
 
-  it('BiSequencerLM(FastLSTM) and SeqReverseSequence', async () => {
-    if (!gpu()) return;
+  it.skipIf(!gpu)('BiSequencerLM(FastLSTM) and SeqReverseSequence', async () => {
     manualSeed(2);
     await compare(() => new nn.BiSequencerLM(new nn.FastLSTM(3, 4)), randn([5, 2, 3]));
     await compare(() => new nn.SeqReverseSequence(1), randn([2, 6, 3]));
   });
 
-  it('SeqBRNN (batchFirst), SeqBLSTM and SeqBGRU', async () => {
-    if (!gpu()) return;
+  it.skipIf(!gpu)('SeqBRNN (batchFirst), SeqBLSTM and SeqBGRU', async () => {
     manualSeed(3);
     await compare(() => new nn.SeqBRNN(3, 5, true), randn([2, 4, 3]));
     await compare(() => new nn.SeqBLSTM(3, 5, 2), randn([4, 2, 3]));

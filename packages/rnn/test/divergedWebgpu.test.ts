@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { type Tensor, manualSeed, nn, noGrad, randn } from '@webrnn/rnn';
-import { useWebGPU } from './helpers/webgpu.js';
+import { webgpuForFile } from './helpers/webgpu.js';
 
 /**
  * A diverged model reports NaN on every device: one NaN weight behind ReLU, HardTanh, Tanh or Sigmoid (or inside a
  * FastLSTM) makes the loss NaN on WebGPU as on the CPU, where WGSL's max/clamp/tanh used to turn the NaN into a
  * finite activation and the loss stayed finite. The NaN outputs fall at the same positions on both devices.
  */
-const gpu = useWebGPU('diverged model');
+const gpu = await webgpuForFile('diverged model');
 
 const ACTIVATIONS: [string, () => InstanceType<typeof nn.Module>][] = [
   ['ReLU', () => new nn.ReLU()],
@@ -42,8 +42,7 @@ async function diverged(
 
 describe('a NaN weight gives a NaN loss on WebGPU as on the CPU', () => {
   for (const [name, act] of ACTIVATIONS) {
-    it(`Linear -> ${name} -> Linear`, async () => {
-      if (!gpu()) return;
+    it.skipIf(!gpu)(`Linear -> ${name} -> Linear`, async () => {
       manualSeed(1);
       const x = randn([5, 3]);
       const y = randn([5, 2]);
@@ -57,8 +56,7 @@ describe('a NaN weight gives a NaN loss on WebGPU as on the CPU', () => {
     });
   }
 
-  it('Sequencer(FastLSTM)', async () => {
-    if (!gpu()) return;
+  it.skipIf(!gpu)('Sequencer(FastLSTM)', async () => {
     manualSeed(2);
     const x = randn([4, 3, 2]);
     const y = randn([4, 3, 5]);

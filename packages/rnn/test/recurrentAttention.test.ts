@@ -15,7 +15,9 @@ import {
   zerosLike,
 } from '@webrnn/rnn';
 import { expectClose, f64, numeric } from './helpers/jacobian.js';
-import { expectCloseToCpu, useWebGPU } from './helpers/webgpu.js';
+import { expectCloseToCpu, webgpuForFile } from './helpers/webgpu.js';
+
+const gpu = await webgpuForFile('RecurrentAttention');
 
 /**
  * Element-research's RecurrentAttention: output shapes over nStep steps, and a check of backward against central
@@ -235,30 +237,30 @@ describe('RecurrentAttention', () => {
 });
 
 describe('RecurrentAttention on WebGPU equals the CPU', () => {
-  const gpu = useWebGPU('RecurrentAttention');
-
-  it('evaluation outputs, and one training step (same seed, same samples): outputs and every gradient', async () => {
-    if (!gpu()) return;
-    const run = (device: 'cpu' | 'webgpu') => {
-      manualSeed(8);
-      const ra = build(3, 4, 3, true).to(device);
-      const x = randn([2, 3]).to(device);
-      const r = randn([2]).to(device);
-      const G = Array.from({ length: 3 }, () => randn([2, 4]).to(device));
-      const out = ra.forward(x) as Tensor[];
-      nn.reinforce(ra, r);
-      const gi = ra.backward(x, G) as Tensor;
-      const evalOut = ra.evaluate().forward(x) as Activity as Tensor[];
-      return { out, gi, grads: ra.parameters()[1], evalOut };
-    };
-    const a = run('cpu');
-    const b = run('webgpu');
-    for (let s = 0; s < 3; s++) {
-      await expectCloseToCpu(`output ${s}`, a.out[s]!, b.out[s]!);
-      await expectCloseToCpu(`eval output ${s}`, a.evalOut[s]!, b.evalOut[s]!);
-    }
-    await expectCloseToCpu('gradInput', a.gi, b.gi);
-    for (let k = 0; k < a.grads.length; k++)
-      await expectCloseToCpu(`grad ${k}`, a.grads[k]!, b.grads[k]!, 2e-3);
-  });
+  it.skipIf(!gpu)(
+    'evaluation outputs, and one training step (same seed, same samples): outputs and every gradient',
+    async () => {
+      const run = (device: 'cpu' | 'webgpu') => {
+        manualSeed(8);
+        const ra = build(3, 4, 3, true).to(device);
+        const x = randn([2, 3]).to(device);
+        const r = randn([2]).to(device);
+        const G = Array.from({ length: 3 }, () => randn([2, 4]).to(device));
+        const out = ra.forward(x) as Tensor[];
+        nn.reinforce(ra, r);
+        const gi = ra.backward(x, G) as Tensor;
+        const evalOut = ra.evaluate().forward(x) as Activity as Tensor[];
+        return { out, gi, grads: ra.parameters()[1], evalOut };
+      };
+      const a = run('cpu');
+      const b = run('webgpu');
+      for (let s = 0; s < 3; s++) {
+        await expectCloseToCpu(`output ${s}`, a.out[s]!, b.out[s]!);
+        await expectCloseToCpu(`eval output ${s}`, a.evalOut[s]!, b.evalOut[s]!);
+      }
+      await expectCloseToCpu('gradInput', a.gi, b.gi);
+      for (let k = 0; k < a.grads.length; k++)
+        await expectCloseToCpu(`grad ${k}`, a.grads[k]!, b.grads[k]!, 2e-3);
+    },
+  );
 });

@@ -15,7 +15,9 @@ import {
   zerosLike,
 } from '@webrnn/rnn';
 import { f64, jacobian } from './helpers/jacobian.js';
-import { expectCloseToCpu, useWebGPU } from './helpers/webgpu.js';
+import { expectCloseToCpu, webgpuForFile } from './helpers/webgpu.js';
+
+const gpu = await webgpuForFile('reinforce');
 
 /**
  * dpnn's REINFORCE modules: gradients against the formulas computed here in float64 from the sampled outputs,
@@ -499,32 +501,32 @@ describe('bad input', () => {
 });
 
 describe('WebGPU equals the CPU', () => {
-  const gpu = useWebGPU('reinforce');
-
-  it('evaluation outputs, the REINFORCE gradients (same seed, same samples) and SpatialGlimpse', async () => {
-    if (!gpu()) return;
-    const run = (device: 'cpu' | 'webgpu') => {
-      manualSeed(4);
-      const input = randn([5, 3]).to(device);
-      const probs = uniform([5, 4], 0.1, 1).to(device);
-      const img = randn([2, 2, 9, 7]).to(device);
-      const loc = uniform([2, 2], -1, 1).to(device);
-      const r = randn([5]).to(device);
-      const m = new nn.Sequential().add(new nn.Linear(3, 2)).add(new nn.ReinforceNormal(0.5)).to(device);
-      const y = m.forward(input) as Tensor;
-      nn.reinforce(m, r);
-      const gi = m.backward(input, zerosLike(y)) as Tensor;
-      const cat = new nn.ReinforceCategorical();
-      const c = cat.forward(probs) as Tensor;
-      nn.reinforce(cat, r);
-      const gc = cat.backward(probs, zerosLike(c)) as Tensor;
-      const evalN = m.evaluate().forward(input) as Tensor;
-      const evalC = new nn.ReinforceCategorical().evaluate().forward(probs) as Tensor;
-      const g = new nn.SpatialGlimpse(3, 2).forward([img, loc]) as Tensor;
-      return { y, gi, gw: m.parameters()[1][0]!, c, gc, evalN, evalC, g };
-    };
-    const a = run('cpu');
-    const b = run('webgpu');
-    for (const k of Object.keys(a) as (keyof typeof a)[]) await expectCloseToCpu(k, a[k], b[k], 1e-3);
-  });
+  it.skipIf(!gpu)(
+    'evaluation outputs, the REINFORCE gradients (same seed, same samples) and SpatialGlimpse',
+    async () => {
+      const run = (device: 'cpu' | 'webgpu') => {
+        manualSeed(4);
+        const input = randn([5, 3]).to(device);
+        const probs = uniform([5, 4], 0.1, 1).to(device);
+        const img = randn([2, 2, 9, 7]).to(device);
+        const loc = uniform([2, 2], -1, 1).to(device);
+        const r = randn([5]).to(device);
+        const m = new nn.Sequential().add(new nn.Linear(3, 2)).add(new nn.ReinforceNormal(0.5)).to(device);
+        const y = m.forward(input) as Tensor;
+        nn.reinforce(m, r);
+        const gi = m.backward(input, zerosLike(y)) as Tensor;
+        const cat = new nn.ReinforceCategorical();
+        const c = cat.forward(probs) as Tensor;
+        nn.reinforce(cat, r);
+        const gc = cat.backward(probs, zerosLike(c)) as Tensor;
+        const evalN = m.evaluate().forward(input) as Tensor;
+        const evalC = new nn.ReinforceCategorical().evaluate().forward(probs) as Tensor;
+        const g = new nn.SpatialGlimpse(3, 2).forward([img, loc]) as Tensor;
+        return { y, gi, gw: m.parameters()[1][0]!, c, gc, evalN, evalC, g };
+      };
+      const a = run('cpu');
+      const b = run('webgpu');
+      for (const k of Object.keys(a) as (keyof typeof a)[]) await expectCloseToCpu(k, a[k], b[k], 1e-3);
+    },
+  );
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type Tensor, manualSeed, nn, randn, tensor, tidy } from '@webrnn/rnn';
-import { expectCloseToCpu, useWebGPU } from './helpers/webgpu.js';
+import { expectCloseToCpu, webgpuForFile } from './helpers/webgpu.js';
 
 /**
  * The rnn modules on WebGPU against the same modules on the CPU: one training step of each model, outputs,
@@ -8,7 +8,7 @@ import { expectCloseToCpu, useWebGPU } from './helpers/webgpu.js';
  * WEBRNN_REQUIRE_WEBGPU=1). f32 on both sides; tolerances as in core's WebGPU tests, a little wider because
  * errors compound over the steps of a sequence.
  */
-const gpu = useWebGPU('rnn');
+const gpu = await webgpuForFile('rnn');
 
 /** Build the same model twice (same seed), run one forward/backward on each device, compare everything. */
 async function compare(
@@ -38,8 +38,7 @@ async function compare(
 }
 
 describe('rnn modules on WebGPU equal the CPU', () => {
-  it('Sequencer(FastLSTM) regression, as the cos example', async () => {
-    if (!gpu()) return;
+  it.skipIf(!gpu)('Sequencer(FastLSTM) regression, as the cos example', async () => {
     manualSeed(1);
     await compare(
       () =>
@@ -54,42 +53,43 @@ describe('rnn modules on WebGPU equal the CPU', () => {
     );
   });
 
-  it('LookupTable + GRU + LSTM language model with SequencerCriterion(ClassNLLCriterion)', async () => {
-    if (!gpu()) return;
-    const x = tensor(
-      [
-        [1, 2, 3],
-        [4, 5, 0],
-        [2, 2, 9],
-      ],
-      { dtype: 'int32' },
-    );
-    const y = tensor(
-      [
-        [2, 3, 4],
-        [5, 0, 1],
-        [2, 9, 9],
-      ],
-      { dtype: 'int32' },
-    );
-    await compare(
-      () =>
-        new nn.Sequencer(
-          new nn.Sequential()
-            .add(new nn.LookupTable(10, 8))
-            .add(new nn.GRU(8, 8))
-            .add(new nn.LSTM(8, 8))
-            .add(new nn.Linear(8, 10))
-            .add(new nn.LogSoftMax()),
-        ),
-      () => new nn.SequencerCriterion(new nn.ClassNLLCriterion()),
-      x,
-      y,
-    );
-  });
+  it.skipIf(!gpu)(
+    'LookupTable + GRU + LSTM language model with SequencerCriterion(ClassNLLCriterion)',
+    async () => {
+      const x = tensor(
+        [
+          [1, 2, 3],
+          [4, 5, 0],
+          [2, 2, 9],
+        ],
+        { dtype: 'int32' },
+      );
+      const y = tensor(
+        [
+          [2, 3, 4],
+          [5, 0, 1],
+          [2, 9, 9],
+        ],
+        { dtype: 'int32' },
+      );
+      await compare(
+        () =>
+          new nn.Sequencer(
+            new nn.Sequential()
+              .add(new nn.LookupTable(10, 8))
+              .add(new nn.GRU(8, 8))
+              .add(new nn.LSTM(8, 8))
+              .add(new nn.Linear(8, 10))
+              .add(new nn.LogSoftMax()),
+          ),
+        () => new nn.SequencerCriterion(new nn.ClassNLLCriterion()),
+        x,
+        y,
+      );
+    },
+  );
 
-  it('SeqLSTM (masked, with a projection) and SeqGRU stacked, MSE over every step', async () => {
-    if (!gpu()) return;
+  it.skipIf(!gpu)('SeqLSTM (masked, with a projection) and SeqGRU stacked, MSE over every step', async () => {
     manualSeed(3);
     const x = randn([6, 3, 4]);
     // Two padded steps, masked by their zero rows.
@@ -106,39 +106,40 @@ describe('rnn modules on WebGPU equal the CPU', () => {
     );
   });
 
-  it('VariableLength over LookupTableMaskZero, SeqGRU (PyTorch form), SeqLSTM and MaskZero(Linear)', async () => {
-    if (!gpu()) return;
-    // Index sequences of lengths 4, 2 and 3 (tokens 1..9; 0 is LookupTableMaskZero's padding).
-    const seqs = [
-      [3, 1, 4, 1],
-      [5, 9],
-      [2, 6, 5],
-    ];
-    const run = (device: 'cpu' | 'webgpu') => {
-      manualSeed(9);
-      const m = new nn.VariableLength(
-        new nn.Sequential()
-          .add(new nn.LookupTableMaskZero(9, 5))
-          .add(new nn.SeqGRU(5, 6, { resetAfter: true }))
-          .add(new nn.SeqLSTM(6, 4))
-          .add(new nn.MaskZero(new nn.Linear(4, 3), 1)),
-        true,
-      ).to(device);
-      const x = seqs.map((q) => tensor(q, { dtype: 'int32', device }));
-      const out = m.forward(x) as Tensor;
-      manualSeed(10);
-      m.backward(x, randn(out.shape).to(device));
-      return { out, grads: m.parameters()[1] };
-    };
-    const a = run('cpu');
-    const b = run('webgpu');
-    await expectCloseToCpu('output', a.out, b.out);
-    for (let i = 0; i < a.grads.length; i++)
-      await expectCloseToCpu(`grad ${i}`, a.grads[i]!, b.grads[i]!, 1e-3);
-  });
+  it.skipIf(!gpu)(
+    'VariableLength over LookupTableMaskZero, SeqGRU (PyTorch form), SeqLSTM and MaskZero(Linear)',
+    async () => {
+      // Index sequences of lengths 4, 2 and 3 (tokens 1..9; 0 is LookupTableMaskZero's padding).
+      const seqs = [
+        [3, 1, 4, 1],
+        [5, 9],
+        [2, 6, 5],
+      ];
+      const run = (device: 'cpu' | 'webgpu') => {
+        manualSeed(9);
+        const m = new nn.VariableLength(
+          new nn.Sequential()
+            .add(new nn.LookupTableMaskZero(9, 5))
+            .add(new nn.SeqGRU(5, 6, { resetAfter: true }))
+            .add(new nn.SeqLSTM(6, 4))
+            .add(new nn.MaskZero(new nn.Linear(4, 3), 1)),
+          true,
+        ).to(device);
+        const x = seqs.map((q) => tensor(q, { dtype: 'int32', device }));
+        const out = m.forward(x) as Tensor;
+        manualSeed(10);
+        m.backward(x, randn(out.shape).to(device));
+        return { out, grads: m.parameters()[1] };
+      };
+      const a = run('cpu');
+      const b = run('webgpu');
+      await expectCloseToCpu('output', a.out, b.out);
+      for (let i = 0; i < a.grads.length; i++)
+        await expectCloseToCpu(`grad ${i}`, a.grads[i]!, b.grads[i]!, 1e-3);
+    },
+  );
 
-  it('trains on WebGPU: the tutorial model on the GPU learns', async () => {
-    if (!gpu()) return;
+  it.skipIf(!gpu)('trains on WebGPU: the tutorial model on the GPU learns', async () => {
     manualSeed(2);
     const r = new nn.Recurrent(7, new nn.LookupTable(10, 7), new nn.Linear(7, 7), new nn.Sigmoid(), 5);
     const rnn = new nn.Sequencer(

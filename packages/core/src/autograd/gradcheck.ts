@@ -1,5 +1,5 @@
 import { WebrnnError, fmtShape } from '../errors.js';
-import { tidy } from '../memory.js';
+import { tidy } from '../scopes.js';
 import { Generator } from '../random.js';
 import type { Tensor } from '../tensor.js';
 import { fromData } from '../ops/create.js';

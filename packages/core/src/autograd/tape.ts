@@ -1,5 +1,5 @@
 import { WebrnnError, fmtShape } from '../errors.js';
-import { tidy } from '../memory.js';
+import { tidy } from '../scopes.js';
 import { shapesEqual } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { withGradMode } from './gradMode.js';
@@ -94,6 +94,20 @@ export interface BackwardOptions {
   readonly retainGraph?: boolean;
 }
 
+/**
+ * The tensor arithmetic the engine needs to sum gradients. The tape sits below the ops (every op records on it),
+ * so it cannot import them; the callers above (`backward`, `vjp`) pass the one implementation,
+ * autograd/accumulate.ts, which is written with ops. This keeps the layering one-way: tape <- tensor <- ops.
+ */
+export interface GradArithmetic {
+  /** a + b, a new tensor (grad mode is off). */
+  add(a: Tensor, b: Tensor): Tensor;
+  /** Zeros of `shape` with the dtype and device of `like`. */
+  zerosOfShape(like: Tensor, shape: readonly number[]): Tensor;
+  /** Accumulate `g` (taken over) into `leaf.grad`. */
+  accumulateGrad(leaf: Tensor, g: Tensor): void;
+}
+
 export interface VjpOptions extends BackwardOptions {
   /** Also accumulate into `.grad` of the leaves (parameters) reached. Default false. */
   readonly accumulateLeaves?: boolean;
@@ -139,6 +153,7 @@ export function runBackward(
   seeds: readonly Tensor[],
   inputs: readonly Tensor[],
   opts: VjpOptions & { accumulateLeaves: boolean },
+  arithmetic: GradArithmetic,
 ): (Tensor | null)[] {
   const results: (Tensor | null)[] = inputs.map(() => null);
   const inputNodes = new Map<Node, Map<number, number>>();
@@ -157,7 +172,7 @@ export function runBackward(
     if (!old) slots[i] = g;
     else {
       // Stryker disable next-line BooleanLiteral: gradients never require grad here (computed without recording), so nothing would be recorded anyway.
-      slots[i] = withGradMode(false, () => old.add(g));
+      slots[i] = withGradMode(false, () => arithmetic.add(old, g));
       old.dispose();
       g.dispose();
     }
@@ -167,7 +182,7 @@ export function runBackward(
     if ('leaf' in edge) {
       const pos = inputLeaves.get(edge.leaf);
       if (pos !== undefined) return addTo(results, pos, g);
-      if (opts.accumulateLeaves) return edge.leaf.accumulateGrad(g);
+      if (opts.accumulateLeaves) return arithmetic.accumulateGrad(edge.leaf, g);
       return g.dispose();
     }
     const pos = inputNodes.get(edge.node)?.get(edge.index);
@@ -194,7 +209,9 @@ export function runBackward(
     const saved = node.takeSaved();
     const grads = withGradMode(false, () =>
       tidy(() => {
-        const full = slots.map((g, i) => g ?? zerosLikeShape(slots, node.outputs[i]!.shape));
+        const full = slots.map(
+          (g, i) => g ?? arithmetic.zerosOfShape(slots.find((s) => s)!, node.outputs[i]!.shape),
+        );
         // Stryker disable next-line MethodExpression: the copy only makes the readonly result mutable.
         return node
           .backwardFn(
@@ -231,9 +248,4 @@ export function runBackward(
   // Stryker disable next-line OptionalChaining: unreachable, as said above.
   for (const slots of pending.values()) for (const g of slots) g?.dispose();
   return results;
-}
-
-function zerosLikeShape(slots: (Tensor | null)[], shape: readonly number[]): Tensor {
-  const like = slots.find((g) => g)!;
-  return like.zerosOfShape(shape);
 }

@@ -1,6 +1,7 @@
 import { WebrnnError, fmtShape } from '../errors.js';
 import { checkTensorList } from '../ops/define.js';
 import type { Tensor } from '../tensor.js';
+import { gradArithmetic } from './accumulate.js';
 import { type VjpOptions, runBackward } from './tape.js';
 
 /**
@@ -35,5 +36,6 @@ export function vjp(
     live.map(([, g]) => g),
     inputs,
     { retainGraph: opts.retainGraph ?? false, accumulateLeaves: opts.accumulateLeaves ?? false },
+    gradArithmetic,
   );
 }

@@ -30,34 +30,10 @@ export type BufferHandle = object;
 
 export type DeviceName = 'cpu' | 'webgpu';
 
-/** Elementwise ops are named here and given their formulas in one table (ops/elementwise.ts). */
-export type UnaryOpName =
-  | 'neg'
-  | 'exp'
-  | 'log'
-  | 'sqrt'
-  | 'abs'
-  | 'sign'
-  | 'tanh'
-  | 'sigmoid'
-  | 'relu'
-  | 'step'
-  | 'square'
-  | 'reciprocal';
-
-export type BinaryOpName =
-  | 'add'
-  | 'sub'
-  | 'mul'
-  | 'div'
-  | 'pow'
-  | 'max'
-  | 'min'
-  | 'gt'
-  | 'ge'
-  | 'lt'
-  | 'le'
-  | 'eq';
+// The elementwise op names and the LSTM gate layouts belong with their formulas in @webrnn/kernels, which both
+// backends and the ops read (the leaf package: no import loop).
+import type { BinaryOpName, LstmGateOrder, UnaryOpName } from '@webrnn/kernels';
+export type { BinaryOpName, LstmGateOrder, UnaryOpName };
 
 /** A unary op may carry scalar parameters (clamp's bounds); they are uniforms, not part of the kernel key. */
 export interface UnarySpec {
@@ -65,12 +41,6 @@ export interface UnarySpec {
   /** clamp: [lo, hi]; affine: [scale, shift] computes x*scale + shift. */
   readonly params?: readonly number[];
 }
-
-/**
- * Where each gate sits in the 4H pre-activation row of a fused LSTM cell: 'izfo' is Element-research FastLSTM's
- * order (input, candidate, forget, output), 'ifog' SeqLSTM's (input, forget, output, candidate), 'ifgo' PyTorch's.
- */
-export type LstmGateOrder = 'izfo' | 'ifog' | 'ifgo';
 
 export type ReduceOpName = 'sum' | 'max' | 'min' | 'argmax' | 'argmin';
 

@@ -3,7 +3,7 @@ import { isGradEnabled } from '../autograd/gradMode.js';
 import type { Backend, View } from '../backends/backend.js';
 import type { DType } from '../dtype.js';
 import { WebrnnError, checkDType, fmtShape } from '../errors.js';
-import { untrack } from '../memory.js';
+import { untrack } from '../scopes.js';
 import { Tensor, empty } from '../tensor.js';
 
 /**

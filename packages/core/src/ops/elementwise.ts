@@ -14,12 +14,13 @@ import {
   record,
   sameDType,
 } from './define.js';
-import { BINARY_FORMULAS, UNARY_FORMULAS } from './elementwiseTable.js';
+import { BINARY_FORMULAS, UNARY_FORMULAS } from '@webrnn/kernels';
 import { intBounds, intOperand } from './int32Operands.js';
-import { sumTo } from './reduce.js';
+import { checkInPlace } from './inPlace.js';
+import { sumTo } from './sumTo.js';
 
 /**
- * Elementwise ops. Forward formulas are in elementwiseTable.ts (shared with the kernels); here each op gets its
+ * Elementwise ops. Forward formulas are in @webrnn/kernels' formulas.ts (shared with the kernels); here each op gets its
  * validation and its gradient, written with ops so it runs on every backend.
  */
 
@@ -326,29 +327,6 @@ function whereT(cond: Tensor, at: Tensor, bt: Tensor): Tensor {
 
 // ---- in place (never recorded: for optimisers, gradient accumulation and state updates) -------------------
 
-function checkInPlace(op: string, target: Tensor, source: Tensor): void {
-  if (target.isLeaf && target.requiresGrad && isRecordingOn()) {
-    throw new WebrnnError(
-      op,
-      'a leaf tensor that requires grad cannot be modified in place while gradients are recorded; use noGrad()',
-    );
-  }
-  // An expanded target has elements that share one memory location: each would be written with its own value
-  // (the CPU keeps the last, WebGPU threads race). PyTorch refuses too.
-  if (target.size > 0 && target.shape.some((d, i) => d > 1 && target.strides[i] === 0)) {
-    throw new WebrnnError(
-      op,
-      `cannot write in place into an expanded tensor of shape ${fmtShape(target.shape)} (strides ${fmtShape(target.strides)}): several of its elements share one memory location; write into a clone() instead`,
-    );
-  }
-  if (!shapesEqual(broadcastShapes(op, target.shape, source.shape), target.shape)) {
-    throw new WebrnnError(
-      op,
-      `cannot write a result of shape ${fmtShape(source.shape)} into ${fmtShape(target.shape)}`,
-    );
-  }
-}
-
 /** target = target op source, in place (source broadcast to target's shape). */
 export function binaryInPlace(op: 'add' | 'sub' | 'mul' | 'div', target: Tensor, source: Operand): Tensor {
   const name = `${op}_`;
@@ -370,16 +348,9 @@ export function binaryInPlace(op: 'add' | 'sub' | 'mul' | 'div', target: Tensor,
   });
 }
 
-export const addInPlace = (t: Tensor, s: Operand) => binaryInPlace('add', t, s);
+export { copyInPlace } from './inPlace.js';
 
-/** target = source (broadcast, cast to target's dtype), in place. */
-export function copyInPlace(target: Tensor, source: Tensor): Tensor {
-  const backend = backendOf('copy_', target, source);
-  checkInPlace('copy_', target, source);
-  backend.copy(broadcastView(source, target.shape, 'copy_'), target.backendView());
-  target.storage.version++;
-  return target;
-}
+export const addInPlace = (t: Tensor, s: Operand) => binaryInPlace('add', t, s);
 
 export function fillInPlace(target: Tensor, value: number): Tensor {
   checkTensor('fill_', target, 'target');

@@ -1,6 +1,6 @@
 import { noGrad } from '../autograd/gradMode.js';
 import { WebrnnError, fmtShape } from '../errors.js';
-import { tidy } from '../memory.js';
+import { tidy } from '../scopes.js';
 import type { Tensor } from '../tensor.js';
 import { alloc, backendOf, floatOnly, record, sameDType } from './define.js';
 import { add, binaryInPlace, mul } from './elementwise.js';

@@ -1,5 +1,5 @@
 import { WebrnnError, fmtShape } from '../errors.js';
-import { tidy } from '../memory.js';
+import { tidy } from '../scopes.js';
 import type { Tensor } from '../tensor.js';
 import { backendOf, floatOnly, intIndex } from './define.js';
 import { add, affine, log, mul, neg, square, sub } from './elementwise.js';

@@ -1,7 +1,7 @@
 import { noGrad } from '../autograd/gradMode.js';
 import type { LstmGateOrder } from '../backends/backend.js';
 import { WebrnnError, fmtShape } from '../errors.js';
-import { tidy } from '../memory.js';
+import { tidy } from '../scopes.js';
 import type { Tensor } from '../tensor.js';
 import { alloc, backendOf, checkTensor, floatOnly, record, sameDType } from './define.js';
 import { add, binaryInPlace, copyInPlace } from './elementwise.js';

@@ -1,3 +1,4 @@
+import { backward } from '../autograd/backward.js';
 import type { DeviceName } from '../backends/backend.js';
 import type { DType } from '../dtype.js';
 import { Tensor } from '../tensor.js';
@@ -7,13 +8,19 @@ import type { ReduceOptions } from './reduce.js';
 
 /**
  * The ops as methods (`a.add(b).relu()`), each a one-line forward to the function of the same name, so that an
- * op has one definition and both spellings.
+ * op has one definition and both spellings; and `backward`, which needs ops. tensor.ts sits below the ops and
+ * cannot define them; `attachTensorMethods()`, called once by index.ts, puts them on the prototype.
  */
 type Operand = Tensor | number;
 type Axes = number | readonly number[];
 
 declare module '../tensor.js' {
   interface Tensor {
+    /**
+     * Backpropagate from this tensor: fills `.grad` of every leaf that requires gradients. `gradient` defaults to
+     * ones for a single-element tensor.
+     */
+    backward(gradient?: Tensor, options?: { retainGraph?: boolean }): void;
     add(b: Operand): Tensor;
     sub(b: Operand): Tensor;
     mul(b: Operand): Tensor;
@@ -141,37 +148,44 @@ const SAME_NAME = [
 ] as const satisfies readonly (keyof typeof ops & keyof Tensor)[];
 
 type Method = (this: Tensor, ...args: never[]) => unknown;
-const proto = Tensor.prototype as unknown as Record<string, Method>;
-for (const name of SAME_NAME) {
-  const op = ops[name] as (x: Tensor, ...args: unknown[]) => unknown;
-  proto[name] = function (this: Tensor, ...args: unknown[]) {
-    return op(this, ...args);
-  };
-}
 
-Object.assign(Tensor.prototype, {
-  t(this: Tensor) {
-    return ops.transpose(this, -2, -1);
-  },
-  add_(this: Tensor, b: Operand) {
-    return ops.binaryInPlace('add', this, b);
-  },
-  sub_(this: Tensor, b: Operand) {
-    return ops.binaryInPlace('sub', this, b);
-  },
-  mul_(this: Tensor, b: Operand) {
-    return ops.binaryInPlace('mul', this, b);
-  },
-  div_(this: Tensor, b: Operand) {
-    return ops.binaryInPlace('div', this, b);
-  },
-  copy_(this: Tensor, src: Tensor) {
-    return ops.copyInPlace(this, src);
-  },
-  fill_(this: Tensor, value: number) {
-    return ops.fillInPlace(this, value);
-  },
-  zero_(this: Tensor) {
-    return ops.fillInPlace(this, 0);
-  },
-});
+/** Put the op methods and `backward` on Tensor.prototype: the one place they are attached. */
+export function attachTensorMethods(): void {
+  const proto = Tensor.prototype as unknown as Record<string, Method>;
+  for (const name of SAME_NAME) {
+    const op = ops[name] as (x: Tensor, ...args: unknown[]) => unknown;
+    proto[name] = function (this: Tensor, ...args: unknown[]) {
+      return op(this, ...args);
+    };
+  }
+
+  Object.assign(Tensor.prototype, {
+    backward(this: Tensor, gradient?: Tensor, options?: { retainGraph?: boolean }) {
+      backward(this, gradient, options);
+    },
+    t(this: Tensor) {
+      return ops.transpose(this, -2, -1);
+    },
+    add_(this: Tensor, b: Operand) {
+      return ops.binaryInPlace('add', this, b);
+    },
+    sub_(this: Tensor, b: Operand) {
+      return ops.binaryInPlace('sub', this, b);
+    },
+    mul_(this: Tensor, b: Operand) {
+      return ops.binaryInPlace('mul', this, b);
+    },
+    div_(this: Tensor, b: Operand) {
+      return ops.binaryInPlace('div', this, b);
+    },
+    copy_(this: Tensor, src: Tensor) {
+      return ops.copyInPlace(this, src);
+    },
+    fill_(this: Tensor, value: number) {
+      return ops.fillInPlace(this, value);
+    },
+    zero_(this: Tensor) {
+      return ops.fillInPlace(this, 0);
+    },
+  });
+}

@@ -1,10 +1,10 @@
-import type { ReduceOpName } from '../backends/backend.js';
 import { WebrnnError, fmtShape } from '../errors.js';
 import { normalizeAxes, normalizeAxis, shapesEqual, sizeOf } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { alloc, backendOf, checkTensor, record } from './define.js';
 import { affine, div, eq, mul } from './elementwise.js';
 import { expand, reshape } from './shape.js';
+import { keptShape, rawReduce } from './sumTo.js';
 
 /** Reductions over axes (all axes when none are given), with keepdim as in PyTorch. */
 
@@ -14,24 +14,8 @@ export interface ReduceOptions {
 
 type Axes = number | readonly number[] | undefined;
 
-function keptShape(shape: readonly number[], axes: readonly number[]): number[] {
-  return shape.map((d, i) => (axes.includes(i) ? 1 : d));
-}
-
 function finalShape(shape: readonly number[], axes: readonly number[], keepdim: boolean): number[] {
   return keepdim ? keptShape(shape, axes) : shape.filter((_, i) => !axes.includes(i));
-}
-
-/** Run the backend reduction; the result has `keptShape` and is reshaped to the final shape by the caller. */
-function rawReduce(op: ReduceOpName, x: Tensor, axes: readonly number[]): Tensor {
-  const backend = backendOf(op, x);
-  const out = alloc(
-    backend,
-    op === 'argmax' || op === 'argmin' ? 'int32' : x.dtype,
-    keptShape(x.shape, axes),
-  );
-  backend.reduce(op, x.backendView(op), axes, out.backendView());
-  return out;
 }
 
 function finish(kept: Tensor, shape: readonly number[]): Tensor {
@@ -119,15 +103,4 @@ function argExtreme(
   return finish(rawReduce(op, x, [a]), finalShape(x.shape, [a], opts.keepdim ?? false));
 }
 
-/** Sum `g` down to `shape` (undoing broadcasting): the gradient of a broadcast. */
-export function sumTo(g: Tensor, shape: readonly number[]): Tensor {
-  checkTensor('sumTo', g, 'g');
-  if (shapesEqual(g.shape, shape)) return g;
-  const lead = g.rank - shape.length;
-  const axes: number[] = [];
-  for (let i = 0; i < g.rank; i++) if (i < lead || (shape[i - lead] === 1 && g.shape[i] !== 1)) axes.push(i);
-  const kept = rawReduce('sum', g, axes);
-  const r = reshape(kept, shape);
-  kept.dispose();
-  return r;
-}
+export { sumTo } from './sumTo.js';

@@ -6,8 +6,8 @@ import { contiguousStrides, normalizeAxis, shapesEqual, sizeOf } from '../shape.
 import { Tensor } from '../tensor.js';
 import { checkDTypeName, zeros } from './create.js';
 import { alloc, backendOf, broadcastView, checkTensor, record } from './define.js';
-import { copyInPlace } from './elementwise.js';
-import { sumTo } from './reduce.js';
+import { copyInPlace } from './inPlace.js';
+import { sumTo } from './sumTo.js';
 
 /**
  * Shape ops. Most are views: a new shape/strides/offset over the same storage, no copy. `reshape` copies only
@@ -310,11 +310,8 @@ export function cast(x: Tensor, dtype: DType): Tensor {
   return y;
 }
 
-/**
- * Copy to another device. Not recorded on the tape: the copy is a new leaf with the same requiresGrad (as for
- * moving parameters), so moving a tensor that is inside a graph is refused.
- */
-export function to(x: Tensor, device: DeviceName): Tensor {
+/** The checks `to` and `toAsync` share: another handle when `x` is already on `device`, else null. */
+function aliasOrCheckMove(x: Tensor, device: DeviceName): Tensor | null {
   checkTensor('to', x, 'x');
   if (x.device === device) return x.alias();
   if (!x.isLeaf) {
@@ -323,6 +320,16 @@ export function to(x: Tensor, device: DeviceName): Tensor {
       'cannot move a tensor that is part of an autograd graph across devices; detach() it first',
     );
   }
+  return null;
+}
+
+/**
+ * Copy to another device. Not recorded on the tape: the copy is a new leaf with the same requiresGrad (as for
+ * moving parameters), so moving a tensor that is inside a graph is refused.
+ */
+export function to(x: Tensor, device: DeviceName): Tensor {
+  const same = aliasOrCheckMove(x, device);
+  if (same) return same;
   if (!x.backend.canReadSync) {
     throw new WebrnnError(
       'to',
@@ -333,14 +340,8 @@ export function to(x: Tensor, device: DeviceName): Tensor {
 }
 
 export async function toAsync(x: Tensor, device: DeviceName): Promise<Tensor> {
-  checkTensor('to', x, 'x');
-  if (x.device === device) return x.alias();
-  if (!x.isLeaf) {
-    throw new WebrnnError(
-      'to',
-      'cannot move a tensor that is part of an autograd graph across devices; detach() it first',
-    );
-  }
+  const same = aliasOrCheckMove(x, device);
+  if (same) return same;
   return upload(x, device, await x.data());
 }
 

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
-import { afterAll, expect } from 'vitest';
-import { type Backend, CpuBackend, type DType, type View, initWebGPU, lastWebGPUError } from '@webrnn/core';
+import { expect } from 'vitest';
+import { type Backend, CpuBackend, type DType, type View } from '@webrnn/core';
+import { webgpuForFile } from './webgpu.js';
 
 /**
  * What the backend-level WebGPU tests share (webgpuBackend.test.ts, webgpuKernels.test.ts): the adapter (null,
@@ -8,17 +9,9 @@ import { type Backend, CpuBackend, type DType, type View, initWebGPU, lastWebGPU
  * with, random layouts (size-1, broadcast, transposed, padded, offset views), the same data placed on both
  * backends, and the element-by-element comparison.
  */
-export const gpu = await initWebGPU();
-if (!gpu) {
-  if (process.env.WEBRNN_REQUIRE_WEBGPU === '1') {
-    throw new Error(`WEBRNN_REQUIRE_WEBGPU=1 but WebGPU is unavailable: ${lastWebGPUError()}`);
-  }
-  console.log(`webgpu backend tests skipped: ${lastWebGPUError()}`);
-}
+export const gpu = await webgpuForFile('webgpu backend');
 export const cpu = new CpuBackend();
 export const params = { numRuns: 8, seed: Number(process.env.WEBRNN_FC_SEED ?? 20261129) };
-
-afterAll(() => gpu?.destroy());
 
 /** How a view sits in its buffer: dims in storage order `perm`, `pad` extra elements per dim, stride 0 where `bcast`. */
 export interface Layout {

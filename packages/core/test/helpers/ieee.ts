@@ -1,22 +1,10 @@
 import fc from 'fast-check';
-import { type DeviceName, type Tensor, fromData, initWebGPU, lastWebGPUError } from '@webrnn/core';
+import { type DeviceName, type Tensor, fromData } from '@webrnn/core';
 
 /**
  * What the IEEE-semantics tests share: float32 values that mix ordinary numbers with NaN, +-Inf and +-0 at random
  * positions, tensors of them on either device, and a comparison in which NaN equals NaN and infinities are exact.
  */
-
-/** The WebGPU backend, or null without an adapter (an error when WEBRNN_REQUIRE_WEBGPU=1, as in CI). */
-export async function requireWebGPU(what: string) {
-  const gpu = await initWebGPU();
-  if (!gpu) {
-    if (process.env.WEBRNN_REQUIRE_WEBGPU === '1') {
-      throw new Error(`WEBRNN_REQUIRE_WEBGPU=1 but WebGPU is unavailable: ${lastWebGPUError()}`);
-    }
-    console.log(`${what} webgpu tests skipped: ${lastWebGPUError()}`);
-  }
-  return gpu;
-}
 
 export const SPECIALS = [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 0, -0] as const;
 

@@ -7,8 +7,6 @@ import {
 } from '@webrnn/rnn';
 import type { BackendChoice } from './cli.js';
 
-const SOFTWARE = /llvmpipe|lavapipe|swiftshader|software/i;
-
 /** The device a program runs on, and why (printed as `backend: cpu (reason)`). */
 export interface DeviceChoice {
   readonly device: DeviceName;
@@ -39,9 +37,8 @@ export async function chooseBackend(choice: BackendChoice): Promise<DeviceChoice
   }
   const name = describeAdapter(gpu.adapter);
   if (choice === 'webgpu') return pick('webgpu', `asked for; adapter: ${name}`);
-  // core marks software adapters; the name test covers a core without that flag.
-  const software = (gpu.adapter as { software?: boolean }).software ?? SOFTWARE.test(name);
-  if (software) {
+  // core tells software adapters (llvmpipe, lavapipe, SwiftShader, WARP, fallback adapters) apart: one test.
+  if (gpu.adapter.software) {
     gpu.destroy();
     const short = name.split(':')[0];
     return pick(

@@ -2,6 +2,16 @@ import { afterAll, beforeAll, expect } from 'vitest';
 import { type Tensor, getBackend, initWebGPU, lastWebGPUError } from '@webrnn/rnn';
 
 /**
+ * The one way to require or skip WebGPU in a test file (core's): `const gpu = await webgpuForFile('what')` at the
+ * top level, then `it.skipIf(!gpu)(...)` / `describe.skipIf(!gpu)(...)`, so that without an adapter the tests are
+ * reported skipped (never passed green), and fail under WEBRNN_REQUIRE_WEBGPU=1.
+ */
+export { webgpuForFile } from '../../../core/test/helpers/webgpu.js';
+
+/**
+ * @deprecated Use webgpuForFile: a test that returns early on `!gpu()` passes green without an adapter. Kept only
+ * for io.test.ts, which another branch is changing.
+ *
  * The WebGPU set-up every module test file shares: initialise the adapter once for the file, skip with one line
  * when there is none (failing instead when WEBRNN_REQUIRE_WEBGPU=1, as in CI), release it at the end. Returns a
  * function telling whether WebGPU is there; tests start with `if (!gpu()) return;`.

@@ -6,7 +6,7 @@ import {
   UNARY_FORMULAS,
   intParams,
   jsFormula,
-} from '../../ops/elementwiseTable.js';
+} from '@webrnn/kernels';
 import type { View } from '../backend.js';
 
 /**

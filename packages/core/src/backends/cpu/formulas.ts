@@ -1,8 +1,8 @@
-import { UNARY_FORMULAS } from '../../ops/elementwiseTable.js';
+import { UNARY_FORMULAS } from '@webrnn/kernels';
 
 /**
  * The elementwise table's CPU formulas as plain functions, for the fused cells: each activation is written once
- * (in elementwiseTable.ts), so the cells and the ops agree on every value, NaN and Inf included.
+ * (in @webrnn/kernels' formulas.ts), so the cells and the ops agree on every value, NaN and Inf included.
  */
 const scalar = (op: keyof typeof UNARY_FORMULAS) =>
   // The source is our own formula table, never user input.

@@ -1,18 +1,7 @@
 import type { TypedArray } from '../../dtype.js';
 import { sigmoid, tanh } from './formulas.js';
+import { gateOffsets } from '@webrnn/kernels';
 import type { LstmGateOrder, View } from '../backend.js';
-
-/** Offsets (in units of H) of the input, candidate, forget and output gates within a 4H row. */
-export function gateOffsets(order: LstmGateOrder): { i: number; z: number; f: number; o: number } {
-  switch (order) {
-    case 'izfo':
-      return { i: 0, z: 1, f: 2, o: 3 };
-    case 'ifog':
-      return { i: 0, f: 1, o: 2, z: 3 };
-    case 'ifgo':
-      return { i: 0, f: 1, z: 2, o: 3 };
-  }
-}
 
 /** Row-major element `col` of row `n` of a 2-D view. */
 const at = (v: View, n: number, col: number) => v.offset + n * v.strides[0]! + col * v.strides[1]!;

@@ -1,42 +1,41 @@
 /// <reference types="@webgpu/types" />
 import {
+  BINARY_FORMULAS,
+  bufferAliases,
   CHECK_FIELD,
-  type FieldValues,
-  type Kernel,
-  type ScalarType,
-  type Spec,
-  REDUCE_GROUP,
   coalesce,
+  type FieldValues,
+  FLOAT_TO_INT32,
+  gateOffsets,
   gatherKernel,
   gatherValues,
   grid,
   GRU_OPERANDS,
-  type GruSpec,
   gruKernel,
+  type GruSpec,
   gruValues,
+  intParams,
+  type Kernel,
   LSTM_OPERANDS,
-  bufferAliases,
   lstmKernel,
   lstmValues,
   mapKernel,
   mapValues,
+  PARAM_UNARY_FORMULAS,
+  REDUCE_GROUP,
   reduceKernel,
   reduceSpecOp,
   reduceValues,
+  type ScalarType,
   sizeOf,
   softmaxKernel,
   softmaxValues,
+  type Spec,
+  UNARY_FORMULAS,
+  wgslFormula,
 } from '@webrnn/kernels';
 import type { DType, TypedArray } from '../../dtype.js';
 import { type DeviceCheck, WebrnnError } from '../../errors.js';
-import {
-  BINARY_FORMULAS,
-  FLOAT_TO_INT32,
-  PARAM_UNARY_FORMULAS,
-  UNARY_FORMULAS,
-  intParams,
-  wgslFormula,
-} from '../../ops/elementwiseTable.js';
 import { contiguousStrides, isContiguous } from '../../shape.js';
 import type {
   Backend,
@@ -48,7 +47,6 @@ import type {
   UnarySpec,
   View,
 } from '../backend.js';
-import { gateOffsets } from '../cpu/lstmCell.js';
 import { unregisterBackend } from '../registry.js';
 import { BufferPool } from './buffers.js';
 import type { AdapterDescription } from './device.js';

@@ -1,15 +1,42 @@
-import type { BinaryOpName, UnaryOpName } from '../backends/backend.js';
+/** The elementwise ops, named here with their formulas (gradients and validation: core's ops/elementwise.ts). */
+export type UnaryOpName =
+  | 'neg'
+  | 'exp'
+  | 'log'
+  | 'sqrt'
+  | 'abs'
+  | 'sign'
+  | 'tanh'
+  | 'sigmoid'
+  | 'relu'
+  | 'step'
+  | 'square'
+  | 'reciprocal';
+
+export type BinaryOpName =
+  | 'add'
+  | 'sub'
+  | 'mul'
+  | 'div'
+  | 'pow'
+  | 'max'
+  | 'min'
+  | 'gt'
+  | 'ge'
+  | 'lt'
+  | 'le'
+  | 'eq';
 
 /**
  * The formulas of every elementwise op, once, for every backend: `js` is compiled into the CPU backend's loops,
  * `wgsl` into the WebGPU kernels. Variables: `x` (unary), `a` and `b` (binary); `p0`, `p1` the parameters of
  * clamp and affine (`q0`, `q1` in WGSL's int32 formulas). `jsInt` / `wgslInt` replace them for int32 where
  * integer arithmetic differs (exact products with Math.imul, wrapping as two's complement as PyTorch; no NaN
- * tests). `floatOnly` ops reject int32 inputs. Gradients live beside the ops in elementwise.ts.
+ * tests). `floatOnly` ops reject int32 inputs. Gradients live beside the ops in core's ops/elementwise.ts.
  *
  * Both sides give IEEE-754 / PyTorch answers for NaN, +-Inf and +-0. WGSL may assume that no NaN or Inf occurs and
  * leaves max/min/clamp/pow/exp/log/division at special values implementation-defined, so the float formulas go
- * through the `ieee*` helpers of @webrnn/kernels' numerics.ts, which decide special cases on the bit pattern.
+ * through the `ieee*` helpers of numerics.ts, which decide special cases on the bit pattern.
  */
 export interface ElementwiseFormula {
   readonly js: string;
