@@ -9,6 +9,7 @@ import {
   planOptimizerLoad,
 } from './optimizerState.js';
 import { type HostTensor, decodeSafetensors, encodeSafetensors } from './safetensors.js';
+import { type Snapshot, snapshot } from './snapshot.js';
 import { type LoadStateDictResult, assign, namedParameters, planLoad } from './stateDict.js';
 
 /** JSON-able values for a checkpoint's metadata (a model's constructor config, an epoch, a step...). */
@@ -32,21 +33,23 @@ export interface LoadModuleResult extends LoadStateDictResult {
   readonly metadata: Record<string, Json>;
 }
 
-async function hostOf(t: Tensor): Promise<HostTensor> {
-  return { dtype: t.dtype, shape: [...t.shape], data: await t.data() };
+/** What a save captured synchronously at its call: metadata as strings and a snapshot of every tensor. */
+interface Captured {
+  readonly meta: Record<string, string>;
+  readonly tensors: Snapshot;
 }
 
 /**
- * A module's parameters (named as by `stateDict`), metadata (each value stored as JSON) and optionally an
- * optimiser's state (tensors `optim.<i>.<field>`), as the bytes of a .safetensors file. Reads GPU tensors
- * with await. For browsers (a download) and for `saveModule`.
+ * Everything a checkpoint holds, taken now (no await): the metadata as JSON, the module's structure, the
+ * optimiser's numbers and a snapshot of the parameters and optimiser tensors. What happens after the caller's
+ * next step cannot change it.
  */
-export async function moduleToSafetensors(
+function captureModule(
   module: Module,
-  metadata: Record<string, Json> = {},
-  optimizer?: AnyOptimizer,
-  op = 'moduleToSafetensors',
-): Promise<Uint8Array> {
+  metadata: Record<string, Json>,
+  optimizer: AnyOptimizer | undefined,
+  op: string,
+): Captured {
   const meta: Record<string, string> = {};
   for (const [k, v] of Object.entries(metadata)) {
     if (k.startsWith(RESERVED))
@@ -56,19 +59,43 @@ export async function moduleToSafetensors(
     meta[k] = s;
   }
   meta[MODULE_KEY] = JSON.stringify(module.toString());
-  const tensors: Record<string, HostTensor> = {};
+  const named: [string, Tensor][] = [];
   for (const [name, p] of namedParameters(module)) {
     if (optimizer && name.startsWith(OPTIM_PREFIX)) {
       throw new WebrnnError(op, `parameter '${name}' clashes with the optimiser's names '${OPTIM_PREFIX}*'`);
     }
-    tensors[name] = await hostOf(p);
+    named.push([name, p]);
   }
   if (optimizer) {
     const { tensors: state, info } = optimizerState(optimizer);
-    for (const [name, t] of Object.entries(state)) tensors[name] = await hostOf(t);
+    named.push(...Object.entries(state));
+    // JSON now: the optimiser's config and step counts change with the next step.
     meta[OPTIM_KEY] = JSON.stringify(info);
   }
-  return encodeSafetensors(tensors, meta, op);
+  return { meta, tensors: snapshot(named, op) };
+}
+
+async function encodeCaptured(captured: Captured, op: string): Promise<Uint8Array> {
+  return encodeSafetensors(await captured.tensors.read(), captured.meta, op);
+}
+
+/**
+ * A module's parameters (named as by `stateDict`), metadata (each value stored as JSON) and optionally an
+ * optimiser's state (tensors `optim.<i>.<field>`), as the bytes of a .safetensors file. The values are those at
+ * the call (a snapshot is taken before it returns), even if training continues before the promise settles.
+ * For browsers (a download) and for `saveModule`.
+ */
+export function moduleToSafetensors(
+  module: Module,
+  metadata: Record<string, Json> = {},
+  optimizer?: AnyOptimizer,
+  op = 'moduleToSafetensors',
+): Promise<Uint8Array> {
+  try {
+    return encodeCaptured(captureModule(module, metadata, optimizer, op), op);
+  } catch (e) {
+    return Promise.reject(e);
+  }
 }
 
 /**
@@ -174,7 +201,9 @@ export async function saveModule(
   metadata: Record<string, Json> = {},
   optimizer?: AnyOptimizer,
 ): Promise<void> {
-  await writeAtomically(path, await moduleToSafetensors(module, metadata, optimizer, 'saveModule'));
+  // Captured before the first await: the file holds the model as it is at this call.
+  const captured = captureModule(module, metadata, optimizer, 'saveModule');
+  await writeAtomically(path, await encodeCaptured(captured, 'saveModule'));
 }
 
 /**
@@ -196,9 +225,9 @@ export async function saveTensors(
   record: Record<string, Tensor>,
   metadata: Record<string, string> = {},
 ): Promise<void> {
-  const hosts: Record<string, HostTensor> = {};
-  for (const [name, t] of Object.entries(record)) hosts[name] = await hostOf(t);
-  await writeAtomically(path, encodeSafetensors(hosts, metadata, 'saveTensors'));
+  // Captured before the first await: the file holds the values at this call.
+  const captured = { meta: { ...metadata }, tensors: snapshot(Object.entries(record), 'saveTensors') };
+  await writeAtomically(path, await encodeCaptured(captured, 'saveTensors'));
 }
 
 export interface LoadTensorsOptions {
