@@ -9,6 +9,7 @@ import {
   planOptimizerLoad,
 } from './optimizerState.js';
 import { type HostTensor, decodeSafetensors, encodeSafetensors } from './safetensors.js';
+import { writeSerialised } from './serialisedWrites.js';
 import { type Snapshot, snapshot } from './snapshot.js';
 import { type LoadStateDictResult, assign, namedParameters, planLoad } from './stateDict.js';
 
@@ -172,14 +173,6 @@ async function fs() {
   return import('node:fs/promises');
 }
 
-/** Write then rename, so that a crash mid-write never leaves a half checkpoint in place of the last good one. */
-async function writeAtomically(path: string, bytes: Uint8Array): Promise<void> {
-  const { writeFile, rename } = await fs();
-  const tmp = `${path}.tmp-${process.pid}`;
-  await writeFile(tmp, bytes);
-  await rename(tmp, path);
-}
-
 async function readBytes(op: string, path: string): Promise<Uint8Array> {
   const { readFile } = await fs();
   try {
@@ -194,6 +187,10 @@ async function readBytes(op: string, path: string): Promise<Uint8Array> {
  * the training step) and optionally an optimiser's state, so that training can resume:
  * `await saveModule('ckpt.safetensors', model, { config, epoch }, optimizer)`. The file also loads in Python
  * (`safetensors.torch.load_file`), names as by `stateDict`.
+ *
+ * The values are those at the call (training may go on before the promise settles). The file is replaced
+ * atomically and durably (a fresh temporary file, fsync, rename, fsync of the folder): a crash leaves the old
+ * checkpoint or the new one, never a mix. Saves to one path in this process are written in call order.
  */
 export async function saveModule(
   path: string,
@@ -203,7 +200,7 @@ export async function saveModule(
 ): Promise<void> {
   // Captured before the first await: the file holds the model as it is at this call.
   const captured = captureModule(module, metadata, optimizer, 'saveModule');
-  await writeAtomically(path, await encodeCaptured(captured, 'saveModule'));
+  await writeSerialised('saveModule', path, encodeCaptured(captured, 'saveModule'));
 }
 
 /**
@@ -227,7 +224,7 @@ export async function saveTensors(
 ): Promise<void> {
   // Captured before the first await: the file holds the values at this call.
   const captured = { meta: { ...metadata }, tensors: snapshot(Object.entries(record), 'saveTensors') };
-  await writeAtomically(path, await encodeCaptured(captured, 'saveTensors'));
+  await writeSerialised('saveTensors', path, encodeCaptured(captured, 'saveTensors'));
 }
 
 export interface LoadTensorsOptions {

@@ -36,3 +36,4 @@ export {
   saveModule,
   saveTensors,
 } from './checkpoint.js';
+export { removeStaleTemporaryFiles } from './serialisedWrites.js';
