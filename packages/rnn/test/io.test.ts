@@ -352,6 +352,8 @@ describe('safetensors format', () => {
         i: { dtype: 'int32', shape: [3], data: new Int32Array([2147483647, -2147483648, 7]) },
       },
       { format: 'pt' },
+      'encodeSafetensors',
+      { checksums: false }, // Python writes none
     );
     expect(Array.from(ours)).toEqual(Array.from(bytes));
   });
@@ -431,9 +433,12 @@ describe('safetensors format', () => {
     const t = (name: string, dtype: string, shape: unknown, offs: unknown) =>
       `"${name}":{"dtype":"${dtype}","shape":${JSON.stringify(shape)},"data_offsets":${JSON.stringify(offs)}}`;
     const eight = new Uint8Array(8);
-    const good = encodeSafetensors({
-      a: { dtype: 'float32', shape: [3], data: new Float32Array([1, 2, 3]) },
-    });
+    const good = encodeSafetensors(
+      { a: { dtype: 'float32', shape: [3], data: new Float32Array([1, 2, 3]) } },
+      {},
+      'encodeSafetensors',
+      { checksums: false },
+    );
     const cases: [string, Uint8Array, string][] = [
       ['empty file', new Uint8Array(5), 'file is 5 bytes, too short for the 8-byte header length'],
       [

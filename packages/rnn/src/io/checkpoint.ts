@@ -10,6 +10,7 @@ import {
 } from './optimizerState.js';
 import { type HostTensor, decodeSafetensors, encodeSafetensors } from './safetensors.js';
 import { writeSerialised } from './serialisedWrites.js';
+import { setOwn } from './safetensorsHeader.js';
 import { type Snapshot, snapshot } from './snapshot.js';
 import { type LoadStateDictResult, assign, namedParameters, planLoad } from './stateDict.js';
 
@@ -115,8 +116,8 @@ export function loadModuleFromSafetensors(
   const optim: Record<string, HostTensor> = {};
   for (const [name, t] of Object.entries(tensors)) {
     // Optimiser state is split off only when the file says it holds some (a model may name a child `optim`).
-    if (raw[OPTIM_KEY] !== undefined && name.startsWith(OPTIM_PREFIX)) optim[name] = t;
-    else params[name] = t;
+    if (raw[OPTIM_KEY] !== undefined && name.startsWith(OPTIM_PREFIX)) setOwn(optim, name, t);
+    else setOwn(params, name, t);
   }
   let info: OptimizerInfo | null = null;
   if (options.optimizer) {
@@ -155,7 +156,7 @@ export function loadModuleFromSafetensors(
   const metadata: Record<string, Json> = {};
   for (const [k, v] of Object.entries(raw)) {
     if (k.startsWith(RESERVED)) continue;
-    metadata[k] = parseOrKeep(v);
+    setOwn(metadata, k, parseOrKeep(v));
   }
   return { ...result, metadata };
 }
@@ -250,11 +251,15 @@ export async function loadTensors(
   const out: Record<string, Tensor> = {};
   for (const [name, t] of Object.entries(tensors)) {
     const dtype = t.dtype !== 'int32' && options.dtype ? options.dtype : t.dtype;
-    out[name] = tensor(t.data, {
-      shape: t.shape,
-      dtype,
-      ...(options.device ? { device: options.device } : {}),
-    });
+    setOwn(
+      out,
+      name,
+      tensor(t.data, {
+        shape: t.shape,
+        dtype,
+        ...(options.device ? { device: options.device } : {}),
+      }),
+    );
   }
   return out;
 }

@@ -4,6 +4,7 @@
  */
 export {
   type HostTensor,
+  type EncodeOptions,
   type SafetensorsContents,
   decodeSafetensors,
   encodeSafetensors,
