@@ -1,4 +1,4 @@
-import { type DType, type DeviceName, type Tensor, WebrnnError, getBackend, tensor } from '../nn/deps.js';
+import { type Tensor, WebrnnError } from '../nn/deps.js';
 import type { Module } from '../nn/Module.js';
 import {
   type AnyOptimizer,
@@ -8,7 +8,12 @@ import {
   optimizerState,
   planOptimizerLoad,
 } from './optimizerState.js';
-import { type HostTensor, decodeSafetensors, encodeSafetensors } from './safetensors.js';
+import {
+  type HostTensor,
+  type SafetensorsContents,
+  decodeSafetensors,
+  encodeSafetensors,
+} from './safetensors.js';
 import { writeSerialised } from './serialisedWrites.js';
 import { setOwn } from './safetensorsHeader.js';
 import { type Snapshot, snapshot } from './snapshot.js';
@@ -19,7 +24,7 @@ export type Json = string | number | boolean | null | Json[] | { [key: string]: 
 
 /** Metadata keys webrnn keeps for itself. */
 const RESERVED = 'webrnn.';
-const OPTIM_KEY = 'webrnn.optim';
+export const OPTIM_KEY = 'webrnn.optim';
 /** The module's structure as Torch prints it, checked on a strict load. */
 const MODULE_KEY = 'webrnn.module';
 
@@ -111,7 +116,17 @@ export function loadModuleFromSafetensors(
   source = '<bytes>',
   op = 'loadModuleFromSafetensors',
 ): LoadModuleResult {
-  const { tensors, metadata: raw } = decodeSafetensors(bytes, source, op);
+  return loadFromContents(decodeSafetensors(bytes, source, op), module, options, source, op);
+}
+
+/** loadModuleFromSafetensors after the file is read: `tensors` holds at least those the load uses. */
+export function loadFromContents(
+  { tensors, metadata: raw }: SafetensorsContents,
+  module: Module,
+  options: LoadModuleOptions,
+  source: string,
+  op: string,
+): LoadModuleResult {
   const params: Record<string, HostTensor> = {};
   const optim: Record<string, HostTensor> = {};
   for (const [name, t] of Object.entries(tensors)) {
@@ -170,19 +185,6 @@ function parseOrKeep(v: string): Json {
   }
 }
 
-async function fs() {
-  return import('node:fs/promises');
-}
-
-async function readBytes(op: string, path: string): Promise<Uint8Array> {
-  const { readFile } = await fs();
-  try {
-    return new Uint8Array(await readFile(path));
-  } catch (e) {
-    throw new WebrnnError(op, `cannot read ${path}: ${(e as Error).message}`);
-  }
-}
-
 /**
  * Save a module's parameters to a .safetensors file (Node), with JSON metadata (e.g. the constructor config and
  * the training step) and optionally an optimiser's state, so that training can resume:
@@ -204,19 +206,6 @@ export async function saveModule(
   await writeSerialised('saveModule', path, encodeCaptured(captured, 'saveModule'));
 }
 
-/**
- * Load a file written by saveModule (or any safetensors file with the module's names) into a module
- * constructed the same way, in place; with `{ optimizer }` restore its state too. Returns the metadata and,
- * when not strict, the names that were missing or unexpected.
- */
-export async function loadModule(
-  path: string,
-  module: Module,
-  options: LoadModuleOptions = {},
-): Promise<LoadModuleResult> {
-  return loadModuleFromSafetensors(await readBytes('loadModule', path), module, options, path, 'loadModule');
-}
-
 /** Save plain tensors (any device, dtype float32, float64 or int32) with optional string metadata. */
 export async function saveTensors(
   path: string,
@@ -226,40 +215,4 @@ export async function saveTensors(
   // Captured before the first await: the file holds the values at this call.
   const captured = { meta: { ...metadata }, tensors: snapshot(Object.entries(record), 'saveTensors') };
   await writeSerialised('saveTensors', path, encodeCaptured(captured, 'saveTensors'));
-}
-
-export interface LoadTensorsOptions {
-  /** Where to put the tensors (default: the default device). */
-  readonly device?: DeviceName;
-  /** Convert floating-point tensors to this dtype (int32 tensors stay int32: they hold indices). */
-  readonly dtype?: DType;
-}
-
-/** Load the tensors of a .safetensors file (ours or Python's) as new tensors; the caller owns them. */
-export async function loadTensors(
-  path: string,
-  options: LoadTensorsOptions = {},
-): Promise<Record<string, Tensor>> {
-  const { tensors } = decodeSafetensors(await readBytes('loadTensors', path), path, 'loadTensors');
-  if (options.device) getBackend(options.device);
-  if (options.dtype === 'int32') {
-    throw new WebrnnError(
-      'loadTensors',
-      `dtype must be float32 or float64 (int32 tensors are kept as they are)`,
-    );
-  }
-  const out: Record<string, Tensor> = {};
-  for (const [name, t] of Object.entries(tensors)) {
-    const dtype = t.dtype !== 'int32' && options.dtype ? options.dtype : t.dtype;
-    setOwn(
-      out,
-      name,
-      tensor(t.data, {
-        shape: t.shape,
-        dtype,
-        ...(options.device ? { device: options.device } : {}),
-      }),
-    );
-  }
-  return out;
 }

@@ -29,12 +29,10 @@ export {
   type Json,
   type LoadModuleOptions,
   type LoadModuleResult,
-  type LoadTensorsOptions,
-  loadModule,
   loadModuleFromSafetensors,
-  loadTensors,
   moduleToSafetensors,
   saveModule,
   saveTensors,
 } from './checkpoint.js';
 export { removeStaleTemporaryFiles } from './serialisedWrites.js';
+export { type LoadTensorsOptions, loadModule, loadTensors } from './loadFile.js';
