@@ -100,6 +100,45 @@ describe('checksums', () => {
     ).rejects.toThrow(new RegExp(`^loadModule: ${path}: tensor '[^']+' fails its SHA-256 checksum`));
   });
 
+  it('still verify after another tool lays the same tensors out in another order', async () => {
+    const bytes = await good;
+    const n = Number(new DataView(bytes.buffer).getBigUint64(0, true));
+    const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n)));
+    const dataStart = 8 + n;
+    // Reverse the data order, keeping every entry's (and the metadata's, checksums included) content.
+    const names = Object.keys(header).filter((k) => k !== '__metadata__');
+    const chunks: Uint8Array[] = [];
+    let at = 0;
+    for (const name of [...names].reverse()) {
+      const [b, e] = header[name].data_offsets;
+      chunks.push(bytes.subarray(dataStart + b, dataStart + e));
+      header[name].data_offsets = [at, at + e - b];
+      at += e - b;
+    }
+    const json = new TextEncoder().encode(JSON.stringify(header));
+    const out = new Uint8Array(8 + json.length + at);
+    new DataView(out.buffer).setBigUint64(0, BigInt(json.length), true);
+    out.set(json, 8);
+    let p = 8 + json.length;
+    for (const c of chunks) {
+      out.set(c, p);
+      p += c.length;
+    }
+    expect(out.length).toBe(bytes.length - (n - json.length));
+    const target = build(7);
+    loadModuleFromSafetensors(out, target, {}, 'relaid');
+    expect(weightsOf(target)).toEqual(weightsOf(m));
+    // Swapping two same-sized tensors' offsets is caught by their own checksums.
+    const [a, b] = names.filter((k) => header[k].shape.join() === header[names[0]!].shape.join()).slice(0, 2);
+    expect(b).toBeDefined();
+    [header[a!].data_offsets, header[b!].data_offsets] = [header[b!].data_offsets, header[a!].data_offsets];
+    const swapped = out.slice();
+    swapped.set(new TextEncoder().encode(JSON.stringify(header)), 8);
+    expect(() => loadModuleFromSafetensors(swapped, build(7), {}, 'swapped')).toThrow(
+      'fails its SHA-256 checksum',
+    );
+  });
+
   it('files without checksums (other tools) still load; ours hide the checksum key from the metadata', async () => {
     const t: HostTensor = { dtype: 'float32', shape: [2], data: new Float32Array([1, 2]) };
     const plain = encodeSafetensors({ t }, { format: 'pt' }, 'encodeSafetensors', { checksums: false });

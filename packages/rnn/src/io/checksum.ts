@@ -3,7 +3,7 @@ import { WebrnnError } from '../nn/deps.js';
 /**
  * Checksums in a safetensors file's `__metadata__` (the format has none): `webrnn.sha256` holds the JSON
  * `{ "header": hex, "tensors": { name: hex } }`, the SHA-256 of each tensor's bytes as stored (so Python's
- * hashlib can check them too) and of the rest of the header (metadata, names, dtypes, shapes, offsets), so
+ * hashlib can check them too) and of the rest of the header (metadata, names, dtypes, shapes), so
  * that a flipped bit anywhere is refused instead of loading as other weights.
  *
  * SHA-256 from node:crypto: native and hardware-accelerated (GB/s, far above a disk), no dependency, and a
@@ -34,7 +34,11 @@ export function sha256(): Hash {
   return nodeCrypto.createHash('sha256');
 }
 
-/** What of the header a checksum covers: tensor entries in name order, and the metadata but the checksums. */
+/**
+ * What of the header its digest covers: each tensor's name, dtype and shape (in name order) and the metadata but
+ * the checksums. Not the offsets: the tiling check and each tensor's own checksum cover them, and a tool that
+ * lays the same tensors out in another order has not corrupted anything.
+ */
 export interface HeaderEntry {
   readonly name: string;
   readonly code: string;
@@ -49,7 +53,7 @@ export function headerDigest(entries: readonly HeaderEntry[], metadata: Record<s
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   const tensors = [...entries]
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
-    .map((e) => [e.name, e.code, e.shape, e.begin, e.end]);
+    .map((e) => [e.name, e.code, e.shape]);
   return sha256()
     .update(new TextEncoder().encode(JSON.stringify([meta, tensors])))
     .digest('hex');
