@@ -36,3 +36,4 @@ export {
 } from './checkpoint.js';
 export { removeStaleTemporaryFiles } from './serialisedWrites.js';
 export { type LoadTensorsOptions, loadModule, loadTensors } from './loadFile.js';
+export { type PyTorchSource, fromPyTorch } from './pytorch.js';
