@@ -55,6 +55,18 @@ async function fileWeights(path: string): Promise<Record<string, number[]>> {
   return out;
 }
 
+describe('a save of bad values', () => {
+  it('is refused at the call, naming the entry, and writes nothing', async () => {
+    const path = join(dir, 'bad.safetensors');
+    const bad = { a: randn([2]), b: [1, 2] } as unknown as Record<string, Tensor>;
+    await expect(saveTensors(path, bad)).rejects.toThrow("saveTensors: 'b' must be a Tensor, got object");
+    const gone = randn([2]);
+    gone.dispose();
+    await expect(saveTensors(path, { gone })).rejects.toThrow('saveTensors: tensor #');
+    await expect(loadTensors(path)).rejects.toThrow('ENOENT');
+  });
+});
+
 describe.each(['cpu', 'webgpu'] as const)('a save on %s', (device) => {
   it('holds the weights at its call although steps run before it is awaited', async () => {
     if (device === 'webgpu' && !gpu()) return;

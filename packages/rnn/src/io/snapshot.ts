@@ -1,4 +1,4 @@
-import { type Tensor, keep, noGrad } from '../nn/deps.js';
+import { Tensor, WebrnnError, keep, noGrad } from '../nn/deps.js';
 import type { HostTensor } from './safetensors.js';
 
 /**
@@ -20,6 +20,9 @@ export function snapshot(tensors: Iterable<readonly [string, Tensor]>, op: strin
   const entries = new Map<string, Entry>();
   try {
     for (const [name, t] of tensors) {
+      if (!(t instanceof Tensor)) {
+        throw new WebrnnError(op, `'${name}' must be a Tensor, got ${t === null ? 'null' : typeof t}`);
+      }
       t.assertAlive(op);
       if (t.backend.canReadSync) {
         entries.set(name, { host: { dtype: t.dtype, shape: [...t.shape], data: t.dataSync() } });
