@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { type Tensor, manualSeed, nn, optim, randn } from '@webrnn/rnn';
-import { expectCloseToCpu, useWebGPU } from './helpers/webgpu.js';
+import { expectCloseToCpu, webgpuForFile } from './helpers/webgpu.js';
 
 /**
  * clipGradNormAsync on WebGPU (float32, no f64 there) against the CPU: the same norm within float32 rounding and
  * the same clipped gradients, on gradient lists and on a module's parameters (their .grad). It used to cast to
  * float64 and throw on WebGPU, which stopped char-lm there.
  */
-const gpu = useWebGPU('clipGradNormAsync');
+const gpu = await webgpuForFile('clipGradNormAsync');
 
 /** The norm in float64 from the host copies: the reference both devices are held to. */
 async function hostNorm(gs: readonly Tensor[]): Promise<number> {
@@ -20,8 +20,7 @@ async function hostNorm(gs: readonly Tensor[]): Promise<number> {
 const f32Tol = (n: number) => 4 * n * 2 ** -24;
 
 describe('optim.clipGradNormAsync on WebGPU', () => {
-  it('returns the CPU norm and leaves gradients below maxNorm unchanged', async () => {
-    if (!gpu()) return;
+  it.skipIf(!gpu)('returns the CPU norm and leaves gradients below maxNorm unchanged', async () => {
     manualSeed(11);
     const cpu = [randn([37, 5]), randn([3]), randn([2, 3, 4])];
     const want = await hostNorm(cpu);
@@ -31,8 +30,7 @@ describe('optim.clipGradNormAsync on WebGPU', () => {
     for (const [i, g] of onGpu.entries()) await expectCloseToCpu(`g${i}`, cpu[i]!, g, 0);
   });
 
-  it('rescales like the CPU above maxNorm', async () => {
-    if (!gpu()) return;
+  it.skipIf(!gpu)('rescales like the CPU above maxNorm', async () => {
     manualSeed(12);
     const cpu = [randn([64, 9]).mul(50), randn([9]).mul(50)];
     const onGpu = cpu.map((g) => g.to('webgpu'));
@@ -44,8 +42,7 @@ describe('optim.clipGradNormAsync on WebGPU', () => {
     expect(await hostNorm(onGpu)).toBeCloseTo(1.5, 4);
   });
 
-  it("clips a module's parameters (their .grad) as on the CPU", async () => {
-    if (!gpu()) return;
+  it.skipIf(!gpu)("clips a module's parameters (their .grad) as on the CPU", async () => {
     const run = async (device: 'cpu' | 'webgpu') => {
       manualSeed(13);
       const m = new nn.Sequential().add(new nn.Linear(6, 5)).add(new nn.Tanh()).add(new nn.Linear(5, 2));
@@ -64,8 +61,7 @@ describe('optim.clipGradNormAsync on WebGPU', () => {
     for (const [i, g] of webgpu.grads.entries()) await expectCloseToCpu(`grad${i}`, cpu.grads[i]!, g, 1e-4);
   });
 
-  it('reports a NaN norm and leaves the gradients alone, as the CPU does', async () => {
-    if (!gpu()) return;
+  it.skipIf(!gpu)('reports a NaN norm and leaves the gradients alone, as the CPU does', async () => {
     const cpu = [randn([3]), randn([2]).fill_(Number.NaN)];
     const onGpu = cpu.map((g) => g.to('webgpu'));
     expect(await optim.clipGradNormAsync(cpu, 1)).toBeNaN();
@@ -73,8 +69,7 @@ describe('optim.clipGradNormAsync on WebGPU', () => {
     expect(Array.from(await onGpu[0]!.data())).toEqual(Array.from(cpu[0]!.dataSync()));
   });
 
-  it('the synchronous clipGradNorm refuses WebGPU and names the async one', () => {
-    if (!gpu()) return;
+  it.skipIf(!gpu)('the synchronous clipGradNorm refuses WebGPU and names the async one', () => {
     expect(() => optim.clipGradNorm([randn([2]).to('webgpu')], 1)).toThrow(/clipGradNormAsync/);
   });
 });

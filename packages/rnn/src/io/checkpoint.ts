@@ -1,4 +1,4 @@
-import { type DType, type DeviceName, type Tensor, WebrnnError, getBackend, tensor } from '../nn/deps.js';
+import { type Tensor, WebrnnError } from '../nn/deps.js';
 import type { Module } from '../nn/Module.js';
 import {
   type AnyOptimizer,
@@ -8,7 +8,15 @@ import {
   optimizerState,
   planOptimizerLoad,
 } from './optimizerState.js';
-import { type HostTensor, decodeSafetensors, encodeSafetensors } from './safetensors.js';
+import {
+  type HostTensor,
+  type SafetensorsContents,
+  decodeSafetensors,
+  encodeSafetensors,
+} from './safetensors.js';
+import { writeSerialised } from './serialisedWrites.js';
+import { setOwn } from './safetensorsHeader.js';
+import { type Snapshot, snapshot } from './snapshot.js';
 import { type LoadStateDictResult, assign, namedParameters, planLoad } from './stateDict.js';
 
 /** JSON-able values for a checkpoint's metadata (a model's constructor config, an epoch, a step...). */
@@ -16,7 +24,7 @@ export type Json = string | number | boolean | null | Json[] | { [key: string]: 
 
 /** Metadata keys webrnn keeps for itself. */
 const RESERVED = 'webrnn.';
-const OPTIM_KEY = 'webrnn.optim';
+export const OPTIM_KEY = 'webrnn.optim';
 /** The module's structure as Torch prints it, checked on a strict load. */
 const MODULE_KEY = 'webrnn.module';
 
@@ -32,21 +40,23 @@ export interface LoadModuleResult extends LoadStateDictResult {
   readonly metadata: Record<string, Json>;
 }
 
-async function hostOf(t: Tensor): Promise<HostTensor> {
-  return { dtype: t.dtype, shape: [...t.shape], data: await t.data() };
+/** What a save captured synchronously at its call: metadata as strings and a snapshot of every tensor. */
+interface Captured {
+  readonly meta: Record<string, string>;
+  readonly tensors: Snapshot;
 }
 
 /**
- * A module's parameters (named as by `stateDict`), metadata (each value stored as JSON) and optionally an
- * optimiser's state (tensors `optim.<i>.<field>`), as the bytes of a .safetensors file. Reads GPU tensors
- * with await. For browsers (a download) and for `saveModule`.
+ * Everything a checkpoint holds, taken now (no await): the metadata as JSON, the module's structure, the
+ * optimiser's numbers and a snapshot of the parameters and optimiser tensors. What happens after the caller's
+ * next step cannot change it.
  */
-export async function moduleToSafetensors(
+function captureModule(
   module: Module,
-  metadata: Record<string, Json> = {},
-  optimizer?: AnyOptimizer,
-  op = 'moduleToSafetensors',
-): Promise<Uint8Array> {
+  metadata: Record<string, Json>,
+  optimizer: AnyOptimizer | undefined,
+  op: string,
+): Captured {
   const meta: Record<string, string> = {};
   for (const [k, v] of Object.entries(metadata)) {
     if (k.startsWith(RESERVED))
@@ -56,19 +66,43 @@ export async function moduleToSafetensors(
     meta[k] = s;
   }
   meta[MODULE_KEY] = JSON.stringify(module.toString());
-  const tensors: Record<string, HostTensor> = {};
+  const named: [string, Tensor][] = [];
   for (const [name, p] of namedParameters(module)) {
     if (optimizer && name.startsWith(OPTIM_PREFIX)) {
       throw new WebrnnError(op, `parameter '${name}' clashes with the optimiser's names '${OPTIM_PREFIX}*'`);
     }
-    tensors[name] = await hostOf(p);
+    named.push([name, p]);
   }
   if (optimizer) {
     const { tensors: state, info } = optimizerState(optimizer);
-    for (const [name, t] of Object.entries(state)) tensors[name] = await hostOf(t);
+    named.push(...Object.entries(state));
+    // JSON now: the optimiser's config and step counts change with the next step.
     meta[OPTIM_KEY] = JSON.stringify(info);
   }
-  return encodeSafetensors(tensors, meta, op);
+  return { meta, tensors: snapshot(named, op) };
+}
+
+async function encodeCaptured(captured: Captured, op: string): Promise<Uint8Array> {
+  return encodeSafetensors(await captured.tensors.read(), captured.meta, op);
+}
+
+/**
+ * A module's parameters (named as by `stateDict`), metadata (each value stored as JSON) and optionally an
+ * optimiser's state (tensors `optim.<i>.<field>`), as the bytes of a .safetensors file. The values are those at
+ * the call (a snapshot is taken before it returns), even if training continues before the promise settles.
+ * For browsers (a download) and for `saveModule`.
+ */
+export function moduleToSafetensors(
+  module: Module,
+  metadata: Record<string, Json> = {},
+  optimizer?: AnyOptimizer,
+  op = 'moduleToSafetensors',
+): Promise<Uint8Array> {
+  try {
+    return encodeCaptured(captureModule(module, metadata, optimizer, op), op);
+  } catch (e) {
+    return Promise.reject(e);
+  }
 }
 
 /**
@@ -82,13 +116,23 @@ export function loadModuleFromSafetensors(
   source = '<bytes>',
   op = 'loadModuleFromSafetensors',
 ): LoadModuleResult {
-  const { tensors, metadata: raw } = decodeSafetensors(bytes, source, op);
+  return loadFromContents(decodeSafetensors(bytes, source, op), module, options, source, op);
+}
+
+/** loadModuleFromSafetensors after the file is read: `tensors` holds at least those the load uses. */
+export function loadFromContents(
+  { tensors, metadata: raw }: SafetensorsContents,
+  module: Module,
+  options: LoadModuleOptions,
+  source: string,
+  op: string,
+): LoadModuleResult {
   const params: Record<string, HostTensor> = {};
   const optim: Record<string, HostTensor> = {};
   for (const [name, t] of Object.entries(tensors)) {
     // Optimiser state is split off only when the file says it holds some (a model may name a child `optim`).
-    if (raw[OPTIM_KEY] !== undefined && name.startsWith(OPTIM_PREFIX)) optim[name] = t;
-    else params[name] = t;
+    if (raw[OPTIM_KEY] !== undefined && name.startsWith(OPTIM_PREFIX)) setOwn(optim, name, t);
+    else setOwn(params, name, t);
   }
   let info: OptimizerInfo | null = null;
   if (options.optimizer) {
@@ -127,7 +171,7 @@ export function loadModuleFromSafetensors(
   const metadata: Record<string, Json> = {};
   for (const [k, v] of Object.entries(raw)) {
     if (k.startsWith(RESERVED)) continue;
-    metadata[k] = parseOrKeep(v);
+    setOwn(metadata, k, parseOrKeep(v));
   }
   return { ...result, metadata };
 }
@@ -141,32 +185,15 @@ function parseOrKeep(v: string): Json {
   }
 }
 
-async function fs() {
-  return import('node:fs/promises');
-}
-
-/** Write then rename, so that a crash mid-write never leaves a half checkpoint in place of the last good one. */
-async function writeAtomically(path: string, bytes: Uint8Array): Promise<void> {
-  const { writeFile, rename } = await fs();
-  const tmp = `${path}.tmp-${process.pid}`;
-  await writeFile(tmp, bytes);
-  await rename(tmp, path);
-}
-
-async function readBytes(op: string, path: string): Promise<Uint8Array> {
-  const { readFile } = await fs();
-  try {
-    return new Uint8Array(await readFile(path));
-  } catch (e) {
-    throw new WebrnnError(op, `cannot read ${path}: ${(e as Error).message}`);
-  }
-}
-
 /**
  * Save a module's parameters to a .safetensors file (Node), with JSON metadata (e.g. the constructor config and
  * the training step) and optionally an optimiser's state, so that training can resume:
  * `await saveModule('ckpt.safetensors', model, { config, epoch }, optimizer)`. The file also loads in Python
  * (`safetensors.torch.load_file`), names as by `stateDict`.
+ *
+ * The values are those at the call (training may go on before the promise settles). The file is replaced
+ * atomically and durably (a fresh temporary file, fsync, rename, fsync of the folder): a crash leaves the old
+ * checkpoint or the new one, never a mix. Saves to one path in this process are written in call order.
  */
 export async function saveModule(
   path: string,
@@ -174,20 +201,9 @@ export async function saveModule(
   metadata: Record<string, Json> = {},
   optimizer?: AnyOptimizer,
 ): Promise<void> {
-  await writeAtomically(path, await moduleToSafetensors(module, metadata, optimizer, 'saveModule'));
-}
-
-/**
- * Load a file written by saveModule (or any safetensors file with the module's names) into a module
- * constructed the same way, in place; with `{ optimizer }` restore its state too. Returns the metadata and,
- * when not strict, the names that were missing or unexpected.
- */
-export async function loadModule(
-  path: string,
-  module: Module,
-  options: LoadModuleOptions = {},
-): Promise<LoadModuleResult> {
-  return loadModuleFromSafetensors(await readBytes('loadModule', path), module, options, path, 'loadModule');
+  // Captured before the first await: the file holds the model as it is at this call.
+  const captured = captureModule(module, metadata, optimizer, 'saveModule');
+  await writeSerialised('saveModule', path, encodeCaptured(captured, 'saveModule'));
 }
 
 /** Save plain tensors (any device, dtype float32, float64 or int32) with optional string metadata. */
@@ -196,39 +212,7 @@ export async function saveTensors(
   record: Record<string, Tensor>,
   metadata: Record<string, string> = {},
 ): Promise<void> {
-  const hosts: Record<string, HostTensor> = {};
-  for (const [name, t] of Object.entries(record)) hosts[name] = await hostOf(t);
-  await writeAtomically(path, encodeSafetensors(hosts, metadata, 'saveTensors'));
-}
-
-export interface LoadTensorsOptions {
-  /** Where to put the tensors (default: the default device). */
-  readonly device?: DeviceName;
-  /** Convert floating-point tensors to this dtype (int32 tensors stay int32: they hold indices). */
-  readonly dtype?: DType;
-}
-
-/** Load the tensors of a .safetensors file (ours or Python's) as new tensors; the caller owns them. */
-export async function loadTensors(
-  path: string,
-  options: LoadTensorsOptions = {},
-): Promise<Record<string, Tensor>> {
-  const { tensors } = decodeSafetensors(await readBytes('loadTensors', path), path, 'loadTensors');
-  if (options.device) getBackend(options.device);
-  if (options.dtype === 'int32') {
-    throw new WebrnnError(
-      'loadTensors',
-      `dtype must be float32 or float64 (int32 tensors are kept as they are)`,
-    );
-  }
-  const out: Record<string, Tensor> = {};
-  for (const [name, t] of Object.entries(tensors)) {
-    const dtype = t.dtype !== 'int32' && options.dtype ? options.dtype : t.dtype;
-    out[name] = tensor(t.data, {
-      shape: t.shape,
-      dtype,
-      ...(options.device ? { device: options.device } : {}),
-    });
-  }
-  return out;
+  // Captured before the first await: the file holds the values at this call.
+  const captured = { meta: { ...metadata }, tensors: snapshot(Object.entries(record), 'saveTensors') };
+  await writeSerialised('saveTensors', path, encodeCaptured(captured, 'saveTensors'));
 }

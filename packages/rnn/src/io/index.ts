@@ -4,6 +4,7 @@
  */
 export {
   type HostTensor,
+  type EncodeOptions,
   type SafetensorsContents,
   decodeSafetensors,
   encodeSafetensors,
@@ -28,11 +29,11 @@ export {
   type Json,
   type LoadModuleOptions,
   type LoadModuleResult,
-  type LoadTensorsOptions,
-  loadModule,
   loadModuleFromSafetensors,
-  loadTensors,
   moduleToSafetensors,
   saveModule,
   saveTensors,
 } from './checkpoint.js';
+export { removeStaleTemporaryFiles } from './serialisedWrites.js';
+export { type LoadTensorsOptions, loadModule, loadTensors } from './loadFile.js';
+export { type PyTorchSource, fromPyTorch } from './pytorch.js';

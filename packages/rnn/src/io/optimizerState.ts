@@ -1,5 +1,6 @@
 import { type Tensor, WebrnnError, fmtShape, keep, tensor } from '../nn/deps.js';
 import { type Optimizer, disposeState } from '../optim/Optimizer.js';
+import { STATE_TENSORS, checkOptimizerInfo } from './optimizerSchema.js';
 import type { HostTensor } from './safetensors.js';
 
 /** Any optimiser (SGD, Adam, RMSprop, ...): per-parameter states of tensors and numbers, and a config. */
@@ -46,25 +47,17 @@ export function planOptimizerLoad(
   op: string,
   opt: AnyOptimizer,
   tensors: Record<string, HostTensor>,
-  info: OptimizerInfo,
+  info: unknown,
   source: string,
 ): OptimizerPlan {
   const fail = (msg: string): never => {
     throw new WebrnnError(op, `${source}: ${msg}`);
   };
   const type = opt.constructor.name;
-  if (
-    info === null ||
-    typeof info !== 'object' ||
-    typeof info.config !== 'object' ||
-    !Array.isArray(info.states)
-  ) {
-    fail('the optimiser info must be { type, config, states }');
-  }
-  if (info.type !== type) fail(`holds the state of optim.${info.type}, not of optim.${type}`);
-  if (info.states.length !== opt.params.length) {
+  const checked = checkOptimizerInfo(info, type, source, op);
+  if (checked.states.length !== opt.params.length) {
     fail(
-      `holds optimiser state for ${info.states.length} parameters, the optim.${type} has ${opt.params.length}`,
+      `holds optimiser state for ${checked.states.length} parameters, the optim.${type} has ${opt.params.length}`,
     );
   }
   const placed: [number, string, HostTensor][] = [];
@@ -73,6 +66,10 @@ export function planOptimizerLoad(
     const i = m ? Number(m[1]) : -1;
     if (!m || i >= opt.params.length) {
       fail(`optimiser tensor '${name}' does not name a state of one of the ${opt.params.length} parameters`);
+    }
+    const known = STATE_TENSORS[type];
+    if (known && !known.includes(m![2]!)) {
+      fail(`optimiser tensor '${name}' is no state of optim.${type} (it has ${known.join(', ')})`);
     }
     const p = opt.params[i]!;
     if (t.shape.join() !== p.shape.join() || t.shape.length !== p.shape.length) {

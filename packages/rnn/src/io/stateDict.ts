@@ -78,7 +78,8 @@ export function planLoad(
   const missing: string[] = [];
   const mismatched: string[] = [];
   for (const [name, p] of named) {
-    const v = dict[name];
+    // Own names only: a dict's inherited `constructor` is no parameter.
+    const v = Object.hasOwn(dict, name) ? dict[name] : undefined;
     if (v === undefined) missing.push(name);
     else if (v.shape.join() !== p.shape.join() || v.shape.length !== p.shape.length) {
       mismatched.push(`'${name}' is ${fmtShape(v.shape)} there, ${fmtShape(p.shape)} in the module`);
