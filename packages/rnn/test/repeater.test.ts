@@ -111,7 +111,8 @@ describe('nn.Repeater', () => {
     ).double();
     const rep = new nn.Repeater(inner, 3);
     const h0 = randn([2, 4], f64);
-    inner.setHiddenState(h0);
+    // A start for every sequence (the Repeater forgets before each forward, which clears setHiddenState's).
+    inner.userState = h0;
     const x = randn([2, 3], f64);
     const R = Array.from({ length: 3 }, () => randn([2, 4], f64));
     rep.forward(x);

@@ -43,6 +43,11 @@ export abstract class AbstractRecurrent extends Container implements StateBounda
   gradPrevState: Activity | null = null;
   /** Initial state to use instead of zeros (encoder-decoder coupling: userPrevOutput / userPrevCell). */
   userState: Activity | null = null;
+  /**
+   * The state set by setHiddenState before the first step: Torch's step-0 state, used by the next step only and
+   * cleared by forget() (unlike userState, which every sequence starts from).
+   */
+  private startState: Activity | null = null;
 
   private records: StepRecord[] = [];
   /** records[backCursor - 1] is the next step to backpropagate through. */
@@ -91,7 +96,7 @@ export abstract class AbstractRecurrent extends Container implements StateBounda
     try {
       const keepRows = this.stepKeep(input);
       const seen = mapActivity(input, boundary);
-      const prev = this.state ?? this.userState ?? this.initialState(input);
+      const prev = this.state ?? this.startState ?? this.userState ?? this.initialState(input);
       const cut = this.cutNext || !this.train;
       // A cut detaches the previous state, so the tape does not reach into older steps.
       const prevSeen = prev ? mapActivity(prev, (t) => (cut ? detachedBoundary(t) : boundary(t))) : null;
@@ -106,6 +111,7 @@ export abstract class AbstractRecurrent extends Container implements StateBounda
       const next = state ? holdActivity(state) : null;
       if (this.state) disposeActivity(this.state);
       this.state = next;
+      this.setStartState(null);
       this.step++;
       if (this.train) this.keepStep(seen, prevSeen, output, state);
       this.output = output;
@@ -280,6 +286,7 @@ export abstract class AbstractRecurrent extends Container implements StateBounda
     this.records = [];
     if (this.state) disposeActivity(this.state);
     this.state = null;
+    this.setStartState(null);
     this.setCarried(null);
     this.backCursor = 0;
     this.step = 0;
@@ -328,7 +335,7 @@ export abstract class AbstractRecurrent extends Container implements StateBounda
 
   /** The state after the last step (or the initial state override before any step), or after step `step`. */
   getHiddenState(step?: number): Activity | null {
-    if (step === undefined || step === this.step - 1) return this.state ?? this.userState;
+    if (step === undefined || step === this.step - 1) return this.state ?? this.startState ?? this.userState;
     // Torch's getHiddenState(step), 0-based: the state after forward step `step` since forget(), or (step -1)
     // the initial state, while the steps are kept for backward (training mode, the last rho steps).
     const first = this.step - this.records.length;
@@ -343,15 +350,21 @@ export abstract class AbstractRecurrent extends Container implements StateBounda
     );
   }
 
-  /** Replace the state the next step starts from (before the first step: the initial state). */
+  /**
+   * Replace the state the next step starts from. Before the first step it is Torch's step-0 state: this sequence
+   * starts from it, and forget() clears it (userPrevOutput / userPrevCell set a start for every sequence).
+   */
   setHiddenState(state: Activity | null): void {
     const held = state ? holdActivity(state) : null;
     if (this.state) disposeActivity(this.state);
     this.state = null;
-    if (this.step === 0) {
-      if (this.userState) disposeActivity(this.userState);
-      this.userState = held;
-    } else this.state = held;
+    if (this.step === 0) this.setStartState(held);
+    else this.state = held;
+  }
+
+  private setStartState(s: Activity | null): void {
+    if (this.startState) disposeActivity(this.startState);
+    this.startState = s;
   }
 
   /** The gradient with respect to the state of the step to be backpropagated next (or the initial state). */
