@@ -74,3 +74,113 @@ describe('setHiddenState before the first step is the step-0 state (Torch), whic
     });
   }
 });
+
+describe('Recursor passes the state API on to its module (Torch)', () => {
+  for (const kind of KINDS) {
+    it(`${kind}: Recursor(${kind}) equals ${kind} for get/setHiddenState and get/setGradHiddenState`, () => {
+      const xs = xsOf(5, 4);
+      const plain = make(kind, 7);
+      const rec = new nn.Recursor(make(kind, 7));
+      const s = stateOf(kind, 6);
+      const gs = stateOf(kind, 8);
+      for (const m of [plain, rec]) m.setHiddenState(s);
+      expectClose(values(rec.getHiddenState()!), values(s), 0, 'step-0 state');
+      const ys = [plain, rec].map((m) => xs.slice(0, 2).map((x) => values(m.forward(x))));
+      expectClose(values(rec.getHiddenState()!), values(plain.getHiddenState()!), TOL, 'getHiddenState()');
+      expectClose(values(rec.getHiddenState(0)!), values(plain.getHiddenState(0)!), TOL, 'getHiddenState(0)');
+      // Mid-sequence: the next step starts from s.
+      for (const m of [plain, rec]) m.setHiddenState(s);
+      for (const x of xs.slice(2)) ys.forEach((y, i) => y.push(values([plain, rec][i]!.forward(x))));
+      expectClose(ys[1]!.flat(), ys[0]!.flat(), TOL, 'outputs');
+      expectClose(values(rec.getHiddenState()!), values(plain.getHiddenState()!), TOL, 'state after s');
+      // A gradient into the last state, then backward: the gradients with respect to the states agree.
+      for (const m of [plain, rec]) m.setGradHiddenState(gs);
+      expectClose(values(rec.getGradHiddenState()!), values(gs), 0, 'getGradHiddenState after set');
+      manualSeed(9);
+      const gys = xs.map(() => randn([N, H], f64));
+      for (let t = xs.length - 1; t >= 0; t--) {
+        const a = values(plain.backward(xs[t]!, gys[t]!));
+        const b = values(rec.backward(xs[t]!, gys[t]!));
+        expectClose(b, a, TOL, `gradInput ${t}`);
+        expectClose(values(rec.getGradHiddenState()!), values(plain.getGradHiddenState()!), TOL, `grad ${t}`);
+      }
+      // Not vacuous: the gradient with respect to the initial state is not zero.
+      expect(
+        values(rec.getGradHiddenState()!)
+          .flat()
+          .some((v) => Math.abs(v) > 1e-6),
+      ).toBe(true);
+    });
+  }
+
+  it('a Recursor over a module without a state has none', () => {
+    const r = new nn.Recursor(new nn.Linear(D, H));
+    expect(r.getHiddenState()).toBeNull();
+    expect(r.getGradHiddenState()).toBeNull();
+  });
+});
+
+describe('forget, remember, maxBPTTstep and the state API on every module; containers recurse', () => {
+  const build = () => {
+    manualSeed(11);
+    const lstm = new nn.LSTM(D, H);
+    const gru = new nn.GRU(H, H);
+    const seq = new nn.Sequential().add(lstm).add(new nn.Linear(H, H)).add(gru).double();
+    return { seq, lstm, gru };
+  };
+
+  it('forget() on a Sequential starts every recurrent module inside afresh', () => {
+    const xs = xsOf(12, 3);
+    const { seq, lstm, gru } = build();
+    const first = xs.map((x) => values(seq.forward(x)));
+    expect([lstm.step, gru.step]).toEqual([3, 3]);
+    expect(seq.forget()).toBe(seq);
+    expect([lstm.step, gru.step]).toEqual([0, 0]);
+    expectClose(xs.map((x) => values(seq.forward(x))).flat(), first.flat(), TOL);
+    expect(new nn.Linear(2, 2).forget()).toBeInstanceOf(nn.Linear);
+  });
+
+  it('remember(mode) and maxBPTTstep(rho) reach every recurrent module; a bad mode is refused', () => {
+    const { seq, lstm, gru } = build();
+    expect(seq.remember('eval')).toBe(seq);
+    expect([lstm.rememberMode, gru.rememberMode]).toEqual(['eval', 'eval']);
+    seq.remember();
+    expect([lstm.rememberMode, gru.rememberMode]).toEqual(['both', 'both']);
+    expect(seq.maxBPTTstep(3)).toBe(seq);
+    expect([lstm.rho, gru.rho]).toEqual([3, 3]);
+    expect(() => seq.remember('always' as never)).toThrow(
+      "nn.Sequential.remember: mode must be 'neither', 'both', 'train' or 'eval', got 'always'",
+    );
+  });
+
+  it('get/setHiddenState and get/setGradHiddenState are tables with one entry per child', () => {
+    const xs = xsOf(13, 2);
+    const { seq, lstm, gru } = build();
+    const ref = build();
+    for (const x of xs) {
+      seq.forward(x);
+      ref.seq.forward(x);
+    }
+    const st = seq.getHiddenState() as Activity[];
+    expect(st.length).toBe(3);
+    expect(st[1]).toEqual([]);
+    expectClose(values(st[0]!), values(lstm.getHiddenState()!), 0, 'lstm');
+    expectClose(values(st[2]!), values(gru.getHiddenState()!), 0, 'gru');
+    // Setting a table equals setting each child's state.
+    const sl = stateOf('LSTM', 14);
+    manualSeed(15);
+    const sg = randn([N, H], f64);
+    seq.setHiddenState([sl, [], sg]);
+    ref.lstm.setHiddenState(sl);
+    ref.gru.setHiddenState(sg);
+    expectClose(values(seq.forward(xs[0]!)), values(ref.seq.forward(xs[0]!)), TOL, 'after set');
+    seq.setGradHiddenState([sl, [], sg]);
+    expectClose(values(lstm.getGradHiddenState()!), values(sl), 0, 'lstm grad');
+    const g = seq.getGradHiddenState() as Activity[];
+    expectClose(values(g[2]!), values(sg), 0, 'gru grad');
+    expect(new nn.Linear(2, 2).getHiddenState()).toBeNull();
+    expect(() => seq.setHiddenState([sl, sg])).toThrow(
+      'nn.Sequential.setHiddenState: got {{[2, 4] float64, [2, 4] float64}, [2, 4] float64}, expected a table of 3 entries (one per child',
+    );
+  });
+});

@@ -1,5 +1,6 @@
 import {
   type Activity,
+  describeActivity,
   flattenActivity,
   mapActivity,
   pairWithGradOutput,
@@ -23,6 +24,9 @@ import { ModuleError } from './errors.js';
 import { scaledVjp } from './backprop.js';
 import { flattenInto, moveTensor } from './parameterStorage.js';
 import { stateHolders } from './stateBoundaries.js';
+
+/** When a recurrent module keeps its state from one sequence to the next (see AbstractRecurrent.remember). */
+export type RememberMode = 'neither' | 'both' | 'train' | 'eval';
 
 /**
  * Torch's nn.Module protocol, on the tape. `forward` runs `updateOutput` (written with ops, so it records) after
@@ -114,6 +118,76 @@ export abstract class Module {
     } catch (e) {
       throw ModuleError.wrap(e, this.errorName());
     }
+  }
+
+  // ---- Element-research/rnn's recurrent state API, on every module: containers pass it on to their children ----
+
+  /** Start a new sequence in every recurrent module inside (a no-op for modules without one). */
+  forget(): this {
+    for (const c of this.children()) c.forget();
+    return this;
+  }
+
+  /** Keep the state from one sequence to the next in every recurrent module inside (see AbstractRecurrent). */
+  remember(mode: RememberMode = 'both'): this {
+    if (!['neither', 'both', 'train', 'eval'].includes(mode)) {
+      throw new WebrnnError(
+        `${this.errorName()}.remember`,
+        `mode must be 'neither', 'both', 'train' or 'eval', got '${mode}'`,
+      );
+    }
+    for (const c of this.children()) c.remember(mode);
+    return this;
+  }
+
+  /** Set how far back BPTT reaches in every recurrent module inside. */
+  maxBPTTstep(rho: number): this {
+    for (const c of this.children()) c.maxBPTTstep(rho);
+    return this;
+  }
+
+  /**
+   * As Torch's Module.getHiddenState: a container gives a table with its children's states (an empty table for a
+   * child without a state, Torch's nil); a module without children has none (null).
+   */
+  getHiddenState(step?: number): Activity | null {
+    const cs = this.children();
+    return cs.length === 0 ? null : cs.map((c) => c.getHiddenState(step) ?? []);
+  }
+
+  /** A container's table of states (as getHiddenState gives it), one entry per child; null resets every child. */
+  setHiddenState(state: Activity | null): void {
+    this.eachChildState('setHiddenState', state, (c, s) => c.setHiddenState(s));
+  }
+
+  /** As getHiddenState, for the gradients with respect to the states. */
+  getGradHiddenState(): Activity | null {
+    const cs = this.children();
+    return cs.length === 0 ? null : cs.map((c) => c.getGradHiddenState() ?? []);
+  }
+
+  /** As setHiddenState, for the gradients with respect to the states. */
+  setGradHiddenState(grad: Activity | null): void {
+    this.eachChildState('setGradHiddenState', grad, (c, g) => c.setGradHiddenState(g));
+  }
+
+  private eachChildState(
+    op: string,
+    table: Activity | null,
+    set: (c: Module, s: Activity | null) => void,
+  ): void {
+    const cs = this.children();
+    if (cs.length === 0) return;
+    if (table !== null && (!Array.isArray(table) || table.length !== cs.length)) {
+      throw new WebrnnError(
+        `${this.errorName()}.${op}`,
+        `got ${describeActivity(table)}, expected a table of ${cs.length} entries (one per child, {} for a child without a state)`,
+      );
+    }
+    cs.forEach((c, i) => {
+      const s = table === null ? null : (table as readonly Activity[])[i]!;
+      set(c, Array.isArray(s) && s.length === 0 ? null : s);
+    });
   }
 
   // ---- parameters -------------------------------------------------------------------------------------------

@@ -10,10 +10,10 @@ import { Container } from '../nn/Container.js';
 import { type Tensor, WebrnnError, boundary, fmtShape, keep, noGrad } from '../nn/deps.js';
 import { ModuleError } from '../nn/errors.js';
 import { maskStep, stepKeepFromInput, stepKeepFromMask } from '../nn/MaskZero.js';
-import type { Module } from '../nn/Module.js';
+import type { Module, RememberMode } from '../nn/Module.js';
 import type { StateBoundaries } from '../nn/stateBoundaries.js';
 
-export type RememberMode = 'neither' | 'both' | 'train' | 'eval';
+export type { RememberMode };
 
 /** What one training step leaves for backward: handles that outlive the caller's tidy scopes. */
 interface StepRecord {
@@ -276,7 +276,7 @@ export abstract class AbstractRecurrent extends Container implements StateBounda
   // ---- state management (Torch's API) ----------------------------------------------------------------------
 
   /** Start a new sequence: drop the state, the history and the carried gradients (here and inside). */
-  forget(): this {
+  override forget(): this {
     for (const m of [this, ...recurrentDescendants(this)]) m.forgetOwn();
     return this;
   }
@@ -300,7 +300,7 @@ export abstract class AbstractRecurrent extends Container implements StateBounda
    * Keep the state from one sequence to the next: in training and evaluation ('both'), only in one of them, or
    * never ('neither', the default). Read by Sequencer.
    */
-  remember(mode: RememberMode = 'both'): this {
+  override remember(mode: RememberMode = 'both'): this {
     if (!['neither', 'both', 'train', 'eval'].includes(mode)) {
       throw new WebrnnError('remember', `mode must be 'neither', 'both', 'train' or 'eval', got '${mode}'`);
     }
@@ -315,7 +315,7 @@ export abstract class AbstractRecurrent extends Container implements StateBounda
   }
 
   /** Set how far back BPTT reaches, here and inside. */
-  maxBPTTstep(rho: number): this {
+  override maxBPTTstep(rho: number): this {
     for (const m of [this, ...recurrentDescendants(this)]) m.rho = Math.max(1, rho);
     return this;
   }
@@ -334,7 +334,7 @@ export abstract class AbstractRecurrent extends Container implements StateBounda
   }
 
   /** The state after the last step (or the initial state override before any step), or after step `step`. */
-  getHiddenState(step?: number): Activity | null {
+  override getHiddenState(step?: number): Activity | null {
     if (step === undefined || step === this.step - 1) return this.state ?? this.startState ?? this.userState;
     // Torch's getHiddenState(step), 0-based: the state after forward step `step` since forget(), or (step -1)
     // the initial state, while the steps are kept for backward (training mode, the last rho steps).
@@ -354,7 +354,7 @@ export abstract class AbstractRecurrent extends Container implements StateBounda
    * Replace the state the next step starts from. Before the first step it is Torch's step-0 state: this sequence
    * starts from it, and forget() clears it (userPrevOutput / userPrevCell set a start for every sequence).
    */
-  setHiddenState(state: Activity | null): void {
+  override setHiddenState(state: Activity | null): void {
     const held = state ? holdActivity(state) : null;
     if (this.state) disposeActivity(this.state);
     this.state = null;
@@ -368,12 +368,12 @@ export abstract class AbstractRecurrent extends Container implements StateBounda
   }
 
   /** The gradient with respect to the state of the step to be backpropagated next (or the initial state). */
-  getGradHiddenState(): Activity | null {
+  override getGradHiddenState(): Activity | null {
     return this.backCursor === 0 ? this.gradPrevState : this.carried;
   }
 
   /** Add a gradient for the state of the step to be backpropagated next (a decoder's gradient into an encoder). */
-  setGradHiddenState(grad: Activity | null): void {
+  override setGradHiddenState(grad: Activity | null): void {
     this.setCarried(grad ? holdActivity(grad) : null);
   }
 

@@ -98,13 +98,13 @@ export abstract class BiSequencerBase extends Container {
    * As torch/rnn: the forward module may carry its state over to the next sequence; the backward one never does
    * (its state runs from the end of the sequence towards the start, which has no sense across sequences).
    */
-  remember(mode: RememberMode = 'both'): this {
+  override remember(mode: RememberMode = 'both'): this {
     rememberOf(this.fwdSeq)?.call(this.fwdSeq, mode);
     rememberOf(this.bwdSeq)?.call(this.bwdSeq, 'neither');
     return this;
   }
 
-  forget(): this {
+  override forget(): this {
     for (const m of [this.fwdSeq, this.bwdSeq, this.mergeSeq]) {
       const f = (m as { forget?: () => unknown }).forget;
       if (typeof f === 'function') f.call(m);

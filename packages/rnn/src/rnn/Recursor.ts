@@ -24,6 +24,24 @@ export class Recursor extends AbstractRecurrent {
     return null;
   }
 
+  // The state lives in the decorated module: Torch's Recursor passes the state API on to it.
+
+  override getHiddenState(step?: number): Activity | null {
+    return this.module.getHiddenState(step);
+  }
+
+  override setHiddenState(state: Activity | null): void {
+    this.module.setHiddenState(state);
+  }
+
+  override getGradHiddenState(): Activity | null {
+    return this.module.getGradHiddenState();
+  }
+
+  override setGradHiddenState(grad: Activity | null): void {
+    this.module.setGradHiddenState(grad);
+  }
+
   override describe(): string {
     return `${this.typeName} @ ${this.module.describe()}`;
   }

@@ -36,7 +36,7 @@ export class Repeater extends Container {
   }
 
   /** Set the number of steps (Torch's Repeater hijacks rho the same way). */
-  maxBPTTstep(rho: number): this {
+  override maxBPTTstep(rho: number): this {
     if (!Number.isInteger(rho) || rho < 1) {
       throw new WebrnnError('maxBPTTstep', `rho must be a positive integer, got ${rho}`);
     }

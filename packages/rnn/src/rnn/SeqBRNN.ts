@@ -74,13 +74,13 @@ export class SeqBRNN extends Container {
   }
 
   /** As torch/rnn's BiSequencer: the forward layer may remember its state between sequences, the backward never. */
-  remember(mode: RememberMode = 'both'): this {
+  override remember(mode: RememberMode = 'both'): this {
     callIf(this.forwardModule, 'remember', mode);
     callIf(this.backwardModule, 'remember', 'neither');
     return this;
   }
 
-  forget(): this {
+  override forget(): this {
     callIf(this.forwardModule, 'forget');
     callIf(this.backwardModule, 'forget');
     return this;

@@ -152,7 +152,7 @@ export abstract class SeqRecurrent extends Module implements StateBoundaries {
   }
 
   /** Keep the states from one sequence to the next ('both', 'train', 'eval') or not ('neither', the default). */
-  remember(mode: RememberMode = 'both'): this {
+  override remember(mode: RememberMode = 'both'): this {
     if (!['neither', 'both', 'train', 'eval'].includes(mode)) {
       throw new WebrnnError(
         `${this.typeName}.remember`,
@@ -164,7 +164,7 @@ export abstract class SeqRecurrent extends Module implements StateBoundaries {
   }
 
   /** The next sequence starts from zero states. */
-  forget(): this {
+  override forget(): this {
     this.setRemembered(null);
     return this;
   }

@@ -45,12 +45,12 @@ export class Sequencer extends Container {
   }
 
   /** Remember the state between sequences (see AbstractRecurrent.remember). */
-  remember(mode: Parameters<AbstractRecurrent['remember']>[0] = 'both'): this {
+  override remember(mode: Parameters<AbstractRecurrent['remember']>[0] = 'both'): this {
     this.module.remember(mode);
     return this;
   }
 
-  forget(): this {
+  override forget(): this {
     this.module.forget();
     return this;
   }
