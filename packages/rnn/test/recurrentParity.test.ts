@@ -3,8 +3,8 @@
  * against the same computation run by hand.
  */
 import { describe, expect, it } from 'vitest';
-import { type Activity, type Tensor, manualSeed, nn, randn } from '@webrnn/rnn';
-import { copyParams, expectClose, f64, values } from './recurrentHelpers.js';
+import { type Activity, type Tensor, manualSeed, memory, nn, randn, tidy } from '@webrnn/rnn';
+import { expectClose, f64, gradValues, values } from './recurrentHelpers.js';
 
 const D = 3;
 const H = 4;
@@ -182,5 +182,82 @@ describe('forget, remember, maxBPTTstep and the state API on every module; conta
     expect(() => seq.setHiddenState([sl, sg])).toThrow(
       'nn.Sequential.setHiddenState: got {{[2, 4] float64, [2, 4] float64}, [2, 4] float64}, expected a table of 3 entries (one per child',
     );
+  });
+});
+
+describe('step-wise updateGradInput then accGradParameters equals step-wise backward (Torch protocol)', () => {
+  const T = 4;
+  for (const kind of KINDS) {
+    it(`${kind}: gradInputs and parameter gradients, interleaved or all updateGradInput first`, () => {
+      const xs = xsOf(21, T);
+      manualSeed(22);
+      const gys = xs.map(() => randn([N, H], f64));
+      const run = (how: 'backward' | 'interleaved' | 'split', scale: number) => {
+        const m = make(kind, 7);
+        m.zeroGradParameters();
+        for (const x of xs) m.forward(x);
+        const gxs: number[][][] = [];
+        for (let t = T - 1; t >= 0; t--) {
+          if (how === 'backward') gxs[t] = values(m.backward(xs[t]!, gys[t]!, scale));
+          else {
+            gxs[t] = values(m.updateGradInput(xs[t]!, gys[t]!));
+            if (how === 'interleaved') m.accGradParameters(xs[t]!, gys[t]!, scale);
+          }
+        }
+        if (how === 'split') {
+          // updateGradInput alone leaves the parameters' gradients alone.
+          expect(
+            gradValues(m)
+              .flat()
+              .every((v) => v === 0),
+          ).toBe(true);
+          for (let t = T - 1; t >= 0; t--) m.accGradParameters(xs[t]!, gys[t]!, scale);
+        }
+        return { gxs: gxs.flat(), grads: gradValues(m) };
+      };
+      const ref = run('backward', 1);
+      expect(ref.grads.flat().some((v) => Math.abs(v) > 1e-6)).toBe(true);
+      const inter = run('interleaved', 1);
+      expectClose(inter.gxs, ref.gxs, TOL, 'gradInput');
+      expectClose(inter.grads, ref.grads, TOL, 'parameter gradients');
+      const half = run('backward', 0.5);
+      const split = run('split', 0.5);
+      expectClose(split.gxs, half.gxs, TOL, 'gradInput (split)');
+      expectClose(split.grads, half.grads, TOL, 'parameter gradients (split, scale 0.5)');
+    });
+  }
+
+  it('accGradParameters without a matching updateGradInput is refused, naming the module', () => {
+    const m = make('GRU', 7);
+    const [x] = xsOf(23, 1);
+    m.forward(x!);
+    const gy = randn([N, H], f64);
+    expect(() => m.accGradParameters(x!, gy)).toThrow(
+      'nn.GRU(3 -> 4, 0.00): accGradParameters: called without a matching updateGradInput since the last forward',
+    );
+    m.updateGradInput(x!, gy);
+    m.accGradParameters(x!, gy);
+    expect(() => m.accGradParameters(x!, gy)).toThrow('called without a matching updateGradInput');
+  });
+
+  it('the parameter gradients waiting for accGradParameters leak nothing (used, or dropped by forward/forget)', () => {
+    const m = make('LSTM', 7);
+    const xs = xsOf(24, 3);
+    const gy = randn([N, H], f64);
+    const round = () =>
+      tidy(() => {
+        for (const x of xs) m.forward(x);
+        for (let t = 2; t >= 0; t--) {
+          m.updateGradInput(xs[t]!, gy);
+          if (t > 0) m.accGradParameters(xs[t]!, gy);
+        }
+        m.forward(xs[0]!); // drops the one left waiting
+        m.updateGradInput(xs[0]!, gy);
+        m.forget(); // and this one
+      });
+    round();
+    const before = memory().tensors;
+    round();
+    expect(memory().tensors).toBe(before);
   });
 });

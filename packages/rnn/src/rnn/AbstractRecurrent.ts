@@ -7,7 +7,7 @@ import {
 } from '../nn/activity.js';
 import { scaledVjp } from '../nn/backprop.js';
 import { Container } from '../nn/Container.js';
-import { type Tensor, WebrnnError, boundary, fmtShape, keep, noGrad } from '../nn/deps.js';
+import { type Tensor, WebrnnError, boundary, fmtShape, keep, mul, noGrad, tidy } from '../nn/deps.js';
 import { ModuleError } from '../nn/errors.js';
 import { maskStep, stepKeepFromInput, stepKeepFromMask } from '../nn/MaskZero.js';
 import type { Module, RememberMode } from '../nn/Module.js';
@@ -54,6 +54,8 @@ export abstract class AbstractRecurrent extends Container implements StateBounda
   private backCursor = 0;
   /** Gradient with respect to the state of records[backCursor - 1], carried from the later step. */
   private carried: Activity | null = null;
+  /** Parameter gradients of the steps updateGradInput went through, newest step first, for accGradParameters. */
+  private pendingParamGrads: (Tensor[] | null)[] = [];
   /** The state after the last step (the next step's previous state). */
   private state: Activity | null = null;
   private stepsSinceCut = 0;
@@ -186,6 +188,7 @@ export abstract class AbstractRecurrent extends Container implements StateBounda
     this.backCursor = this.records.length;
     this.backwardCalls = 0;
     this.setCarried(null);
+    this.clearPending();
     if (++this.stepsSinceCut >= this.rho) {
       this.cutNext = true;
       this.stepsSinceCut = 0;
@@ -198,17 +201,67 @@ export abstract class AbstractRecurrent extends Container implements StateBounda
    * BPTT). More backward calls than forward steps since forget() is an error.
    */
   override backward(input: Activity, gradOutput: Activity, scale = 1): Activity {
+    return this.stepBackward('backward', input, gradOutput, scale, 'accumulate');
+  }
+
+  /**
+   * Torch's step-wise updateGradInput: backward's gradInput for the latest step not yet backpropagated, without
+   * touching the parameters' gradients; the step's parameter gradients wait for the matching accGradParameters.
+   */
+  override updateGradInput(input: Activity, gradOutput: Activity): Activity {
+    return this.stepBackward('updateGradInput', input, gradOutput, 1, 'stash');
+  }
+
+  /**
+   * Torch's step-wise accGradParameters: adds `scale` times the parameter gradients of the step the oldest
+   * unmatched updateGradInput went through (so updateGradInput then accGradParameters per step, in reverse order,
+   * equals backward; as does every updateGradInput first, then every accGradParameters).
+   */
+  override accGradParameters(_input: Activity, _gradOutput: Activity, scale = 1): void {
     try {
-      if (!this.train) {
+      if (this.pendingParamGrads.length === 0) {
         throw new WebrnnError(
-          'backward',
-          'called in evaluation mode, which keeps no history; call training() first',
+          'accGradParameters',
+          'called without a matching updateGradInput since the last forward: call updateGradInput(input, gradOutput) ' +
+            'then accGradParameters(input, gradOutput) for each step, in reverse order',
         );
       }
-      if (this.step === 0) throw new WebrnnError('backward', 'called before forward');
+      const grads = this.pendingParamGrads.shift()!;
+      if (!grads) return;
+      const params = this.parameters()[0];
+      noGrad(() =>
+        tidy(() => {
+          params.forEach((p, i) => {
+            p.grad!.add_(scale === 1 ? grads[i]! : mul(grads[i]!, scale));
+          });
+        }),
+      );
+      for (const g of grads) g.dispose();
+    } catch (e) {
+      throw ModuleError.wrap(e, oneLine(this));
+    }
+  }
+
+  private clearPending(): void {
+    for (const gs of this.pendingParamGrads) for (const g of gs ?? []) g.dispose();
+    this.pendingParamGrads = [];
+  }
+
+  private stepBackward(
+    op: string,
+    input: Activity,
+    gradOutput: Activity,
+    scale: number,
+    params: 'accumulate' | 'stash',
+  ): Activity {
+    try {
+      if (!this.train) {
+        throw new WebrnnError(op, 'called in evaluation mode, which keeps no history; call training() first');
+      }
+      if (this.step === 0) throw new WebrnnError(op, 'called before forward');
       if (this.backwardCalls >= this.step) {
         throw new WebrnnError(
-          'backward',
+          op,
           `called ${this.backwardCalls + 1} times but there were only ${this.step} forward step(s) since forget(): ` +
             'call backward once per forward step, in reverse order',
         );
@@ -217,6 +270,7 @@ export abstract class AbstractRecurrent extends Container implements StateBounda
       const rec = this.records[this.backCursor - 1];
       if (!rec) {
         this.backwardCalls++;
+        if (params === 'stash') this.pendingParamGrads.push(null);
         this.gradInput = mapActivity(input, (t) => noGrad(() => t.mul(0)));
         return this.gradInput;
       }
@@ -224,7 +278,7 @@ export abstract class AbstractRecurrent extends Container implements StateBounda
       const gos = flattenActivity(gradOutput);
       if (gos.length !== outs.length || outs.some((o, i) => o.shape.join() !== gos[i]!.shape.join())) {
         throw new WebrnnError(
-          'backward',
+          op,
           `gradOutput is ${describeActivity(gradOutput)}, expected the step output's ${describeActivity(rec.output)}`,
         );
       }
@@ -243,7 +297,10 @@ export abstract class AbstractRecurrent extends Container implements StateBounda
           inputs.push(...flattenActivity(r.prevState));
         }
       }
-      const grads = scaledVjp(roots, seeds, inputs, scale, true);
+      const nOwn = inputs.length;
+      const ps = params === 'stash' ? this.parameters()[0] : [];
+      const grads = scaledVjp(roots, seeds, [...inputs, ...ps], scale, params === 'accumulate');
+      if (params === 'stash') this.pendingParamGrads.push(grads.slice(nOwn).map((g) => keep(g)));
       this.backwardCalls++;
       const nIn = flattenActivity(rec.input).length;
       // Stryker disable next-line MethodExpression: unflattenActivity takes the first nIn anyway; the slice says which.
@@ -288,6 +345,7 @@ export abstract class AbstractRecurrent extends Container implements StateBounda
     this.state = null;
     this.setStartState(null);
     this.setCarried(null);
+    this.clearPending();
     this.backCursor = 0;
     this.step = 0;
     this.backwardCalls = 0;
@@ -330,6 +388,7 @@ export abstract class AbstractRecurrent extends Container implements StateBounda
       m.records = [];
       m.backCursor = 0;
       m.setCarried(null);
+      m.clearPending();
     }
   }
 
