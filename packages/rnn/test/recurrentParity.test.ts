@@ -3,7 +3,7 @@
  * against the same computation run by hand.
  */
 import { describe, expect, it } from 'vitest';
-import { type Activity, type Tensor, manualSeed, memory, nn, randn, tidy } from '@webrnn/rnn';
+import { type Activity, type Tensor, manualSeed, memory, nn, randn, tidy, vjp } from '@webrnn/rnn';
 import { expectClose, f64, gradValues, values } from './recurrentHelpers.js';
 
 const D = 3;
@@ -259,5 +259,69 @@ describe('step-wise updateGradInput then accGradParameters equals step-wise back
     const before = memory().tensors;
     round();
     expect(memory().tensors).toBe(before);
+  });
+});
+
+describe('step-wise backward through a plain Sequential holding a recurrent module', () => {
+  const T = 4;
+  const net = () => {
+    manualSeed(31);
+    const rec = new nn.Recurrence(
+      new nn.Sequential()
+        .add(new nn.ParallelTable().add(new nn.Linear(D, H)).add(new nn.Linear(H, H)))
+        .add(new nn.CAddTable())
+        .add(new nn.Tanh()),
+      H,
+      1,
+    );
+    return new nn.Sequential().add(rec).add(new nn.Linear(H, 2)).double();
+  };
+
+  it('is refused (it would be silently wrong), naming nn.Recursor; wrapped in a Recursor it equals the tape', () => {
+    const xs = xsOf(32, T);
+    manualSeed(33);
+    const gys = xs.map(() => randn([N, 2], f64));
+    const seq = net();
+    for (const x of xs) seq.forward(x);
+    expect(() => seq.backward(xs[T - 1]!, gys[T - 1]!)).toThrow(
+      "nn.Recurrence inside keeps 4 steps but only 1 came from this module's last forward: a step-wise backward",
+    );
+    expect(() => seq.updateGradInput(xs[T - 1]!, gys[T - 1]!)).toThrow('wrap the container in nn.Recursor');
+
+    // The Recursor's step-wise backward against the tape over the unrolled steps.
+    const r = new nn.Recursor(net());
+    r.zeroGradParameters();
+    for (const x of xs) r.forward(x);
+    const gxs = [...xs.keys()].reverse().map((t) => values(r.backward(xs[t]!, gys[t]!)));
+    const ref = net();
+    const leaves = xs.map((x) => x.clone().requiresGrad_());
+    const outs = leaves.map((x) => ref.forward(x) as Tensor);
+    const params = ref.parameters()[0];
+    const g = vjp(outs, gys, [...leaves, ...params]).map((t) => values(t!));
+    expectClose(gxs.reverse().flat(), g.slice(0, T).flat(), 1e-10, 'gradInputs');
+    expectClose(
+      gradValues(r),
+      g.slice(T).map((v) => v.flat()),
+      1e-10,
+      'parameter gradients',
+    );
+    expect(
+      g
+        .slice(T)
+        .flat(2)
+        .some((v) => Math.abs(v) > 1e-6),
+    ).toBe(true);
+  });
+
+  it('a whole-sequence forward and backward through a container (one of each) still works', () => {
+    const xs = xsOf(34, T);
+    manualSeed(35);
+    const gys = xs.map(() => randn([N, 2], f64));
+    const s = new nn.Sequential().add(new nn.Sequencer(net())).double();
+    s.forward(xs);
+    const gx = s.backward(xs, gys) as Tensor[];
+    expect(gx.length).toBe(T);
+    s.forward(xs);
+    expect((s.backward(xs, gys) as Tensor[]).length).toBe(T);
   });
 });

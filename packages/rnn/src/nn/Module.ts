@@ -23,7 +23,7 @@ import {
 import { ModuleError } from './errors.js';
 import { scaledVjp } from './backprop.js';
 import { flattenInto, moveTensor } from './parameterStorage.js';
-import { stateHolders } from './stateBoundaries.js';
+import { type StateBoundaries, stateHolders } from './stateBoundaries.js';
 
 /** When a recurrent module keeps its state from one sequence to the next (see AbstractRecurrent.remember). */
 export type RememberMode = 'neither' | 'both' | 'train' | 'eval';
@@ -46,6 +46,8 @@ export abstract class Module {
   protected readonly params = new Map<string, Tensor>();
   /** The input as seen by the tape (behind boundary nodes), for backward. */
   protected boundaryInput: Activity | null = null;
+  /** The step count of each step-wise module inside when the last forward began (see refuseStepwise). */
+  private stepMarks: Map<StateBoundaries, number | undefined> = new Map();
 
   /** Torch's class name, e.g. 'nn.Linear'. */
   get typeName(): string {
@@ -63,8 +65,11 @@ export abstract class Module {
   forward(input: Activity): Activity {
     try {
       const seen = mapActivity(input, boundary);
+      const holders = this.children().length > 0 ? stateHolders(this) : [];
+      const marks = new Map(holders.map((h) => [h, h.stepCount?.()] as const));
       this.output = this.updateOutput(seen);
       this.boundaryInput = seen;
+      this.stepMarks = marks;
       return this.output;
     } catch (e) {
       throw ModuleError.wrap(e, this.errorName());
@@ -98,6 +103,7 @@ export abstract class Module {
       const ins = flattenActivity(this.boundaryInput);
       // Recurrent modules here or inside: the backward stops at their initial states and takes their seeds.
       const holders = stateHolders(this);
+      this.refuseStepwise(op, holders);
       const starts = holders.map((h) => h.stateStarts());
       const seeds = holders.flatMap((h) => h.stateSeeds());
       const grads = scaledVjp(
@@ -117,6 +123,29 @@ export abstract class Module {
       return this.gradInput;
     } catch (e) {
       throw ModuleError.wrap(e, this.errorName());
+    }
+  }
+
+  /**
+   * A backward through this module covers its last forward only. When a step-wise module inside (an
+   * AbstractRecurrent) keeps steps from earlier forwards of this module, the caller is stepping through a sequence
+   * with a plain container (Torch's step-wise backward, one call per step in reverse): from this module's single
+   * kept output, the older steps' gradients would be silently wrong, so it is refused.
+   */
+  private refuseStepwise(op: string, holders: readonly (Module & StateBoundaries)[]): void {
+    for (const h of holders) {
+      const mark = this.stepMarks.get(h);
+      const count = h.stepCount?.();
+      const kept = h.keptSteps?.();
+      if (mark === undefined || count === undefined || kept === undefined) continue;
+      if (kept > count - mark) {
+        throw new WebrnnError(
+          op,
+          `${h.errorName()} inside keeps ${kept} steps but only ${count - mark} came from this module's last forward: ` +
+            'a step-wise backward (one call per time step) through a plain container is not supported; ' +
+            'wrap the container in nn.Recursor (new nn.Recursor(net)), or run whole sequences with nn.Sequencer',
+        );
+      }
     }
   }
 
@@ -354,7 +383,7 @@ export abstract class Module {
   }
 
   /** How errors name this module: its description when that fits on one line, else its class name. */
-  protected errorName(): string {
+  errorName(): string {
     const d = this.describe();
     return d.includes('\n') ? this.typeName : d;
   }

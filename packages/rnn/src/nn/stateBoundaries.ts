@@ -15,6 +15,10 @@ export interface StateBoundaries {
   stateSeeds(): readonly (readonly [Tensor, Tensor])[];
   /** The gradients with respect to stateStarts(), in order, once the backward is done. */
   receiveStateGrads(grads: readonly Tensor[]): void;
+  /** Step-wise modules: forward steps taken since construction (never reset), to tell which forward made a step. */
+  stepCount?(): number;
+  /** Step-wise modules: how many steps are kept for backward (the graph a backward through them covers). */
+  keptSteps?(): number;
 }
 
 export function hasStateBoundaries(m: Module): m is Module & StateBoundaries {

@@ -38,6 +38,8 @@ interface StepRecord {
 export abstract class AbstractRecurrent extends Container implements StateBoundaries {
   /** Number of forward steps since the last forget(). */
   step = 0;
+  /** Forward steps since construction (never reset): which container forward made which step. */
+  private totalSteps = 0;
   rememberMode: RememberMode = 'neither';
   /** Gradient with respect to the initial state, once backward has gone back to the first step. */
   gradPrevState: Activity | null = null;
@@ -115,6 +117,7 @@ export abstract class AbstractRecurrent extends Container implements StateBounda
       this.state = next;
       this.setStartState(null);
       this.step++;
+      this.totalSteps++;
       if (this.train) this.keepStep(seen, prevSeen, output, state);
       this.output = output;
       return output;
@@ -452,6 +455,16 @@ export abstract class AbstractRecurrent extends Container implements StateBounda
     this.backCursor = 0;
     this.setCarried(null);
     this.setGradPrevState(gradPrev ? holdActivity(gradPrev) : null);
+  }
+
+  /** @internal Forward steps since construction (StateBoundaries). */
+  stepCount(): number {
+    return this.totalSteps;
+  }
+
+  /** @internal Steps kept for backward (StateBoundaries). */
+  keptSteps(): number {
+    return this.records.length;
   }
 
   // ---- state boundaries: a whole-sequence backward through a container above (Sequencer, Sequential, ...) ----
