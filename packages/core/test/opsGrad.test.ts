@@ -258,6 +258,8 @@ const ROWS: Row<unknown>[] = [
   unary('relu', core.relu, 'away'),
   unary('square', core.square),
   unary('reciprocal', core.reciprocal, 'away'),
+  unary('cos', core.cos),
+  unary('sin', core.sin),
   unary('clamp(-0.5, 0.5)', (x) => core.clamp(x, -0.5, 0.5), 'clampSafe'),
   unary('clamp(min only)', (x) => core.clamp(x, -0.5), 'clampSafe'),
   unary('hardtanh default [-1, 1]', (x) => x.hardtanh(), 'clampSafe'),

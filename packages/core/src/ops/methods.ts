@@ -44,6 +44,8 @@ declare module '../tensor.js' {
     relu(): Tensor;
     square(): Tensor;
     reciprocal(): Tensor;
+    cos(): Tensor;
+    sin(): Tensor;
     clamp(min?: number, max?: number): Tensor;
     hardtanh(min?: number, max?: number): Tensor;
     matmul(b: Tensor, opts?: MatmulOptions): Tensor;
@@ -113,6 +115,8 @@ const SAME_NAME = [
   'relu',
   'square',
   'reciprocal',
+  'cos',
+  'sin',
   'clamp',
   'hardtanh',
   'matmul',
