@@ -56,3 +56,59 @@ describe('cos and sin', () => {
     expect(() => core.sin(tensor([1, 2], { dtype: 'int32' }))).toThrow(/sin/);
   });
 });
+
+/** Rounded to 4 decimals, as Torch's documentation prints. */
+const r4 = (t: core.Tensor) => arr(t).map((v) => Math.round(v * 1e4) / 1e4);
+
+describe('range (inclusive) and logspace', () => {
+  it("give torch.range's documented values", () => {
+    expect(arr(core.range(1, 4))).toEqual([1, 2, 3, 4]);
+    expect(arr(core.range(1, 4, 0.5))).toEqual([1, 1.5, 2, 2.5, 3, 3.5, 4]);
+    expect(core.range(1, 4).dtype).toBe('float32');
+    expect(r4(core.range(0, 1, 0.1, { dtype: 'float64' }))).toEqual([
+      0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1,
+    ]);
+    expect(arr(core.range(4, 1, -1, { dtype: 'int32' }))).toEqual([4, 3, 2, 1]);
+    expect(arr(core.range(2, 2))).toEqual([2]);
+  });
+
+  it('has floor((end - start) / step) + 1 values, end included when reached, and arange = range minus its end', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: -20, max: 20 }),
+        fc.integer({ min: 0, max: 40 }),
+        fc.constantFrom(1, 2, 3, -2),
+        (a, len, s) => {
+          const b = a + Math.sign(s) * len;
+          const got = arr(core.range(a, b, s, { dtype: 'float64' }));
+          expect(got.length).toBe(Math.floor(len / Math.abs(s)) + 1);
+          got.forEach((v, i) => expect(v).toBe(a + i * s));
+          if (len % Math.abs(s) === 0) {
+            expect(got.at(-1)).toBe(b);
+            expect(arr(core.arange(a, b, s))).toEqual(got.slice(0, -1));
+          }
+        },
+      ),
+    );
+  });
+
+  it("give torch.logspace's documented values", () => {
+    expect(
+      arr(core.logspace(-10, 10, 5, 10, { dtype: 'float64' })).map((v) => Number(v.toPrecision(12))),
+    ).toEqual([1e-10, 1e-5, 1, 1e5, 1e10]);
+    expect(r4(core.logspace(0.1, 1.0, 5))).toEqual([1.2589, 2.1135, 3.5481, 5.9566, 10]);
+    expect(r4(core.logspace(0.1, 1.0, 1))).toEqual([1.2589]);
+    expect(arr(core.logspace(2, 2, 1, 2))).toEqual([4]);
+    expect(arr(core.logspace(0, 3, 4, 2))).toEqual([1, 2, 4, 8]);
+    expect(core.logspace(0, 1, 0).shape).toEqual([0]);
+  });
+
+  it('refuse bad arguments naming the op and what it got', () => {
+    expect(() => core.range(1, 4, 0)).toThrow(/range.*non-zero step.*1, 4, 0/);
+    expect(() => core.range(1, 4, -1)).toThrow(/range.*sign.*step -1/);
+    expect(() => core.range(0, Number.NaN)).toThrow(WebrnnError);
+    expect(() => core.logspace(0, 1, 2.5)).toThrow(/logspace.*non-negative integer, got 2.5/);
+    expect(() => core.logspace(0, 1, 3, -2)).toThrow(/logspace.*positive base.*base -2/);
+    expect(() => core.logspace(0, Number.POSITIVE_INFINITY, 3)).toThrow(WebrnnError);
+  });
+});

@@ -327,6 +327,26 @@ export const CREATION: OpEntry[] = [
     ),
     ([a, b, n]: number[], o) => core.linspace(a!, b!, n!, o),
   ),
+  created(
+    'range',
+    fc.tuple(
+      fc.integer({ min: -9, max: 9 }),
+      fc.integer({ min: 0, max: 30 }),
+      fc.constantFrom(1, 2, 3, -1, 0.5, 0.25, 0.1),
+    ),
+    // end = start + len * |step| (or - for negative steps): the step always leads from start to end.
+    ([a, len, s]: number[], o) => core.range(a!, a! + Math.sign(s!) * Math.min(len!, 9), s!, o),
+  ),
+  created(
+    'logspace',
+    fc.tuple(
+      fc.integer({ min: -6, max: 6 }),
+      fc.integer({ min: -6, max: 6 }),
+      fc.integer({ min: 0, max: 12 }),
+      fc.constantFrom(10, 2, Math.E, 0.5),
+    ),
+    ([a, b, n, base]: number[], o) => core.logspace(a!, b!, n!, base!, o),
+  ),
   created('uniform', seeded, (p: { shape: number[]; seed: number }, o) =>
     core.uniform(p.shape, -2, 3, { ...o, generator: new Generator(p.seed) }),
   ),
