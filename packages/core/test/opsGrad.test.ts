@@ -360,6 +360,14 @@ const ROWS: Row<unknown>[] = [
     ),
     fn: ([x], axis) => core.softmax(x!, axis),
   }),
+  // cumsum: the gradient is the reverse scan
+  row({
+    name: 'cumsum any axis',
+    cases: anyShape.chain((s) =>
+      (s.length === 0 ? fc.constant(-1) : axisArb(s.length)).map((axis) => ({ shapes: [s], p: axis })),
+    ),
+    fn: ([x], axis) => core.cumsum(x!, axis),
+  }),
   row({
     name: 'logSoftmax any axis',
     cases: anyShape.chain((s) =>

@@ -112,3 +112,85 @@ describe('range (inclusive) and logspace', () => {
     expect(() => core.logspace(0, Number.POSITIVE_INFINITY, 3)).toThrow(WebrnnError);
   });
 });
+
+/** Running sums along `axis` of a row-major [rows, n, cols] view, in float64, one element after another. */
+function naiveCumsum(xs: number[], shape: number[], axis: number): number[] {
+  const n = shape[axis]!;
+  const inner = shape.slice(axis + 1).reduce((p, d) => p * d, 1);
+  const outer = shape.slice(0, axis).reduce((p, d) => p * d, 1);
+  const out = xs.slice();
+  for (let o = 0; o < outer; o++)
+    for (let i = 0; i < inner; i++)
+      for (let k = 1; k < n; k++) {
+        const at = (o * n + k) * inner + i;
+        out[at] = out[at - inner]! + xs[at]!;
+      }
+  return out;
+}
+
+describe('cumsum', () => {
+  it('gives the running sums of every axis (float64 against a loop; int32 exactly)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: 5 }), { minLength: 1, maxLength: 3 }).chain((shape) =>
+          fc.record({
+            shape: fc.constant(shape),
+            axis: fc.integer({ min: -shape.length, max: shape.length - 1 }),
+            xs: fc.array(fc.integer({ min: -1000, max: 1000 }), {
+              minLength: shape.reduce((p, d) => p * d, 1),
+              maxLength: shape.reduce((p, d) => p * d, 1),
+            }),
+          }),
+        ),
+        ({ shape, axis, xs }) => {
+          const a = axis < 0 ? axis + shape.length : axis;
+          const want = naiveCumsum(xs, shape, a);
+          const f = core.reshape(
+            tensor(
+              xs.map((v) => v / 8),
+              { dtype: 'float64' },
+            ),
+            shape,
+          );
+          expect(arr(core.cumsum(f, axis))).toEqual(want.map((v) => v / 8));
+          const i = core.reshape(tensor(xs, { dtype: 'int32' }), shape);
+          const y = i.cumsum(axis);
+          expect(y.dtype).toBe('int32');
+          expect(arr(y)).toEqual(want);
+        },
+      ),
+    );
+  });
+
+  it('carries NaN and Inf to the outputs after them only; a scalar is its own sum', () => {
+    const x = tensor([1, 2, Number.POSITIVE_INFINITY, 3, Number.NaN, 4]);
+    expect(arr(core.cumsum(x, 0))).toEqual([1, 3, Infinity, Infinity, Number.NaN, Number.NaN]);
+    expect(arr(core.cumsum(tensor(2.5), 0))).toEqual([2.5]);
+    expect(core.cumsum(tensor(2.5), -1).shape).toEqual([]);
+  });
+
+  it('has the reverse cumsum as its gradient', () => {
+    const x = tensor([1, 2, 3, 4, 5], { dtype: 'float64', requiresGrad: true });
+    core
+      .cumsum(x, 0)
+      .mul(tensor([1, 10, 100, 1000, 10000], { dtype: 'float64' }))
+      .sum()
+      .backward();
+    expect(arr(x.grad!)).toEqual([11111, 11110, 11100, 11000, 10000]);
+  });
+
+  it('frees its intermediates', () => {
+    const x = core.randn([3, 37]);
+    const before = core.memory().tensors;
+    const y = core.cumsum(x, 1);
+    expect(core.memory().tensors).toBe(before + 1);
+    y.dispose();
+    x.dispose();
+  });
+
+  it('refuses a bad axis or a non-tensor naming the op', () => {
+    expect(() => core.cumsum(tensor([1, 2]), 1)).toThrow(/cumsum.*axis 1.*rank 1/);
+    expect(() => core.cumsum(tensor([1, 2]), 0.5)).toThrow(WebrnnError);
+    expect(() => core.cumsum([1, 2] as never, 0)).toThrow(/cumsum/);
+  });
+});

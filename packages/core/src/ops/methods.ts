@@ -56,6 +56,7 @@ declare module '../tensor.js' {
     argmax(axis?: number, opts?: ReduceOptions): Tensor;
     argmin(axis?: number, opts?: ReduceOptions): Tensor;
     softmax(axis?: number): Tensor;
+    cumsum(axis: number): Tensor;
     logSoftmax(axis?: number): Tensor;
     reshape(shape: readonly number[]): Tensor;
     view(shape: readonly number[]): Tensor;
@@ -127,6 +128,7 @@ const SAME_NAME = [
   'argmax',
   'argmin',
   'softmax',
+  'cumsum',
   'logSoftmax',
   'reshape',
   'view',

@@ -142,6 +142,22 @@ export const SOFTMAX: OpEntry[] = (['softmax', 'logSoftmax'] as const).map(
   }),
 );
 
+/** cumsum: a scan of the axis (ints wrap as the CPU's adds); rounding grows with the axis length, as a sum's. */
+export const SCAN: OpEntry[] = [
+  {
+    op: 'cumsum',
+    gen: shapeArb().chain((shape) =>
+      fc.tuple(axisArb(Math.max(shape.length, 1)), fc.boolean()).map(([axis, int]) => ({
+        inputs: [int ? I(shape) : F(shape)],
+        params: { axis: shape.length ? axis : 0, n: shape.length ? shape[norm(axis, shape.length)]! : 1 },
+      })),
+    ),
+    run: ([x], { axis }) => core.cumsum(x!, axis),
+    tol: lengthTol,
+    shadow: true,
+  },
+];
+
 const reduction = fc.constantFrom<core.Reduction>('mean', 'sum', 'none');
 
 const classArgs = fc
