@@ -194,3 +194,34 @@ describe('cumsum', () => {
     expect(() => core.cumsum([1, 2] as never, 0)).toThrow(/cumsum/);
   });
 });
+
+describe('randperm', () => {
+  it('is a permutation of 0 .. n-1 in int32, the same for the same seed, different across seeds', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 200 }), fc.integer({ min: 0, max: 2 ** 30 }), (n, seed) => {
+        const p = core.randperm(n, { generator: new core.Generator(seed) });
+        expect(p.dtype).toBe('int32');
+        expect(p.shape).toEqual([n]);
+        const v = arr(p);
+        expect(v.slice().sort((a, b) => a - b)).toEqual(Array.from({ length: n }, (_, i) => i));
+        expect(arr(core.randperm(n, { generator: new core.Generator(seed) }))).toEqual(v);
+      }),
+    );
+    const a = arr(core.randperm(50, { generator: new core.Generator(1) }));
+    const b = arr(core.randperm(50, { generator: new core.Generator(2) }));
+    expect(a).not.toEqual(b);
+  });
+
+  it('puts every value at every position about equally often (n = 4, 4000 draws)', () => {
+    const g = new core.Generator(7);
+    const counts = Array.from({ length: 4 }, () => [0, 0, 0, 0]);
+    for (let k = 0; k < 4000; k++)
+      arr(core.randperm(4, { generator: g })).forEach((v, i) => counts[i]![v]!++);
+    for (const row of counts) for (const c of row) expect(Math.abs(c - 1000)).toBeLessThan(150);
+  });
+
+  it('refuses a bad n naming the op', () => {
+    expect(() => core.randperm(-1)).toThrow(/randperm.*got -1/);
+    expect(() => core.randperm(2.5)).toThrow(/randperm.*integer.*got 2.5/);
+  });
+});

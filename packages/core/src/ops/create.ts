@@ -6,7 +6,7 @@ import { type Generator, defaultGenerator } from '../random.js';
 import { sizeOf } from '../shape.js';
 import { hostArray } from '../storage.js';
 import { type NestedArray, Tensor, empty } from '../tensor.js';
-import { checkInt32, checkIsTensor, checkTensor, notInt32 } from './define.js';
+import { INT32_MAX, checkInt32, checkIsTensor, checkTensor, notInt32 } from './define.js';
 
 export interface TensorOptions {
   readonly dtype?: DType;
@@ -379,6 +379,30 @@ export function randint(
     { ...opts, dtype: opts.dtype ?? 'int32' },
     (g) => low + Math.floor(g.next() * (high - low)),
   );
+}
+
+/**
+ * A random permutation of 0 .. n-1 (torch.randperm), int32 by default: a Fisher-Yates shuffle drawn on the host
+ * from the generator, so the same generator state gives the same permutation on every device.
+ */
+export function randperm(n: number, opts: RandomOptions = {}): Tensor {
+  if (!Number.isInteger(n) || n < 0 || n > INT32_MAX) {
+    throw new WebrnnError('randperm', `n must be an integer in [0, ${INT32_MAX}], got ${n}`);
+  }
+  const dtype = opts.dtype ?? 'int32';
+  checkDTypeName('randperm', dtype);
+  const g = opts.generator ?? defaultGenerator;
+  return fromHost('randperm', dtype, [n], opts, () => {
+    const data = hostArray('randperm', 'float64', n);
+    for (let i = 0; i < n; i++) data[i] = i;
+    for (let i = n - 1; i > 0; i--) {
+      const j = Math.floor(g.next() * (i + 1));
+      const t = data[i]!;
+      data[i] = data[j]!;
+      data[j] = t;
+    }
+    return convert('randperm', data, dtype, [n]);
+  });
 }
 
 /** A 0-d tensor holding `value`, matching `like`'s dtype and device. */

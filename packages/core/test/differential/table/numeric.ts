@@ -380,6 +380,13 @@ export const CREATION: OpEntry[] = [
     EXACT,
   ),
   created(
+    'randperm',
+    fc.record({ n: fc.integer({ min: 0, max: 40 }), seed: fc.integer({ min: 0, max: 2 ** 30 }) }),
+    (p: { n: number; seed: number }, o) =>
+      core.randperm(p.n, { device: o.device, generator: new Generator(p.seed) }),
+    EXACT,
+  ),
+  created(
     'tensor',
     fc.array(fc.array(fc.integer({ min: -99, max: 99 }), { minLength: 3, maxLength: 3 }), { maxLength: 4 }),
     (rows: number[][], o) =>
