@@ -368,6 +368,23 @@ const ROWS: Row<unknown>[] = [
     ),
     fn: ([x], axis) => core.cumsum(x!, axis),
   }),
+  // sort and topk: the values are gathered ('distinct' values keep the permutation under the differences)
+  row({
+    name: 'sort values any axis, both orders',
+    cases: anyShape.chain((s) =>
+      (s.length === 0 ? fc.constant(-1) : axisArb(s.length)).map((axis) => ({ shapes: [s], p: axis })),
+    ),
+    kinds: 'distinct',
+    fn: ([x], axis) => core.sort(x!, axis, { descending: axis % 2 === 0 }).values,
+  }),
+  row({
+    name: 'topk values, k = 2 on the last axis',
+    cases: fc
+      .tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 2, max: 5 }))
+      .map(([m, n]) => ({ shapes: [[m, n]], p: 2 })),
+    kinds: 'distinct',
+    fn: ([x], k) => core.topk(x!, k).values,
+  }),
   row({
     name: 'logSoftmax any axis',
     cases: anyShape.chain((s) =>

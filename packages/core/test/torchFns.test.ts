@@ -225,3 +225,125 @@ describe('randperm', () => {
     expect(() => core.randperm(2.5)).toThrow(/randperm.*integer.*got 2.5/);
   });
 });
+
+/** Torch's order: ascending with NaN largest; a stable JS sort of the positions gives the reference permutation. */
+function refOrder(xs: number[], descending: boolean): number[] {
+  const key = (v: number) => (Number.isNaN(v) ? Number.POSITIVE_INFINITY : v);
+  const nan = (v: number) => (Number.isNaN(v) ? 1 : 0);
+  return xs
+    .map((_, i) => i)
+    .sort((i, j) => {
+      const [a, b] = descending ? [xs[j]!, xs[i]!] : [xs[i]!, xs[j]!];
+      return nan(a) - nan(b) || key(a) - key(b) || 0;
+    });
+}
+
+const rowsArb = fc
+  .record({ rows: fc.integer({ min: 1, max: 3 }), n: fc.integer({ min: 0, max: 9 }) })
+  .chain(({ rows, n }) =>
+    fc.array(
+      fc.array(
+        fc.oneof(
+          fc.integer({ min: -3, max: 3 }),
+          fc.constantFrom(Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, -0, 0.5),
+        ),
+        { minLength: n, maxLength: n },
+      ),
+      { minLength: rows, maxLength: rows },
+    ),
+  );
+
+describe('sort and topk', () => {
+  it('sort rows stably, NaN largest, ascending or descending, along either axis', () => {
+    fc.assert(
+      fc.property(rowsArb, fc.boolean(), fc.boolean(), (rows, descending, transposed) => {
+        const n = rows[0]!.length;
+        const x = tensor(rows, { dtype: 'float64' });
+        const s = transposed ? core.sort(x.t(), 0, { descending }) : x.sort(-1, { descending });
+        const values = transposed ? s.values.t() : s.values;
+        const indices = transposed ? s.indices.t() : s.indices;
+        expect(s.indices.dtype).toBe('int32');
+        const gotI = arr(indices.contiguous());
+        const gotV = arr(values.contiguous());
+        rows.forEach((r, k) => {
+          const order = refOrder(r, descending);
+          expect(gotI.slice(k * n, (k + 1) * n)).toEqual(order);
+          expect(gotV.slice(k * n, (k + 1) * n)).toEqual(order.map((i) => r[i]!));
+        });
+      }),
+    );
+  });
+
+  it('topk gives the first k of the stable sort, largest by default', () => {
+    fc.assert(
+      fc.property(rowsArb, fc.integer({ min: 0, max: 9 }), fc.boolean(), (rows, kr, largest) => {
+        const n = rows[0]!.length;
+        const k = kr % (n + 1);
+        const x = tensor(rows, { dtype: 'float64' });
+        const t = largest && kr % 2 ? x.topk(k) : core.topk(x, k, 1, { largest });
+        expect(t.values.shape).toEqual([rows.length, k]);
+        const gotI = arr(t.indices.contiguous());
+        rows.forEach((r, j) => {
+          expect(gotI.slice(j * k, (j + 1) * k)).toEqual(refOrder(r, largest).slice(0, k));
+        });
+      }),
+    );
+  });
+
+  it('sort int32 exactly; a scalar sorts to itself with index 0', () => {
+    const s = core.sort(
+      tensor(
+        [
+          [5, -2, 5],
+          [0, 7, -9],
+        ],
+        { dtype: 'int32' },
+      ),
+      0,
+      { descending: true },
+    );
+    expect(s.values.toArraySync()).toEqual([
+      [5, 7, 5],
+      [0, -2, -9],
+    ]);
+    expect(s.indices.toArraySync()).toEqual([
+      [0, 1, 0],
+      [1, 0, 1],
+    ]);
+    const z = core.sort(tensor(4), 0);
+    expect([z.values.itemSync(), z.indices.itemSync(), z.indices.dtype]).toEqual([4, 0, 'int32']);
+  });
+
+  it("pass the values' gradient back to the sorted positions", () => {
+    const x = tensor([3, 1, 2], { dtype: 'float64', requiresGrad: true });
+    core
+      .sort(x)
+      .values.mul(tensor([1, 10, 100], { dtype: 'float64' }))
+      .sum()
+      .backward();
+    expect(arr(x.grad!)).toEqual([100, 1, 10]);
+    const y = tensor([3, 1, 2], { dtype: 'float64', requiresGrad: true });
+    core
+      .topk(y, 2)
+      .values.mul(tensor([1, 10], { dtype: 'float64' }))
+      .sum()
+      .backward();
+    expect(arr(y.grad!)).toEqual([1, 0, 10]);
+  });
+
+  it('free their intermediates', () => {
+    const x = core.randn([4, 7]);
+    const before = core.memory().tensors;
+    const s = core.sort(x, 0);
+    const t = core.topk(x, 3);
+    expect(core.memory().tensors).toBe(before + 4);
+    for (const u of [s.values, s.indices, t.values, t.indices, x]) u.dispose();
+  });
+
+  it('refuse a bad axis or k naming the op', () => {
+    expect(() => core.sort(tensor([1, 2]), 1)).toThrow(/sort.*axis 1.*rank 1/);
+    expect(() => core.topk(tensor([1, 2]), 3)).toThrow(/topk.*\[0, 2\].*got 3/);
+    expect(() => core.topk(tensor([1, 2]), 1.5)).toThrow(WebrnnError);
+    expect(() => core.sort('x' as never)).toThrow(/sort/);
+  });
+});

@@ -14,3 +14,4 @@ export * from './gruSequence.js';
 export * from './withLoss.js';
 export * from './customOp.js';
 export * from './cumsum.js';
+export * from './sort.js';

@@ -5,6 +5,7 @@ import { Tensor } from '../tensor.js';
 import * as ops from './index.js';
 import type { MatmulOptions } from './matmul.js';
 import type { ReduceOptions } from './reduce.js';
+import type { SortOptions, SortResult } from './sort.js';
 
 /**
  * The ops as methods (`a.add(b).relu()`), each a one-line forward to the function of the same name, so that an
@@ -57,6 +58,8 @@ declare module '../tensor.js' {
     argmin(axis?: number, opts?: ReduceOptions): Tensor;
     softmax(axis?: number): Tensor;
     cumsum(axis: number): Tensor;
+    sort(axis?: number, opts?: SortOptions): SortResult;
+    topk(k: number, axis?: number, opts?: { largest?: boolean }): SortResult;
     logSoftmax(axis?: number): Tensor;
     reshape(shape: readonly number[]): Tensor;
     view(shape: readonly number[]): Tensor;
@@ -129,6 +132,8 @@ const SAME_NAME = [
   'argmin',
   'softmax',
   'cumsum',
+  'sort',
+  'topk',
   'logSoftmax',
   'reshape',
   'view',

@@ -1,6 +1,6 @@
 import type { OpEntry } from '../cases.js';
 import { BINARY, IN_PLACE, PARAM_UNARY, UNARY } from './elementwise.js';
-import { AUTOGRAD, CELLS, CREATION, LOSS, MATMUL, REDUCE, SCAN, SOFTMAX } from './numeric.js';
+import { AUTOGRAD, CELLS, CREATION, LOSS, MATMUL, REDUCE, SCAN, SOFTMAX, SORT } from './numeric.js';
 import { STRUCTURE } from './structure.js';
 
 /** Every public op of @webrnn/core, as the differential harness knows it. */
@@ -14,6 +14,7 @@ export const OP_TABLE: readonly OpEntry[] = [
   ...REDUCE,
   ...SOFTMAX,
   ...SCAN,
+  ...SORT,
   ...LOSS,
   ...CELLS,
   ...AUTOGRAD,

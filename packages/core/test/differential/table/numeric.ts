@@ -158,6 +158,46 @@ export const SCAN: OpEntry[] = [
   },
 ];
 
+/** sort and topk: exact (values are gathered; ties, NaN and +-Inf included, on the grid domain too). */
+const sortInput = (withK: boolean) =>
+  shapeArb().chain((shape) =>
+    fc
+      .tuple(
+        axisArb(Math.max(shape.length, 1)),
+        fc.constantFrom<'int' | 'any' | 'grid'>('int', 'any', 'grid'),
+        fc.boolean(),
+        fc.integer({ min: 0, max: 99 }),
+      )
+      .map(([axis, kind, flag, kr]) => {
+        const n = shape.length ? shape[norm(axis, shape.length)]! : 1;
+        return {
+          inputs: [kind === 'int' ? I(shape) : F(shape, kind)],
+          params: { axis: shape.length ? axis : 0, flag, k: withK ? kr % (n + 1) : 0 },
+        };
+      }),
+  );
+
+export const SORT: OpEntry[] = [
+  {
+    op: 'sort',
+    gen: sortInput(false),
+    run: ([x], { axis, flag }) => {
+      const s = core.sort(x!, axis, { descending: flag });
+      return [s.values, s.indices];
+    },
+    tol: EXACT,
+  },
+  {
+    op: 'topk',
+    gen: sortInput(true),
+    run: ([x], { axis, flag, k }) => {
+      const s = core.topk(x!, k, axis, { largest: flag });
+      return [s.values, s.indices];
+    },
+    tol: EXACT,
+  },
+];
+
 const reduction = fc.constantFrom<core.Reduction>('mean', 'sum', 'none');
 
 const classArgs = fc
