@@ -344,6 +344,8 @@ describe('sort and topk', () => {
     expect(() => core.sort(tensor([1, 2]), 1)).toThrow(/sort.*axis 1.*rank 1/);
     expect(() => core.topk(tensor([1, 2]), 3)).toThrow(/topk.*\[0, 2\].*got 3/);
     expect(() => core.topk(tensor([1, 2]), 1.5)).toThrow(WebrnnError);
+    expect(() => core.topk(tensor(3), 0)).toThrow(/topk.*\[1, 1\].*got 0/);
+    expect(core.topk(tensor(3), 1).values.itemSync()).toBe(3);
     expect(() => core.sort('x' as never)).toThrow(/sort/);
   });
 });

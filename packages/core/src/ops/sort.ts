@@ -47,8 +47,12 @@ export function topk(x: Tensor, k: number, axis = -1, opts: { readonly largest?:
   checkTensor('topk', x, 'x');
   const a = normalizeAxis('topk', axis, Math.max(1, x.rank));
   const n = x.rank === 0 ? 1 : x.shape[a]!;
-  if (!Number.isInteger(k) || k < 0 || k > n) {
-    throw new WebrnnError('topk', `k must be an integer in [0, ${n}] (the length of axis ${axis}), got ${k}`);
+  // A scalar cannot hold zero elements: its only k is 1.
+  if (!Number.isInteger(k) || k < (x.rank === 0 ? 1 : 0) || k > n) {
+    throw new WebrnnError(
+      'topk',
+      `k must be an integer in [${x.rank === 0 ? 1 : 0}, ${n}] (the length of axis ${axis}), got ${k}`,
+    );
   }
   if (x.rank === 0) return sort(x, a);
   const s = sort(x, a, { descending: opts.largest ?? true });

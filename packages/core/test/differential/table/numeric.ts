@@ -172,7 +172,7 @@ const sortInput = (withK: boolean) =>
         const n = shape.length ? shape[norm(axis, shape.length)]! : 1;
         return {
           inputs: [kind === 'int' ? I(shape) : F(shape, kind)],
-          params: { axis: shape.length ? axis : 0, flag, k: withK ? kr % (n + 1) : 0 },
+          params: { axis: shape.length ? axis : 0, flag, k: withK && shape.length ? kr % (n + 1) : 1 },
         };
       }),
   );
