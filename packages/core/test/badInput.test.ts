@@ -14,7 +14,18 @@ const r64 = (...shape: number[]) => randn(shape, f64);
 type Case = readonly [name: string, call: () => unknown, message: string | RegExp];
 
 const BINARY = ['add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum'] as const;
-const FLOAT_ONLY = ['exp', 'log', 'sqrt', 'tanh', 'sigmoid', 'reciprocal', 'softmax', 'logSoftmax'] as const;
+const FLOAT_ONLY = [
+  'exp',
+  'log',
+  'sqrt',
+  'tanh',
+  'sigmoid',
+  'reciprocal',
+  'cos',
+  'sin',
+  'softmax',
+  'logSoftmax',
+] as const;
 
 const CASES: Case[] = [
   // ---- elementwise: shapes and dtypes, for every binary op
@@ -677,9 +688,26 @@ describe('every op refuses a disposed tensor, naming itself and the tensor', () 
     ['where', (d) => core.where(ok(), d, 0)],
     ['gt', (d) => core.gt(d, 0)],
     ...(
-      ['neg', 'exp', 'log', 'sqrt', 'abs', 'sign', 'tanh', 'sigmoid', 'relu', 'square', 'reciprocal'] as const
+      [
+        'neg',
+        'exp',
+        'log',
+        'sqrt',
+        'abs',
+        'sign',
+        'tanh',
+        'sigmoid',
+        'relu',
+        'square',
+        'reciprocal',
+        'cos',
+        'sin',
+      ] as const
     ).map((op): [string, (d: Tensor) => unknown] => [op, (d) => core[op](d)]),
     ['clamp', (d) => core.clamp(d, 0, 1)],
+    ['cumsum', (d) => core.cumsum(d, 1)],
+    ['sort', (d) => core.sort(d, 0)],
+    ['topk', (d) => core.topk(d, 1)],
     ['hardtanh', (d) => core.hardtanh(d)],
     ['matmul', (d) => core.matmul(d, ok())],
     ['matmul', (d) => core.matmul(ok(), d, { transB: true })],

@@ -468,6 +468,8 @@ describe('no op leaves temporaries behind (outputs disposed by hand, no tidy)', 
     'relu',
     'square',
     'reciprocal',
+    'cos',
+    'sin',
   ] as const) {
     add(op, (mk, g) => core[op](x(mk, g)));
   }
@@ -489,6 +491,12 @@ describe('no op leaves temporaries behind (outputs disposed by hand, no tidy)', 
       core.argmax(a),
       core.argmin(a, 1),
     ];
+  });
+  add('cumsum', (mk, g) => [core.cumsum(x(mk, g, [3, 5]), 1), core.cumsum(x(mk, g), 0)]);
+  add('sort and topk', (mk, g) => {
+    const s = core.sort(x(mk, g, [3, 5]), 0, { descending: true });
+    const t = core.topk(x(mk, g, [3, 5]), 2);
+    return [s.values, s.indices, t.values, t.indices];
   });
   add('softmax', (mk, g) => [
     core.softmax(x(mk, g), 0),

@@ -139,6 +139,8 @@ describe('IEEE special values on WebGPU equal the CPU', () => {
       ['log', core.log],
       ['sqrt', core.sqrt],
       ['reciprocal', core.reciprocal],
+      ['cos', core.cos],
+      ['sin', core.sin],
       ['abs', core.abs],
       ['pow', (x) => core.pow(x, 3)],
       ['clamp', (x) => core.clamp(x, -1, 2)],

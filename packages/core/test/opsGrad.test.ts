@@ -258,6 +258,8 @@ const ROWS: Row<unknown>[] = [
   unary('relu', core.relu, 'away'),
   unary('square', core.square),
   unary('reciprocal', core.reciprocal, 'away'),
+  unary('cos', core.cos),
+  unary('sin', core.sin),
   unary('clamp(-0.5, 0.5)', (x) => core.clamp(x, -0.5, 0.5), 'clampSafe'),
   unary('clamp(min only)', (x) => core.clamp(x, -0.5), 'clampSafe'),
   unary('hardtanh default [-1, 1]', (x) => x.hardtanh(), 'clampSafe'),
@@ -357,6 +359,31 @@ const ROWS: Row<unknown>[] = [
       (s.length === 0 ? fc.constant(-1) : axisArb(s.length)).map((axis) => ({ shapes: [s], p: axis })),
     ),
     fn: ([x], axis) => core.softmax(x!, axis),
+  }),
+  // cumsum: the gradient is the reverse scan
+  row({
+    name: 'cumsum any axis',
+    cases: anyShape.chain((s) =>
+      (s.length === 0 ? fc.constant(-1) : axisArb(s.length)).map((axis) => ({ shapes: [s], p: axis })),
+    ),
+    fn: ([x], axis) => core.cumsum(x!, axis),
+  }),
+  // sort and topk: the values are gathered ('distinct' values keep the permutation under the differences)
+  row({
+    name: 'sort values any axis, both orders',
+    cases: anyShape.chain((s) =>
+      (s.length === 0 ? fc.constant(-1) : axisArb(s.length)).map((axis) => ({ shapes: [s], p: axis })),
+    ),
+    kinds: 'distinct',
+    fn: ([x], axis) => core.sort(x!, axis, { descending: axis % 2 === 0 }).values,
+  }),
+  row({
+    name: 'topk values, k = 2 on the last axis',
+    cases: fc
+      .tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 2, max: 5 }))
+      .map(([m, n]) => ({ shapes: [[m, n]], p: 2 })),
+    kinds: 'distinct',
+    fn: ([x], k) => core.topk(x!, k).values,
   }),
   row({
     name: 'logSoftmax any axis',

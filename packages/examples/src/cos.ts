@@ -15,6 +15,7 @@ import { pathToFileURL } from 'node:url';
 import {
   type DeviceName,
   type Tensor,
+  cos,
   defaultGenerator,
   linspace,
   manualSeed,
@@ -91,7 +92,8 @@ interface CosData {
 }
 
 function cosData(rho: number, device: DeviceName): CosData {
-  const sequence = Array.from(linspace(0, 200, LENGTH, { dtype: 'float64' }).dataSync(), Math.cos);
+  // torch.cos(torch.linspace(0, 200, 2000)), in float64.
+  const sequence = Array.from(tidy(() => cos(linspace(0, 200, LENGTH, { dtype: 'float64' })).dataSync()));
   return {
     device,
     sequence,

@@ -11,7 +11,9 @@ export type UnaryOpName =
   | 'relu'
   | 'step'
   | 'square'
-  | 'reciprocal';
+  | 'reciprocal'
+  | 'cos'
+  | 'sin';
 
 export type BinaryOpName =
   | 'add'
@@ -88,6 +90,10 @@ export const UNARY_FORMULAS: Record<UnaryOpName, ElementwiseFormula> = {
   },
   square: { js: 'x * x', jsInt: 'Math.imul(x, x)', wgsl: 'x * x' },
   reciprocal: { js: '1 / x', wgsl: 'ieeeDiv(1.0, x)', floatOnly: true },
+  // NaN and +-Inf give NaN (IEEE, PyTorch). WGSL's sin/cos are accurate only near [-pi, pi] on some GPUs (a
+  // few ULP there, an absolute error that grows with |x| beyond): the harness keeps inputs in [-3, 3].
+  cos: { js: 'Math.cos(x)', wgsl: 'ieeeCos(x)', floatOnly: true },
+  sin: { js: 'Math.sin(x)', wgsl: 'ieeeSin(x)', floatOnly: true },
 };
 
 /**

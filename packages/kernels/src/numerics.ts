@@ -64,6 +64,15 @@ const HELPERS: Readonly<Record<string, string>> = {
   return a / b;
 }`,
   // tanh is within an ulp of +-1 past 15, and some implementations overflow an exp inside tanh for large |x|.
+  // Not finite in, NaN out (the builtins are undefined there).
+  ieeeCos: `fn ieeeCos(x: f32) -> f32 {
+  if (ieeeIsNan(x) || ieeeIsInf(x)) { return ieeeNan(); }
+  return cos(x);
+}`,
+  ieeeSin: `fn ieeeSin(x: f32) -> f32 {
+  if (ieeeIsNan(x) || ieeeIsInf(x)) { return ieeeNan(); }
+  return sin(x);
+}`,
   ieeeTanh: `fn ieeeTanh(x: f32) -> f32 {
   if (ieeeIsNan(x)) { return x; }
   return tanh(clamp(x, -15.0, 15.0));

@@ -6,7 +6,7 @@ import { type Generator, defaultGenerator } from '../random.js';
 import { sizeOf } from '../shape.js';
 import { hostArray } from '../storage.js';
 import { type NestedArray, Tensor, empty } from '../tensor.js';
-import { checkInt32, checkIsTensor, checkTensor, notInt32 } from './define.js';
+import { INT32_MAX, checkInt32, checkIsTensor, checkTensor, notInt32 } from './define.js';
 
 export interface TensorOptions {
   readonly dtype?: DType;
@@ -240,6 +240,62 @@ export function linspace(start: number, end: number, steps: number, opts: Tensor
   });
 }
 
+/**
+ * Torch's inclusive `range`: start, start+step, ... up to and including end (floor((end - start) / step) + 1
+ * values, as torch.range). float32 by default, as Torch (unlike arange, which is int32 for integer arguments).
+ */
+export function range(start: number, end: number, step = 1, opts: TensorOptions = {}): Tensor {
+  if (step === 0 || !Number.isFinite(start) || !Number.isFinite(end) || !Number.isFinite(step)) {
+    throw new WebrnnError(
+      'range',
+      `needs finite start/end and a non-zero step, got ${start}, ${end}, ${step}`,
+    );
+  }
+  if ((end - start) / step < 0) {
+    throw new WebrnnError(
+      'range',
+      `the step's sign must lead from start to end, got start ${start}, end ${end}, step ${step}`,
+    );
+  }
+  // A quotient within 1e-9 of an integer counts as one: range(0, 1, 0.1) has 11 values, as Torch's.
+  const q = (end - start) / step;
+  const n = Math.floor(q + 1e-9 * Math.max(1, q)) + 1;
+  const dtype = opts.dtype ?? 'float32';
+  checkDTypeName('range', dtype);
+  return fromHost('range', dtype, [n], opts, () => {
+    const data = hostArray('range', 'float64', n);
+    for (let i = 0; i < n; i++) data[i] = start + i * step;
+    return convert('range', data, dtype, [n]);
+  });
+}
+
+/** `steps` values base^t for t evenly spaced from start to end inclusive (torch.logspace); float32 by default. */
+export function logspace(
+  start: number,
+  end: number,
+  steps: number,
+  base = 10,
+  opts: TensorOptions = {},
+): Tensor {
+  if (!Number.isInteger(steps) || steps < 0) {
+    throw new WebrnnError('logspace', `steps must be a non-negative integer, got ${steps}`);
+  }
+  if (!Number.isFinite(start) || !Number.isFinite(end) || !Number.isFinite(base) || base <= 0) {
+    throw new WebrnnError(
+      'logspace',
+      `needs finite start/end and a finite positive base, got ${start}, ${end}, base ${base}`,
+    );
+  }
+  const dtype = opts.dtype ?? 'float32';
+  checkDTypeName('logspace', dtype);
+  return fromHost('logspace', dtype, [steps], opts, () => {
+    const data = hostArray('logspace', 'float64', steps);
+    const d = steps > 1 ? (end - start) / (steps - 1) : 0;
+    for (let i = 0; i < steps; i++) data[i] = base ** (start + i * d);
+    return convert('logspace', data, dtype, [steps]);
+  });
+}
+
 export interface RandomOptions extends TensorOptions {
   readonly generator?: Generator;
 }
@@ -323,6 +379,30 @@ export function randint(
     { ...opts, dtype: opts.dtype ?? 'int32' },
     (g) => low + Math.floor(g.next() * (high - low)),
   );
+}
+
+/**
+ * A random permutation of 0 .. n-1 (torch.randperm), int32 by default: a Fisher-Yates shuffle drawn on the host
+ * from the generator, so the same generator state gives the same permutation on every device.
+ */
+export function randperm(n: number, opts: RandomOptions = {}): Tensor {
+  if (!Number.isInteger(n) || n < 0 || n > INT32_MAX) {
+    throw new WebrnnError('randperm', `n must be an integer in [0, ${INT32_MAX}], got ${n}`);
+  }
+  const dtype = opts.dtype ?? 'int32';
+  checkDTypeName('randperm', dtype);
+  const g = opts.generator ?? defaultGenerator;
+  return fromHost('randperm', dtype, [n], opts, () => {
+    const data = hostArray('randperm', 'float64', n);
+    for (let i = 0; i < n; i++) data[i] = i;
+    for (let i = n - 1; i > 0; i--) {
+      const j = Math.floor(g.next() * (i + 1));
+      const t = data[i]!;
+      data[i] = data[j]!;
+      data[j] = t;
+    }
+    return convert('randperm', data, dtype, [n]);
+  });
 }
 
 /** A 0-d tensor holding `value`, matching `like`'s dtype and device. */

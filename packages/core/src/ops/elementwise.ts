@@ -47,6 +47,8 @@ const UNARY_GRADS: Record<UnaryOpName, UnaryGrad> = {
   step: { save: 'none', grad: null },
   square: { save: 'x', grad: (g, x) => mul(g, mul(x, 2)) },
   reciprocal: { save: 'y', grad: (g, y) => neg(mul(g, square(y))) },
+  cos: { save: 'x', grad: (g, x) => neg(mul(g, sin(x))) },
+  sin: { save: 'x', grad: (g, x) => mul(g, cos(x)) },
 };
 
 function unary(op: UnaryOpName, x: Tensor): Tensor {
@@ -75,6 +77,9 @@ export const relu = (x: Tensor) => unary('relu', x);
 export const step = (x: Tensor) => unary('step', x);
 export const square = (x: Tensor) => unary('square', x);
 export const reciprocal = (x: Tensor) => unary('reciprocal', x);
+/** Elementwise cosine and sine (float only; NaN and +-Inf give NaN). */
+export const cos = (x: Tensor) => unary('cos', x);
+export const sin = (x: Tensor) => unary('sin', x);
 
 /** x * scale + shift in one pass (how scalar add/sub/mul/div run: no scalar tensor, no broadcast). */
 export function affine(x: Tensor, scale: number, shift: number): Tensor {

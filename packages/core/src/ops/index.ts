@@ -13,3 +13,5 @@ export * from './lstmSequence.js';
 export * from './gruSequence.js';
 export * from './withLoss.js';
 export * from './customOp.js';
+export * from './cumsum.js';
+export * from './sort.js';

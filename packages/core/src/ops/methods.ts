@@ -5,6 +5,7 @@ import { Tensor } from '../tensor.js';
 import * as ops from './index.js';
 import type { MatmulOptions } from './matmul.js';
 import type { ReduceOptions } from './reduce.js';
+import type { SortOptions, SortResult } from './sort.js';
 
 /**
  * The ops as methods (`a.add(b).relu()`), each a one-line forward to the function of the same name, so that an
@@ -44,6 +45,8 @@ declare module '../tensor.js' {
     relu(): Tensor;
     square(): Tensor;
     reciprocal(): Tensor;
+    cos(): Tensor;
+    sin(): Tensor;
     clamp(min?: number, max?: number): Tensor;
     hardtanh(min?: number, max?: number): Tensor;
     matmul(b: Tensor, opts?: MatmulOptions): Tensor;
@@ -54,6 +57,9 @@ declare module '../tensor.js' {
     argmax(axis?: number, opts?: ReduceOptions): Tensor;
     argmin(axis?: number, opts?: ReduceOptions): Tensor;
     softmax(axis?: number): Tensor;
+    cumsum(axis: number): Tensor;
+    sort(axis?: number, opts?: SortOptions): SortResult;
+    topk(k: number, axis?: number, opts?: { largest?: boolean }): SortResult;
     logSoftmax(axis?: number): Tensor;
     reshape(shape: readonly number[]): Tensor;
     view(shape: readonly number[]): Tensor;
@@ -113,6 +119,8 @@ const SAME_NAME = [
   'relu',
   'square',
   'reciprocal',
+  'cos',
+  'sin',
   'clamp',
   'hardtanh',
   'matmul',
@@ -123,6 +131,9 @@ const SAME_NAME = [
   'argmax',
   'argmin',
   'softmax',
+  'cumsum',
+  'sort',
+  'topk',
   'logSoftmax',
   'reshape',
   'view',

@@ -1,6 +1,6 @@
 import type { OpEntry } from '../cases.js';
 import { BINARY, IN_PLACE, PARAM_UNARY, UNARY } from './elementwise.js';
-import { AUTOGRAD, CELLS, CREATION, LOSS, MATMUL, REDUCE, SOFTMAX } from './numeric.js';
+import { AUTOGRAD, CELLS, CREATION, LOSS, MATMUL, REDUCE, SCAN, SOFTMAX, SORT } from './numeric.js';
 import { STRUCTURE } from './structure.js';
 
 /** Every public op of @webrnn/core, as the differential harness knows it. */
@@ -13,6 +13,8 @@ export const OP_TABLE: readonly OpEntry[] = [
   ...MATMUL,
   ...REDUCE,
   ...SOFTMAX,
+  ...SCAN,
+  ...SORT,
   ...LOSS,
   ...CELLS,
   ...AUTOGRAD,

@@ -142,6 +142,62 @@ export const SOFTMAX: OpEntry[] = (['softmax', 'logSoftmax'] as const).map(
   }),
 );
 
+/** cumsum: a scan of the axis (ints wrap as the CPU's adds); rounding grows with the axis length, as a sum's. */
+export const SCAN: OpEntry[] = [
+  {
+    op: 'cumsum',
+    gen: shapeArb().chain((shape) =>
+      fc.tuple(axisArb(Math.max(shape.length, 1)), fc.boolean()).map(([axis, int]) => ({
+        inputs: [int ? I(shape) : F(shape)],
+        params: { axis: shape.length ? axis : 0, n: shape.length ? shape[norm(axis, shape.length)]! : 1 },
+      })),
+    ),
+    run: ([x], { axis }) => core.cumsum(x!, axis),
+    tol: lengthTol,
+    shadow: true,
+  },
+];
+
+/** sort and topk: exact (values are gathered; ties, NaN and +-Inf included, on the grid domain too). */
+const sortInput = (withK: boolean) =>
+  shapeArb().chain((shape) =>
+    fc
+      .tuple(
+        axisArb(Math.max(shape.length, 1)),
+        fc.constantFrom<'int' | 'any' | 'grid'>('int', 'any', 'grid'),
+        fc.boolean(),
+        fc.integer({ min: 0, max: 99 }),
+      )
+      .map(([axis, kind, flag, kr]) => {
+        const n = shape.length ? shape[norm(axis, shape.length)]! : 1;
+        return {
+          inputs: [kind === 'int' ? I(shape) : F(shape, kind)],
+          params: { axis: shape.length ? axis : 0, flag, k: withK && shape.length ? kr % (n + 1) : 1 },
+        };
+      }),
+  );
+
+export const SORT: OpEntry[] = [
+  {
+    op: 'sort',
+    gen: sortInput(false),
+    run: ([x], { axis, flag }) => {
+      const s = core.sort(x!, axis, { descending: flag });
+      return [s.values, s.indices];
+    },
+    tol: EXACT,
+  },
+  {
+    op: 'topk',
+    gen: sortInput(true),
+    run: ([x], { axis, flag, k }) => {
+      const s = core.topk(x!, k, axis, { largest: flag });
+      return [s.values, s.indices];
+    },
+    tol: EXACT,
+  },
+];
+
 const reduction = fc.constantFrom<core.Reduction>('mean', 'sum', 'none');
 
 const classArgs = fc
@@ -327,6 +383,26 @@ export const CREATION: OpEntry[] = [
     ),
     ([a, b, n]: number[], o) => core.linspace(a!, b!, n!, o),
   ),
+  created(
+    'range',
+    fc.tuple(
+      fc.integer({ min: -9, max: 9 }),
+      fc.integer({ min: 0, max: 30 }),
+      fc.constantFrom(1, 2, 3, -1, 0.5, 0.25, 0.1),
+    ),
+    // end = start + len * |step| (or - for negative steps): the step always leads from start to end.
+    ([a, len, s]: number[], o) => core.range(a!, a! + Math.sign(s!) * Math.min(len!, 9), s!, o),
+  ),
+  created(
+    'logspace',
+    fc.tuple(
+      fc.integer({ min: -6, max: 6 }),
+      fc.integer({ min: -6, max: 6 }),
+      fc.integer({ min: 0, max: 12 }),
+      fc.constantFrom(10, 2, Math.E, 0.5),
+    ),
+    ([a, b, n, base]: number[], o) => core.logspace(a!, b!, n!, base!, o),
+  ),
   created('uniform', seeded, (p: { shape: number[]; seed: number }, o) =>
     core.uniform(p.shape, -2, 3, { ...o, generator: new Generator(p.seed) }),
   ),
@@ -341,6 +417,13 @@ export const CREATION: OpEntry[] = [
     seeded,
     (p: { shape: number[]; seed: number }, o) =>
       core.randint(-5, 7, p.shape, { device: o.device, generator: new Generator(p.seed) }),
+    EXACT,
+  ),
+  created(
+    'randperm',
+    fc.record({ n: fc.integer({ min: 0, max: 40 }), seed: fc.integer({ min: 0, max: 2 ** 30 }) }),
+    (p: { n: number; seed: number }, o) =>
+      core.randperm(p.n, { device: o.device, generator: new Generator(p.seed) }),
     EXACT,
   ),
   created(
