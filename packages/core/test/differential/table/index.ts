@@ -1,6 +1,7 @@
 import type { OpEntry } from '../cases.js';
 import { BINARY, IN_PLACE, PARAM_UNARY, UNARY } from './elementwise.js';
-import { AUTOGRAD, CELLS, CREATION, LOSS, MATMUL, REDUCE, SCAN, SOFTMAX, SORT } from './numeric.js';
+import { CREATION } from './creation.js';
+import { AUTOGRAD, CELLS, LOSS, MATMUL, REDUCE, SCAN, SOFTMAX, SORT } from './numeric.js';
 import { STRUCTURE } from './structure.js';
 
 /** Every public op of @webrnn/core, as the differential harness knows it. */
