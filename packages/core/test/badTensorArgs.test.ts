@@ -63,6 +63,9 @@ const OP_NAME: Record<string, string> = {
   fillInPlace: 'fill_',
 };
 
+const SEED = Number(process.env.WEBRNN_FC_SEED ?? 20261204);
+const RUNS = Number(process.env.WEBRNN_BADARGS_RUNS ?? 30);
+
 const BAD: readonly unknown[] = [undefined, null, [1, 2], 3, {}, 'x', new Float32Array(2)];
 
 const ops = Object.entries(core).filter(
@@ -104,7 +107,7 @@ describe('a non-tensor where a tensor is expected is a named WebrnnError', () =>
           expectNamed(await errorOf(f, [bad, ...rest]), op, `${name}(${core.fmtShape([])}...)`);
         },
       ),
-      { numRuns: 30 },
+      { numRuns: RUNS, seed: SEED },
     );
   });
 

@@ -26,7 +26,7 @@ export interface GruSequenceOptions {
  */
 export function gruSequence(gx: Tensor, wh: Tensor, h0: Tensor, opts: GruSequenceOptions = {}): Tensor {
   const op = 'gruSequence';
-  const keep = opts.keep ?? null;
+  const keep = opts?.keep ?? null; // null options mean the defaults, as undefined does
   const operands = [gx, wh, h0, ...(keep ? [keep] : [])];
   const backend = backendOf(op, ...operands);
   floatOnly(op, gx);

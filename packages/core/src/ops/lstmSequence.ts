@@ -39,9 +39,9 @@ export function lstmSequence(
   opts: LstmSequenceOptions = {},
 ): [Tensor, Tensor] {
   const op = 'lstmSequence';
-  const order = opts.order ?? 'ifog';
-  const keep = opts.keep ?? null;
-  const wo = opts.projection ?? null;
+  const order = opts?.order ?? 'ifog';
+  const keep = opts?.keep ?? null;
+  const wo = opts?.projection ?? null;
   const named = { gx, wh, h0, c0, ...(keep ? { keep } : {}), ...(wo ? { projection: wo } : {}) };
   for (const [name, t] of Object.entries(named)) checkTensor(op, t, name);
   const operands = Object.values(named);
