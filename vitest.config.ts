@@ -14,6 +14,7 @@ export default defineConfig({
   },
   test: {
     include: ['packages/*/test/**/*.test.ts'],
+    setupFiles: ['./scripts/fast-check-setup.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
   },
