@@ -37,3 +37,4 @@ export {
 export { removeStaleTemporaryFiles } from './serialisedWrites.js';
 export { type LoadTensorsOptions, loadModule, loadTensors } from './loadFile.js';
 export { type PyTorchSource, fromPyTorch } from './pytorch.js';
+export { toPyTorch } from './pytorchExport.js';

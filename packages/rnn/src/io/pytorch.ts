@@ -21,7 +21,7 @@ import { setOwn } from './safetensorsHeader.js';
 export type PyTorchSource = string | { readonly from: string; readonly layer?: number };
 
 /** webrnn gate block k comes from PyTorch gate block TORCH_GATE[k] (i, f, o, g from i, f, g, o). */
-const TORCH_GATE = [0, 1, 3, 2];
+export const TORCH_GATE = [0, 1, 3, 2];
 
 export function fromPyTorch(
   tensors: Record<string, HostTensor>,

@@ -40,7 +40,7 @@ export function namedParameters(module: Module): [string, Tensor][] {
 }
 
 /** The field of `parent` that holds `child` (besides the `modules` array), else its index. */
-function childName(parent: Module, child: Module, index: number): string {
+export function childName(parent: Module, child: Module, index: number): string {
   const fields = parent as unknown as Record<string, unknown>;
   for (const key of Object.keys(fields)) {
     if (key !== 'modules' && fields[key] === child) return key;
