@@ -97,4 +97,9 @@ export abstract class Criterion {
   toString(): string {
     return this.describe();
   }
+
+  /** `console.log(m)` in Node prints Torch's description, not the internal fields (no node:util import needed). */
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return this.toString();
+  }
 }

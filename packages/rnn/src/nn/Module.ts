@@ -391,6 +391,11 @@ export abstract class Module {
   toString(): string {
     return this.describe();
   }
+
+  /** `console.log(m)` in Node prints Torch's description, not the internal fields (no node:util import needed). */
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return this.toString();
+  }
 }
 
 /**
