@@ -48,11 +48,11 @@ export const TUTORIAL = {
 // falls linearly to 0, large steps first, then small ones that let the weights settle (in our runs the one-step
 // error ended over ten times lower than with a constant rate).
 const OPTIONS = {
-  iterations: { type: 'int', default: 3000, help: 'training iterations (tutorial: 2000)' },
+  iterations: { type: 'int', default: 3000, min: 1, help: 'training iterations (tutorial: 2000)' },
   hidden: { type: 'int', default: 32, help: 'size of the LSTM (tutorial: 300)' },
   rho: { type: 'int', default: 10, help: 'values of history per prediction, steps of BPTT (tutorial: 10)' },
   batch: { type: 'int', default: 32, help: 'sequences per iteration (tutorial: 80)' },
-  lr: { type: 'number', default: 0.5, help: 'learning rate of plain SGD (tutorial: 0.0001)' },
+  lr: { type: 'number', default: 0.5, above: 0, help: 'learning rate of plain SGD (tutorial: 0.0001)' },
   schedule: {
     type: 'string',
     default: 'linear',

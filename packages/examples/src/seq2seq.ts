@@ -38,11 +38,11 @@ const OPTIONS = {
   },
   length: { type: 'int', default: 5, help: 'digits per sequence' },
   digits: { type: 'int', default: 10, help: 'size of the alphabet (digits 0..N-1)' },
-  iterations: { type: 'int', default: 400, help: 'training iterations (one batch each)' },
+  iterations: { type: 'int', default: 400, min: 1, help: 'training iterations (one batch each)' },
   batch: { type: 'int', default: 32, help: 'sequences per iteration' },
   hidden: { type: 'int', default: 64, help: 'units of each SeqLSTM' },
   embed: { type: 'int', default: 16, help: 'size of the token embeddings' },
-  lr: { type: 'number', default: 0.01, help: 'learning rate of Adam' },
+  lr: { type: 'number', default: 0.01, above: 0, help: 'learning rate of Adam' },
   attention: { type: 'boolean', help: 'soft attention over the encoder outputs at every decoder step' },
   score: {
     type: 'string',

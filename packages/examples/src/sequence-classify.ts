@@ -54,11 +54,11 @@ const OPTIONS = {
     default: 20,
     help: 'words of the sentiment task (a quarter positive, a quarter negative)',
   },
-  iterations: { type: 'int', default: 300, help: 'training iterations (one batch each)' },
+  iterations: { type: 'int', default: 300, min: 1, help: 'training iterations (one batch each)' },
   batch: { type: 'int', default: 32, help: 'sequences per iteration' },
   hidden: { type: 'int', default: 32, help: 'units of each direction' },
   embed: { type: 'int', default: 16, help: 'size of the word embeddings' },
-  lr: { type: 'number', default: 0.01, help: 'learning rate of Adam' },
+  lr: { type: 'number', default: 0.01, above: 0, help: 'learning rate of Adam' },
   evalSize: { type: 'int', default: 500, help: 'held-out sequences for the accuracy' },
   evalEvery: { type: 'int', default: 20, help: 'iterations between evaluations (the accuracy curve)' },
 } as const;

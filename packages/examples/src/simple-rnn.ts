@@ -21,8 +21,8 @@ import { Progress } from './shared/progress.js';
 import { meanOf, summary } from './shared/summary.js';
 
 const OPTIONS = {
-  iterations: { type: 'int', default: 300, help: 'training iterations for each of the three nets' },
-  lr: { type: 'number', default: 0.1, help: 'learning rate of updateParameters (tutorial: 0.1)' },
+  iterations: { type: 'int', default: 300, min: 1, help: 'training iterations for each of the three nets' },
+  lr: { type: 'number', default: 0.1, above: 0, help: 'learning rate of updateParameters (tutorial: 0.1)' },
   batch: { type: 'int', default: 8, help: 'sequences per iteration (the tutorial uses one)' },
 } as const;
 

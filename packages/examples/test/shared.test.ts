@@ -55,6 +55,38 @@ describe('parseCli', () => {
     expect(() => parseCli('p', '', OPTS, ['--hidden-size', '2.5'])).toThrow('must be an integer');
     expect(() => parseCli('p', '', OPTS, ['--what'])).toThrow(/--what[\s\S]*--help/);
   });
+
+  const BOUNDED = {
+    iterations: { type: 'int', default: 10, min: 1, help: 'steps' },
+    lr: { type: 'number', default: 0.5, above: 0, help: 'rate' },
+    cell: { type: 'string', default: 'lstm', choices: ['lstm', 'gru'], help: 'layers' },
+  } as const;
+
+  it('checks bounds, negative values included (which parseArgs alone reads as flags)', () => {
+    expect(() => parseCli('p', '', BOUNDED, ['--iterations', '-5'])).toThrow(
+      '--iterations must be at least 1, got -5',
+    );
+    expect(() => parseCli('p', '', BOUNDED, ['--iterations=0'])).toThrow(
+      '--iterations must be at least 1, got 0',
+    );
+    expect(() => parseCli('p', '', BOUNDED, ['--lr', '0'])).toThrow('--lr must be greater than 0, got 0');
+    expect(() => parseCli('p', '', BOUNDED, ['--lr=-1'])).toThrow('--lr must be greater than 0, got -1');
+    expect(() => parseCli('p', '', BOUNDED, ['--lr', '-0.5'])).toThrow(
+      '--lr must be greater than 0, got -0.5',
+    );
+    expect(() => parseCli('p', '', BOUNDED, ['--cell', 'rnn'])).toThrow(
+      "--cell must be one of lstm, gru, got 'rnn'",
+    );
+    const ok = parseCli('p', '', BOUNDED, ['--iterations', '3', '--lr', '1e-3', '--cell', 'gru'])!;
+    expect(ok.options).toMatchObject({ iterations: 3, lr: 1e-3, cell: 'gru' });
+  });
+
+  it('the usage text lists the choices and bounds', () => {
+    const text = usage('p', '', BOUNDED);
+    expect(text).toMatch(/--iterations N\s+10\s+steps \(>= 1\)/);
+    expect(text).toMatch(/--lr N\s+0\.5\s+rate \(> 0\)/);
+    expect(text).toMatch(/--cell S\s+lstm\s+layers \(one of lstm, gru\)/);
+  });
 });
 
 describe('chooseBackend', () => {

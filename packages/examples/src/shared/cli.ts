@@ -6,7 +6,14 @@ import { parseArgs } from 'node:util';
  * values, and prints the usage text. Keys are camelCase and flags kebab-case: `evalOneStep` is --eval-one-step.
  */
 export type OptionSpec =
-  | { readonly type: 'int' | 'number'; readonly default: number; readonly help: string }
+  | {
+      readonly type: 'int' | 'number';
+      readonly default: number;
+      readonly help: string;
+      /** The smallest value allowed; `above` instead when the bound itself is not (a learning rate > 0). */
+      readonly min?: number;
+      readonly above?: number;
+    }
   | {
       readonly type: 'string';
       readonly default: string;
@@ -42,13 +49,44 @@ export interface Cli<T extends Record<string, OptionSpec>> {
 
 const flag = (key: string) => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
+/** What an option accepts, for the usage text: ` (one of a, b)`, ` (>= 1)`, ` (> 0)`. */
+function allowed(s: OptionSpec): string {
+  if (s.type === 'string' && s.choices) return ` (one of ${s.choices.join(', ')})`;
+  if ((s.type === 'int' || s.type === 'number') && s.min !== undefined) return ` (>= ${s.min})`;
+  if ((s.type === 'int' || s.type === 'number') && s.above !== undefined) return ` (> ${s.above})`;
+  return '';
+}
+
+/**
+ * `--lr -1` as `--lr=-1`: parseArgs reads a value that starts with '-' as another flag (and then complains that
+ * the option is ambiguous), so a negative number after an option that takes a value is joined to it; the value is
+ * then checked against the option's bounds like any other.
+ */
+function joinNegativeValues(argv: readonly string[], specs: Record<string, OptionSpec>): string[] {
+  const takesValue = new Set(
+    Object.entries(specs)
+      .filter(([, s]) => s.type !== 'boolean')
+      .map(([k]) => `--${flag(k)}`),
+  );
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const next = argv[i + 1];
+    if (takesValue.has(a) && next !== undefined && /^-(\d|\.\d|Infinity)/.test(next)) {
+      out.push(`${a}=${next}`);
+      i++;
+    } else out.push(a);
+  }
+  return out;
+}
+
 /** The usage text: every option, its default and what it does. */
 export function usage(program: string, description: string, own: Record<string, OptionSpec>): string {
   const specs: Record<string, OptionSpec> = { ...own, ...COMMON };
   const rows = Object.entries(specs).map(([key, s]) => [
     `--${flag(key)}${s.type === 'boolean' ? '' : s.type === 'string' ? ' S' : ' N'}`,
     s.type === 'boolean' ? 'off' : String(s.default).replace('<program>', program),
-    s.help,
+    `${s.help}${allowed(s)}`,
   ]);
   const width = (i: number) => Math.max(...rows.map((r) => r[i]!.length)) + 2;
   const [w0, w1] = [width(0), Math.max(width(1), 'default'.length + 2)];
@@ -74,7 +112,12 @@ export function parseCli<T extends Record<string, OptionSpec>>(
   ) as Record<string, { type: 'boolean' | 'string' }>;
   let parsed: ReturnType<typeof parseArgs>;
   try {
-    parsed = parseArgs({ args: [...argv], options: config, strict: true, tokens: true });
+    parsed = parseArgs({
+      args: joinNegativeValues(argv, specs),
+      options: config,
+      strict: true,
+      tokens: true,
+    });
   } catch (e) {
     throw new Error(`${(e as Error).message}\n(run with --help for the options)`);
   }
@@ -109,6 +152,11 @@ function convert(key: string, spec: OptionSpec, v: string | boolean | undefined)
     throw new Error(
       `--${flag(key)} must be ${spec.type === 'int' ? 'an integer' : 'a number'}, got '${text}'`,
     );
+  }
+  if (spec.min !== undefined && n < spec.min)
+    throw new Error(`--${flag(key)} must be at least ${spec.min}, got ${n}`);
+  if (spec.above !== undefined && !(n > spec.above)) {
+    throw new Error(`--${flag(key)} must be greater than ${spec.above}, got ${n}`);
   }
   return n;
 }
