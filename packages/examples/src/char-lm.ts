@@ -41,6 +41,7 @@ import { chooseBackend, teardown } from './shared/backend.js';
 import { atLeast, parseCli, run } from './shared/cli.js';
 import { lineChart, smoothed } from './shared/plot.js';
 import { Progress } from './shared/progress.js';
+import { stopOnSignal } from './shared/interrupt.js';
 import { meanOf, summary } from './shared/summary.js';
 
 // The defaults train in about a minute on two CPU cores (a little over one pass over the text) and end well
@@ -72,6 +73,12 @@ const OPTIONS = {
   },
   optim: { type: 'string', default: 'adam', choices: ['adam', 'rmsprop'], help: 'optimiser' },
   lr: { type: 'number', default: 0.005, above: 0, help: 'learning rate' },
+  saveEvery: {
+    type: 'int',
+    default: 0,
+    min: 0,
+    help: 'with --save: also save every N iterations (0: at the end only; Ctrl-C saves too)',
+  },
   clip: { type: 'number', default: 5, help: 'largest global norm of the gradients' },
   evalEvery: { type: 'int', default: 50, help: 'iterations between validations' },
   sampleLength: { type: 'int', default: 400, help: 'characters to sample at the end' },
@@ -203,29 +210,55 @@ export async function main(argv: readonly string[]): Promise<CharLmResult | null
     ];
     const losses: number[] = [];
     let trainSeconds = 0;
+    // Iterations run in this invocation: all of them, or fewer after Ctrl-C (everything below reports these).
+    let ran = 0;
+    const info = () => ({
+      ...config,
+      chars: [...vocab.chars],
+      optim: optimName as 'adam' | 'rmsprop',
+      iterations: done + ran,
+    });
     if (s.iterations > 0) {
       const progress = new Progress(s.iterations);
-      for (let i = 1; i <= s.iterations; i++) {
-        const started = performance.now();
-        const iteration = done + i;
-        const k = (iteration - 1) % trainStreams.chunks;
-        model.net.training();
-        if (k === 0) forget(model); // a new pass over the text starts the streams afresh
-        const chunk = trainStreams.chunk(k);
-        const loss = tidy(() => {
-          optimizer.zeroGrad();
-          return trainStep(model, criterion, chunk, s.batch, device);
-        });
-        await update(params, optimizer, o.clip);
-        losses.push(await loss.item());
-        loss.dispose();
-        trainSeconds += (performance.now() - started) / 1000;
-        progress.update(i, losses.at(-1)!);
-        if (i % s.evalEvery === 0 || i === s.iterations) {
-          validations.push({ iteration, loss: await evaluateLoss(model, criterion, validStreams, device) });
+      const stop = stopOnSignal('training');
+      try {
+        for (let i = 1; i <= s.iterations && !stop.requested; i++) {
+          const started = performance.now();
+          const iteration = done + i;
+          const k = (iteration - 1) % trainStreams.chunks;
+          model.net.training();
+          if (k === 0) forget(model); // a new pass over the text starts the streams afresh
+          const chunk = trainStreams.chunk(k);
+          const loss = tidy(() => {
+            optimizer.zeroGrad();
+            return trainStep(model, criterion, chunk, s.batch, device);
+          });
+          await update(params, optimizer, o.clip);
+          losses.push(await loss.item());
+          loss.dispose();
+          trainSeconds += (performance.now() - started) / 1000;
+          progress.update(i, losses.at(-1)!);
+          ran = i;
+          if (i % s.evalEvery === 0 || i === s.iterations) {
+            validations.push({ iteration, loss: await evaluateLoss(model, criterion, validStreams, device) });
+          }
+          if (o.save && o.saveEvery > 0 && i % o.saveEvery === 0 && i < s.iterations) {
+            await saveCheckpoint(o.save, model.net, optimizer, info());
+          }
+        }
+      } finally {
+        stop.dispose();
+      }
+      if (ran < s.iterations) {
+        console.log(`interrupted after ${ran} of ${s.iterations} iterations`);
+        if (validations.at(-1)!.iteration !== done + ran) {
+          validations.push({
+            iteration: done + ran,
+            loss: await evaluateLoss(model, criterion, validStreams, device),
+          });
         }
       }
-      done += s.iterations;
+      done += ran;
     }
 
     const started = performance.now();
@@ -241,23 +274,15 @@ export async function main(argv: readonly string[]): Promise<CharLmResult | null
     const sampleSeconds = (performance.now() - started) / 1000;
     console.log(`\nsample (temperature ${o.temperature}, seed ${o.seed}):\n${prime}${sampled}\n`);
 
-    const files =
-      s.iterations > 0 ? await plot(o.out, config, losses, done - s.iterations, validations, baseline) : [];
+    const files = ran > 0 ? await plot(o.out, config, losses, done - ran, validations, baseline) : [];
     const sampleFile = path.join(o.out, 'sample.txt');
     mkdirSync(o.out, { recursive: true });
     writeFileSync(sampleFile, prime + sampled);
     files.push(sampleFile);
-    if (o.save) {
-      await saveCheckpoint(o.save, model.net, optimizer, {
-        ...config,
-        chars: [...vocab.chars],
-        optim: optimName as 'adam' | 'rmsprop',
-        iterations: done,
-      });
-    }
+    if (o.save) await saveCheckpoint(o.save, model.net, optimizer, { ...info(), iterations: done });
 
     const validLoss = validations.at(-1)!.loss;
-    const itPerSecond = s.iterations / Math.max(trainSeconds, 1e-9);
+    const itPerSecond = ran / Math.max(trainSeconds, 1e-9);
     const charsPerSecond = itPerSecond * s.batch * s.seqLength;
     const rows: [string, string][] = [
       ['device', `${device} (${reason})`],
@@ -266,11 +291,11 @@ export async function main(argv: readonly string[]): Promise<CharLmResult | null
         `LookupTable(${config.vocab}, ${config.embed}) -> ${config.layers} x Seq${config.cell === 'gru' ? 'GRU' : 'LSTM'}(${config.hidden}) -> Linear(${config.hidden}, ${config.vocab}); ${optimName} lr ${optimizer.config.learningRate}, clip ${o.clip}`,
       ],
     ];
-    if (s.iterations > 0) {
+    if (ran > 0) {
       rows.push(
         [
           'training',
-          `${s.iterations} iterations of ${s.batch} x ${s.seqLength} characters in ${trainSeconds.toFixed(1)} s ` +
+          `${ran} iterations of ${s.batch} x ${s.seqLength} characters in ${trainSeconds.toFixed(1)} s ` +
             `(${itPerSecond.toFixed(1)} it/s, ${Math.round(charsPerSecond)} characters/s)`,
         ],
         [

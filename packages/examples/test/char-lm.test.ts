@@ -97,6 +97,36 @@ describe('char-lm', () => {
     );
   });
 
+  it('Ctrl-C stops after the iteration in progress: the checkpoint, plots and summary are still written', async () => {
+    const out = tmpDir();
+    const file = path.join(out, 'model.safetensors');
+    const listeners = process.listenerCount('SIGINT');
+    let iterationsAtSignal = -1;
+    const timer = setTimeout(() => {
+      iterationsAtSignal = 0;
+      process.emit('SIGINT', 'SIGINT');
+    }, 2500);
+    const r = (await quietly(() =>
+      main([...tiny, '--iterations', '100000', '--save', file, '--save-every', '3', '--out', out]),
+    ))!;
+    clearTimeout(timer);
+    expect(iterationsAtSignal).toBe(0); // the signal came, training did not run to its end
+    expect(r.losses.length).toBeGreaterThan(0);
+    expect(r.losses.length).toBeLessThan(100000);
+    expect(r.iterations).toBe(r.losses.length);
+    expect(r.validations.at(-1)!.iteration).toBe(r.iterations);
+    expectPlot(path.join(out, 'loss'));
+    expect(r.summary).toMatch(new RegExp(`training +${r.iterations} iterations`));
+    // The checkpoint holds the weights at the stop: resuming counts on from there.
+    const resumed = (await quietly(() =>
+      main([...tiny, '--iterations', '2', '--resume', file, '--out', tmpDir()]),
+    ))!;
+    expect(resumed.iterations).toBe(r.iterations + 2);
+    expect(resumed.validations[0]!.loss).toBeCloseTo(r.validations.at(-1)!.loss, 6);
+    // The signal handlers are gone: nothing of ours listens any more.
+    expect(process.listenerCount('SIGINT')).toBe(listeners);
+  });
+
   it('leaves no tensors behind (training, validation and sampling free what they make)', async () => {
     const before = memory().tensors;
     await quietly(() => main([...tiny, '--iterations', '3', '--eval-every', '2', '--out', tmpDir()]));
