@@ -5,6 +5,28 @@
 # what to install and the programs fall back to the CPU).
 set -u
 
+# The Debian mirror apt already uses for bookworm (one-line or deb822 sources under ROOT), so that backports come
+# from the same place (a local mirror behind a proxy, say); deb.debian.org when none names one.
+debian_mirror() {
+  local root="${1:-}" uri
+  uri=$(cat "$root"/etc/apt/sources.list "$root"/etc/apt/sources.list.d/*.list 2>/dev/null |
+    sed -E 's/\[[^]]*\]//' | awk '$1 == "deb" && $3 == "bookworm" { print $2; exit }')
+  if [ -z "$uri" ]; then
+    uri=$(cat "$root"/etc/apt/sources.list.d/*.sources 2>/dev/null |
+      awk 'BEGIN { RS = "" } /Suites:[^\n]*bookworm([ \t\n]|$)/ {
+        n = split($0, lines, "\n")
+        for (i = 1; i <= n; i++) if (lines[i] ~ /^URIs:/) { split(lines[i], f, /[ \t]+/); print f[2]; exit }
+      }')
+  fi
+  echo "${uri:-http://deb.debian.org/debian}"
+}
+
+# `setup-webgpu.sh --backports-line [ROOT]` prints the sources line it would add, and does nothing else (tests).
+if [ "${1:-}" = --backports-line ]; then
+  echo "deb $(debian_mirror "${2:-}") bookworm-backports main"
+  exit 0
+fi
+
 have_lavapipe() {
   local icd
   for icd in /usr/share/vulkan/icd.d/lvp_icd*.json; do
@@ -30,7 +52,7 @@ echo "setup-webgpu: installing $what"
 export DEBIAN_FRONTEND=noninteractive
 if ! have_lavapipe; then
   if grep -qs bookworm /etc/os-release && ! grep -rqs bookworm-backports /etc/apt/sources.list /etc/apt/sources.list.d/; then
-    echo 'deb http://deb.debian.org/debian bookworm-backports main' >/etc/apt/sources.list.d/bookworm-backports.list
+    echo "deb $(debian_mirror) bookworm-backports main" >/etc/apt/sources.list.d/bookworm-backports.list
   fi
   apt-get update -q >/dev/null || echo "setup-webgpu: apt-get update failed"
   if grep -qs bookworm /etc/os-release; then
