@@ -77,4 +77,19 @@ describe('coalesce', () => {
       ),
     ).toEqual({ shape: [12], strides: [[1], [0]] });
   });
+
+  it("a launch of size-1 dims only (or rank 0) is one element at each operand's base: shape [1], stride 0", () => {
+    for (const [shape, strides] of [
+      [[], [[], []]],
+      [
+        [1, 1, 1],
+        [
+          [7, 3, 1],
+          [0, 0, 5],
+        ],
+      ],
+    ] as [number[], number[][]][]) {
+      expect(coalesce(shape, strides)).toEqual({ shape: [1], strides: strides.map(() => [0]) });
+    }
+  });
 });
