@@ -23,6 +23,7 @@ export { SoftMax } from './SoftMax.js';
 export { LogSoftMax } from './LogSoftMax.js';
 export { Dropout } from './Dropout.js';
 export { Identity } from './Identity.js';
+export { Jacobian, type JacobianOptions } from './Jacobian.js';
 export { CAddTable } from './CAddTable.js';
 export { CMulTable } from './CMulTable.js';
 export { CSubTable } from './CSubTable.js';

@@ -21,6 +21,7 @@ export const MODULE_TABLE: readonly OpEntry[] = [
  */
 export const NOT_MODULES: Readonly<Record<string, string>> = {
   Module: 'abstract base class: every entry runs its forward, backward, type() and to()',
+  Jacobian: "Torch's Jacobian checker, a test tool rather than a module (jacobianApi.test.ts)",
   Container: 'abstract base class of Sequential, ConcatTable, ParallelTable, MapTable, MaskZero... (all run)',
   Criterion: 'abstract base class of the criterions (all run)',
   AbstractRecurrent:
