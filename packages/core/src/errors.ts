@@ -54,20 +54,22 @@ export type DeviceCheck =
   | ({ readonly kind: 'index' } & IndexCheck)
   | { readonly kind: 'divisor'; readonly op: string };
 
+/** The coordinates of flat (row-major) position `i` in `shape`, to name an element in a message. */
+export function coordinatesOf(i: number, shape: readonly number[]): number[] {
+  const at = new Array<number>(shape.length);
+  for (let d = shape.length - 1; d >= 0; d--) {
+    at[d] = i % shape[d]!;
+    i = Math.floor(i / shape[d]!);
+  }
+  return at;
+}
+
 /** The one message for a bad index, whichever device found it. */
 export function indexError(check: IndexCheck, f: CheckFailure): WebrnnError {
   const { noun } = check;
-  let where = `${f.position}`;
-  if (check.positionShape) {
-    const coords: number[] = [];
-    let r = f.position;
-    for (let d = check.positionShape.length - 1; d >= 0; d--) {
-      const s = check.positionShape[d]!;
-      coords.unshift(r % s);
-      r = Math.floor(r / s);
-    }
-    where = fmtShape(coords);
-  }
+  const where = check.positionShape
+    ? fmtShape(coordinatesOf(f.position, check.positionShape))
+    : `${f.position}`;
   return new WebrnnError(
     check.op,
     `${noun} ${f.value} at position ${where} is out of range for ${check.range} (expected 0 <= ${noun} < ${f.extent})`,

@@ -127,8 +127,9 @@ export const FLOAT_TO_INT32: ElementwiseFormula = {
     '(bitcast<u32>(x) & 0x7fffffffu) >= 0x4f000000u), 0, (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u)',
 };
 
-const INT32_MIN = -2147483648;
-const INT32_MAX = 2147483647;
+/** The int32 range, for every check and cut that needs it (the kernels, the backends and the ops). */
+export const INT32_MIN = -2147483648;
+export const INT32_MAX = 2147483647;
 
 /**
  * The parameters of an int32 clamp or affine as both backends apply them: clamp's bounds (infinite ones too) cut to
@@ -146,9 +147,10 @@ export const BINARY_FORMULAS: Record<BinaryOpName, ElementwiseFormula> = {
   sub: { js: 'a - b', wgsl: 'a - b' },
   // a * b in doubles loses bits past 2^53 before the int32 wrap; Math.imul is the exact product modulo 2^32.
   mul: { js: 'a * b', jsInt: 'Math.imul(a, b)', wgsl: 'a * b' },
-  // int32 division truncates toward zero; a / 0 is a, WGSL's defined answer (PyTorch raises, which a GPU kernel
-  // cannot: the op refuses a number 0, a tensor holding 0 gives a on both devices), and -2^31 / -1 wraps to -2^31.
-  div: { js: 'a / b', jsInt: '(b === 0 ? a : (a / b) | 0)', wgsl: 'ieeeDiv(a, b)', wgslInt: 'a / b' },
+  // int32 division truncates toward zero and -2^31 / -1 wraps to -2^31. A zero divisor never gets here: the op
+  // refuses a number 0, and for a tensor holding 0 both backends raise (the CPU before this loop, WebGPU through
+  // its device-side status), as PyTorch does.
+  div: { js: 'a / b', jsInt: '(a / b) | 0', wgsl: 'ieeeDiv(a, b)', wgslInt: 'a / b' },
   // C99's pow, which PyTorch computes: JS differs only in pow(1, y) = 1 and pow(-1, +-Inf) = 1 (NaN in JS).
   pow: {
     js: '(a === 1 || (a === -1 && (b === Infinity || b === -Infinity)) ? 1 : Math.pow(a, b))',

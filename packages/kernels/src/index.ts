@@ -39,6 +39,8 @@ export {
   type UnaryOpName,
   BINARY_FORMULAS,
   FLOAT_TO_INT32,
+  INT32_MAX,
+  INT32_MIN,
   PARAM_UNARY_FORMULAS,
   UNARY_FORMULAS,
   intParams,

@@ -1,7 +1,7 @@
 import type { DeviceName } from '../backends/backend.js';
 import { getBackend } from '../backends/registry.js';
 import { DTYPES, type DType, type TypedArray, dtypeOfArray, typedArrayFor } from '../dtype.js';
-import { WebrnnError, fmtShape } from '../errors.js';
+import { WebrnnError, coordinatesOf, fmtShape } from '../errors.js';
 import { type Generator, defaultGenerator } from '../random.js';
 import { sizeOf } from '../shape.js';
 import { hostArray } from '../storage.js';
@@ -77,23 +77,13 @@ function convert(op: string, data: ArrayLike<number>, dtype: DType, shape: reado
       if (why) {
         throw new WebrnnError(
           op,
-          `element ${i}${shape.length > 1 ? ` (at [${positionOf(i, shape).join(', ')}])` : ''} is ${data[i]}, ${why}, so it cannot be stored as int32`,
+          `element ${i}${shape.length > 1 ? ` (at ${fmtShape(coordinatesOf(i, shape))})` : ''} is ${data[i]}, ${why}, so it cannot be stored as int32`,
         );
       }
     }
   }
   for (let i = 0; i < data.length; i++) out[i] = data[i]!;
   return out;
-}
-
-/** The multi-index of flat (row-major) index `i` in `shape`. */
-function positionOf(i: number, shape: readonly number[]): number[] {
-  const at = new Array<number>(shape.length);
-  for (let d = shape.length - 1; d >= 0; d--) {
-    at[d] = i % shape[d]!;
-    i = Math.floor(i / shape[d]!);
-  }
-  return at;
 }
 
 /**

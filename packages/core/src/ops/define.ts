@@ -1,3 +1,4 @@
+import { INT32_MAX, INT32_MIN } from '@webrnn/kernels';
 import { type BackwardFn, Node, edgeOf } from '../autograd/tape.js';
 import { isGradEnabled } from '../autograd/gradMode.js';
 import type { Backend, View } from '../backends/backend.js';
@@ -37,12 +38,6 @@ export function describeValue(value: unknown): string {
  */
 export function checkTensor(op: string, value: unknown, name: string): asserts value is Tensor {
   checkLive(op, value, `argument ${name}`);
-}
-
-/** `value` after checkTensor, for use in expressions. */
-export function checked(op: string, value: unknown, name: string): Tensor {
-  checkTensor(op, value, name);
-  return value;
 }
 
 function checkLive(op: string, value: unknown, what: string): asserts value is Tensor {
@@ -90,8 +85,7 @@ export function backendOf(op: string, ...tensors: Tensor[]): Backend {
   return first.backend;
 }
 
-export const INT32_MIN = -2147483648;
-export const INT32_MAX = 2147483647;
+export { INT32_MAX, INT32_MIN };
 
 /** Why `v` is not an int32 value (null when it is one): a fraction, NaN, +-Inf or out of range would be wrapped. */
 export function notInt32(v: number): string | null {

@@ -1,13 +1,12 @@
 import { WebrnnError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
+import { INT32_MAX, INT32_MIN } from './define.js';
 
 /**
  * Numbers meeting int32 tensors: exact, or refused. A fraction would be truncated silently, so every op refuses
  * it and asks for a cast; integers outside the int32 range wrap where the arithmetic wraps (add/sub/mul, as
  * PyTorch) and are refused where they would become an int32 tensor.
  */
-const INT32_MIN = -(2 ** 31);
-const INT32_MAX = 2 ** 31 - 1;
 
 /**
  * An int32 tensor combines only with an integer (a fraction would be truncated silently; cast first), held in the

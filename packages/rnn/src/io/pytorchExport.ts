@@ -3,7 +3,7 @@ import { Linear } from '../nn/Linear.js';
 import { LookupTable } from '../nn/LookupTable.js';
 import type { Module } from '../nn/Module.js';
 import { SeqLSTM } from '../rnn/SeqLSTM.js';
-import { TORCH_GATE } from './pytorch.js';
+import { type PyTorchSource, TORCH_GATE } from './pytorch.js';
 import type { HostTensor } from './safetensors.js';
 import { setOwn } from './safetensorsHeader.js';
 import { childName } from './stateDict.js';
@@ -22,7 +22,7 @@ import { childName } from './stateDict.js';
  */
 export async function toPyTorch(
   module: Module,
-  map: Record<string, string | { readonly from: string; readonly layer?: number }>,
+  map: Record<string, PyTorchSource>,
 ): Promise<Record<string, HostTensor>> {
   const op = 'toPyTorch';
   const out: Record<string, HostTensor> = {};

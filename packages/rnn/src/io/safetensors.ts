@@ -30,7 +30,8 @@ const ARRAYS: Record<DType, (a: TypedArray) => boolean> = {
   int32: (a) => a instanceof Int32Array,
 };
 
-const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+/** @internal The host's byte order (safetensors stores little-endian). */
+export const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 export interface EncodeOptions {
   /**

@@ -1,6 +1,6 @@
 import { type TypedArray, WebrnnError, typedArrayFor } from '../nn/deps.js';
 import { sha256, verifyTensor } from './checksum.js';
-import { type HostTensor, fromLittleEndian } from './safetensors.js';
+import { type HostTensor, LITTLE_ENDIAN, fromLittleEndian } from './safetensors.js';
 import { type ParsedHeader, type TensorEntry, headerLength, parseHeader } from './safetensorsHeader.js';
 
 /**
@@ -12,8 +12,6 @@ import { type ParsedHeader, type TensorEntry, headerLength, parseHeader } from '
 
 /** One read call reads at most this much (Node refuses reads over 2 GiB - 1). */
 const CHUNK = 1 << 30;
-const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-
 export interface SafetensorsFile {
   readonly header: ParsedHeader;
   /** A tensor's values, checked against its checksum when the file declares checksums. */
