@@ -19,6 +19,7 @@ import {
   tidy,
   unbind,
   vjp,
+  vjpObserving,
 } from '@webrnn/core';
 import { runs } from './helpers/arb.js';
 
@@ -167,6 +168,79 @@ describe('vjp on random graphs', () => {
       ),
       runs(60),
     );
+  });
+});
+
+describe('vjpObserving on random graphs', () => {
+  it('an observed intermediate gets the gradient a stop there would give, and the backward goes on unchanged', () => {
+    fc.assert(
+      fc.property(graphArb, fc.nat(), (g, other) =>
+        tidy(() => {
+          const x = leaf(g.x);
+          const nodes = build(g, x);
+          const { roots: rs, input } = indices(g);
+          const roots = rs.map((r) => nodes[r]!);
+          const a = nodes[input]!;
+          const b = nodes[1 + (other % (nodes.length - 1))]!;
+          const retain = { retainGraph: true };
+          // Observe a, b, a again and the input x itself; ask for x only.
+          const got = vjpObserving(roots, seedsOf(g), [x], [a, b, a, x], retain);
+          const [wx] = vjp(roots, seedsOf(g), [x], retain);
+          const [wa] = vjp(roots, seedsOf(g), [a], retain);
+          const [wb] = vjp(roots, seedsOf(g), [b], retain);
+          const same = (t: Tensor | null, w: Tensor | null, what: string) => {
+            expect(t === null, what).toBe(w === null);
+            if (t && w) expect(arr(t), what).toEqual(arr(w));
+          };
+          same(got.inputs[0]!, wx!, 'x (the input)');
+          same(got.observed[0]!, wa!, 'a');
+          same(got.observed[1]!, wb!, 'b');
+          same(got.observed[2]!, wa!, 'a, observed twice');
+          same(got.observed[3]!, wx!, 'x, observed and an input');
+          // Observing changes nothing accumulated into the leaves.
+          const x2 = leaf(g.x);
+          const nodes2 = build(g, x2);
+          vjpObserving(
+            rs.map((r) => nodes2[r]!),
+            seedsOf(g),
+            [],
+            [nodes2[input]!],
+            { accumulateLeaves: true },
+          );
+          const x3 = leaf(g.x);
+          const nodes3 = build(g, x3);
+          vjp(
+            rs.map((r) => nodes3[r]!),
+            seedsOf(g),
+            [],
+            { accumulateLeaves: true },
+          );
+          same(x2.grad, x3.grad, 'x.grad');
+        }),
+      ),
+      runs(60),
+    );
+  });
+
+  it('an input listed twice gets its gradient at both places; observed handles survive the graph', () => {
+    tidy(() => {
+      const x = leaf([0.5, -1, 2]);
+      const h = tanh(x);
+      const y = mul(h, h);
+      const seed = tensor(Float64Array.from([1, 2, 3]), f64);
+      const { inputs, observed } = vjpObserving([y], [seed], [x, x], [h]);
+      expect(arr(inputs[0]!)).toEqual(arr(inputs[1]!));
+      // d/dh sum(seed * h^2) = 2 seed h; freed graph (no retainGraph) leaves the observed gradient intact.
+      const hv = arr(h);
+      arr(observed[0]!).forEach((v, i) => expect(v).toBeCloseTo(2 * (i + 1) * hv[i]!, 12));
+      const [again] = vjp([mul(tanh(x), 1)], [seed], [x]);
+      expect(again).not.toBeNull();
+    });
+  });
+
+  it('names itself when given something other than tensors to observe', () => {
+    const x = leaf([1, 2, 3]);
+    expect(() => vjpObserving([x], [x], [x], [3 as unknown as Tensor])).toThrow(/vjpObserving.*observe\[0\]/);
   });
 });
 

@@ -113,6 +113,44 @@ export interface VjpOptions extends BackwardOptions {
   readonly accumulateLeaves?: boolean;
 }
 
+/** What runBackward found: the inputs' gradients, and the observed tensors' (null where none arrived). */
+export interface BackwardResult {
+  readonly inputs: (Tensor | null)[];
+  readonly observed: (Tensor | null)[];
+}
+
+/** Positions in a list of tensors, by where each sits in the graph (node and output index, or leaf). */
+class GraphPlaces {
+  private readonly nodes = new Map<Node, Map<number, number[]>>();
+  private readonly leaves = new Map<Tensor, number[]>();
+
+  constructor(tensors: readonly Tensor[]) {
+    tensors.forEach((t, pos) => {
+      const list = t.gradFn ? this.atNode(t.gradFn, t.outputIndex, true)! : this.atLeaf(t, true)!;
+      list.push(pos);
+    });
+  }
+
+  atNode(node: Node, index: number, create = false): number[] | undefined {
+    let m = this.nodes.get(node);
+    if (!m && create) this.nodes.set(node, (m = new Map()));
+    let l = m?.get(index);
+    if (!l && create) m!.set(index, (l = []));
+    return l;
+  }
+
+  atLeaf(t: Tensor, create = false): number[] | undefined {
+    let l = this.leaves.get(t);
+    if (!l && create) this.leaves.set(t, (l = []));
+    return l;
+  }
+
+  /** Output indices of `node` that are places here. */
+  indicesAt(node: Node): ReadonlyMap<number, number[]> | undefined {
+    return this.nodes.get(node);
+  }
+}
+
 /** Nodes reachable from `roots`, in an order where every node comes before the nodes it depends on. */
 function topoOrder(roots: readonly Node[], stopAt: (n: Node) => boolean): Node[] {
   // Stryker disable next-line ArrayDeclaration: a stray entry would find no pending gradient and be skipped.
@@ -146,7 +184,9 @@ function topoOrder(roots: readonly Node[], stopAt: (n: Node) => boolean): Node[]
 /**
  * The engine behind `tensor.backward()` and `vjp`: propagate `seeds` from `roots` back through the graph.
  * Gradients reaching a tensor of `inputs` are returned (and stop there); gradients reaching other leaves go into
- * their `.grad` when `accumulateLeaves`.
+ * their `.grad` when `accumulateLeaves`. The total gradient reaching each tensor of `observe` (made by an op, or
+ * an input) is returned too, but the backward goes on through it (a container's backward reports every inner
+ * module's gradInput this way).
  */
 export function runBackward(
   roots: readonly Tensor[],
@@ -154,17 +194,16 @@ export function runBackward(
   inputs: readonly Tensor[],
   opts: VjpOptions & { accumulateLeaves: boolean },
   arithmetic: GradArithmetic,
-): (Tensor | null)[] {
+  observe: readonly Tensor[] = [],
+): BackwardResult {
   const results: (Tensor | null)[] = inputs.map(() => null);
-  const inputNodes = new Map<Node, Map<number, number>>();
-  const inputLeaves = new Map<Tensor, number>();
-  inputs.forEach((t, pos) => {
-    if (t.gradFn) {
-      let m = inputNodes.get(t.gradFn);
-      if (!m) inputNodes.set(t.gradFn, (m = new Map()));
-      m.set(t.outputIndex, pos);
-    } else inputLeaves.set(t, pos);
-  });
+  const observed: (Tensor | null)[] = observe.map(() => null);
+  const inputPlaces = new GraphPlaces(inputs);
+  const observedPlaces = new GraphPlaces(observe);
+  // Gradients of observed tensors are handles of the gradient there, taken once it is complete.
+  const note = (positions: readonly number[] | undefined, g: Tensor | null | undefined) => {
+    if (g) for (const p of positions ?? []) observed[p] = g.alias();
+  };
 
   const pending = new Map<Node, (Tensor | null)[]>();
   const addTo = (slots: (Tensor | null)[], i: number, g: Tensor) => {
@@ -180,12 +219,12 @@ export function runBackward(
   const deliver = (edge: Edge, g: Tensor) => {
     if (!edge) return g.dispose();
     if ('leaf' in edge) {
-      const pos = inputLeaves.get(edge.leaf);
+      const pos = inputPlaces.atLeaf(edge.leaf)?.[0];
       if (pos !== undefined) return addTo(results, pos, g);
       if (opts.accumulateLeaves) return arithmetic.accumulateGrad(edge.leaf, g);
       return g.dispose();
     }
-    const pos = inputNodes.get(edge.node)?.get(edge.index);
+    const pos = inputPlaces.atNode(edge.node, edge.index)?.[0];
     if (pos !== undefined) return addTo(results, pos, g);
     let slots = pending.get(edge.node);
     // Stryker disable next-line ArrowFunction: undefined and null both mean "no gradient yet".
@@ -200,12 +239,14 @@ export function runBackward(
   const order = topoOrder(
     roots.flatMap((r) => (r.gradFn ? [r.gradFn] : [])),
     // Stryker disable next-line ArrowFunction,ConditionalExpression: not stopping only costs time, what lies below gets no gradient (always stopping fails the tape tests; checked by hand).
-    (n) => inputNodes.get(n)?.size === n.outputs.length,
+    (n) => inputPlaces.indicesAt(n)?.size === n.outputs.length,
   );
   for (const node of order) {
     const slots = pending.get(node);
     if (!slots) continue;
     pending.delete(node);
+    // Every gradient reaching this node has arrived (the order puts it after all that depend on it).
+    for (const [index, positions] of observedPlaces.indicesAt(node) ?? []) note(positions, slots[index]);
     const saved = node.takeSaved();
     const grads = withGradMode(false, () =>
       tidy(() => {
@@ -247,5 +288,16 @@ export function runBackward(
   // Unreachable today (every node given a gradient is in the order, which runs it); kept so a future early exit frees them.
   // Stryker disable next-line OptionalChaining: unreachable, as said above.
   for (const slots of pending.values()) for (const g of slots) g?.dispose();
-  return results;
+  inputs.forEach((t, pos) => {
+    const first = (t.gradFn ? inputPlaces.atNode(t.gradFn, t.outputIndex) : inputPlaces.atLeaf(t))![0]!;
+    // An input listed twice gets its gradient at both places.
+    if (first !== pos) results[pos] = results[first]?.alias() ?? null;
+    // An observed tensor that is also an input stops the backward: its gradient is the input's.
+    else
+      note(
+        t.gradFn ? observedPlaces.atNode(t.gradFn, t.outputIndex) : observedPlaces.atLeaf(t),
+        results[pos],
+      );
+  });
+  return { inputs: results, observed };
 }

@@ -21,12 +21,17 @@ import {
   zeros,
 } from './deps.js';
 import { ModuleError } from './errors.js';
-import { scaledVjp } from './backprop.js';
+import { scaledVjpObserving } from './backprop.js';
 import { flattenInto, moveTensor } from './parameterStorage.js';
 import { type StateBoundaries, stateHolders } from './stateBoundaries.js';
 
 /** When a recurrent module keeps its state from one sequence to the next (see AbstractRecurrent.remember). */
 export type RememberMode = 'neither' | 'both' | 'train' | 'eval';
+
+/** The modules whose forward is running, innermost last: a forward registers itself with its caller. */
+const calling: Module[] = [];
+/** Numbers every forward, so that a container can tell whether a module's last forward is still the one it called. */
+let forwards = 0;
 
 /**
  * Torch's nn.Module protocol, on the tape. `forward` runs `updateOutput` (written with ops, so it records) after
@@ -48,6 +53,10 @@ export abstract class Module {
   protected boundaryInput: Activity | null = null;
   /** The step count of each step-wise module inside when the last forward began (see refuseStepwise). */
   private stepMarks: Map<StateBoundaries, number | undefined> = new Map();
+  /** The number of this module's last forward (see `forwards`). */
+  private forwardNumber = 0;
+  /** The modules this one's last forward called, in call order, each with that forward's number and input. */
+  private callees: [Module, number, Activity][] = [];
 
   /** Torch's class name, e.g. 'nn.Linear'. */
   get typeName(): string {
@@ -67,13 +76,58 @@ export abstract class Module {
       const seen = mapActivity(input, boundary);
       const holders = this.children().length > 0 ? stateHolders(this) : [];
       const marks = new Map(holders.map((h) => [h, h.stepCount?.()] as const));
-      this.output = this.updateOutput(seen);
+      this.output = this.asCallee(seen, () => this.updateOutput(seen));
       this.boundaryInput = seen;
       this.stepMarks = marks;
       return this.output;
     } catch (e) {
       throw ModuleError.wrap(e, this.errorName());
     }
+  }
+
+  /**
+   * Run one forward of this module on `seen` (its input as the tape sees it), registered with the module whose
+   * forward called it, so that a backward through the caller can set this module's gradInput on the way (Torch
+   * programs read an inner module's gradInput after a container's backward).
+   */
+  protected asCallee<T>(seen: Activity, run: () => T): T {
+    const number = ++forwards;
+    this.forwardNumber = number;
+    this.callees = [];
+    calling.at(-1)?.callees.push([this, number, seen]);
+    calling.push(this);
+    try {
+      return run();
+    } finally {
+      calling.pop();
+    }
+  }
+
+  /** @internal Whether a backward through a container above goes on to set the gradInput of this module's callees. */
+  protected exposesCallees(): boolean {
+    return true;
+  }
+
+  /**
+   * The modules below this one whose gradInput this one's backward sets, with their inputs: every module its last
+   * forward called, at any depth. A module called more than once gets the gradInput of its first call, as in
+   * Torch, whose containers backpropagate from the last call to the first.
+   */
+  private innerPoints(): [Module, Activity][] {
+    const out: [Module, Activity][] = [];
+    const met = new Set<Module>();
+    const visit = (m: Module) => {
+      for (const [c, number, seen] of m.callees) {
+        if (met.has(c)) continue;
+        met.add(c);
+        // Disposed: the caller ran it inside a tidy of its own and kept only what it needed.
+        if (!flattenActivity(seen).some((t) => t.isDisposed)) out.push([c, seen]);
+        // Its callees belong to its last forward: only that one's are this call's.
+        if (c.exposesCallees() && c.forwardNumber === number) visit(c);
+      }
+    };
+    visit(this);
+    return out;
   }
 
   /**
@@ -106,14 +160,23 @@ export abstract class Module {
       this.refuseStepwise(op, holders);
       const starts = holders.map((h) => h.stateStarts());
       const seeds = holders.flatMap((h) => h.stateSeeds());
-      const grads = scaledVjp(
+      // accGradParameters leaves every gradInput as it was.
+      const inner = op === 'accGradParameters' ? [] : this.innerPoints();
+      const { inputs: grads, observed } = scaledVjpObserving(
         [...outs, ...seeds.map(([root]) => root)],
         [...gos, ...seeds.map(([, seed]) => seed)],
         [...ins, ...starts.flat()],
+        inner.flatMap(([, point]) => flattenActivity(point)),
         scale,
         accumulate,
       );
       this.gradInput = unflattenActivity(this.boundaryInput, grads.slice(0, ins.length));
+      let j = 0;
+      for (const [m, point] of inner) {
+        const n = flattenActivity(point).length;
+        m.gradInput = unflattenActivity(point, observed.slice(j, j + n));
+        j += n;
+      }
       let k = ins.length;
       holders.forEach((h, i) => {
         const n = starts[i]!.length;
@@ -336,6 +399,7 @@ export abstract class Module {
     this.output = null;
     this.gradInput = null;
     this.boundaryInput = null;
+    this.callees = [];
     for (const c of this.children()) c.clearState();
     return this;
   }

@@ -106,7 +106,7 @@ export abstract class AbstractRecurrent extends Container implements StateBounda
       const prevSeen = prev ? mapActivity(prev, (t) => (cut ? detachedBoundary(t) : boundary(t))) : null;
       this.cutNext = false;
       const run = () => this.stepForward(seen, prevSeen);
-      let { output, state } = this.train ? run() : noGrad(run);
+      let { output, state } = this.asCallee(seen, () => (this.train ? run() : noGrad(run)));
       if (keepRows) {
         // A masked sample's output and next state are zero: its state is reset, its gradients are zero.
         ({ output, state } = maskStep(keepRows, output, state, 'step'));
@@ -437,6 +437,11 @@ export abstract class AbstractRecurrent extends Container implements StateBounda
   /** Add a gradient for the state of the step to be backpropagated next (a decoder's gradient into an encoder). */
   override setGradHiddenState(grad: Activity | null): void {
     this.setCarried(grad ? holdActivity(grad) : null);
+  }
+
+  /** The modules inside run once per step: their gradInput stays their own (set by the step-wise backward). */
+  protected override exposesCallees(): boolean {
+    return false;
   }
 
   /** @internal Step outputs kept for backward, oldest first (Sequencer reads them). */

@@ -52,6 +52,7 @@ export const NOT_OPS: Readonly<Record<string, string>> = {
   noGrad: 'grad mode switch',
   withGradMode: 'grad mode switch',
   vjp: 'autograd entry point (autograd.test.ts)',
+  vjpObserving: 'autograd entry point (vjpObserving.test.ts)',
   gradcheck: 'the finite-difference checker itself',
   customOp: 'records a user-written backward; nothing of its own to compare',
   to: 'moves between devices: the harness moves every input with it (tested in webgpu.test.ts)',
