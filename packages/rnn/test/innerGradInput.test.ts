@@ -107,12 +107,12 @@ describe("inner modules' gradInput after a container's backward", () => {
       net.backward(x, go);
       const got = [add, concat, a, branch, tanh, b].map((m) => values(m.gradInput!));
       // By hand: CAddTable passes go to both branches; each branch's backward from it.
-      const goAdd = add.backward(concat.forward(x), go) as Tensor[];
+      const goAdd = add.backward(concat.forward(x) as Tensor[], go) as Tensor[];
       const gA = a.backward(x, goAdd[0]!);
       const h = tanh.forward(x);
       b.forward(h);
       const gB = b.backward(h, goAdd[1]!);
-      const gTanh = tanh.backward(x, gB);
+      const gTanh = tanh.backward(x, gB as Tensor);
       expectClose(got[0]!, values(goAdd), TOL, 'CAddTable');
       expectClose(got[2]!, values(gA), TOL, 'the first branch');
       expectClose(got[5]!, values(gB), TOL, 'the Linear inside the second branch');

@@ -155,11 +155,11 @@ export function trainStep(
   const [gradDecOut, gradEncOut] = m.attention
     ? (gradHead as Tensor[])
     : [gradHead as Tensor, zerosLike(encOut)]; // without attention only the last state reaches the encoder
-  m.decEmbed.backward(decIn, m.decLSTM.backward(decEmb, gradDecOut!));
+  m.decEmbed.backward(decIn, m.decLSTM.backward(decEmb, gradDecOut!) as Tensor);
   // Backward coupling: the decoder's gradients with respect to its initial states go to the encoder's last step.
   m.encLSTM.gradPrevOutput = m.decLSTM.userGradPrevOutput;
   m.encLSTM.userNextGradCell = m.decLSTM.userGradPrevCell;
-  m.encEmbed.backward(source, m.encLSTM.backward(m.encEmbed.output as Tensor, gradEncOut!));
+  m.encEmbed.backward(source, m.encLSTM.backward(m.encEmbed.output!, gradEncOut!) as Tensor);
   return loss;
 }
 

@@ -1,4 +1,3 @@
-import type { Activity } from './activity.js';
 import { floatTensor, positiveInt } from './checks.js';
 import { type Tensor, WebrnnError, add, fmtShape, noGrad, reshape, tidy, uniform, zeros } from './deps.js';
 import { Module } from './Module.js';
@@ -8,7 +7,7 @@ import { Module } from './Module.js';
  * example of a batch; with `scalar` one learned number is added to every element. As in Torch, `inputSize` may
  * be a shape (Torch's LongStorage), e.g. `new nn.Add([2, 3])`: the bias then has that shape.
  */
-export class Add extends Module {
+export class Add extends Module<Tensor, Tensor> {
   /** The number of elements of the bias (its shape's product). */
   readonly inputSize: number;
   readonly shape: readonly number[];
@@ -45,7 +44,7 @@ export class Add extends Module {
     return this;
   }
 
-  override updateOutput(input: Activity): Activity {
+  override updateOutput(input: Tensor): Tensor {
     const x = floatTensor(input);
     const b = this.bias;
     if (this.scalar || x.shape.join() === this.shape.join()) return add(x, b);

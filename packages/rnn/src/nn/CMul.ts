@@ -1,4 +1,3 @@
-import type { Activity } from './activity.js';
 import { floatTensor, sizesOf } from './checks.js';
 import { type Tensor, WebrnnError, fmtShape, mul, noGrad, reshape, tidy, uniform, zeros } from './deps.js';
 import { Module } from './Module.js';
@@ -8,7 +7,7 @@ import { Module } from './Module.js';
  * weight applies to an input with as many elements (whatever its shape), broadcasts over an input of the same
  * rank (weight dimensions of size 1 stretch), and otherwise scales each example of a batch [N, ...].
  */
-export class CMul extends Module {
+export class CMul extends Module<Tensor, Tensor> {
   readonly size: number[];
 
   constructor(...size: (number | readonly number[])[]) {
@@ -40,7 +39,7 @@ export class CMul extends Module {
     return this;
   }
 
-  override updateOutput(input: Activity): Activity {
+  override updateOutput(input: Tensor): Tensor {
     const x = floatTensor(input);
     const w = this.weight;
     return tidy(() => {

@@ -1,11 +1,11 @@
 import { type Activity, describeActivity } from './activity.js';
 import { sameShapes, tensorTable } from './checks.js';
-import { WebrnnError, sub } from './deps.js';
+import { type Tensor, WebrnnError, sub } from './deps.js';
 import { Module } from './Module.js';
 
 /** input[0] - input[1] for a table of two same-shaped tensors (torch's nn.CSubTable). */
-export class CSubTable extends Module {
-  override updateOutput(input: Activity): Activity {
+export class CSubTable extends Module<readonly Tensor[], Tensor> {
+  override updateOutput(input: readonly Tensor[]): Tensor {
     const xs = tensorTable(input, 2);
     if (xs.length !== 2) {
       throw new WebrnnError('input', `expected a table of 2 tensors, got ${describeActivity(input)}`);

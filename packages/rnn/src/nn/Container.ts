@@ -4,10 +4,17 @@ import { ModuleError } from './errors.js';
 import { Module } from './Module.js';
 
 /** A module made of child modules (Torch's nn.Container). */
-export abstract class Container extends Module {
+export abstract class Container<
+  In extends Activity = Activity,
+  Out extends Activity = Activity,
+> extends Module<In, Out> {
   modules: Module[] = [];
 
-  add(module: Module): this {
+  /**
+   * Append a child; returns the container (typed as a plain Container, so that Sequential's `add` can narrow its
+   * output type to the new last child's).
+   */
+  add(module: Module): Container {
     if (!(module instanceof Module)) {
       throw new WebrnnError(`${this.typeName}.add`, `expected a module, got ${String(module)}`);
     }

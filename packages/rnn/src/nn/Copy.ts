@@ -1,6 +1,5 @@
-import type { Activity } from './activity.js';
 import { expectTensor } from './activity.js';
-import { type DType, WebrnnError, cast, clone } from './deps.js';
+import { type Tensor, type DType, WebrnnError, cast, clone } from './deps.js';
 import { Module } from './Module.js';
 
 /** Torch's tensor type names, accepted alongside our dtypes. */
@@ -24,7 +23,7 @@ function toDType(t: DType | string | undefined): DType {
  * types are equal the module passes its input through, unless `forceCopy`. As in Torch, `model.type(t)` (and
  * float()/double()) turns both types into t, unless `dontCast`.
  */
-export class Copy extends Module {
+export class Copy extends Module<Tensor, Tensor> {
   intype: DType;
   outtype: DType;
 
@@ -39,7 +38,7 @@ export class Copy extends Module {
     this.outtype = toDType(outtype);
   }
 
-  override updateOutput(input: Activity): Activity {
+  override updateOutput(input: Tensor): Tensor {
     const x = expectTensor('input', input);
     if (x.dtype !== this.intype) {
       throw new WebrnnError(

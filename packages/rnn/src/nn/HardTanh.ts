@@ -1,13 +1,12 @@
-import type { Activity } from './activity.js';
 import { floatTensor } from './checks.js';
-import { WebrnnError, hardtanh } from './deps.js';
+import { type Tensor, WebrnnError, hardtanh } from './deps.js';
 import { Module } from './Module.js';
 
 /**
  * Clamp into [minValue, maxValue] (torch's nn.HardTanh, default [-1, 1]). As in Torch the gradient passes only
  * strictly inside the interval. `inplace` is accepted for Torch's signature and has no effect on the tape.
  */
-export class HardTanh extends Module {
+export class HardTanh extends Module<Tensor, Tensor> {
   constructor(
     readonly minValue = -1,
     readonly maxValue = 1,
@@ -22,7 +21,7 @@ export class HardTanh extends Module {
     }
   }
 
-  override updateOutput(input: Activity): Activity {
+  override updateOutput(input: Tensor): Tensor {
     return hardtanh(floatTensor(input), this.minValue, this.maxValue);
   }
 }

@@ -1,6 +1,5 @@
-import type { Activity } from './activity.js';
 import { tableDim, tensorTable } from './checks.js';
-import { WebrnnError, cat, fmtShape } from './deps.js';
+import { type Tensor, WebrnnError, cat, fmtShape } from './deps.js';
 import { Module } from './Module.js';
 
 /**
@@ -8,7 +7,7 @@ import { Module } from './Module.js';
  * dimension is 0-based; a negative one counts from the end. With `nInputDims`, inputs with one more dimension
  * are a batch and the join happens one dimension further right, so one module serves both.
  */
-export class JoinTable extends Module {
+export class JoinTable extends Module<readonly Tensor[], Tensor> {
   constructor(
     readonly dimension: number,
     readonly nInputDims?: number,
@@ -19,7 +18,7 @@ export class JoinTable extends Module {
     }
   }
 
-  override updateOutput(input: Activity): Activity {
+  override updateOutput(input: readonly Tensor[]): Tensor {
     const xs = tensorTable(input);
     const first = xs[0]!;
     const d = tableDim(this.dimension, this.nInputDims, first.rank, first.shape);

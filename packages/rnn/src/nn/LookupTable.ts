@@ -18,7 +18,7 @@ import { Module } from './Module.js';
  * indices of any shape; the output has the input's shape plus [nOutput]. Repeated indices accumulate their
  * gradients. The input gets a zero gradient of its own shape and dtype, as in Torch.
  */
-export class LookupTable extends Module {
+export class LookupTable extends Module<Tensor, Tensor> {
   constructor(
     readonly nIndex: number,
     readonly nOutput: number,
@@ -48,7 +48,7 @@ export class LookupTable extends Module {
     return this;
   }
 
-  override updateOutput(input: Activity): Activity {
+  override updateOutput(input: Tensor): Tensor {
     const idx = expectTensor('input', input);
     if (idx.dtype !== 'int32') {
       throw new WebrnnError('input', `has dtype ${idx.dtype}, expected int32 indices (0-based)`);
@@ -74,19 +74,19 @@ export class LookupTable extends Module {
   }
 
   // The indices are not differentiable: Torch gives them a zero gradient of their own type.
-  override backward(input: Activity, gradOutput: Activity, scale = 1): Activity {
+  override backward(input: Tensor, gradOutput: Tensor, scale = 1): Tensor {
     super.backward(input, gradOutput, scale);
     return this.zeroGradInput(input);
   }
 
-  override updateGradInput(input: Activity, gradOutput: Activity): Activity {
+  override updateGradInput(input: Tensor, gradOutput: Tensor): Tensor {
     super.updateGradInput(input, gradOutput);
     return this.zeroGradInput(input);
   }
 
-  private zeroGradInput(input: Activity): Activity {
+  private zeroGradInput(input: Tensor): Tensor {
     const old = this.gradInput;
-    this.gradInput = mapActivity(input, (t) => zerosLike(t));
+    this.gradInput = zerosLike(input);
     if (old && old !== this.gradInput) mapActivity(old, (t) => (t.dispose(), t));
     return this.gradInput;
   }

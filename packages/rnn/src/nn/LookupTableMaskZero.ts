@@ -32,7 +32,7 @@ export class LookupTableMaskZero extends LookupTable {
     return this;
   }
 
-  override updateOutput(input: Activity): Activity {
+  override updateOutput(input: Tensor): Tensor {
     const idx = expectTensor('input', input);
     if (idx.dtype !== 'int32') {
       throw new WebrnnError(
@@ -40,7 +40,7 @@ export class LookupTableMaskZero extends LookupTable {
         `has dtype ${idx.dtype}, expected int32 indices (0 for padding, 1..${this.nTokens} for tokens)`,
       );
     }
-    const rows = super.updateOutput(idx) as Tensor;
+    const rows = super.updateOutput(idx);
     const out = tidy(() => where(reshape(idx, [...idx.shape, 1]), rows, 0));
     rows.dispose();
     return out;

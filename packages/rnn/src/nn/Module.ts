@@ -43,14 +43,14 @@ let forwards = 0;
  * Parameters keep their gradients in `.grad` from construction on (zeros), as Torch's gradWeight/gradBias do,
  * so that `getParameters()` can make both views into flat vectors.
  */
-export abstract class Module {
-  output: Activity | null = null;
-  gradInput: Activity | null = null;
+export abstract class Module<In extends Activity = Activity, Out extends Activity = Activity> {
+  output: Out | null = null;
+  gradInput: In | null = null;
   train = true;
   /** Parameters by name, in registration order. */
   protected readonly params = new Map<string, Tensor>();
   /** The input as seen by the tape (behind boundary nodes), for backward. */
-  protected boundaryInput: Activity | null = null;
+  protected boundaryInput: In | null = null;
   /** The step count of each step-wise module inside when the last forward began (see refuseStepwise). */
   private stepMarks: Map<StateBoundaries, number | undefined> = new Map();
   /** The number of this module's last forward (see `forwards`). */
@@ -69,11 +69,11 @@ export abstract class Module {
   }
 
   /** Compute the output from the input with ops. Called by `forward`. */
-  abstract updateOutput(input: Activity): Activity;
+  abstract updateOutput(input: In): Out;
 
-  forward(input: Activity): Activity {
+  forward(input: In): Out {
     try {
-      const seen = mapActivity(input, boundary);
+      const seen = mapActivity(input, boundary) as In;
       const holders = this.children().length > 0 ? stateHolders(this) : [];
       const marks = new Map(holders.map((h) => [h, h.stepCount?.()] as const));
       this.output = this.asCallee(seen, () => this.updateOutput(seen));
@@ -134,21 +134,21 @@ export abstract class Module {
    * Gradient of the loss with respect to the input, given its gradient with respect to the output; also
    * accumulates `scale` times the parameters' gradients. Calls must follow a `forward` (the last one is used).
    */
-  backward(_input: Activity, gradOutput: Activity, scale = 1): Activity {
+  backward(_input: In, gradOutput: Out, scale = 1): In {
     return this.runVjp('backward', gradOutput, scale, true);
   }
 
-  updateGradInput(_input: Activity, gradOutput: Activity): Activity {
+  updateGradInput(_input: In, gradOutput: Out): In {
     return this.runVjp('updateGradInput', gradOutput, 1, false);
   }
 
-  accGradParameters(_input: Activity, gradOutput: Activity, scale = 1): void {
+  accGradParameters(_input: In, gradOutput: Out, scale = 1): void {
     const gi = this.gradInput;
     this.runVjp('accGradParameters', gradOutput, scale, true);
     this.gradInput = gi;
   }
 
-  protected runVjp(op: string, gradOutput: Activity, scale: number, accumulate: boolean): Activity {
+  protected runVjp(op: string, gradOutput: Out, scale: number, accumulate: boolean): In {
     try {
       if (this.output === null || this.boundaryInput === null) {
         throw new WebrnnError(op, 'called before forward: there is no output to backpropagate from');
@@ -170,7 +170,7 @@ export abstract class Module {
         scale,
         accumulate,
       );
-      this.gradInput = unflattenActivity(this.boundaryInput, grads.slice(0, ins.length));
+      this.gradInput = unflattenActivity(this.boundaryInput, grads.slice(0, ins.length)) as In;
       let j = 0;
       for (const [m, point] of inner) {
         const n = flattenActivity(point).length;

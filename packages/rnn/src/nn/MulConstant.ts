@@ -1,10 +1,9 @@
-import type { Activity } from './activity.js';
 import { floatTensor } from './checks.js';
-import { WebrnnError, mul } from './deps.js';
+import { type Tensor, WebrnnError, mul } from './deps.js';
 import { Module } from './Module.js';
 
 /** y = constant * x (torch's nn.MulConstant). `inplace` is accepted for Torch's signature; the tape never writes in place. */
-export class MulConstant extends Module {
+export class MulConstant extends Module<Tensor, Tensor> {
   constructor(
     readonly constant: number,
     readonly inplace = false,
@@ -15,7 +14,7 @@ export class MulConstant extends Module {
     }
   }
 
-  override updateOutput(input: Activity): Activity {
+  override updateOutput(input: Tensor): Tensor {
     return mul(floatTensor(input), this.constant);
   }
 }

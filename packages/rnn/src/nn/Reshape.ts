@@ -1,6 +1,5 @@
-import type { Activity } from './activity.js';
 import { expectTensor } from './activity.js';
-import { WebrnnError, fmtShape, reshape } from './deps.js';
+import { type Tensor, WebrnnError, fmtShape, reshape } from './deps.js';
 import { Module } from './Module.js';
 
 /**
@@ -9,7 +8,7 @@ import { Module } from './Module.js';
  * whole, and anything else is a batch whose first dimension is kept; `batchMode` true or false forces the choice,
  * as in Torch. A view where the strides allow, else a copy.
  */
-export class Reshape extends Module {
+export class Reshape extends Module<Tensor, Tensor> {
   readonly size: number[];
   readonly batchMode: boolean | undefined;
   readonly nelement: number;
@@ -25,7 +24,7 @@ export class Reshape extends Module {
     this.nelement = this.size.reduce((p, d) => p * d, 1);
   }
 
-  override updateOutput(input: Activity): Activity {
+  override updateOutput(input: Tensor): Tensor {
     const x = expectTensor('input', input);
     const whole =
       this.batchMode === false ||

@@ -1,13 +1,12 @@
-import type { Activity } from './activity.js';
 import { expectTensor } from './activity.js';
-import { WebrnnError, fmtShape, select } from './deps.js';
+import { type Tensor, WebrnnError, fmtShape, select } from './deps.js';
 import { Module } from './Module.js';
 
 /**
  * Entry `index` of dimension `dimension`, which is removed (torch's nn.Select). Both 0-based; negative values
  * count from the end.
  */
-export class Select extends Module {
+export class Select extends Module<Tensor, Tensor> {
   constructor(
     readonly dimension: number,
     readonly index: number,
@@ -21,7 +20,7 @@ export class Select extends Module {
     }
   }
 
-  override updateOutput(input: Activity): Activity {
+  override updateOutput(input: Tensor): Tensor {
     const x = expectTensor('input', input);
     const d = this.dimension < 0 ? x.rank + this.dimension : this.dimension;
     if (d < 0 || d >= x.rank) {

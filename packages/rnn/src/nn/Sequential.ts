@@ -1,12 +1,26 @@
 import type { Activity } from './activity.js';
 import { Container, indent } from './Container.js';
+import type { Module } from './Module.js';
 
-/** Children applied one after another (torch's nn.Sequential). */
-export class Sequential extends Container {
-  override updateOutput(input: Activity): Activity {
-    let x = input;
+/**
+ * Children applied one after another (torch's nn.Sequential). Its output type is the last child's, as `add` says:
+ * `new nn.Sequential().add(new nn.Linear(4, 2)).forward(x)` is a Tensor to TypeScript, no cast needed; the input
+ * type can be given, `new nn.Sequential<Tensor>()`.
+ */
+export class Sequential<In extends Activity = Activity, Out extends Activity = Activity> extends Container<
+  In,
+  Out
+> {
+  override updateOutput(input: In): Out {
+    let x: Activity = input;
     for (let i = 0; i < this.modules.length; i++) x = this.forwardChild(i, x);
-    return x;
+    return x as Out;
+  }
+
+  /** Append a child: the Sequential's output type becomes the child's. */
+  override add<O extends Activity>(module: Module<Activity, O>): Sequential<In, O> {
+    super.add(module);
+    return this as unknown as Sequential<In, O>;
   }
 
   /** Insert a module at 0-based `index` (the end by default). */

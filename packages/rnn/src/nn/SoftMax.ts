@@ -1,4 +1,3 @@
-import type { Activity } from './activity.js';
 import { floatTensor } from './checks.js';
 import { type Tensor, WebrnnError, fmtShape, softmax } from './deps.js';
 import { Module } from './Module.js';
@@ -21,8 +20,8 @@ export function softmaxDim(x: Tensor): number {
 }
 
 /** exp(x_i) / sum_j exp(x_j) over the feature dimension (torch's nn.SoftMax); stable (the kernel subtracts the max). */
-export class SoftMax extends Module {
-  override updateOutput(input: Activity): Activity {
+export class SoftMax extends Module<Tensor, Tensor> {
+  override updateOutput(input: Tensor): Tensor {
     const x = floatTensor(input);
     return softmax(x, softmaxDim(x));
   }

@@ -1,13 +1,13 @@
 import { type Activity, expectTensor } from './activity.js';
 import { tableDim } from './checks.js';
-import { WebrnnError, unbind } from './deps.js';
+import { type Tensor, WebrnnError, unbind } from './deps.js';
 import { Module } from './Module.js';
 
 /**
  * Splits a tensor into a table of its slices along `dimension` (torch's nn.SplitTable): each slice drops that
  * dimension. 0-based; negative dimensions count from the end; `nInputDims` as in JoinTable. The slices are views, recorded as one op (one stack in backward).
  */
-export class SplitTable extends Module {
+export class SplitTable extends Module<Tensor, Tensor[]> {
   constructor(
     readonly dimension: number,
     readonly nInputDims?: number,
@@ -18,7 +18,7 @@ export class SplitTable extends Module {
     }
   }
 
-  override updateOutput(input: Activity): Activity {
+  override updateOutput(input: Tensor): Tensor[] {
     // Any dtype: int32 index sequences are split into steps for a LookupTable.
     const x = expectTensor('input', input);
     const d = tableDim(this.dimension, this.nInputDims, x.rank, x.shape);

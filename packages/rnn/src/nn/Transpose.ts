@@ -1,6 +1,5 @@
-import type { Activity } from './activity.js';
 import { expectTensor } from './activity.js';
-import { WebrnnError, contiguous, fmtShape, tidy, transpose } from './deps.js';
+import { type Tensor, WebrnnError, contiguous, fmtShape, tidy, transpose } from './deps.js';
 import { Module } from './Module.js';
 
 /**
@@ -8,7 +7,7 @@ import { Module } from './Module.js';
  * then 0 and 2 (0-based). With `setNumInputDims(n)` the pairs count within the last n dimensions, so leading
  * batch dimensions are skipped. The output is contiguous, as Torch's copy is.
  */
-export class Transpose extends Module {
+export class Transpose extends Module<Tensor, Tensor> {
   readonly permutations: (readonly [number, number])[];
   numInputDims: number | undefined = undefined;
 
@@ -30,7 +29,7 @@ export class Transpose extends Module {
     return this;
   }
 
-  override updateOutput(input: Activity): Activity {
+  override updateOutput(input: Tensor): Tensor {
     const x = expectTensor('input', input);
     const offset = this.numInputDims === undefined ? 0 : x.rank - this.numInputDims;
     for (const [a, b] of this.permutations) {

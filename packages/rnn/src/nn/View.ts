@@ -1,4 +1,3 @@
-import type { Activity } from './activity.js';
 import { expectTensor } from './activity.js';
 import { type Tensor, WebrnnError, reshape } from './deps.js';
 import { Module } from './Module.js';
@@ -8,7 +7,7 @@ import { Module } from './Module.js';
  * are a batch that is kept: `setNumInputDims(n)` says how many trailing dimensions make one example, which
  * decides this unambiguously (e.g. View(-1) with setNumInputDims(2) flattens each example of a batch).
  */
-export class View extends Module {
+export class View extends Module<Tensor, Tensor> {
   size: number[] = [];
   numElements = 1;
   numInputDims: number | undefined = undefined;
@@ -57,7 +56,7 @@ export class View extends Module {
     return bsz;
   }
 
-  override updateOutput(input: Activity): Activity {
+  override updateOutput(input: Tensor): Tensor {
     const x = expectTensor('input', input);
     const bsz = this.batchSize(x);
     const shape = bsz === null ? this.size : [bsz, ...this.size];

@@ -6,10 +6,18 @@ import { AbstractRecurrent } from './AbstractRecurrent.js';
  * Decorates any module so that it follows the AbstractRecurrent protocol: one forward per time step, backward
  * in reverse order. The state lives in the recurrent modules inside (e.g. a Recurrent or FastLSTM in a Sequential).
  */
-export class Recursor extends AbstractRecurrent {
-  constructor(module: Module, rho?: number) {
+export class Recursor<
+  In extends Activity = Activity,
+  Out extends Activity = Activity,
+> extends AbstractRecurrent {
+  constructor(module: Module<In, Out>, rho?: number) {
     super(rho);
     this.add(module);
+  }
+
+  /** One time step; typed as the decorated module's forward. */
+  override forward(input: In): Out {
+    return super.forward(input) as Out;
   }
 
   get module(): Module {

@@ -12,10 +12,21 @@ import { Recursor } from './Recursor.js';
  * forgets its state unless it remembers (see AbstractRecurrent.remember). Backward is one vector-Jacobian
  * product over the whole unrolled sequence.
  */
-export class Sequencer extends Container {
-  constructor(module: Module) {
+export class Sequencer<
+  StepIn extends Activity = Activity,
+  StepOut extends Activity = Activity,
+> extends Container {
+  constructor(module: Module<StepIn, StepOut>) {
     super();
     this.add(module instanceof AbstractRecurrent ? module : new Recursor(module));
+  }
+
+  /** A sequence as a tensor [T, N, ...] gives a tensor; as an array of steps, an array of step outputs. */
+  override forward(input: Tensor): Tensor;
+  override forward(input: readonly StepIn[]): StepOut[];
+  override forward(input: Activity): Activity;
+  override forward(input: Activity): Activity {
+    return super.forward(input);
   }
 
   get module(): AbstractRecurrent {
