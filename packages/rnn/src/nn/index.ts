@@ -91,3 +91,4 @@ export { SAdd } from './SAdd.js';
 export { ZeroGrad } from './ZeroGrad.js';
 export { CopyGrad } from './CopyGrad.js';
 export { Padding } from './Padding.js';
+export { TrimZero } from './TrimZero.js';

@@ -251,4 +251,22 @@ export const LAYERS: OpEntry[] = [
       tol: linearTol,
     }),
   ),
+  // Trimmed on the CPU (the rows are read there), masked where they cannot be read (WebGPU): equal results.
+  ...[false, true].map((explicit) =>
+    backwardEntry({
+      name: 'TrimZero',
+      label: explicit ? 'Linear, setZeroMask' : 'Linear, zero rows found in the input',
+      gen: fc.record({ i: feat, o: feat, n: smallDim }).map((p) => ({
+        // Input [N, i] and which rows are padding: [N] (explicit mask) or [N, 1] (zeroes the input's rows).
+        inputs: [F([p.n, p.i]), explicit ? I([p.n], mask2) : F([p.n, 1], 'mask', false)],
+        params: { ...p, explicit },
+      })),
+      make: (p: MaskZeroP) => new nn.TrimZero(new nn.Linear(p.i, p.o), 1),
+      input: ([x, m], p: MaskZeroP) => (p.explicit ? x! : mul(x!, m!)),
+      prepare: (m, [, mask], p: MaskZeroP) => {
+        if (p.explicit) m.setZeroMask(mask as Tensor);
+      },
+      tol: linearTol,
+    }),
+  ),
 ];
