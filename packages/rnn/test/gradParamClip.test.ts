@@ -1,0 +1,108 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { type Tensor, manualSeed, nn, randn } from '@webrnn/rnn';
+import { expectCloseToCpu, webgpuForFile } from './helpers/webgpu.js';
+
+/**
+ * dpnn's Module:gradParamClip(cutoffNorm, moduleLocal): the norm before clipping, computed here independently from
+ * the host copies of the gradients; gradients scaled in place to the cutoff when above it (direction kept), per
+ * child with moduleLocal, with the per-module cutoffNorm/moduleLocal settings; and on WebGPU (async) as on the CPU.
+ */
+const gpu = await webgpuForFile('gradParamClip');
+const f64 = { dtype: 'float64' as const };
+
+const normOf = (gs: readonly Tensor[]) =>
+  Math.sqrt(gs.flatMap((g) => Array.from(g.dataSync())).reduce((a, v) => a + v * v, 0));
+const values = (gs: readonly Tensor[]) => gs.map((g) => Array.from(g.dataSync()));
+
+/** Two Linears with gradients from one backward, scaled by `k` (so the norm ranges widely). */
+function model(seed: number, k: number): nn.Sequential {
+  manualSeed(seed);
+  const m = new nn.Sequential().add(new nn.Linear(4, 3)).add(new nn.Tanh()).add(new nn.Linear(3, 2)).double();
+  const x = randn([5, 4], f64);
+  m.forward(x);
+  m.backward(x, randn([5, 2], f64).mul(k));
+  return m;
+}
+
+describe('Module.gradParamClip', () => {
+  it('returns the global norm and rescales every gradient to the cutoff when above it', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 1000 }),
+        fc.constantFrom(0.01, 1, 100),
+        fc.double({ min: 0.01, max: 10, noNaN: true }),
+        (seed, k, cutoff) => {
+          const m = model(seed, k);
+          const grads = m.parameters()[1];
+          const before = values(grads);
+          const want = normOf(grads);
+          const got = m.gradParamClip(cutoff);
+          expect(Math.abs(got - want)).toBeLessThanOrEqual(1e-12 * want);
+          const scale = want > cutoff ? cutoff / want : 1;
+          values(grads).forEach((g, i) =>
+            g.forEach((v, j) =>
+              expect(Math.abs(v - before[i]![j]! * scale)).toBeLessThanOrEqual(1e-12 * want),
+            ),
+          );
+          expect(normOf(grads)).toBeLessThanOrEqual(Math.max(cutoff, want) * (1 + 1e-12));
+        },
+      ),
+      { numRuns: 40 },
+    );
+  });
+
+  it('with moduleLocal clips each child on its own and returns the root of their squared norms', () => {
+    const m = model(3, 100);
+    const [l1, , l2] = m.modules as [nn.Linear, nn.Tanh, nn.Linear];
+    const n1 = normOf(l1.parameters()[1]);
+    const n2 = normOf(l2.parameters()[1]);
+    expect(Math.min(n1, n2)).toBeGreaterThan(1);
+    expect(m.gradParamClip(1, true)).toBeCloseTo(Math.hypot(n1, n2), 10);
+    expect(normOf(l1.parameters()[1])).toBeCloseTo(1, 10);
+    expect(normOf(l2.parameters()[1])).toBeCloseTo(1, 10);
+  });
+
+  it("takes a module's own cutoffNorm and moduleLocal over the arguments; a cutoff <= 0 clips nothing", () => {
+    const m = model(4, 100);
+    const [l1, , l2] = m.modules as [nn.Linear, nn.Tanh, nn.Linear];
+    const n2 = normOf(l2.parameters()[1]);
+    l1.cutoffNorm = 0.5;
+    m.moduleLocal = true;
+    m.gradParamClip(2);
+    expect(normOf(l1.parameters()[1])).toBeCloseTo(0.5, 10);
+    expect(normOf(l2.parameters()[1])).toBeCloseTo(Math.min(2, n2), 10);
+    const before = values(m.parameters()[1]);
+    expect(m.gradParamClip(0)).toBe(0);
+    m.cutoffNorm = -1;
+    expect(m.gradParamClip(1e-3)).toBe(0);
+    expect(values(m.parameters()[1])).toEqual(before);
+    expect(new nn.Tanh().gradParamClip(1)).toBe(0);
+    expect(() => new nn.Linear(2, 2).gradParamClip(Number.NaN)).toThrow(
+      'nn.Linear(2 -> 2).gradParamClip: cutoffNorm must be a number, got NaN',
+    );
+  });
+
+  it.skipIf(!gpu)('gradParamClipAsync on WebGPU returns the CPU norm and clips as the CPU', async () => {
+    const run = async (device: 'cpu' | 'webgpu', local: boolean) => {
+      manualSeed(7);
+      const m = new nn.Sequential()
+        .add(new nn.Linear(6, 5))
+        .add(new nn.Tanh())
+        .add(new nn.Linear(5, 2))
+        .to(device);
+      const x = randn([4, 6]).to(device);
+      m.forward(x);
+      m.backward(x, randn([4, 2]).mul(30).to(device));
+      const norm = await m.gradParamClipAsync(1.5, local);
+      return { norm, grads: m.parameters()[1] };
+    };
+    for (const local of [false, true]) {
+      const a = await run('cpu', local);
+      const b = await run('webgpu', local);
+      expect(a.norm).toBeGreaterThan(1.5);
+      expect(Math.abs(a.norm - b.norm) / a.norm).toBeLessThan(1e-5);
+      for (const [i, g] of a.grads.entries()) await expectCloseToCpu(`grad ${i}`, g, b.grads[i]!, 1e-4);
+    }
+  });
+});
