@@ -1,11 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type Activity, type Tensor, manualSeed, nn, randn, tensor } from '@webrnn/rnn';
+import { expectCloseToCpu, webgpuForFile } from './helpers/webgpu.js';
 
 /**
  * Element-research's TrimZero: MaskZero's result (outputs, gradInputs, parameter gradients) computed on the real
  * rows only; and the recurrent modules' trimZero(), which masks as maskZero does. Float64 on the CPU.
  */
+const gpu = await webgpuForFile('TrimZero');
 const f64 = { dtype: 'float64' as const };
 const arr = (t: Activity) => Array.from((t as Tensor).dataSync());
 
@@ -125,6 +127,56 @@ describe('nn.TrimZero', () => {
       /nInputDim must be a non-negative integer, got -1/,
     );
   });
+});
+
+describe('nn.TrimZero gradients and devices', () => {
+  it('has the gradients of its forward (float64 central differences) with an explicit mask', () => {
+    manualSeed(12);
+    // With zero rows found in the input, a perturbed zero row would stop being padding: the mask is given.
+    const m = new nn.TrimZero(net(3, 2), 1).double();
+    m.setZeroMask(tensor([0, 1, 0, 1, 0], { dtype: 'int32' }));
+    const x = randn([5, 3], f64);
+    expect(nn.Jacobian.testJacobian(m, x)).toBeLessThan(1e-7);
+    expect(nn.Jacobian.testJacobianParameters(m, x)).toBeLessThan(1e-7);
+  });
+
+  it.skipIf(!gpu)(
+    'trims on WebGPU with a mask on the CPU, and masks without one: both equal the CPU',
+    async () => {
+      manualSeed(13);
+      const x = randn([5, 3]);
+      const g = randn([5, 2]);
+      const mask = tensor([1, 0, 0, 1, 0], { dtype: 'int32' });
+      const run = (device: 'cpu' | 'webgpu', withMask: boolean) => {
+        manualSeed(14);
+        const inner = net(3, 2);
+        const m = new nn.TrimZero(inner, 1).to(device);
+        const xs = withMask
+          ? x
+          : tensor([
+              [0, 0, 0],
+              [1, 2, 3],
+              [4, 5, 6],
+              [0, 0, 0],
+              [7, 8, 9],
+            ]);
+        if (withMask) m.setZeroMask(mask);
+        const xd = xs.to(device);
+        const out = m.forward(xd) as Tensor;
+        const gi = m.backward(xd, g.to(device)) as Tensor;
+        return { out, gi, grads: m.parameters()[1], seen: (inner.get(3) as RowSpy).seen };
+      };
+      for (const withMask of [true, false]) {
+        const a = run('cpu', withMask);
+        const b = run('webgpu', withMask);
+        expect(a.seen).toEqual([3]);
+        expect(b.seen).toEqual([withMask ? 3 : 5]);
+        await expectCloseToCpu('output', a.out, b.out);
+        await expectCloseToCpu('gradInput', a.gi, b.gi, 1e-3);
+        for (const [i, gr] of a.grads.entries()) await expectCloseToCpu(`grad ${i}`, gr, b.grads[i]!, 1e-3);
+      }
+    },
+  );
 });
 
 describe('trimZero() on the recurrent modules', () => {
