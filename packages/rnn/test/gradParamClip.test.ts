@@ -7,6 +7,7 @@ import { expectCloseToCpu, webgpuForFile } from './helpers/webgpu.js';
  * dpnn's Module:gradParamClip(cutoffNorm, moduleLocal): the norm before clipping, computed here independently from
  * the host copies of the gradients; gradients scaled in place to the cutoff when above it (direction kept), per
  * child with moduleLocal, with the per-module cutoffNorm/moduleLocal settings; and on WebGPU (async) as on the CPU.
+ * Also maxParamNorm, against Torch's renorm written out on host arrays.
  */
 const gpu = await webgpuForFile('gradParamClip');
 const f64 = { dtype: 'float64' as const };
@@ -104,5 +105,66 @@ describe('Module.gradParamClip', () => {
       expect(Math.abs(a.norm - b.norm) / a.norm).toBeLessThan(1e-5);
       for (const [i, g] of a.grads.entries()) await expectCloseToCpu(`grad ${i}`, g, b.grads[i]!, 1e-4);
     }
+  });
+});
+
+/** Torch's renorm(2, dim, max) on a host matrix [R, C], dim 0 (rows) or 1 (columns). */
+function renormHost(w: number[][], dim: 0 | 1, max: number): number[][] {
+  const R = w.length;
+  const C = w[0]!.length;
+  const out = w.map((r) => [...r]);
+  for (let s = 0; s < (dim === 0 ? R : C); s++) {
+    const cells = dim === 0 ? w[s]!.map((_, j) => [s, j]) : w.map((_, i) => [i, s]);
+    const norm = Math.sqrt(cells.reduce((a, [i, j]) => a + out[i!]![j!]! ** 2, 0));
+    if (norm > max) for (const [i, j] of cells) out[i!]![j!]! *= max / (norm + 1e-7);
+  }
+  return out;
+}
+
+describe('Module.maxParamNorm', () => {
+  it("renormalises weights' rows to maxOutNorm then columns to maxInNorm, as Torch's renorm; biases untouched", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 1000 }),
+        fc.constantFrom(undefined, 0, 0.3, 1),
+        fc.constantFrom(undefined, -1, 0.2, 2),
+        (seed, out, inn) => {
+          manualSeed(seed);
+          const net = new nn.Sequential()
+            .add(new nn.Linear(4, 3))
+            .add(new nn.Tanh())
+            .add(new nn.Linear(3, 2))
+            .double();
+          const before = net.parameters()[0].map((p) => p.toArraySync());
+          expect(net.maxParamNorm(out, inn)).toBe(net);
+          net.parameters()[0].forEach((p, k) => {
+            let want = before[k]!;
+            if (p.rank === 2) {
+              if (out !== undefined && out > 0) want = renormHost(want as number[][], 0, out);
+              if (inn !== undefined && inn > 0) want = renormHost(want as number[][], 1, inn);
+            }
+            const got = p.rank === 2 ? (p.toArraySync() as number[][]).flat() : (p.toArraySync() as number[]);
+            const exp = p.rank === 2 ? (want as number[][]).flat() : (want as number[]);
+            got.forEach((v, i) => expect(Math.abs(v - exp[i]!)).toBeLessThanOrEqual(1e-12));
+          });
+        },
+      ),
+      { numRuns: 30 },
+    );
+  });
+
+  it("takes a module's own maxOutNorm over the argument, and names a bad bound", () => {
+    manualSeed(8);
+    const net = new nn.Sequential().add(new nn.Linear(5, 4)).add(new nn.Linear(4, 3)).double();
+    const [a, b] = net.modules as [nn.Linear, nn.Linear];
+    a.maxOutNorm = 0.1;
+    net.maxParamNorm(0.5);
+    const rowNorms = (w: Tensor) => (w.toArraySync() as number[][]).map((r) => Math.hypot(...r));
+    for (const n of rowNorms(a.weight)) expect(n).toBeLessThanOrEqual(0.1 + 1e-9);
+    for (const n of rowNorms(b.weight)) expect(n).toBeLessThanOrEqual(0.5 + 1e-9);
+    expect(Math.max(...rowNorms(b.weight))).toBeGreaterThan(0.1);
+    expect(() => net.maxParamNorm(Number.NaN)).toThrow(
+      'nn.Sequential.maxParamNorm: maxOutNorm must be a number, got NaN',
+    );
   });
 });

@@ -23,7 +23,7 @@ import {
 import { ModuleError } from './errors.js';
 import { scaledVjp } from './backprop.js';
 import { flattenInto, moveTensor } from './parameterStorage.js';
-import { clipGradNorm, clipGradNormAsync } from '../optim/clipGradNorm.js';
+import { gradParamClip, gradParamClipAsync, maxParamNorm } from './paramNorms.js';
 import { type StateBoundaries, stateHolders } from './stateBoundaries.js';
 
 /** When a recurrent module keeps its state from one sequence to the next (see AbstractRecurrent.remember). */
@@ -398,53 +398,35 @@ export abstract class Module {
     return this.toString();
   }
 
-  // ---- dpnn's gradient clipping -----------------------------------------------------------------------------
+  // ---- dpnn's parameter norms (the work is in paramNorms.ts) ------------------------------------------------
 
-  /** dpnn's per-module settings: when set, they replace the arguments of gradParamClip for this module. */
+  /** dpnn's per-module settings: when set, they replace the arguments of gradParamClip / maxParamNorm here. */
   cutoffNorm?: number;
   moduleLocal?: boolean;
+  maxOutNorm?: number;
+  maxInNorm?: number;
 
   /**
    * dpnn's Module:gradParamClip: if the L2 norm of the parameters' gradients exceeds `cutoffNorm`, scale them in
-   * place down to it; returns the norm before clipping. With `moduleLocal`, each child clips its own gradients
-   * (recursively; the norm returned is the root of the children's squared norms; parameters a module holds
-   * besides its children are one more group here). A cutoff <= 0 clips nothing and returns 0 (dpnn returns
-   * nothing). Reads the norm synchronously (the CPU); on WebGPU use gradParamClipAsync.
+   * place down to it; returns the norm before clipping. With `moduleLocal`, each child clips its own (see
+   * paramNorms.ts). Reads the norm synchronously (the CPU); on WebGPU use gradParamClipAsync.
    */
   gradParamClip(cutoffNorm: number, moduleLocal = false): number {
-    const plan = this.clipPlan(cutoffNorm, moduleLocal);
-    if (plan === null) return 0;
-    const [cutoff, local, own] = plan;
-    if (!local) return clipGradNorm(own, cutoff);
-    let sq = own.length > 0 ? clipGradNorm(own, cutoff) ** 2 : 0;
-    for (const c of this.children()) sq += c.gradParamClip(cutoff, local) ** 2;
-    return Math.sqrt(sq);
+    return gradParamClip(this, [...this.params.values()], cutoffNorm, moduleLocal);
   }
 
   /** gradParamClip for devices that read asynchronously (WebGPU). */
-  async gradParamClipAsync(cutoffNorm: number, moduleLocal = false): Promise<number> {
-    const plan = this.clipPlan(cutoffNorm, moduleLocal);
-    if (plan === null) return 0;
-    const [cutoff, local, own] = plan;
-    if (!local) return clipGradNormAsync(own, cutoff);
-    let sq = own.length > 0 ? (await clipGradNormAsync(own, cutoff)) ** 2 : 0;
-    for (const c of this.children()) sq += (await c.gradParamClipAsync(cutoff, local)) ** 2;
-    return Math.sqrt(sq);
+  gradParamClipAsync(cutoffNorm: number, moduleLocal = false): Promise<number> {
+    return gradParamClipAsync(this, [...this.params.values()], cutoffNorm, moduleLocal);
   }
 
-  /** [cutoff, moduleLocal, the gradients clipped here as one group], or null when nothing is clipped. */
-  private clipPlan(cutoffNorm: number, moduleLocal: boolean): [number, boolean, Tensor[]] | null {
-    const cutoff = this.cutoffNorm ?? cutoffNorm;
-    if (typeof cutoff !== 'number' || Number.isNaN(cutoff)) {
-      throw new WebrnnError(
-        `${this.errorName()}.gradParamClip`,
-        `cutoffNorm must be a number, got ${cutoff}`,
-      );
-    }
-    if (cutoff <= 0) return null;
-    const local = (this.moduleLocal ?? moduleLocal) && this.children().length > 0;
-    const own = local ? [...this.params.values()] : this.parameters()[0];
-    return [cutoff, local, own.map((p) => p.grad!)];
+  /**
+   * dpnn's Module:maxParamNorm: renormalise every parameter of two or more dimensions so that each row has an L2
+   * norm of at most `maxOutNorm` and each column at most `maxInNorm` (Torch's renorm); returns the module.
+   */
+  maxParamNorm(maxOutNorm?: number, maxInNorm?: number): this {
+    maxParamNorm(this, [...this.params.values()], maxOutNorm, maxInNorm);
+    return this;
   }
 }
 
