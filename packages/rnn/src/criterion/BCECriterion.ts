@@ -12,7 +12,7 @@ import { Criterion, type Target } from './Criterion.js';
  */
 export class BCECriterion extends Criterion {
   constructor(
-    readonly weights: Tensor | null = null,
+    public weights: Tensor | null = null,
     public sizeAverage = true,
   ) {
     super();
@@ -22,6 +22,11 @@ export class BCECriterion extends Criterion {
         `weights should be a 1-D tensor, got shape ${fmtShape(weights.shape)}`,
       );
     }
+  }
+
+  /** type() and to() convert the class weights (a converted copy; the tensor given stays as it is). */
+  protected override convertSettings(convert: (t: Tensor) => Tensor): void {
+    if (this.weights) this.weights = this.adopt(this.weights, convert(this.weights));
   }
 
   override updateOutput(input: Activity, target: Target): Tensor {

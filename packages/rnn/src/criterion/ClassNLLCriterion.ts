@@ -32,7 +32,7 @@ export class ClassNLLCriterion extends Criterion {
   reportedAs: string | null = null;
 
   constructor(
-    readonly weights: Tensor | null = null,
+    public weights: Tensor | null = null,
     public sizeAverage = true,
     readonly ignoreIndex = -100,
   ) {
@@ -43,6 +43,11 @@ export class ClassNLLCriterion extends Criterion {
         `weights should be a 1-D tensor, got shape ${fmtShape(weights.shape)}`,
       );
     }
+  }
+
+  /** type() and to() convert the class weights (a converted copy; the tensor given stays as it is). */
+  protected override convertSettings(convert: (t: Tensor) => Tensor): void {
+    if (this.weights) this.weights = this.adopt(this.weights, convert(this.weights));
   }
 
   override updateOutput(input: Activity, target: Target): Tensor {

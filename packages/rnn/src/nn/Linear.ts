@@ -8,7 +8,7 @@ export class Linear extends Module {
   constructor(
     readonly inputSize: number,
     readonly outputSize: number,
-    readonly withBias = true,
+    withBias = true,
   ) {
     super();
     for (const [name, v] of [
@@ -16,11 +16,27 @@ export class Linear extends Module {
       ['outputSize', outputSize],
     ] as const) {
       if (!Number.isInteger(v) || v <= 0)
-        throw new WebrnnError('nn.Linear', `${name} must be a positive integer, got ${v}`);
+        throw new WebrnnError(this.typeName, `${name} must be a positive integer, got ${v}`);
     }
     this.registerParameter('weight', uniform([outputSize, inputSize], -1, 1));
     if (withBias) this.registerParameter('bias', uniform([outputSize], -1, 1));
     this.reset();
+  }
+
+  /** Whether the layer adds a bias (false after `noBias()`). */
+  get withBias(): boolean {
+    return this.params.has('bias');
+  }
+
+  /** Torch's Linear:noBias(): drop the bias (and its gradient) for good; returns the layer. */
+  noBias(): this {
+    const b = this.params.get('bias');
+    if (b) {
+      this.params.delete('bias');
+      b.grad?.dispose();
+      b.dispose();
+    }
+    return this;
   }
 
   get weight(): Tensor {

@@ -33,7 +33,7 @@ import { Module } from './Module.js';
  * `maskinput`, which leaves zero rows unchanged), so gradInput is zero there even for modules that mix rows.
  */
 export class MaskZero extends Container {
-  private zeroMask: Tensor | null = null;
+  protected zeroMask: Tensor | null = null;
 
   constructor(
     module: Module,

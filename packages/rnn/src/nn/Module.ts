@@ -23,6 +23,7 @@ import {
 import { ModuleError } from './errors.js';
 import { scaledVjpObserving } from './backprop.js';
 import { flattenInto, moveTensor } from './parameterStorage.js';
+import { gradParamClip, gradParamClipAsync, maxParamNorm } from './paramNorms.js';
 import { type StateBoundaries, stateHolders } from './stateBoundaries.js';
 
 /** When a recurrent module keeps its state from one sequence to the next (see AbstractRecurrent.remember). */
@@ -459,6 +460,37 @@ export abstract class Module<In extends Activity = Activity, Out extends Activit
   /** `console.log(m)` in Node prints Torch's description, not the internal fields (no node:util import needed). */
   [Symbol.for('nodejs.util.inspect.custom')](): string {
     return this.toString();
+  }
+
+  // ---- dpnn's parameter norms (the work is in paramNorms.ts) ------------------------------------------------
+
+  /** dpnn's per-module settings: when set, they replace the arguments of gradParamClip / maxParamNorm here. */
+  cutoffNorm?: number;
+  moduleLocal?: boolean;
+  maxOutNorm?: number;
+  maxInNorm?: number;
+
+  /**
+   * dpnn's Module:gradParamClip: if the L2 norm of the parameters' gradients exceeds `cutoffNorm`, scale them in
+   * place down to it; returns the norm before clipping. With `moduleLocal`, each child clips its own (see
+   * paramNorms.ts). Reads the norm synchronously (the CPU); on WebGPU use gradParamClipAsync.
+   */
+  gradParamClip(cutoffNorm: number, moduleLocal = false): number {
+    return gradParamClip(this, [...this.params.values()], cutoffNorm, moduleLocal);
+  }
+
+  /** gradParamClip for devices that read asynchronously (WebGPU). */
+  gradParamClipAsync(cutoffNorm: number, moduleLocal = false): Promise<number> {
+    return gradParamClipAsync(this, [...this.params.values()], cutoffNorm, moduleLocal);
+  }
+
+  /**
+   * dpnn's Module:maxParamNorm: renormalise every parameter of two or more dimensions so that each row has an L2
+   * norm of at most `maxOutNorm` and each column at most `maxInNorm` (Torch's renorm); returns the module.
+   */
+  maxParamNorm(maxOutNorm?: number, maxInNorm?: number): this {
+    maxParamNorm(this, [...this.params.values()], maxOutNorm, maxInNorm);
+    return this;
   }
 }
 

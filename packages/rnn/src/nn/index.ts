@@ -86,3 +86,9 @@ export {
   type DotAttentionOptions,
   type LuongScore,
 } from '../attention/index.js';
+export { LinearNoBias } from './LinearNoBias.js';
+export { SAdd } from './SAdd.js';
+export { ZeroGrad } from './ZeroGrad.js';
+export { CopyGrad } from './CopyGrad.js';
+export { Padding } from './Padding.js';
+export { TrimZero } from './TrimZero.js';

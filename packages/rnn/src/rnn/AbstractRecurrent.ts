@@ -145,6 +145,15 @@ export abstract class AbstractRecurrent extends Container implements StateBounda
   }
 
   /**
+   * Element-research's trimZero: in Torch, maskZero's result computed on the non-padding rows only (nn.TrimZero
+   * around the step module). Here each step already runs as one fused op on the whole batch and the state keeps
+   * every row, so trimming would save nothing: this is maskZero(nInputDim), with its exact semantics.
+   */
+  trimZero(nInputDim?: number): this {
+    return this.maskZero(nInputDim);
+  }
+
+  /**
    * torch/rnn's setZeroMask: `zeroMask` [T, N] is non-zero where step t of sample n is padding (masked as by
    * maskZero); step t of each sequence (counted from forget() or the start of a Sequencer pass) reads row t. It
    * replaces the zero-row test until setZeroMask(null) (or false), and applies to the recurrent modules inside.

@@ -191,6 +191,11 @@ export abstract class SeqRecurrent extends Module implements StateBoundaries {
     return this;
   }
 
+  /** Element-research's trimZero: maskZero's result; a whole-sequence layer runs every row in one op, so as maskZero. */
+  trimZero(): this {
+    return this.maskZero();
+  }
+
   /**
    * Mask explicitly (Torch's setZeroMask): `zeroMask` [T, N] ([N, T] with batchfirst) is 1 (or any non-zero) where
    * a step is padding, 0 where it is real; it applies to every following forward until set to null.

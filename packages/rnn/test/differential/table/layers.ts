@@ -77,11 +77,66 @@ type MaskZeroP = Seeds & { i: number; o: number; n: number; explicit: boolean };
 
 const mask2: { index: number } = { index: 2 };
 
+type LinearNoBiasP = Seeds & { i: number; o: number; n: number };
+const linearNoBias = {
+  name: 'LinearNoBias',
+  gen: fc
+    .record({ i: feat, o: feat })
+    .chain((p) => batchOrSample(p.i).map((s) => ({ inputs: [F(s)], params: { ...p, n: s[0] ?? 1 } }))),
+  make: (p: LinearNoBiasP) => new nn.LinearNoBias(p.i, p.o),
+  tol: linearTol,
+};
+
+/** Modules without parameters whose backward is the point (a constant shift, a cut, a copy). */
+const gradOnly = (name: string, label: string, make: () => nn.Module, tol = ARITH): OpEntry =>
+  backwardEntry({ name, label, gen: anyShape.map((s) => ({ inputs: [F(s)], params: {} })), make, tol });
+
+type PaddingP = Seeds & { dim: number; pad: number; nInputDim?: number; value: number; index: number };
+/** Padding of a rank 1-3 input along any dim (negative too), before (pad < 0) or after (pad > 0) any index. */
+const padding = {
+  name: 'Padding',
+  gen: fc.array(smallDim, { minLength: 1, maxLength: 3 }).chain((s) =>
+    fc
+      .record({
+        dim: fc.integer({ min: -s.length, max: s.length - 1 }),
+        pad: fc.integer({ min: -3, max: 3 }),
+        value: fc.constantFrom(0, -1.5, 2),
+        batch: fc.boolean(),
+      })
+      .chain((p) => {
+        const d = p.dim < 0 ? s.length + p.dim : p.dim;
+        // With nInputDim = rank - 1 the input is a batch: a non-negative dim moves one to the right.
+        const batched = p.batch && s.length > 1 && p.dim >= 0 && p.dim < s.length - 1;
+        const axis = batched ? d + 1 : d;
+        return fc.integer({ min: 0, max: s[axis]! }).map((index) => ({
+          inputs: [F(s)],
+          params: {
+            dim: p.dim,
+            pad: p.pad,
+            value: p.value,
+            index,
+            ...(batched ? { nInputDim: s.length - 1 } : {}),
+          },
+        }));
+      }),
+  ),
+  make: (p: PaddingP) => new nn.Padding(p.dim, p.pad, p.nInputDim, p.value, p.index),
+  tol: EXACT,
+};
+
 export const LAYERS: OpEntry[] = [
   forwardEntry(linear),
   backwardEntry(linear),
   forwardEntry(sequential),
   backwardEntry(sequential),
+  forwardEntry(linearNoBias),
+  backwardEntry(linearNoBias),
+  gradOnly('SAdd', 'addend 0.75', () => new nn.SAdd(0.75)),
+  gradOnly('SAdd', 'addend -1.25, negate', () => new nn.SAdd(-1.25, true)),
+  gradOnly('ZeroGrad', 'gradInput zeros', () => new nn.ZeroGrad(), EXACT),
+  gradOnly('CopyGrad', 'gradInput a copy of gradOutput', () => new nn.CopyGrad(), EXACT),
+  forwardEntry(padding),
+  backwardEntry(padding),
   activation('Sigmoid', () => new nn.Sigmoid()),
   activation('Tanh', () => new nn.Tanh()),
   activation('ReLU', () => new nn.ReLU(), EXACT),
@@ -189,6 +244,24 @@ export const LAYERS: OpEntry[] = [
         params: { ...p, explicit },
       })),
       make: (p: MaskZeroP) => new nn.MaskZero(new nn.Linear(p.i, p.o), 1),
+      input: ([x, m], p: MaskZeroP) => (p.explicit ? x! : mul(x!, m!)),
+      prepare: (m, [, mask], p: MaskZeroP) => {
+        if (p.explicit) m.setZeroMask(mask as Tensor);
+      },
+      tol: linearTol,
+    }),
+  ),
+  // Trimmed on the CPU (the rows are read there), masked where they cannot be read (WebGPU): equal results.
+  ...[false, true].map((explicit) =>
+    backwardEntry({
+      name: 'TrimZero',
+      label: explicit ? 'Linear, setZeroMask' : 'Linear, zero rows found in the input',
+      gen: fc.record({ i: feat, o: feat, n: smallDim }).map((p) => ({
+        // Input [N, i] and which rows are padding: [N] (explicit mask) or [N, 1] (zeroes the input's rows).
+        inputs: [F([p.n, p.i]), explicit ? I([p.n], mask2) : F([p.n, 1], 'mask', false)],
+        params: { ...p, explicit },
+      })),
+      make: (p: MaskZeroP) => new nn.TrimZero(new nn.Linear(p.i, p.o), 1),
       input: ([x, m], p: MaskZeroP) => (p.explicit ? x! : mul(x!, m!)),
       prepare: (m, [, mask], p: MaskZeroP) => {
         if (p.explicit) m.setZeroMask(mask as Tensor);
