@@ -228,9 +228,12 @@ describe('every criterion of nn', () => {
         Array.isArray(a) ? (a as readonly Activity[]).flatMap(flat) : [a as Tensor];
       const cg = flat(cpu[1]);
       for (const [i, g] of flat(grads).entries()) await expectCloseToCpu(`gradInput ${i}`, cg[i]!, g, 1e-4);
-      // Moving again is a no-op (back to the CPU needs an asynchronous read, as for modules).
+      // Moving again is a no-op; back to the CPU needs an asynchronous read (as for modules): refused, naming it.
       expect(c.to('webgpu')).toBe(c);
-      if (w) expect((c as { weights?: Tensor | null }).weights).toBe(w);
+      if (w) {
+        expect((c as { weights?: Tensor | null }).weights).toBe(w);
+        expect(() => c.to('cpu')).toThrow(/^nn\.\w+.*: to: reading from webgpu is asynchronous/);
+      }
       c.dispose();
     },
   );

@@ -269,3 +269,35 @@ describe('bad inputs name the module, what it got and what it expected', () => {
     expect(run).toThrow(message);
   });
 });
+
+describe('the new modules follow the nn protocol: clone(), double(), saving', () => {
+  it('clone() and double() give the same outputs; TrimZero and LinearNoBias save and load', async () => {
+    manualSeed(11);
+    const x = tensor([
+      [1, 2, 3],
+      [0, 0, 0],
+      [4, 5, 6],
+    ]);
+    const modules: nn.Module[] = [
+      new nn.LinearNoBias(3, 2),
+      new nn.SAdd(0.5, true),
+      new nn.ZeroGrad(),
+      new nn.CopyGrad(),
+      new nn.Padding(1, 2, undefined, -1, 1),
+      new nn.TrimZero(new nn.LinearNoBias(3, 2), 1),
+    ];
+    for (const m of modules) {
+      const want = arr(m.forward(x) as Tensor);
+      expect(arr(m.clone().forward(x) as Tensor), m.describe()).toEqual(want);
+      const d = m.clone().double();
+      const got = arr(d.forward(x.cast('float64')) as Tensor);
+      got.forEach((v, i) =>
+        expect(Math.abs(v - want[i]!)).toBeLessThanOrEqual(1e-6 * Math.max(1, Math.abs(v))),
+      );
+    }
+    const trim = modules[5]!;
+    const back = new nn.TrimZero(new nn.LinearNoBias(3, 2), 1);
+    io.loadModuleFromSafetensors(await io.moduleToSafetensors(trim), back);
+    expect(arr(back.forward(x) as Tensor)).toEqual(arr(trim.forward(x) as Tensor));
+  });
+});

@@ -161,11 +161,15 @@ export abstract class Criterion {
    * field), and its setting tensors, which subclasses with some override `convertSettings` to replace.
    */
   private convert(t: (x: Tensor) => Tensor, m: (x: Module) => unknown, c: (x: Criterion) => unknown): void {
-    for (const v of Object.values(this)) {
-      if (v instanceof Criterion) c(v);
-      else if (v instanceof Module) m(v);
+    try {
+      for (const v of Object.values(this)) {
+        if (v instanceof Criterion) c(v);
+        else if (v instanceof Module) m(v);
+      }
+      noGrad(() => this.convertSettings(t));
+    } catch (e) {
+      throw ModuleError.wrap(e, this.describe());
     }
-    noGrad(() => this.convertSettings(t));
   }
 
   /** Replace each setting tensor (class weights) by `convert(it)` with `this.adopt`; none by default. */
