@@ -61,4 +61,26 @@ describe('typed forward', () => {
       expectTypeOf(indices).toEqualTypeOf<Tensor>();
     });
   });
+
+  it("a criterion's gradient has its input's type, so the tutorial's backward line needs no cast", () => {
+    tidy(() => {
+      const lin = new nn.Linear(3, 4);
+      const x = randn([2, 3]);
+      const out = lin.forward(x);
+      expectTypeOf(out).toEqualTypeOf<Tensor>();
+      const crit = new nn.MSECriterion();
+      crit.forward(out, randn([2, 4]));
+      const g = crit.backward(out, randn([2, 4]));
+      expectTypeOf(g).toEqualTypeOf<Tensor>();
+      expect(g.shape).toEqual([2, 4]);
+      const gx = lin.backward(x, g);
+      expectTypeOf(gx).toEqualTypeOf<Tensor>();
+      expect(gx.shape).toEqual([2, 3]);
+      const parts = [randn([2, 4]), randn([2, 4])];
+      const seqCrit = new nn.SequencerCriterion(new nn.MSECriterion());
+      const gs = seqCrit.backward(parts, [randn([2, 4]), randn([2, 4])]);
+      expectTypeOf(gs).toEqualTypeOf<Tensor[]>();
+      expect(gs).toHaveLength(2);
+    });
+  });
 });

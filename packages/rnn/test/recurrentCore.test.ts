@@ -18,7 +18,7 @@ class Elman extends nn.AbstractRecurrent {
     this.add(this.i2h).add(this.h2h);
   }
   protected override stepForward(input: Activity, prev: Activity | null) {
-    const h = tanh(add(this.i2h.forward(input) as Tensor, this.h2h.forward(prev!) as Tensor));
+    const h = tanh(add(this.i2h.forward(input as Tensor), this.h2h.forward(prev as Tensor)));
     return { output: h, state: h };
   }
   protected override initialState(input: Activity) {

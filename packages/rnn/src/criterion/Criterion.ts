@@ -59,18 +59,19 @@ export abstract class Criterion {
    * when they are the tensors of the last forward (recorded on the tape), that forward's graph is reused;
    * otherwise the loss is evaluated again for them (without changing `output`).
    */
-  backward(input: Activity, target: Target): Activity {
+  backward<I extends Activity>(input: I, target: Target): I {
     try {
       const same = input === this.lastInput && target === this.lastTarget;
       if (same && this.output?.requiresGrad && this.boundaryInput) {
         this.gradInput = this.gradientOf(this.output, this.boundaryInput);
-        return this.gradInput;
+        return this.gradInput as I;
       }
       const seen = mapActivity(input, boundary);
       const loss = this.updateOutput(seen, target);
       this.gradInput = this.gradientOf(loss, seen);
       loss.dispose();
-      return this.gradInput;
+      // The gradient has the input's form: a tensor for a tensor, a table of the same shape for a table.
+      return this.gradInput as I;
     } catch (e) {
       throw ModuleError.wrap(e, this.describe());
     }

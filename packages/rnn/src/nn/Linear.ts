@@ -1,10 +1,9 @@
-import type { Activity } from './activity.js';
 import { expectTensor } from './activity.js';
 import { type Tensor, WebrnnError, add, fmtShape, matmul, noGrad, uniform } from './deps.js';
 import { Module } from './Module.js';
 
 /** y = x W^T + b, with Torch's layout (weight [outputSize, inputSize]) and initialisation. */
-export class Linear extends Module {
+export class Linear extends Module<Tensor, Tensor> {
   constructor(
     readonly inputSize: number,
     readonly outputSize: number,
@@ -68,7 +67,7 @@ export class Linear extends Module {
     return this;
   }
 
-  override updateOutput(input: Activity): Activity {
+  override updateOutput(input: Tensor): Tensor {
     const x = expectTensor(this.describe(), input);
     if (x.rank === 0 || x.shape[x.rank - 1] !== this.inputSize) {
       throw new WebrnnError(

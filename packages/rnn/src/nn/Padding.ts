@@ -1,4 +1,3 @@
-import type { Activity } from './activity.js';
 import { expectTensor } from './activity.js';
 import { type Tensor, WebrnnError, cat, fmtShape, full, narrow, tidy } from './deps.js';
 import { Module } from './Module.js';
@@ -13,7 +12,7 @@ import { Module } from './Module.js';
  * `nn.Padding(1, -2)` (two entries before the first) is `new nn.Padding(0, -2)`, and `nn.Padding(2, 3, 2, 0, 2)`
  * (three zeros before the last column of an [N, C] input) is `new nn.Padding(1, 3, 2, 0, 1)`.
  */
-export class Padding extends Module {
+export class Padding extends Module<Tensor, Tensor> {
   constructor(
     readonly dim: number,
     readonly pad: number,
@@ -33,7 +32,7 @@ export class Padding extends Module {
     if (!Number.isInteger(index) || index < 0) throw bad('index', index, 'a non-negative integer (0-based)');
   }
 
-  override updateOutput(input: Activity): Activity {
+  override updateOutput(input: Tensor): Tensor {
     const x = expectTensor('input', input);
     const d = this.resolveDim(x);
     if (x.dtype === 'int32' && !Number.isInteger(this.value)) {

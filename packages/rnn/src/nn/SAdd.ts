@@ -1,6 +1,5 @@
-import type { Activity } from './activity.js';
 import { floatTensor } from './checks.js';
-import { WebrnnError, add, neg, tidy } from './deps.js';
+import { type Tensor, WebrnnError, add, neg, tidy } from './deps.js';
 import { Module } from './Module.js';
 
 /**
@@ -8,7 +7,7 @@ import { Module } from './Module.js';
  * gradient is gradOutput (negated with `negate`). Torch also takes a tensor addend by accident of Lua's `+`;
  * here the addend is a number (add an nn.Add or nn.CAddTable for tensors).
  */
-export class SAdd extends Module {
+export class SAdd extends Module<Tensor, Tensor> {
   constructor(
     readonly addend: number,
     readonly negate = false,
@@ -22,7 +21,7 @@ export class SAdd extends Module {
     }
   }
 
-  override updateOutput(input: Activity): Activity {
+  override updateOutput(input: Tensor): Tensor {
     const x = floatTensor(input);
     // Torch adds, then negates: -(x + a) rounds exactly as x + a does, so the two steps are kept.
     return this.negate ? tidy(() => neg(add(x, this.addend))) : add(x, this.addend);

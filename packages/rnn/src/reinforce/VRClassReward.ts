@@ -97,7 +97,7 @@ export class VRClassReward extends Criterion {
     return this.sizeAverage ? mul(total, 1 / n) : total;
   }
 
-  override backward(input: Activity, target: Target): Activity {
+  override backward<I extends Activity>(input: I, target: Target): I {
     try {
       if (!this.reward) {
         throw new WebrnnError('backward', 'called before forward: there is no reward to hand out');
@@ -121,7 +121,7 @@ export class VRClassReward extends Criterion {
       const gBaseline = this.criterion.backward(baseline, rewardLike);
       const p0 = (input as readonly Activity[])[0] as Tensor;
       this.gradInput = [zeros(p0.shape, { dtype: p0.dtype, device: p0.device }), gBaseline];
-      return this.gradInput;
+      return this.gradInput as I;
     } catch (e) {
       throw ModuleError.wrap(e, this.describe());
     }
