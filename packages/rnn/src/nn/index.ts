@@ -86,3 +86,6 @@ export {
   type DotAttentionOptions,
   type LuongScore,
 } from '../attention/index.js';
+export { NCEModule } from './NCEModule.js';
+export { NCECriterion } from '../criterion/NCECriterion.js';
+export { AliasMultinomial } from './aliasMultinomial.js';

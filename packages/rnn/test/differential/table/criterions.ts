@@ -180,6 +180,17 @@ export const CRITERIONS: OpEntry[] = [
       ),
     tol: (p: MaskP) => chained(p.n * p.d),
   }),
+  ...criterionEntries({
+    name: 'NCECriterion',
+    label: "NCEModule's table {Pmt, Pms, Pnt, Pns} of probabilities",
+    gen: fc.record({ n: smallDim, k: fc.integer({ min: 1, max: 4 }), sizeAverage: fc.boolean() }).map((p) => ({
+      inputs: [F([p.n], 'prob'), F([p.n, p.k], 'prob'), F([p.n], 'prob'), F([p.n, p.k], 'prob')],
+      params: p,
+    })),
+    make: (_xs, p: Seeds & { sizeAverage: boolean }) => new nn.NCECriterion(p.sizeAverage),
+    args: (xs) => [[...xs], 0],
+    tol: (p: Seeds & { n: number; k: number }) => chained(p.n * (p.k + 1), 2),
+  }),
 ];
 
 /**
