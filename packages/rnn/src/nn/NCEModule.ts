@@ -130,7 +130,9 @@ export class NCEModule extends Linear {
       const w = this.weight;
       const b = this.bias!;
       // Scores of the targets, row by row: x_i . w_target(i) + b_target(i).
-      const rawT = exp(add(sum(mul(x, indexSelect(w, 0, target, report)), 1), indexSelect(b, 0, target, report)));
+      const rawT = exp(
+        add(sum(mul(x, indexSelect(w, 0, target, report)), 1), indexSelect(b, 0, target, report)),
+      );
       let rawS: Tensor;
       let pns: Tensor;
       if (this.batchnoise) {
@@ -215,6 +217,12 @@ export class NCEModule extends Linear {
   override type(dtype: DType): this {
     super.type(dtype);
     for (const t of this.buffers()) moveTensor(t, t.device, dtype);
+    // From the host's float64 values, not from the float32 copy: :double() gets the exact probabilities.
+    noGrad(() => {
+      const exact = tensor(this.sampler.probs, { dtype, device: this.noiseProbs.device });
+      this.noiseProbs.copy_(exact);
+      exact.dispose();
+    });
     return this;
   }
 
@@ -237,7 +245,10 @@ function unigramValues(u: Tensor | ArrayLike<number>): ArrayLike<number> {
     throw new WebrnnError('nn.NCEModule', `unigrams has shape ${fmtShape(t.shape)}, expected a 1-D tensor`);
   }
   if (!t.backend.canReadSync) {
-    throw new WebrnnError('nn.NCEModule', `unigrams is on ${t.device}: give them on the CPU (or as an array)`);
+    throw new WebrnnError(
+      'nn.NCEModule',
+      `unigrams is on ${t.device}: give them on the CPU (or as an array)`,
+    );
   }
   return t.dataSync();
 }

@@ -29,7 +29,13 @@ const nce = (label: string, beyond = 0) => ({
   label,
   gen: nceGen(beyond),
   make: (p: NceP) => {
-    const m = new nn.NCEModule(p.d, p.v, p.k, Array.from({ length: p.v }, (_, i) => i + 1), p.z);
+    const m = new nn.NCEModule(
+      p.d,
+      p.v,
+      p.k,
+      Array.from({ length: p.v }, (_, i) => i + 1),
+      p.z,
+    );
     m.batchnoise = p.batchnoise;
     return m;
   },
@@ -47,7 +53,14 @@ export const NCE: OpEntry[] = [
     name: 'NCEModule',
     label: 'evaluate(), normalized: log-softmax over the vocabulary',
     gen: nceGen(0),
-    make: (p: NceP) => new nn.NCEModule(p.d, p.v, p.k, Array.from({ length: p.v }, () => 1), p.z),
+    make: (p: NceP) =>
+      new nn.NCEModule(
+        p.d,
+        p.v,
+        p.k,
+        Array.from({ length: p.v }, () => 1),
+        p.z,
+      ),
     input: ([x, t]) => [x!, t!],
     prepare: (m) => {
       const nce = m as nn.NCEModule;
