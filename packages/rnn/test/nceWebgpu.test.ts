@@ -66,6 +66,22 @@ describe('nn.NCEModule on WebGPU', () => {
     );
   }
 
+  it.skipIf(!gpu)("follows a container's to(): its unigram probabilities move with the weights", async () => {
+    manualSeed(22);
+    using net = new nn.Sequential().add(new nn.NCEModule(3, 4, 2, [1, 2, 3, 4]));
+    const forward = (device: 'cpu' | 'webgpu') =>
+      tidy(() => {
+        manualSeed(23); // the same input and noise on both devices
+        const x = randn([2, 3]).to(device);
+        return net.forward([x, tensor([1, 3], { dtype: 'int32', device })]) as Tensor[];
+      });
+    const cpu = forward('cpu');
+    net.to('webgpu');
+    const webgpu = forward('webgpu');
+    for (const [i, o] of cpu.entries()) await expectCloseToCpu(`output[${i}]`, o, webgpu[i]!);
+    for (const o of [...cpu, ...webgpu]) o.dispose();
+  });
+
   it.skipIf(!gpu)('refuses a target out of range when the output is read', async () => {
     using m = new nn.NCEModule(3, 4, 2, [1, 1, 1, 1]).to('webgpu');
     const out = tidy(() =>

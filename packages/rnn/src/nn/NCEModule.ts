@@ -108,6 +108,7 @@ export class NCEModule extends Linear {
 
   override updateOutput(input: Activity): Activity {
     const [x, target] = this.checkInput(input);
+    this.followParameters();
     if (!this.train && this.normalized) {
       return tidy(() => {
         const scores = add(matmul(x, this.weight, { transB: true }), this.bias!);
@@ -201,6 +202,15 @@ export class NCEModule extends Linear {
       throw new WebrnnError('input[1]', `is on ${target.device} but input[0] is on ${x.device}`);
     }
     return [x, target];
+  }
+
+  /**
+   * A container's to() moves the parameters of the whole tree without calling this module's to(): the buffers
+   * follow the weight here, at the next forward.
+   */
+  private followParameters(): void {
+    const w = this.weight;
+    for (const t of this.buffers()) moveTensor(t, w.device, w.dtype);
   }
 
   /** The tensors the module keeps besides its parameters, which follow it across devices and dtypes. */
