@@ -8,9 +8,10 @@
  *   node packages/examples/dist/recurrent-language-model.js [--lstm|--gru] [--nce --k 25] [--hiddensize '{64,64}']
  *        [--seqlen 5] [--batchsize 32] [--maxepoch 5] [--earlystop 50] [--dropout 0.5] [--save F] ...   (--help)
  */
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { type DeviceName, io, manualSeed, optim } from '@webrnn/rnn';
+import { type DeviceName, io, manualSeed, type nn, optim } from '@webrnn/rnn';
 import { DEFAULT_TEXT, readText } from './charLm/corpus.js';
 import {
   SequenceLoader,
@@ -240,7 +241,7 @@ export async function main(argv: readonly string[]): Promise<LanguageModelResult
           progress?.update(i, err / chunk.steps);
           iteration++;
           if (latest && o.saveEvery > 0 && iteration % o.saveEvery === 0) {
-            await io.saveModule(latest, model.net, info(epoch));
+            await save(latest, model.net, info(epoch));
           }
         }
         trainSeconds += (performance.now() - started) / 1000;
@@ -270,7 +271,7 @@ export async function main(argv: readonly string[]): Promise<LanguageModelResult
           best = await snapshot(params);
           if (o.save) {
             console.log(`Found new minima. Saving to ${o.save}`);
-            await io.saveModule(o.save, model.net, info(epoch));
+            await save(o.save, model.net, info(epoch));
           }
         } else if (verdict === 'stop') {
           console.log(`No new minima found after ${o.earlystop} epochs.\nStopping experiment.`);
@@ -282,7 +283,7 @@ export async function main(argv: readonly string[]): Promise<LanguageModelResult
       stop.dispose();
     }
     const interrupted = stop.requested;
-    if (interrupted && latest) await io.saveModule(latest, model.net, info(epochs.length));
+    if (interrupted && latest) await save(latest, model.net, info(epochs.length));
     // The test perplexity of the best epoch's weights (evaluate-rnnlm.lua on the saved model).
     if (best) restore(params, best);
     const testPerplexity = Math.exp(await evaluate(model, testset, o.seqlen, testset.size, device));
@@ -347,6 +348,12 @@ export async function main(argv: readonly string[]): Promise<LanguageModelResult
     model.net.dispose();
     teardown(device);
   }
+}
+
+/** io.saveModule into a folder made if needed. */
+async function save(file: string, net: nn.Module, meta: ReturnType<typeof metadata>): Promise<void> {
+  mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  await io.saveModule(file, net, meta);
 }
 
 function atLeastOne(v: number, name: string): number {

@@ -96,7 +96,7 @@ describe('recurrent-language-model', () => {
 
   it('--save writes the best model with its vocabulary; it loads into the same model', async () => {
     const out = tmpDir();
-    const file = path.join(out, 'lm.safetensors');
+    const file = path.join(out, 'ckpt', 'lm.safetensors');
     const r = (await quietly(() =>
       main([...tiny, '--lstm', '--maxepoch', '1', '--save', file, '--save-every', '4', '--out', out]),
     ))!;
@@ -104,7 +104,7 @@ describe('recurrent-language-model', () => {
     try {
       const loaded = await io.loadModule(file, model.net);
       expect((loaded.metadata as { words: string[] }).words).toEqual(r.vocabulary.words);
-      await io.loadModule(path.join(out, 'lm-latest.safetensors'), model.net);
+      await io.loadModule(path.join(out, 'ckpt', 'lm-latest.safetensors'), model.net);
     } finally {
       model.net.dispose();
     }
