@@ -44,6 +44,7 @@ import { moveTensor } from './parameterStorage.js';
  *   (its log with `logsoftmax`), as dpnn's evaluate-rnnlm script sets it to measure perplexity; otherwise
  *   evaluation samples noise as training does (dpnn's validation NCE loss).
  *
+ * dpnn's `fastNoise()` (the alias sampler instead of torch.multinomial) is the only sampler here, always on.
  * Noise comes from the core's seeded default generator (manualSeed makes it reproducible; `lastNoise` shows the
  * last sample). The gradients are autodiff's of the same formulas: equal to dpnn's hand-written ones (the
  * target gets a zero gradient, as in Torch). Z is not a parameter (nor in dpnn): a program that saves the module
