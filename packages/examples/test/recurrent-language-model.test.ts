@@ -77,9 +77,11 @@ describe('recurrent-language-model', () => {
   });
 
   it('--nce trains with NCEModule + NCECriterion, estimates Z, and reports the normalized perplexity', async () => {
+    const before = memory().tensors;
     const r = (await quietly(() =>
       main([...tiny, '--nce', '--k', '10', '--maxepoch', '2', '--startlr', '0.5', '--out', tmpDir()]),
     ))!;
+    expect(memory().tensors).toBe(before);
     expect(r.config.nce?.k).toBe(10);
     expect(r.Z).toBeGreaterThan(0);
     expect(r.losses).toHaveLength(16);

@@ -59,9 +59,10 @@ export class NCEModule extends Linear {
   logsoftmax = false;
   /** The noise words of the last forward: [k] with batchnoise, [N * k] (row-major) without. */
   lastNoise: Int32Array | null = null;
-  /** The unigram probabilities on the module's device and dtype, for P_noise. */
-  private noiseProbs: Tensor;
-  /** Z estimated from the first batch (when not given), kept on the device until read. */
+  /**
+   * Z estimated from the first batch (when not given) on a device that cannot be read synchronously (WebGPU),
+   * kept there until `normalizationConstant()` reads it; on the CPU the estimate becomes `Z` at once.
+   */
   private zEstimate: Tensor | null = null;
 
   constructor(
@@ -86,7 +87,6 @@ export class NCEModule extends Linear {
     this.k = k;
     this.Z = Z;
     this.sampler = new AliasMultinomial(weights, 'nn.NCEModule: unigrams');
-    this.noiseProbs = keep(tensor(this.sampler.probs, { dtype: 'float32' }));
   }
 
   /**
@@ -109,7 +109,7 @@ export class NCEModule extends Linear {
 
   override updateOutput(input: Activity): Activity {
     const [x, target] = this.checkInput(input);
-    this.followParameters();
+    this.followWeight();
     if (!this.train && this.normalized) {
       return tidy(() => {
         const scores = add(matmul(x, this.weight, { transB: true }), this.bias!);
@@ -131,6 +131,9 @@ export class NCEModule extends Linear {
       const idx = tensor(noise, { dtype: 'int32', device: x.device });
       const w = this.weight;
       const b = this.bias!;
+      // P_noise from the host's float64 probabilities, uploaded in the weight's dtype: no tensor to keep (a
+      // container's dispose() would not reach it) and exact under :double(). V numbers, once per forward.
+      const noiseProbs = tensor(this.sampler.probs, { dtype: w.dtype, device: w.device });
       // Scores of the targets, row by row: x_i . w_target(i) + b_target(i).
       const rawT = exp(
         add(sum(mul(x, indexSelect(w, 0, target, report)), 1), indexSelect(b, 0, target, report)),
@@ -139,30 +142,33 @@ export class NCEModule extends Linear {
       let pns: Tensor;
       if (this.batchnoise) {
         rawS = exp(add(matmul(x, indexSelect(w, 0, idx), { transB: true }), indexSelect(b, 0, idx)));
-        pns = expand(reshape(indexSelect(this.noiseProbs, 0, idx), [1, k]), [n, k]);
+        pns = expand(reshape(indexSelect(noiseProbs, 0, idx), [1, k]), [n, k]);
       } else {
         const sw = reshape(indexSelect(w, 0, idx), [n, k, this.inputSize]);
         const sb = reshape(indexSelect(b, 0, idx), [n, k]);
         rawS = exp(add(sum(mul(reshape(x, [n, 1, this.inputSize]), sw), 2), sb));
-        pns = reshape(indexSelect(this.noiseProbs, 0, idx), [n, k]);
+        pns = reshape(indexSelect(noiseProbs, 0, idx), [n, k]);
       }
       const z = this.normaliser(rawT, rawS);
-      return [div(rawT, z), div(rawS, z), indexSelect(this.noiseProbs, 0, target, report), pns];
+      return [div(rawT, z), div(rawS, z), indexSelect(noiseProbs, 0, target, report), pns];
     });
   }
 
   /** Z, or its estimate from this batch when none is given nor estimated yet (dpnn: from the noise scores only
    * with batchnoise, from targets and noise without). */
   private normaliser(rawT: Tensor, rawS: Tensor): number | Tensor {
-    if (this.Z > 0) return this.Z;
+    if (!(this.Z <= 0)) return this.Z; // as dpnn: only Z <= 0 asks for an estimate (a NaN estimate stays)
     if (this.zEstimate) return this.zEstimate;
     if (rawS.size === 0) return 1; // an empty batch has nothing to estimate from (and nothing to divide)
-    this.zEstimate = keep(
-      noGrad(() => {
-        const scores = this.batchnoise ? rawS : cat([reshape(rawT, [rawT.size, 1]), rawS], 1);
-        return mul(mean(scores), this.outputSize);
-      }),
-    );
+    const estimate = noGrad(() => {
+      const scores = this.batchnoise ? rawS : cat([reshape(rawT, [rawT.size, 1]), rawS], 1);
+      return mul(mean(scores), this.outputSize);
+    });
+    if (estimate.backend.canReadSync) {
+      this.Z = estimate.itemSync();
+      return this.Z;
+    }
+    this.zEstimate = keep(estimate);
     return this.zEstimate;
   }
 
@@ -171,7 +177,7 @@ export class NCEModule extends Linear {
    * then kept as `Z`), or null when there is none yet.
    */
   async normalizationConstant(): Promise<number | null> {
-    if (this.Z > 0) return this.Z;
+    if (!(this.Z <= 0)) return this.Z;
     if (!this.zEstimate) return null;
     const z = await this.zEstimate.item();
     this.zEstimate.dispose();
@@ -206,40 +212,33 @@ export class NCEModule extends Linear {
   }
 
   /**
-   * A container's to() moves the parameters of the whole tree without calling this module's to(): the buffers
-   * follow the weight here, at the next forward.
+   * A container's to() and type() move the parameters of the whole tree without calling this module's own: an
+   * estimate of Z still on the device follows the weight here, at the next forward.
    */
-  private followParameters(): void {
+  private followWeight(): void {
     const w = this.weight;
-    for (const t of this.buffers()) moveTensor(t, w.device, w.dtype);
-  }
-
-  /** The tensors the module keeps besides its parameters, which follow it across devices and dtypes. */
-  private buffers(): Tensor[] {
-    return this.zEstimate ? [this.noiseProbs, this.zEstimate] : [this.noiseProbs];
+    if (this.zEstimate) moveTensor(this.zEstimate, w.device, w.dtype);
   }
 
   override to(device: DeviceName): this {
     super.to(device);
-    for (const t of this.buffers()) moveTensor(t, device, t.dtype);
+    this.followWeight();
     return this;
   }
 
   override type(dtype: DType): this {
     super.type(dtype);
-    for (const t of this.buffers()) moveTensor(t, t.device, dtype);
-    // From the host's float64 values, not from the float32 copy: :double() gets the exact probabilities.
-    noGrad(() => {
-      const exact = tensor(this.sampler.probs, { dtype, device: this.noiseProbs.device });
-      this.noiseProbs.copy_(exact);
-      exact.dispose();
-    });
+    this.followWeight();
     return this;
   }
 
+  /**
+   * Also frees an estimate of Z not read yet (a container's dispose() does not reach it: read it first with
+   * `normalizationConstant()`, as a program does to save it).
+   */
   override dispose(): void {
     super.dispose();
-    for (const t of this.buffers()) t.dispose();
+    this.zEstimate?.dispose();
     this.zEstimate = null;
   }
 
