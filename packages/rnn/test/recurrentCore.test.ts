@@ -5,8 +5,8 @@ const f64 = { dtype: 'float64' as const };
 
 /** A minimal Elman RNN written against the AbstractRecurrent contract: h = tanh(W x + U h). */
 class Elman extends nn.AbstractRecurrent {
-  readonly i2h: InstanceType<typeof nn.Linear>;
-  readonly h2h: InstanceType<typeof nn.Linear>;
+  readonly i2h: nn.Linear;
+  readonly h2h: nn.Linear;
   constructor(
     readonly inputSize: number,
     readonly hiddenSize: number,

@@ -1,9 +1,10 @@
-import { expectTensor } from './activity.js';
+import { type Activity, expectTensor } from './activity.js';
 import { type Tensor, WebrnnError, add, fmtShape, matmul, noGrad, uniform } from './deps.js';
 import { Module } from './Module.js';
 
 /** y = x W^T + b, with Torch's layout (weight [outputSize, inputSize]) and initialisation. */
-export class Linear extends Module<Tensor, Tensor> {
+// Generic so that a subclass with another input (NCEModule's {input, target}) can say so; Linear is Tensor -> Tensor.
+export class Linear<In extends Activity = Tensor, Out extends Activity = Tensor> extends Module<In, Out> {
   constructor(
     readonly inputSize: number,
     readonly outputSize: number,
@@ -67,8 +68,12 @@ export class Linear extends Module<Tensor, Tensor> {
     return this;
   }
 
-  override updateOutput(input: Tensor): Tensor {
-    const x = expectTensor(this.describe(), input);
+  override updateOutput(input: In): Out {
+    return this.affine(expectTensor(this.describe(), input)) as Out;
+  }
+
+  /** x W^T + b, for x [..., inputSize]. */
+  protected affine(x: Tensor): Tensor {
     if (x.rank === 0 || x.shape[x.rank - 1] !== this.inputSize) {
       throw new WebrnnError(
         'input',

@@ -92,3 +92,6 @@ export { ZeroGrad } from './ZeroGrad.js';
 export { CopyGrad } from './CopyGrad.js';
 export { Padding } from './Padding.js';
 export { TrimZero } from './TrimZero.js';
+export { NCEModule } from './NCEModule.js';
+export { NCECriterion } from '../criterion/NCECriterion.js';
+export { AliasMultinomial } from './aliasMultinomial.js';

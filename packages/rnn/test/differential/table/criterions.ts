@@ -85,6 +85,7 @@ const nllGen = (beyond = 0) =>
 
 type SeqP = Seeds & { t: number; n: number; c: number; mse: boolean };
 type MaskP = Seeds & { n: number; d: number; pad: number[] };
+type NceP = Seeds & { n: number; k: number; sizeAverage: boolean };
 
 export const CRITERIONS: OpEntry[] = [
   ...criterionEntries({
@@ -179,6 +180,19 @@ export const CRITERIONS: OpEntry[] = [
         tensor(p.pad, { shape: [p.n], dtype: 'int32', device: 'cpu' }),
       ),
     tol: (p: MaskP) => chained(p.n * p.d),
+  }),
+  ...criterionEntries({
+    name: 'NCECriterion',
+    label: "NCEModule's table {Pmt, Pms, Pnt, Pns} of probabilities",
+    gen: fc
+      .record({ n: smallDim, k: fc.integer({ min: 1, max: 4 }), sizeAverage: fc.boolean() })
+      .map((p) => ({
+        inputs: [F([p.n], 'prob'), F([p.n, p.k], 'prob'), F([p.n], 'prob'), F([p.n, p.k], 'prob')],
+        params: p,
+      })),
+    make: (_xs, p: NceP) => new nn.NCECriterion(p.sizeAverage),
+    args: (xs) => [[...xs], 0],
+    tol: (p: NceP) => chained(p.n * (p.k + 1), 2),
   }),
 ];
 

@@ -2,6 +2,7 @@ import type { OpEntry } from '../../../../core/test/differential/cases.js';
 import { ATTENTION } from './attention.js';
 import { CRITERIONS, REWARD } from './criterions.js';
 import { LAYERS } from './layers.js';
+import { NCE } from './nce.js';
 import { RECURRENT } from './recurrent.js';
 import { TABLES } from './tables.js';
 
@@ -13,6 +14,7 @@ export const MODULE_TABLE: readonly OpEntry[] = [
   ...REWARD,
   ...RECURRENT,
   ...ATTENTION,
+  ...NCE,
 ];
 
 /**
@@ -33,4 +35,6 @@ export const NOT_MODULES: Readonly<Record<string, string>> = {
   sortByLength: 'host-side ordering of a list of lengths: no tensors (variableLength.test.ts)',
   bucketByLength: 'host-side grouping of a list of lengths: no tensors (variableLength.test.ts)',
   restoreOrder: 'host-side permutation of a list of outputs: no numerics of its own (variableLength.test.ts)',
+  AliasMultinomial:
+    "NCEModule's host-side noise sampler: no tensors (its distribution is tested in nce.test.ts; NCEModule's entries draw from it)",
 };
