@@ -101,6 +101,23 @@ const CASES: Record<string, Case> = {
       ),
     args: nllArgs(true),
   },
+  NCECriterion: {
+    make: () => new nn.NCECriterion(true),
+    // NCEModule's output: probabilities of the targets and of k = 2 noise words, under the model and the noise.
+    args: (dtype, device) => {
+      const [pmt, pms, pnt, pns] = draw(
+        () => [
+          uniform([3], 0.1, 0.9, f64),
+          uniform([3, 2], 0.1, 0.9, f64),
+          uniform([3], 0.01, 0.2, f64),
+          uniform([3, 2], 0.01, 0.2, f64),
+        ],
+        dtype,
+        device,
+      );
+      return [[pmt!, pms!, pnt!, pns!], 0];
+    },
+  },
   VRClassReward: {
     make: () => new nn.VRClassReward(new nn.ReinforceNormal(0.5), 2),
     args: (dtype, device) => {
