@@ -53,6 +53,7 @@ export { NormStabilizer } from '../rnn/NormStabilizer.js';
 export { Repeater } from '../rnn/Repeater.js';
 export { RepeaterCriterion } from '../criterion/RepeaterCriterion.js';
 export { SeqLSTM } from '../rnn/SeqLSTM.js';
+export { SeqLSTMP } from '../rnn/SeqLSTMP.js';
 export { SeqGRU } from '../rnn/SeqGRU.js';
 export { MaskZero } from './MaskZero.js';
 export { LookupTableMaskZero } from './LookupTableMaskZero.js';

@@ -236,6 +236,9 @@ export const RECURRENT: OpEntry[] = [
     (p) => new nn.SeqLSTM(p.d, p.h, Math.max(1, p.h - 1)),
     'with a projection (LSTMP)',
   ),
+  // Element-research's SeqLSTMP: the projection is there even when R == H (SeqLSTM(D, H, H) has none).
+  ...wholeSequence('SeqLSTMP', (p) => new nn.SeqLSTMP(p.d, p.h, p.h), 'R == H (projected all the same)'),
+  ...wholeSequence('SeqLSTMP', (p) => new nn.SeqLSTMP(p.d, p.h, p.h + 1), 'R > H'),
   ...wholeSequence('SeqGRU', (p) => new nn.SeqGRU(p.d, p.h)),
   ...wholeSequence(
     'SeqGRU',
