@@ -13,6 +13,7 @@ export { AbstractRecurrent, type RememberMode } from '../rnn/AbstractRecurrent.j
 export { Recursor } from '../rnn/Recursor.js';
 export { Sequencer } from '../rnn/Sequencer.js';
 export { FastLSTM } from '../rnn/FastLSTM.js';
+export type { FastLSTMOptions } from '../rnn/cells/fastLSTMOptions.js';
 export { LSTM, type LSTMGate } from '../rnn/LSTM.js';
 export { GRU } from '../rnn/GRU.js';
 export { Sigmoid } from './Sigmoid.js';

@@ -1,7 +1,8 @@
 import type { Activity } from '../nn/activity.js';
 import { WebrnnError, add, tidy } from '../nn/deps.js';
 import { Linear } from '../nn/Linear.js';
-import { type DropoutOptions, asBatch, likeInput, maskedLinear } from './cells/GatedRecurrent.js';
+import { asBatch, likeInput, maskedLinear } from './cells/GatedRecurrent.js';
+import { type FastLSTMOptions, fastLSTMOptions } from './cells/fastLSTMOptions.js';
 import { LSTMBase } from './cells/LSTMBase.js';
 import { lstmStep } from './cells/lstmCell.js';
 
@@ -16,22 +17,41 @@ import { lstmStep } from './cells/lstmCell.js';
  * from Torch as they are. The state is [h, c], the output h. One `forward` is one time step (see
  * AbstractRecurrent); inputs are [N, inputSize] or one sample [inputSize].
  *
- * `options.p` turns on variational dropout (Gal & Ghahramani; see GatedRecurrent): each of the four gates sees the
- * input and the previous output through its own mask. Torch splits i2g and o2g into four Linears when p > 0;
- * here they stay whole (gate k is rows k*H..(k+1)*H-1 of the weight and bias), so weights port by blocks.
+ * Variational dropout (Gal & Ghahramani; see GatedRecurrent): `p` > 0 gives each of the four gates its own mask
+ * on the input and on the previous output, drawn once per sequence (`mono`: one mask for the whole batch). Torch
+ * splits i2g and o2g into four Linears when p > 0; here they stay whole (gate k is rows k*H..(k+1)*H-1 of the
+ * weight and bias), so weights port by blocks.
+ *
+ * The constructor takes Element-research's positional arguments, `new nn.FastLSTM(inputSize, outputSize, rho,
+ * eps, momentum, affine, p, mono)`, or an options object as the 4th: `new nn.FastLSTM(D, H, rho, { p, mono })`.
  */
 export class FastLSTM extends LSTMBase {
+  /**
+   * Element-research's class switch `nn.FastLSTM.bn = true` (recurrent batch normalisation for the FastLSTMs
+   * built afterwards); not supported yet: such a FastLSTM is refused rather than built without it.
+   */
+  static bn = false;
   readonly i2g: Linear;
   readonly o2g: Linear;
 
-  constructor(inputSize: number, outputSize: number, rho?: number, options: DropoutOptions = {}) {
-    if (typeof options !== 'object' || options === null) {
+  constructor(
+    inputSize: number,
+    outputSize: number,
+    rho?: number,
+    epsOrOptions?: number | FastLSTMOptions | null,
+    momentum?: number | null,
+    affine?: boolean | null,
+    p?: number | null,
+    mono?: boolean | null,
+  ) {
+    const o = fastLSTMOptions(epsOrOptions, momentum, affine, p, mono);
+    if (o.bn ?? FastLSTM.bn) {
       throw new WebrnnError(
         'nn.FastLSTM',
-        `the 4th argument is an options object { p, mono }, got ${String(options)} (Torch's batch-normalisation arguments eps, momentum, affine are not supported)`,
+        'recurrent batch normalisation (bn) is not supported yet: build it with nn.FastLSTM.bn = false',
       );
     }
-    super(inputSize, outputSize, rho, options);
+    super(inputSize, outputSize, rho, o);
     this.i2g = new Linear(inputSize, 4 * outputSize);
     this.o2g = new Linear(outputSize, 4 * outputSize, false);
     this.add(this.i2g).add(this.o2g);

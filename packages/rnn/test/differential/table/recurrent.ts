@@ -212,6 +212,22 @@ export const RECURRENT: OpEntry[] = [
     'dropout p = 0.25 (one mask), in a Sequencer',
   ),
   ...sequenced('LSTM', (p) => new nn.LSTM(p.d, p.h, undefined, false), 'without peepholes, in a Sequencer'),
+  ...sequenced(
+    'FastLSTM',
+    (p) => new nn.FastLSTM(p.d, p.h, undefined, null, null, null, 0.25, true),
+    "Element-research's positional (..., p = 0.25, mono), in a Sequencer",
+  ),
+  ...sequenced(
+    'LSTM',
+    (p) => new nn.LSTM(p.d, p.h, undefined, true, 0.25),
+    'dropout p = 0.25, in a Sequencer',
+  ),
+  // rnn's lazy Dropout: one mask for every step of the sequence (drawn at the first, kept until the backward).
+  ...sequenced(
+    'Dropout',
+    () => new nn.Dropout(0.25, false, false, true, true),
+    'lazy, mono: one mask for the sequence, in a Sequencer',
+  ),
   ...sequenced('Recurrent', simpleRnn, 'Linear, Linear, Tanh in a Sequencer'),
   ...sequenced('Recurrence', (p) => new nn.Recurrence(recurrenceStep(p), p.h, 1)),
   ...sequenced(
