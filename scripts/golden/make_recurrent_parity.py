@@ -2,13 +2,17 @@
 
 Run from anywhere:  /usr/bin/python3 scripts/golden/make_recurrent_parity.py
 
-Writes packages/rnn/test/fixtures/seqlstmp.json, in make_fixtures.py's format (its helpers are reused): every case
-records inputs, outputs and the grads of loss = sum(output * R).
+Writes packages/rnn/test/fixtures/{seqlstmp,mufuru}.json, in make_fixtures.py's format (its helpers are reused):
+every case records inputs, outputs and the grads of loss = sum(output * R).
 
 - seqlstmp: Element-research's SeqLSTMP (an LSTM whose output h is projected, r = h Wo, and r is the recurrent
   input). For R < H this is torch.nn.LSTM(proj_size=R) itself; PyTorch refuses proj_size >= hidden_size, so the
   cases R == H (where our SeqLSTM has no projection but SeqLSTMP has one) and R > H run the same equations written
   with torch ops (checked against nn.LSTM on the R < H case first).
+- mufuru: Element-research's MuFuRu.lua (Weissenborn & Rocktaeschel 2016) written with torch ops over a sequence
+  from h0 = 0: r = sigmoid(Wr x + br + Ur h + cr); v = sigmoid(Wv [x, r h] + bv); p = softmax over the ops of
+  (Wp [x, h] + bp) viewed [N, K, H]; h = sum_k p_k op_k(h, v). Inputs are drawn so that h != v (sqrt_diff's
+  derivative is finite).
 """
 import importlib.util
 import os
@@ -73,7 +77,56 @@ def seqlstmp_fixture():
             "weight for loss = sum(output * R).", cases)
 
 
+# ---- MuFuRu ----------------------------------------------------------------------------------------------------
+
+MUFURU_OPS = {
+    "keep": lambda h, v: h,
+    "replace": lambda h, v: v,
+    "mul": lambda h, v: h * v,
+    "diff": lambda h, v: h - v,
+    "forget": lambda h, v: h * 0.0,
+    "sqrt_diff": lambda h, v: 0.25 * torch.sqrt(torch.abs(h - v)),
+    "max": lambda h, v: torch.maximum(h, v),
+    "min": lambda h, v: torch.minimum(h, v),
+}
+
+
+def mufuru_fixture():
+    torch.manual_seed(22)
+    cases = []
+    for ops, (D, H, T, N) in ((list(MUFURU_OPS), (3, 4, 4, 2)), (["keep", "replace"], (2, 3, 3, 2)),
+                              (["sqrt_diff", "max", "min", "mul"], (2, 2, 3, 3))):
+        K = len(ops)
+        w = {"resetInput.weight": mf.randn(H, D) * 0.5, "resetInput.bias": mf.randn(H) * 0.5,
+             "resetHidden.weight": mf.randn(H, H) * 0.5, "resetHidden.bias": mf.randn(H) * 0.5,
+             "feature.weight": mf.randn(H, D + H) * 0.5, "feature.bias": mf.randn(H) * 0.5,
+             "opWeights.weight": mf.randn(K * H, D + H) * 0.5, "opWeights.bias": mf.randn(K * H) * 0.5}
+
+        def fn(x, **p):
+            h = torch.zeros(x.shape[1], H, dtype=F64)
+            outs = []
+            for t in range(x.shape[0]):
+                r = torch.sigmoid(x[t] @ p["resetInput.weight"].T + p["resetInput.bias"]
+                                  + h @ p["resetHidden.weight"].T + p["resetHidden.bias"])
+                v = torch.sigmoid(torch.cat([x[t], r * h], 1) @ p["feature.weight"].T + p["feature.bias"])
+                logits = torch.cat([x[t], h], 1) @ p["opWeights.weight"].T + p["opWeights.bias"]
+                pw = torch.softmax(logits.view(-1, K, H), 1)
+                assert (h - v).abs().min() > 1e-3
+                h = sum(pw[:, k] * MUFURU_OPS[op](h, v) for k, op in enumerate(ops))
+                outs.append(h)
+            return torch.stack(outs)
+
+        cases.append(mf.case(f"MuFuRu D={D} H={H} T={T} N={N} ops={' '.join(ops)}", fn,
+                             {"x": mf.randn(T, N, D), **w}, {"ops": ops, "D": D, "H": H}))
+    mf.dump(f"{mf.RNN}/mufuru.json",
+            "Element-research's MuFuRu over a sequence from h0 = 0, written with torch ops. Parameters by our "
+            "names (resetInput, resetHidden, feature, opWeights; Linear layout weight [out, in], bias [out]); "
+            "params.ops lists the operations in order. x [T, N, D]; output [T, N, H]; grads of x and every "
+            "parameter for loss = sum(output * R).", cases)
+
+
 if __name__ == "__main__":
     seqlstmp_fixture()
+    mufuru_fixture()
     for p in mf.WRITTEN:
         print(f"{os.path.getsize(p):>7} bytes  {os.path.relpath(p, mf.ROOT)}")

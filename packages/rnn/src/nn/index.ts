@@ -16,6 +16,8 @@ export { FastLSTM } from '../rnn/FastLSTM.js';
 export type { FastLSTMOptions } from '../rnn/cells/fastLSTMOptions.js';
 export { LSTM, type LSTMGate } from '../rnn/LSTM.js';
 export { GRU } from '../rnn/GRU.js';
+export { MuFuRu } from '../rnn/MuFuRu.js';
+export type { MuFuRuOp } from '../rnn/cells/mufuruOps.js';
 export { Sigmoid } from './Sigmoid.js';
 export { Tanh } from './Tanh.js';
 export { ReLU } from './ReLU.js';

@@ -212,6 +212,12 @@ export const RECURRENT: OpEntry[] = [
     'dropout p = 0.25 (one mask), in a Sequencer',
   ),
   ...sequenced('LSTM', (p) => new nn.LSTM(p.d, p.h, undefined, false), 'without peepholes, in a Sequencer'),
+  ...sequenced('MuFuRu', (p) => new nn.MuFuRu(p.d, p.h)),
+  ...sequenced(
+    'MuFuRu',
+    (p) => new nn.MuFuRu(p.d, p.h, ['keep', 'replace']),
+    'keep, replace (GRU-like), in a Sequencer',
+  ),
   ...sequenced(
     'FastLSTM',
     (p) => new nn.FastLSTM(p.d, p.h, undefined, null, null, null, 0.25, true),
@@ -279,6 +285,7 @@ export const RECURRENT: OpEntry[] = [
   })(),
   ...masked('FastLSTM', (p) => new nn.Sequencer(new nn.FastLSTM(p.d, p.h)), seqTol),
   ...masked('GRU', (p) => new nn.Sequencer(new nn.GRU(p.d, p.h)), seqTol),
+  ...masked('MuFuRu', (p) => new nn.Sequencer(new nn.MuFuRu(p.d, p.h)), seqTol),
   ...masked('SeqLSTM', (p) => new nn.SeqLSTM(p.d, p.h), wholeSeqTol),
   ...masked('SeqGRU', (p) => new nn.SeqGRU(p.d, p.h), wholeSeqTol),
   remembering,
