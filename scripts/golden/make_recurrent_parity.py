@@ -2,7 +2,7 @@
 
 Run from anywhere:  /usr/bin/python3 scripts/golden/make_recurrent_parity.py
 
-Writes packages/rnn/test/fixtures/{seqlstmp,mufuru}.json, in make_fixtures.py's format (its helpers are reused):
+Writes packages/rnn/test/fixtures/{seqlstmp,mufuru,fastlstm_bn}.json, in make_fixtures.py's format (its helpers are reused):
 every case records inputs, outputs and the grads of loss = sum(output * R).
 
 - seqlstmp: Element-research's SeqLSTMP (an LSTM whose output h is projected, r = h Wo, and r is the recurrent
@@ -13,6 +13,9 @@ every case records inputs, outputs and the grads of loss = sum(output * R).
   from h0 = 0: r = sigmoid(Wr x + br + Ur h + cr); v = sigmoid(Wv [x, r h] + bv); p = softmax over the ops of
   (Wp [x, h] + bp) viewed [N, K, H]; h = sum_k p_k op_k(h, v). Inputs are drawn so that h != v (sqrt_diff's
   derivative is finite).
+- fastlstm_bn: Element-research's FastLSTM with bn = true (its nngraph model) with torch.nn.BatchNorm1d (eps 1e-5,
+  momentum 0.1: Torch7's BatchNormalization, running variance unbiased): a training sequence from zero states
+  (outputs, grads, the running statistics after it), then an evaluation sequence with those statistics.
 """
 import importlib.util
 import os
@@ -125,8 +128,65 @@ def mufuru_fixture():
             "parameter for loss = sum(output * R).", cases)
 
 
+# ---- FastLSTM with recurrent batch normalisation ------------------------------------------------------------------
+
+def fastlstm_bn_fixture():
+    torch.manual_seed(23)
+    F = torch.nn.functional
+    cases = []
+    for D, H, T, N, affine in ((3, 4, 3, 4, True), (2, 3, 4, 2, True), (2, 2, 3, 3, False)):
+        w = {"i2g.weight": mf.randn(4 * H, D) * 0.5, "i2g.bias": mf.randn(4 * H) * 0.5,
+             "o2g.weight": mf.randn(4 * H, H) * 0.5, "biasWh.bias": mf.randn(4 * H) * 0.5}
+        sizes = {"bnWx": 4 * H, "bnWh": 4 * H, "bnC": H}
+        if affine:
+            for name, size in sizes.items():
+                w[f"{name}.weight"] = mf.randn(size) * 0.5
+                w[f"{name}.bias"] = mf.randn(size) * 0.5
+        x2 = mf.randn(T, N, D)
+
+        def fn(x, **p):
+            # torch.nn.BatchNorm1d's computation (F.batch_norm), with the running statistics held here.
+            stats = {f"{n}.{k}": (torch.zeros(s, dtype=F64) if k == "running_mean" else torch.ones(s, dtype=F64))
+                     for n, s in sizes.items() for k in ("running_mean", "running_var")}
+
+            def bn(name, v, train):
+                return F.batch_norm(v, stats[f"{name}.running_mean"], stats[f"{name}.running_var"],
+                                    p.get(f"{name}.weight"), p.get(f"{name}.bias"), train, 0.1, 1e-5)
+
+            def run(xs, train):
+                h = torch.zeros(xs.shape[1], H, dtype=F64)
+                c = torch.zeros(xs.shape[1], H, dtype=F64)
+                outs = []
+                for t in range(xs.shape[0]):
+                    a = (bn("bnWx", xs[t] @ p["i2g.weight"].T + p["i2g.bias"], train)
+                         + bn("bnWh", h @ p["o2g.weight"].T, train) + p["biasWh.bias"])
+                    i, z, f, o = (a[:, k * H:(k + 1) * H] for k in range(4))
+                    c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(z)
+                    h = torch.sigmoid(o) * torch.tanh(bn("bnC", c, train))
+                    outs.append(h)
+                return torch.stack(outs)
+
+            out = run(x, True)
+            after = {k: v.clone() for k, v in stats.items()}
+            with torch.no_grad():
+                evaluated = run(x2, False)
+            return {"output": out, "evaluated": evaluated, **after}
+
+        cases.append(mf.case(f"FastLSTM bn D={D} H={H} T={T} N={N} affine={affine}", fn,
+                             {"x": mf.randn(T, N, D), "x2": x2, **w}, {"D": D, "H": H, "affine": affine},
+                             wrt=["x", *w]))
+    mf.dump(f"{mf.RNN}/fastlstm_bn.json",
+            "Element-research's FastLSTM with bn = true, written with torch ops and torch.nn.BatchNorm1d (eps 1e-5, "
+            "momentum 0.1): a = BN_wx(x i2g.weight^T + i2g.bias) + BN_wh(h o2g.weight^T) + biasWh.bias, gates i, z, "
+            "f, o; c = sigmoid(f) c + sigmoid(i) tanh(z); h = sigmoid(o) tanh(BN_c(c)). Parameters by our names. "
+            "Training over x [T, N, D] from zero states: output, grads for loss = sum(output * R), and the running "
+            "statistics after it (name.running_mean, name.running_var); then evaluated = the model in evaluation "
+            "mode over x2 from zero states.", cases)
+
+
 if __name__ == "__main__":
     seqlstmp_fixture()
     mufuru_fixture()
+    fastlstm_bn_fixture()
     for p in mf.WRITTEN:
         print(f"{os.path.getsize(p):>7} bytes  {os.path.relpath(p, mf.ROOT)}")

@@ -351,7 +351,19 @@ export abstract class Module {
       p.grad?.dispose();
       p.dispose();
     }
+    // State that outlives clearState (batch normalisation's running statistics), here and in every child.
+    const seen = new Set<Module>();
+    const visit = (m: Module) => {
+      if (seen.has(m)) return;
+      seen.add(m);
+      m.disposeOwnedState();
+      m.children().forEach(visit);
+    };
+    visit(this);
   }
+
+  /** Free tensors the module owns that are neither parameters nor cleared by clearState (dispose calls it). */
+  protected disposeOwnedState(): void {}
 
   [Symbol.dispose](): void {
     this.dispose();

@@ -132,6 +132,42 @@ function masked(name: string, make: (p: SeqP) => nn.Module, tol: (p: SeqP) => To
 }
 
 /**
+ * FastLSTM with recurrent batch normalisation in a Sequencer: batches of N >= 2 (training needs a variance). In
+ * training the batch statistics; with `evaluated`, one training forward first (moving the running statistics),
+ * then the compared forward in evaluation mode on them. Normalising divides by sqrt(var + eps): with Torch's eps
+ * 1e-5, a batch of equal rows (an expanded view) turns float32 rounding of ~1e-7 into O(1) differences in every
+ * framework, so the entries use eps = 0.1 (a gain of at most ~3); the golden and Jacobian tests use 1e-5.
+ */
+function batchNormalised(evaluated: boolean): OpEntry[] {
+  const spec: ModuleSpec<SeqP> = {
+    name: 'FastLSTM',
+    label: `bn (recurrent batch normalisation), ${evaluated ? 'evaluation on running statistics' : 'training'}, in a Sequencer`,
+    gen: fc
+      .record({
+        t: fc.integer({ min: 1, max: 4 }),
+        n: fc.integer({ min: 2, max: 4 }),
+        d: fc.integer({ min: 1, max: 4 }),
+        h: fc.integer({ min: 1, max: 4 }),
+      })
+      .map((p) => ({ inputs: [F([p.t, p.n, p.d])], params: p })),
+    make: (p: SeqP) => new nn.Sequencer(new nn.FastLSTM(p.d, p.h, undefined, { bn: true, eps: 0.1 })),
+    ...(evaluated
+      ? {
+          prepare: (m: nn.Module, [x]: readonly Tensor[]) => {
+            m.forward(x!);
+            m.evaluate();
+          },
+        }
+      : {}),
+    tol: (p: SeqP) => {
+      const t = seqTol(p);
+      return { rtol: t.rtol * 10, ftol: t.ftol * 10 };
+    },
+  };
+  return evaluated ? [forwardEntry(spec)] : [forwardEntry(spec), backwardEntry(spec)];
+}
+
+/**
  * Sequencer.remember(): the input's steps as two sequences in a row, the second starting from the state the
  * first left (the graph is cut between them, as Torch's truncated BPTT).
  */
@@ -212,6 +248,8 @@ export const RECURRENT: OpEntry[] = [
     'dropout p = 0.25 (one mask), in a Sequencer',
   ),
   ...sequenced('LSTM', (p) => new nn.LSTM(p.d, p.h, undefined, false), 'without peepholes, in a Sequencer'),
+  ...batchNormalised(false),
+  ...batchNormalised(true),
   ...sequenced('MuFuRu', (p) => new nn.MuFuRu(p.d, p.h)),
   ...sequenced(
     'MuFuRu',
