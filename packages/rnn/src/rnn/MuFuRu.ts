@@ -102,6 +102,11 @@ export class MuFuRu extends GatedRecurrent {
     return this.gradPrevOutput;
   }
 
+  /** Element-research's MuFuRu refuses GRU:migrate. */
+  migrate(_params: readonly Tensor[]): never {
+    throw new WebrnnError('nn.MuFuRu.migrate', 'Migrate not supported for MuFuRu');
+  }
+
   /** As Torch prints it: nn.MuFuRu(in -> out) { keep replace ... }. */
   override describe(): string {
     return `${this.typeName}(${this.inputSize} -> ${this.outputSize}) { ${this.ops.join(' ')} }`;
