@@ -141,6 +141,28 @@ describe('nn.FastLSTM with recurrent batch normalisation (bn)', () => {
     expect(memory().tensors).toBe(before);
   });
 
+  it('io saves the parameters; the running statistics go separately (io.saveTensors), as the README says', async () => {
+    manualSeed(6);
+    const a = new nn.FastLSTM(2, 3, undefined, { bn: true });
+    const x = randn([3, 2]);
+    tidy(() => {
+      a.forward(x);
+    });
+    a.evaluate().forget();
+    const y = a.forward(x) as Tensor;
+    const bytes = await io.moduleToSafetensors(a);
+    manualSeed(7);
+    const b = new nn.FastLSTM(2, 3, undefined, { bn: true }).evaluate();
+    expect(io.loadModuleFromSafetensors(bytes, b).missing).toEqual([]);
+    // Parameters alone: the fresh running statistics (0 and 1) give other outputs.
+    expect(Array.from((b.forward(x) as Tensor).dataSync())).not.toEqual(Array.from(y.dataSync()));
+    for (const k of NORMS) {
+      b[k]!.runningMean.copy_(a[k]!.runningMean);
+      b[k]!.runningVar.copy_(a[k]!.runningVar);
+    }
+    close(b.forget().forward(x) as Tensor, y, 'with the statistics copied', 0);
+  });
+
   it('refuses single samples and (in training) a batch of one, naming the module', () => {
     const m = new nn.FastLSTM(3, 2, undefined, { bn: true });
     expect(() => m.forward(randn([3]))).toThrow(

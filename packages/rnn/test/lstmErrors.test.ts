@@ -69,6 +69,16 @@ describe('LSTM input checks', () => {
       /nn.FastLSTM: p must be a number \(or null\), got true/,
     ],
     [
+      'an unknown option',
+      () => new nn.FastLSTM(3, 4, 5, { p: 0.1, batchNorm: true } as never),
+      /^nn.FastLSTM: unknown option\(s\) batchNorm: expected p, mono, bn, eps, momentum, affine$/,
+    ],
+    [
+      'an option of the wrong type',
+      () => new nn.FastLSTM(3, 4, 5, { bn: 1 } as never),
+      /^nn.FastLSTM: bn must be a boolean \(or null\), got 1$/,
+    ],
+    [
       'p out of range, positional',
       () => new nn.FastLSTM(3, 4, 5, null, null, null, 1),
       /dropout p must satisfy 0 <= p < 1, got 1/,

@@ -13,6 +13,21 @@ export interface FastLSTMOptions extends DropoutOptions {
   readonly affine?: boolean;
 }
 
+const OPTION_TYPES = {
+  p: 'number',
+  mono: 'boolean',
+  bn: 'boolean',
+  eps: 'number',
+  momentum: 'number',
+  affine: 'boolean',
+} as const;
+
+function check(name: string, v: unknown, type: 'number' | 'boolean'): void {
+  if (v !== undefined && v !== null && typeof v !== type) {
+    throw new WebrnnError('nn.FastLSTM', `${name} must be a ${type} (or null), got ${String(v)}`);
+  }
+}
+
 /**
  * FastLSTM's 4th to 8th constructor arguments: Element-research's positional (eps, momentum, affine, p, mono; nil
  * as null or undefined) or one options object in 4th place.
@@ -32,13 +47,17 @@ export function fastLSTMOptions(
         'either an options object as the 4th argument or the positional eps, momentum, affine, p, mono, not both',
       );
     }
-    return epsOrOptions as FastLSTMOptions;
-  }
-  const check = (name: string, v: unknown, type: 'number' | 'boolean') => {
-    if (given(v) && typeof v !== type) {
-      throw new WebrnnError('nn.FastLSTM', `${name} must be a ${type} (or null), got ${String(v)}`);
+    const o = epsOrOptions as Record<string, unknown>;
+    for (const [k, type] of Object.entries(OPTION_TYPES)) check(k, o[k], type);
+    const unknown = Object.keys(o).filter((k) => !(k in OPTION_TYPES));
+    if (unknown.length > 0) {
+      throw new WebrnnError(
+        'nn.FastLSTM',
+        `unknown option(s) ${unknown.join(', ')}: expected ${Object.keys(OPTION_TYPES).join(', ')}`,
+      );
     }
-  };
+    return o as FastLSTMOptions;
+  }
   check('eps', epsOrOptions, 'number');
   check('momentum', momentum, 'number');
   check('affine', affine, 'boolean');
