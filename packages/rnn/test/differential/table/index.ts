@@ -3,6 +3,7 @@ import { ATTENTION } from './attention.js';
 import { CRITERIONS, REWARD } from './criterions.js';
 import { LAYERS } from './layers.js';
 import { RECURRENT } from './recurrent.js';
+import { RECURRENT_PARITY } from './recurrentParity.js';
 import { TABLES } from './tables.js';
 
 /** Every module and criterion of `nn`, as the differential harness knows them. */
@@ -12,6 +13,7 @@ export const MODULE_TABLE: readonly OpEntry[] = [
   ...CRITERIONS,
   ...REWARD,
   ...RECURRENT,
+  ...RECURRENT_PARITY,
   ...ATTENTION,
 ];
 

@@ -48,7 +48,7 @@ const seqInput = (minT = 1) => seqDims(minT).map((p) => ({ inputs: [F([p.t, p.n,
 export const seqTol = (p: SeqP) => chained(Math.max(p.d + p.h, p.t * p.n), p.t + 1);
 
 /** A step module in a Sequencer, on a tensor [T, N, D]; forward, and forward + Torch's backward. */
-function sequenced(name: string, make: (p: SeqP) => nn.Module, label = `in a Sequencer`): OpEntry[] {
+export function sequenced(name: string, make: (p: SeqP) => nn.Module, label = `in a Sequencer`): OpEntry[] {
   const spec: ModuleSpec<SeqP> = {
     name,
     label,
@@ -63,7 +63,12 @@ function sequenced(name: string, make: (p: SeqP) => nn.Module, label = `in a Seq
 export const wholeSeqTol = (p: SeqP) => chained(Math.max(p.d + 2 * p.h, p.t * p.n), 2 * p.t + 2);
 
 /** A whole-sequence layer on [T, N, D]. */
-function wholeSequence(name: string, make: (p: SeqP) => nn.Module, label?: string, minT = 1): OpEntry[] {
+export function wholeSequence(
+  name: string,
+  make: (p: SeqP) => nn.Module,
+  label?: string,
+  minT = 1,
+): OpEntry[] {
   const spec: ModuleSpec<SeqP> = {
     name,
     ...(label ? { label } : {}),
@@ -117,7 +122,7 @@ const recursorStepByStep: OpEntry = {
  * Sequences with padding: a [T, N] mask (non-zero = padding, Torch's convention) given with setZeroMask; masked
  * steps output zeros and reset the state.
  */
-function masked(name: string, make: (p: SeqP) => nn.Module, tol: (p: SeqP) => Tolerance): OpEntry[] {
+export function masked(name: string, make: (p: SeqP) => nn.Module, tol: (p: SeqP) => Tolerance): OpEntry[] {
   const spec: ModuleSpec<SeqP> = {
     name,
     label: 'setZeroMask([T, N])',
@@ -129,42 +134,6 @@ function masked(name: string, make: (p: SeqP) => nn.Module, tol: (p: SeqP) => To
     tol,
   };
   return [forwardEntry(spec), backwardEntry(spec)];
-}
-
-/**
- * FastLSTM with recurrent batch normalisation in a Sequencer: batches of N >= 2 (training needs a variance). In
- * training the batch statistics; with `evaluated`, one training forward first (moving the running statistics),
- * then the compared forward in evaluation mode on them. Normalising divides by sqrt(var + eps): with Torch's eps
- * 1e-5, a batch of equal rows (an expanded view) turns float32 rounding of ~1e-7 into O(1) differences in every
- * framework, so the entries use eps = 0.1 (a gain of at most ~3); the golden and Jacobian tests use 1e-5.
- */
-function batchNormalised(evaluated: boolean): OpEntry[] {
-  const spec: ModuleSpec<SeqP> = {
-    name: 'FastLSTM',
-    label: `bn (recurrent batch normalisation), ${evaluated ? 'evaluation on running statistics' : 'training'}, in a Sequencer`,
-    gen: fc
-      .record({
-        t: fc.integer({ min: 1, max: 4 }),
-        n: fc.integer({ min: 2, max: 4 }),
-        d: fc.integer({ min: 1, max: 4 }),
-        h: fc.integer({ min: 1, max: 4 }),
-      })
-      .map((p) => ({ inputs: [F([p.t, p.n, p.d])], params: p })),
-    make: (p: SeqP) => new nn.Sequencer(new nn.FastLSTM(p.d, p.h, undefined, { bn: true, eps: 0.1 })),
-    ...(evaluated
-      ? {
-          prepare: (m: nn.Module, [x]: readonly Tensor[]) => {
-            m.forward(x!);
-            m.evaluate();
-          },
-        }
-      : {}),
-    tol: (p: SeqP) => {
-      const t = seqTol(p);
-      return { rtol: t.rtol * 10, ftol: t.ftol * 10 };
-    },
-  };
-  return evaluated ? [forwardEntry(spec)] : [forwardEntry(spec), backwardEntry(spec)];
 }
 
 /**
@@ -248,30 +217,6 @@ export const RECURRENT: OpEntry[] = [
     'dropout p = 0.25 (one mask), in a Sequencer',
   ),
   ...sequenced('LSTM', (p) => new nn.LSTM(p.d, p.h, undefined, false), 'without peepholes, in a Sequencer'),
-  ...batchNormalised(false),
-  ...batchNormalised(true),
-  ...sequenced('MuFuRu', (p) => new nn.MuFuRu(p.d, p.h)),
-  ...sequenced(
-    'MuFuRu',
-    (p) => new nn.MuFuRu(p.d, p.h, ['keep', 'replace']),
-    'keep, replace (GRU-like), in a Sequencer',
-  ),
-  ...sequenced(
-    'FastLSTM',
-    (p) => new nn.FastLSTM(p.d, p.h, undefined, null, null, null, 0.25, true),
-    "Element-research's positional (..., p = 0.25, mono), in a Sequencer",
-  ),
-  ...sequenced(
-    'LSTM',
-    (p) => new nn.LSTM(p.d, p.h, undefined, true, 0.25),
-    'dropout p = 0.25, in a Sequencer',
-  ),
-  // rnn's lazy Dropout: one mask for every step of the sequence (drawn at the first, kept until the backward).
-  ...sequenced(
-    'Dropout',
-    () => new nn.Dropout(0.25, false, false, true, true),
-    'lazy, mono: one mask for the sequence, in a Sequencer',
-  ),
   ...sequenced('Recurrent', simpleRnn, 'Linear, Linear, Tanh in a Sequencer'),
   ...sequenced('Recurrence', (p) => new nn.Recurrence(recurrenceStep(p), p.h, 1)),
   ...sequenced(
@@ -296,9 +241,6 @@ export const RECURRENT: OpEntry[] = [
     (p) => new nn.SeqLSTM(p.d, p.h, Math.max(1, p.h - 1)),
     'with a projection (LSTMP)',
   ),
-  // Element-research's SeqLSTMP: the projection is there even when R == H (SeqLSTM(D, H, H) has none).
-  ...wholeSequence('SeqLSTMP', (p) => new nn.SeqLSTMP(p.d, p.h, p.h), 'R == H (projected all the same)'),
-  ...wholeSequence('SeqLSTMP', (p) => new nn.SeqLSTMP(p.d, p.h, p.h + 1), 'R > H'),
   ...wholeSequence('SeqGRU', (p) => new nn.SeqGRU(p.d, p.h)),
   ...wholeSequence(
     'SeqGRU',
@@ -323,7 +265,6 @@ export const RECURRENT: OpEntry[] = [
   })(),
   ...masked('FastLSTM', (p) => new nn.Sequencer(new nn.FastLSTM(p.d, p.h)), seqTol),
   ...masked('GRU', (p) => new nn.Sequencer(new nn.GRU(p.d, p.h)), seqTol),
-  ...masked('MuFuRu', (p) => new nn.Sequencer(new nn.MuFuRu(p.d, p.h)), seqTol),
   ...masked('SeqLSTM', (p) => new nn.SeqLSTM(p.d, p.h), wholeSeqTol),
   ...masked('SeqGRU', (p) => new nn.SeqGRU(p.d, p.h), wholeSeqTol),
   remembering,
