@@ -67,7 +67,13 @@ describe('nn.Dropout lazy and mono (Element-research rnn)', () => {
     const e = run();
     expect(e).not.toEqual(c);
     net.clearState();
-    expect(run()).not.toEqual(e);
+    const f = run();
+    expect(f).not.toEqual(e);
+    // setp() too: the kept mask was drawn and scaled for the old p.
+    d.setp(0.2);
+    const g = run();
+    expect(g).not.toEqual(f);
+    expect(run()).toEqual(g);
     net.dispose();
   });
 

@@ -40,6 +40,8 @@ export class Dropout extends Module {
   setp(p: number): this {
     checkP(p);
     this.p = p;
+    // A lazy mask drawn (and scaled) for the old p must not outlive it.
+    this.dropNoise();
     return this;
   }
 
