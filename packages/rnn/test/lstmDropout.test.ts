@@ -93,6 +93,23 @@ describe('variational dropout (p)', () => {
     }
   });
 
+  it("takes Element-research's positional arguments (rho, eps, momentum, affine, p, mono) like the options", () => {
+    const { xs } = sequence(3, 38);
+    const run = (make: () => nn.FastLSTM) => {
+      manualSeed(39);
+      const m = make().double();
+      const outs = xs.map((x) => rows(m.forward(x) as Tensor));
+      const masks = masksOf(m);
+      return { outs, p: m.p, mono: m.mono, masks: masks ? flat(masks.x) : null };
+    };
+    const positional = run(() => new nn.FastLSTM(I, H, 5, null, null, null, 0.3, true));
+    const options = run(() => new nn.FastLSTM(I, H, 5, { p: 0.3, mono: true }));
+    expect(positional).toEqual(options);
+    expect([positional.p, positional.mono]).toEqual([0.3, true]);
+    // Dropout is really on: without p the outputs differ.
+    expect(run(() => new nn.FastLSTM(I, H, 5)).outs).not.toEqual(positional.outs);
+  });
+
   it('mono draws one mask for the whole batch', () => {
     manualSeed(32);
     const m = new nn.FastLSTM(I, H, undefined, { p: 0.3, mono: true }).double();

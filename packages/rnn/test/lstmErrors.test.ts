@@ -59,9 +59,29 @@ describe('LSTM input checks', () => {
     ['sizes', () => new nn.FastLSTM(0, 4), /inputSize must be a positive integer, got 0/],
     ['p out of range', () => new nn.LSTM(3, 4, 5, true, 1), /dropout p must satisfy 0 <= p < 1, got 1/],
     [
-      'positional batch-norm arguments',
-      () => new nn.FastLSTM(3, 4, 5, 1e-5 as never),
-      /options object \{ p, mono \}/,
+      'positional arguments and an options object',
+      () => new nn.FastLSTM(3, 4, 5, { p: 0.5 }, null, null, 0.5),
+      /nn.FastLSTM: either an options object as the 4th argument or the positional/,
+    ],
+    [
+      'a positional p of the wrong type',
+      () => new nn.FastLSTM(3, 4, 5, null, null, null, true as never),
+      /nn.FastLSTM: p must be a number \(or null\), got true/,
+    ],
+    [
+      'an unknown option',
+      () => new nn.FastLSTM(3, 4, 5, { p: 0.1, batchNorm: true } as never),
+      /^nn.FastLSTM: unknown option\(s\) batchNorm: expected p, mono, bn, eps, momentum, affine$/,
+    ],
+    [
+      'an option of the wrong type',
+      () => new nn.FastLSTM(3, 4, 5, { bn: 1 } as never),
+      /^nn.FastLSTM: bn must be a boolean \(or null\), got 1$/,
+    ],
+    [
+      'p out of range, positional',
+      () => new nn.FastLSTM(3, 4, 5, null, null, null, 1),
+      /dropout p must satisfy 0 <= p < 1, got 1/,
     ],
   ];
   for (const [name, f, re] of cases) it(name, () => expect(f).toThrow(re));

@@ -416,7 +416,19 @@ export abstract class Module<In extends Activity = Activity, Out extends Activit
       p.grad?.dispose();
       p.dispose();
     }
+    // State that outlives clearState (batch normalisation's running statistics), here and in every child.
+    const seen = new Set<Module>();
+    const visit = (m: Module) => {
+      if (seen.has(m)) return;
+      seen.add(m);
+      m.disposeOwnedState();
+      m.children().forEach(visit);
+    };
+    visit(this);
   }
+
+  /** Free tensors the module owns that are neither parameters nor cleared by clearState (dispose calls it). */
+  protected disposeOwnedState(): void {}
 
   [Symbol.dispose](): void {
     this.dispose();

@@ -1,9 +1,12 @@
 import type { Activity } from '../nn/activity.js';
 import { WebrnnError, add, tidy } from '../nn/deps.js';
+import { Add } from '../nn/Add.js';
 import { Linear } from '../nn/Linear.js';
-import { type DropoutOptions, asBatch, likeInput, maskedLinear } from './cells/GatedRecurrent.js';
+import { asBatch, likeInput, maskedLinear } from './cells/GatedRecurrent.js';
+import { type FastLSTMOptions, fastLSTMOptions } from './cells/fastLSTMOptions.js';
 import { LSTMBase } from './cells/LSTMBase.js';
 import { lstmStep } from './cells/lstmCell.js';
+import { RecurrentBatchNorm, batchNormLstmStep } from './cells/RecurrentBatchNorm.js';
 
 /**
  * Element-research's nn.FastLSTM: an LSTM without peepholes whose four gates come from two affine maps,
@@ -16,25 +19,65 @@ import { lstmStep } from './cells/lstmCell.js';
  * from Torch as they are. The state is [h, c], the output h. One `forward` is one time step (see
  * AbstractRecurrent); inputs are [N, inputSize] or one sample [inputSize].
  *
- * `options.p` turns on variational dropout (Gal & Ghahramani; see GatedRecurrent): each of the four gates sees the
- * input and the previous output through its own mask. Torch splits i2g and o2g into four Linears when p > 0;
- * here they stay whole (gate k is rows k*H..(k+1)*H-1 of the weight and bias), so weights port by blocks.
+ * Variational dropout (Gal & Ghahramani; see GatedRecurrent): `p` > 0 gives each of the four gates its own mask
+ * on the input and on the previous output, drawn once per sequence (`mono`: one mask for the whole batch). Torch
+ * splits i2g and o2g into four Linears when p > 0; here they stay whole (gate k is rows k*H..(k+1)*H-1 of the
+ * weight and bias), so weights port by blocks.
+ *
+ * Recurrent batch normalisation (Cooijmans et al. 2016, as Element-research's FastLSTM with `bn`: the class switch
+ * `nn.FastLSTM.bn = true`, or `{ bn: true }`): the input and recurrent terms are normalised separately, a bias
+ * added after the recurrent one, and the cell normalised before its tanh (the state keeps the raw cell):
+ *
+ *   gates = BN_wx(i2g(x)) + BN_wh(o2g(h_prev)) + b;  c = f ⊙ c_prev + i ⊙ z;  h = o ⊙ tanh(BN_c(c))
+ *
+ * with torch/nn's BatchNormalization (eps 1e-5, momentum 0.1, affine with the scale filled with 0.1 by default;
+ * see cells/RecurrentBatchNorm.ts): batch statistics in training (N >= 2), the running statistics, shared by all
+ * steps, in evaluate(). Batches only ([N, inputSize]).
+ *
+ * The constructor takes Element-research's positional arguments, `new nn.FastLSTM(inputSize, outputSize, rho,
+ * eps, momentum, affine, p, mono)`, or an options object as the 4th: `new nn.FastLSTM(D, H, rho, { p, mono })`.
  */
 export class FastLSTM extends LSTMBase {
+  /**
+   * Element-research's class switch: `nn.FastLSTM.bn = true` gives the FastLSTMs built afterwards recurrent batch
+   * normalisation (the `bn` option does it for one).
+   */
+  static bn = false;
   readonly i2g: Linear;
   readonly o2g: Linear;
+  /** Whether this FastLSTM has recurrent batch normalisation. */
+  readonly bn: boolean;
+  /** With bn: the normalisations of i2g(x) [4H], of o2g(h_prev) [4H] and of the cell [H], and o2g's bias [4H]. */
+  readonly bnWx: RecurrentBatchNorm | null = null;
+  readonly bnWh: RecurrentBatchNorm | null = null;
+  readonly biasWh: Add | null = null;
+  readonly bnC: RecurrentBatchNorm | null = null;
 
-  constructor(inputSize: number, outputSize: number, rho?: number, options: DropoutOptions = {}) {
-    if (typeof options !== 'object' || options === null) {
-      throw new WebrnnError(
-        'nn.FastLSTM',
-        `the 4th argument is an options object { p, mono }, got ${String(options)} (Torch's batch-normalisation arguments eps, momentum, affine are not supported)`,
-      );
-    }
-    super(inputSize, outputSize, rho, options);
+  constructor(
+    inputSize: number,
+    outputSize: number,
+    rho?: number,
+    epsOrOptions?: number | FastLSTMOptions | null,
+    momentum?: number | null,
+    affine?: boolean | null,
+    p?: number | null,
+    mono?: boolean | null,
+  ) {
+    const o = fastLSTMOptions(epsOrOptions, momentum, affine, p, mono);
+    super(inputSize, outputSize, rho, o);
     this.i2g = new Linear(inputSize, 4 * outputSize);
     this.o2g = new Linear(outputSize, 4 * outputSize, false);
     this.add(this.i2g).add(this.o2g);
+    this.bn = o.bn ?? FastLSTM.bn;
+    if (this.bn) {
+      const H = outputSize;
+      const norm = (size: number) => new RecurrentBatchNorm(size, o.eps, o.momentum, o.affine ?? true);
+      this.bnWx = norm(4 * H);
+      this.bnWh = norm(4 * H);
+      this.biasWh = new Add(4 * H);
+      this.bnC = norm(H);
+      this.add(this.bnWx).add(this.bnWh).add(this.biasWh).add(this.bnC);
+    }
   }
 
   protected override stepForward(
@@ -43,14 +86,22 @@ export class FastLSTM extends LSTMBase {
   ): { output: Activity; state: Activity } {
     const x = this.checkInput(input);
     const [hPrev, cPrev] = this.previous(x, prevState);
+    if (this.bn && x.rank === 1) {
+      throw new WebrnnError(
+        'input',
+        `has shape [${this.inputSize}]: batch normalisation needs a batch [N, ${this.inputSize}]`,
+      );
+    }
     return tidy(() => {
       const xb = asBatch(x);
       const masks = this.dropoutMasks(xb, 4, 4);
-      const gates = add(
-        maskedLinear(xb, this.i2g, masks?.x ?? null),
-        maskedLinear(asBatch(hPrev), this.o2g, masks?.h ?? null),
-      );
-      const { h, c } = lstmStep(gates, asBatch(cPrev));
+      const wx = maskedLinear(xb, this.i2g, masks?.x ?? null);
+      const wh = maskedLinear(asBatch(hPrev), this.o2g, masks?.h ?? null);
+      if (this.bn) {
+        const { h, c } = batchNormLstmStep(this, wx, wh, cPrev);
+        return { output: h, state: [h, c] };
+      }
+      const { h, c } = lstmStep(add(wx, wh), asBatch(cPrev));
       const out = likeInput(x, h);
       return { output: out, state: [out, likeInput(x, c)] };
     });

@@ -1,6 +1,6 @@
 import type { Activity } from '../nn/activity.js';
 import { expectTensor } from '../nn/activity.js';
-import { type Tensor, add, mul, narrow, select, tidy } from '../nn/deps.js';
+import { Tensor, WebrnnError, add, cat, fmtShape, mul, narrow, noGrad, select, tidy } from '../nn/deps.js';
 import { Linear } from '../nn/Linear.js';
 import { GatedRecurrent, asBatch, likeInput, maskedLinear } from './cells/GatedRecurrent.js';
 import { gruStep } from './cells/gruCell.js';
@@ -75,6 +75,55 @@ export class GRU extends GatedRecurrent {
   /** Element-research's name for gradPrevOutput. */
   get userGradPrevOutput(): Tensor | null {
     return this.gradPrevOutput;
+  }
+
+  /**
+   * Element-research's GRU:migrate(params): load the parameters of a GRU into this Bayesian GRU (p > 0; Torch
+   * refuses others). `params` is either the 6 tensors of a plain GRU in Torch's order (i2g W [2H, D], b [2H], o2g W
+   * [2H, H], i2h W [H, D], b [H], o2h W [H, H]), which here is also this module's layout (Torch splits a BGRU's
+   * i2g and o2g by gate, this module does not), or the 9 of Torch's BGRU (W_r, b_r, W_z, b_z, U_r, U_z, i2h W, b,
+   * o2h W), whose gate blocks are joined back. The values are copied; shapes are checked first.
+   */
+  migrate(params: readonly Tensor[]): this {
+    const name = 'nn.GRU.migrate';
+    if (this.p === 0) throw new WebrnnError(name, 'only support for BGRUs (a GRU built with p > 0)');
+    if (!Array.isArray(params) || (params.length !== 6 && params.length !== 9)) {
+      throw new WebrnnError(
+        name,
+        `expected the 6 parameters of a GRU (or the 9 of a BGRU), got ${Array.isArray(params) ? params.length : String(params)}`,
+      );
+    }
+    const [D, H] = [this.inputSize, this.outputSize];
+    const want =
+      params.length === 6
+        ? [[2 * H, D], [2 * H], [2 * H, H], [H, D], [H], [H, H]]
+        : [[H, D], [H], [H, D], [H], [H, H], [H, H], [H, D], [H], [H, H]];
+    params.forEach((t, i) => {
+      if (!(t instanceof Tensor) || t.shape.join() !== want[i]!.join()) {
+        throw new WebrnnError(
+          name,
+          `source parameter ${i} has shape ${t instanceof Tensor ? fmtShape(t.shape) : String(t)}, expected ${fmtShape(want[i]!)}`,
+        );
+      }
+    });
+    const b = params;
+    // A BGRU's gates r and z are joined back into i2g and o2g (rows 0..H-1 r, H..2H-1 z).
+    const src = noGrad(() =>
+      b.length === 6
+        ? b
+        : [cat([b[0]!, b[2]!], 0), cat([b[1]!, b[3]!], 0), cat([b[4]!, b[5]!], 0), b[6]!, b[7]!, b[8]!],
+    );
+    const dst = [
+      this.i2g.weight,
+      this.i2g.bias!,
+      this.o2g.weight,
+      this.i2h.weight,
+      this.i2h.bias!,
+      this.o2h.weight,
+    ];
+    noGrad(() => dst.forEach((p, i) => p.copy_(src[i]!)));
+    if (params.length === 9) for (const t of src.slice(0, 3)) t.dispose();
+    return this;
   }
 
   /** As Torch prints it: nn.GRU(in -> out, p). */

@@ -40,8 +40,8 @@ export class SeqLSTM extends SeqRecurrent {
   private cells: Tensor | null = null;
 
   constructor(inputSize: number, hiddenSize: number, outputSize?: number) {
-    positiveInt('nn.SeqLSTM', 'hiddenSize', hiddenSize);
-    if (outputSize !== undefined) positiveInt('nn.SeqLSTM', 'outputSize', outputSize);
+    positiveInt(`nn.${new.target.name}`, 'hiddenSize', hiddenSize);
+    if (outputSize !== undefined) positiveInt(`nn.${new.target.name}`, 'outputSize', outputSize);
     const R = outputSize ?? hiddenSize;
     super(inputSize, [R, hiddenSize]);
     this.hiddenSize = hiddenSize;
@@ -49,8 +49,17 @@ export class SeqLSTM extends SeqRecurrent {
     const H = hiddenSize;
     this.registerParameter('weight', randn([inputSize + R, 4 * H]));
     this.registerParameter('bias', randn([4 * H]));
-    if (R !== H) this.registerParameter('weightO', randn([H, R]));
+    if (R !== H || this.alwaysProjects()) this.registerParameter('weightO', randn([H, R]));
     this.reset();
+  }
+
+  /**
+   * Whether the layer has the projection `weightO` even when outputSize == hiddenSize. SeqLSTM projects only when
+   * the sizes differ (torch/rnn's later SeqLSTM projects whenever outputSize is given); nn.SeqLSTMP always does,
+   * as Element-research's SeqLSTMP. Called from the constructor, so it must not read the subclass's fields.
+   */
+  protected alwaysProjects(): boolean {
+    return false;
   }
 
   /** Torch's field names. */

@@ -4,6 +4,7 @@ import { CRITERIONS, REWARD } from './criterions.js';
 import { LAYERS } from './layers.js';
 import { NCE } from './nce.js';
 import { RECURRENT } from './recurrent.js';
+import { RECURRENT_PARITY } from './recurrentParity.js';
 import { TABLES } from './tables.js';
 
 /** Every module and criterion of `nn`, as the differential harness knows them. */
@@ -13,6 +14,7 @@ export const MODULE_TABLE: readonly OpEntry[] = [
   ...CRITERIONS,
   ...REWARD,
   ...RECURRENT,
+  ...RECURRENT_PARITY,
   ...ATTENTION,
   ...NCE,
 ];

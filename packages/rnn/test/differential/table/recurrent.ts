@@ -48,7 +48,7 @@ const seqInput = (minT = 1) => seqDims(minT).map((p) => ({ inputs: [F([p.t, p.n,
 export const seqTol = (p: SeqP) => chained(Math.max(p.d + p.h, p.t * p.n), p.t + 1);
 
 /** A step module in a Sequencer, on a tensor [T, N, D]; forward, and forward + Torch's backward. */
-function sequenced(name: string, make: (p: SeqP) => nn.Module, label = `in a Sequencer`): OpEntry[] {
+export function sequenced(name: string, make: (p: SeqP) => nn.Module, label = `in a Sequencer`): OpEntry[] {
   const spec: ModuleSpec<SeqP> = {
     name,
     label,
@@ -63,7 +63,12 @@ function sequenced(name: string, make: (p: SeqP) => nn.Module, label = `in a Seq
 export const wholeSeqTol = (p: SeqP) => chained(Math.max(p.d + 2 * p.h, p.t * p.n), 2 * p.t + 2);
 
 /** A whole-sequence layer on [T, N, D]. */
-function wholeSequence(name: string, make: (p: SeqP) => nn.Module, label?: string, minT = 1): OpEntry[] {
+export function wholeSequence(
+  name: string,
+  make: (p: SeqP) => nn.Module,
+  label?: string,
+  minT = 1,
+): OpEntry[] {
   const spec: ModuleSpec<SeqP> = {
     name,
     ...(label ? { label } : {}),
@@ -117,7 +122,7 @@ const recursorStepByStep: OpEntry = {
  * Sequences with padding: a [T, N] mask (non-zero = padding, Torch's convention) given with setZeroMask; masked
  * steps output zeros and reset the state.
  */
-function masked(name: string, make: (p: SeqP) => nn.Module, tol: (p: SeqP) => Tolerance): OpEntry[] {
+export function masked(name: string, make: (p: SeqP) => nn.Module, tol: (p: SeqP) => Tolerance): OpEntry[] {
   const spec: ModuleSpec<SeqP> = {
     name,
     label: 'setZeroMask([T, N])',
