@@ -22,6 +22,8 @@ export async function trainLoop(
   what: string,
   iterations: number,
   step: (iteration: number) => Tensor | readonly [Tensor, ...Tensor[]],
+  /** Called after each iteration (outside its tidy scope), e.g. for a periodic evaluation. */
+  after?: (iteration: number) => Promise<void>,
 ): Promise<TrainRun> {
   const losses: number[] = [];
   const extras: number[][] = [];
@@ -36,6 +38,7 @@ export async function trainLoop(
       extras.push(await Promise.all(more.map((t) => t.item())));
       for (const t of [loss!, ...more]) t.dispose();
       progress.update(iteration, losses.at(-1)!);
+      await after?.(iteration);
     }
   } finally {
     stop.dispose();
