@@ -10,10 +10,12 @@ import {
   stack,
   zerosLike,
 } from '@webrnn/rnn';
+import { backwardConnect, forwardConnect } from '../shared/coupling.js';
 
 /**
- * Element-research's encoder-decoder coupling (examples/encoder-decoder-coupling-seqLSTM.lua) with separate
- * encoder and decoder SeqLSTMs: the decoder starts from the encoder's last output and cell,
+ * Element-research's encoder-decoder coupling (examples/encoder-decoder-coupling.lua with useSeqLSTM; the
+ * `userPrev` coupling of shared/coupling.ts) with separate encoder and decoder SeqLSTMs: the decoder starts from
+ * the encoder's last output and cell,
  *
  *   dec.userPrevOutput = enc.output[S-1];  dec.userPrevCell = enc.cell[S-1]
  *
@@ -23,9 +25,9 @@ import {
  *
  * then enc.backward(x, zeros) (plus, with attention, the gradient of the encoder outputs that the attention read).
  *
- * The stages are kept as separate modules and their backward calls chained by hand, as Torch's Sequential does
- * inside: our Sequential's backward is one vector-Jacobian product that does not stop at a SeqLSTM's initial
- * states, so the coupling hooks of a SeqLSTM inside a Sequential would not be served.
+ * The stages are kept as separate modules and their backward calls chained by hand (the attention reads the
+ * encoder's outputs, not only its last state). A SeqLSTM inside a Sequential couples as well: a backward through
+ * a container stops at its initial states (the encoder-decoder-coupling example couples whole Sequentials).
  */
 export interface Seq2Seq {
   readonly encEmbed: nn.LookupTable;
@@ -120,10 +122,7 @@ export function describeSeq2Seq(m: Seq2Seq): string {
 /** Encode source [S, N]: the encoder's outputs [S, N, H]; its last output and cell start the decoder. */
 function encode(m: Seq2Seq, source: Tensor): Tensor {
   const encOut = m.encLSTM.forward(m.encEmbed.forward(source)) as Tensor;
-  const S = encOut.shape[0]!;
-  // Forward coupling.
-  m.decLSTM.userPrevOutput = select(encOut, 0, S - 1);
-  m.decLSTM.userPrevCell = select(m.encLSTM.cell!, 0, S - 1);
+  forwardConnect('userPrev', [m.encLSTM], [m.decLSTM]); // userPrevOutput/userPrevCell = the last step's
   return encOut;
 }
 
@@ -157,8 +156,7 @@ export function trainStep(
     : [gradHead as Tensor, zerosLike(encOut)]; // without attention only the last state reaches the encoder
   m.decEmbed.backward(decIn, m.decLSTM.backward(decEmb, gradDecOut!) as Tensor);
   // Backward coupling: the decoder's gradients with respect to its initial states go to the encoder's last step.
-  m.encLSTM.gradPrevOutput = m.decLSTM.userGradPrevOutput;
-  m.encLSTM.userNextGradCell = m.decLSTM.userGradPrevCell;
+  backwardConnect('userPrev', [m.encLSTM], [m.decLSTM]); // gradPrevOutput/userNextGradCell
   m.encEmbed.backward(source, m.encLSTM.backward(m.encEmbed.output!, gradEncOut!) as Tensor);
   return loss;
 }

@@ -1,13 +1,18 @@
 import type { Activity } from '../nn/activity.js';
-import { type Tensor, WebrnnError, add, div, tidy } from '../nn/deps.js';
+import { type Tensor, WebrnnError, add, div, fmtShape, keep, select, tidy } from '../nn/deps.js';
 import { toSteps } from '../rnn/Sequencer.js';
 import { Criterion, type Target } from './Criterion.js';
 
 /**
  * Applies a criterion to every step of a sequence and adds the losses (divided by the number of steps with
  * `sizeAverage`, default false as in Torch). Inputs and targets are arrays of steps or tensors [T, ...].
+ * torch/rnn's `setZeroMask(zeroMask)`: `zeroMask` [T, N] (non-zero where a step's row is padding) gives step t's
+ * criterion row t, for a decorated criterion that takes a mask (MaskZeroCriterion): the way to mask padding on a
+ * device that cannot be read synchronously, where MaskZeroCriterion cannot look for zero rows.
  */
 export class SequencerCriterion extends Criterion {
+  private zeroMask: Tensor | null = null;
+
   constructor(
     readonly criterion: Criterion,
     public sizeAverage = false,
@@ -23,16 +28,52 @@ export class SequencerCriterion extends Criterion {
     if (inputs.length !== targets.length) {
       throw new WebrnnError('target', `has ${targets.length} steps but the input has ${inputs.length}`);
     }
-    return tidy(() => {
-      let total = stepLoss(this.criterion, inputs, targets, 0);
-      for (let t = 1; t < inputs.length; t++)
-        total = add(total, stepLoss(this.criterion, inputs, targets, t));
-      return this.sizeAverage ? div(total, inputs.length) : total;
-    });
+    const mask = this.zeroMask;
+    if (mask && mask.shape[0] !== inputs.length) {
+      throw new WebrnnError(
+        'zeroMask',
+        `has shape ${fmtShape(mask.shape)} (${mask.shape[0]} steps), but the input has ${inputs.length} steps`,
+      );
+    }
+    const masked = this.criterion as Criterion & Partial<Maskable>;
+    const loss = (t: number) => {
+      if (mask) masked.setZeroMask!(select(mask, 0, t));
+      return stepLoss(this.criterion, inputs, targets, t);
+    };
+    try {
+      return tidy(() => {
+        let total = loss(0);
+        for (let t = 1; t < inputs.length; t++) total = add(total, loss(t));
+        return this.sizeAverage ? div(total, inputs.length) : total;
+      });
+    } finally {
+      if (mask) masked.setZeroMask!(null);
+    }
+  }
+
+  /** Mask padding explicitly: step t's criterion gets row t of `zeroMask` [T, N]; null or false: no mask. */
+  setZeroMask(zeroMask: Tensor | null | false): this {
+    const name = `${this.typeName}.setZeroMask`;
+    if (zeroMask && zeroMask.rank < 2) {
+      throw new WebrnnError(
+        name,
+        `zeroMask has shape ${fmtShape(zeroMask.shape)}, expected [T, N] (steps, batch)`,
+      );
+    }
+    if (zeroMask && typeof (this.criterion as Partial<Maskable>).setZeroMask !== 'function') {
+      throw new WebrnnError(
+        name,
+        `the decorated ${this.criterion.typeName} takes no mask; decorate a MaskZeroCriterion`,
+      );
+    }
+    this.zeroMask?.dispose();
+    this.zeroMask = zeroMask ? keep(zeroMask.handle()) : null;
+    return this;
   }
 
   /** Also the decorated criterion's. */
   override dispose(): void {
+    this.setZeroMask(null);
     this.criterion.dispose();
     super.dispose();
   }
@@ -40,6 +81,11 @@ export class SequencerCriterion extends Criterion {
   override describe(): string {
     return `${this.typeName}(${this.criterion.describe()})`;
   }
+}
+
+/** A criterion that takes an explicit mask of padded rows (MaskZeroCriterion). */
+interface Maskable {
+  setZeroMask(zeroMask: Tensor | null | false): unknown;
 }
 
 /** The criterion on step `t`; an error names the step (e.g. `step 3: target: class 10 is out of range ...`). */

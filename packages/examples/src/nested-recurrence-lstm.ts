@@ -1,0 +1,118 @@
+/**
+ * Element-research's examples/nested-recurrence-lstm.lua: AbstractRecurrent instances nest. A Recurrence whose
+ * recurrent module {x(t), h(t-1)} -> h(t) contains a FastLSTM,
+ *
+ *   rm = Sequential(ParallelTable(LookupTable(nIndex, H), Linear(H, H)), CAddTable, Sigmoid,
+ *                   FastLSTM(H, H), Linear(H, H), Sigmoid)
+ *   Sequencer(Sequential(Recurrence(rm, H, 0), Linear(H, nIndex), LogSoftMax))
+ *
+ * learns to predict the next item of the counting sequence 1, 2, ..., 10, 1, 2, ... (simple-sequencer-network's
+ * data set) with SequencerCriterion(ClassNLLCriterion) and plain SGD. The inner FastLSTM keeps its own state from
+ * step to step, inside the Recurrence's; one Sequencer pass steps (and forgets, and backpropagates) both.
+ * The script loops forever; --iterations bounds it here.
+ *
+ *   node packages/examples/dist/nested-recurrence-lstm.js [--iterations N] [--hidden H] ...   (--help)
+ */
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { manualSeed, nn } from '@webrnn/rnn';
+import { chooseBackend, teardown } from './shared/backend.js';
+import { parseCli, run } from './shared/cli.js';
+import { trainOnCounting } from './shared/countingSequence.js';
+import { lineChart, smoothed } from './shared/plot.js';
+import { meanOf, summary } from './shared/summary.js';
+
+// The script's hyper-parameters are the defaults (it has no iteration limit).
+const OPTIONS = {
+  iterations: { type: 'int', default: 2000, min: 1, help: 'training iterations (Lua: forever)' },
+  batch: { type: 'int', default: 8, min: 1, help: 'sequences per iteration (Lua: batchSize 8)' },
+  rho: { type: 'int', default: 5, min: 1, help: 'sequence length (Lua: 5)' },
+  hidden: { type: 'int', default: 7, min: 1, help: 'hidden size (Lua: hiddenSize 7)' },
+  lr: { type: 'number', default: 0.1, above: 0, help: 'learning rate of updateParameters (Lua: 0.1)' },
+} as const;
+
+/** The items of the counting sequence (nIndex 10, fixed by the data set). */
+const nIndex = 10;
+
+export interface NestedRecurrenceResult {
+  readonly device: string;
+  readonly losses: number[];
+  /** Next-item accuracy on a fresh batch after training. */
+  readonly accuracy: number;
+  readonly stopped: boolean;
+  readonly summary: string;
+  readonly files: string[];
+}
+
+export function buildModel(hidden: number): nn.Sequencer {
+  // Recurrence.recurrentModule
+  const rm = new nn.Sequential()
+    .add(
+      new nn.ParallelTable()
+        .add(new nn.LookupTable(nIndex, hidden)) // x(t)
+        .add(new nn.Linear(hidden, hidden)), // h(t-1)
+    )
+    .add(new nn.CAddTable())
+    .add(new nn.Sigmoid())
+    .add(new nn.FastLSTM(hidden, hidden)) // an AbstractRecurrent instance
+    .add(new nn.Linear(hidden, hidden))
+    .add(new nn.Sigmoid());
+  const rnn = new nn.Sequential()
+    .add(new nn.Recurrence(rm, hidden, 0)) // another AbstractRecurrent instance (an index per sample: 0 dims)
+    .add(new nn.Linear(hidden, nIndex))
+    .add(new nn.LogSoftMax());
+  // Internally, rnn is wrapped into a Recursor to make it an AbstractRecurrent instance.
+  return new nn.Sequencer(rnn);
+}
+
+export async function main(argv: readonly string[]): Promise<NestedRecurrenceResult | null> {
+  const cli = parseCli(
+    'nested-recurrence-lstm',
+    "Element-research's nested-recurrence-lstm.lua: a FastLSTM nested within a Recurrence",
+    OPTIONS,
+    argv,
+  );
+  if (!cli) return null;
+  const o = cli.options;
+  manualSeed(o.seed);
+  const { device, reason } = await chooseBackend(o.backend);
+  try {
+    const rnn = buildModel(o.hidden).to(device);
+    console.log(`${rnn}\n`);
+    const r = await trainOnCounting(rnn, { ...o, device });
+    const files = await lineChart(
+      {
+        title: `nested-recurrence-lstm: training loss (NLL summed over ${o.rho} steps)`,
+        xLabel: 'iteration',
+        yLabel: 'loss',
+        logY: true,
+        xFromZero: true,
+        series: smoothed('loss', r.losses),
+      },
+      path.join(o.out, 'loss'),
+    );
+    const text = summary({
+      title: 'nested-recurrence-lstm',
+      rows: [
+        ['device', `${device} (${reason})`],
+        ['model', `Recurrence(... FastLSTM(${o.hidden}) ...) -> Linear -> LogSoftMax; SGD lr ${o.lr}`],
+        [
+          'training',
+          `${r.losses.length} iterations of ${o.batch} x ${o.rho} steps in ${r.seconds.toFixed(1)} s (${(r.losses.length / r.seconds).toFixed(1)} it/s)${r.stopped ? ', stopped by a signal' : ''}`,
+        ],
+        [
+          'loss',
+          `${meanOf(r.losses, 10, 'first').toFixed(3)} (first 10) -> ${meanOf(r.losses, 10, 'last').toFixed(3)} (last 10), NLL`,
+        ],
+        ['accuracy', `${(100 * r.accuracy).toFixed(1)}% of next items on a fresh batch (chance 10%)`],
+      ],
+      outDir: o.out,
+      files,
+    });
+    return { device, losses: r.losses, accuracy: r.accuracy, stopped: r.stopped, summary: text, files };
+  } finally {
+    teardown(device);
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) run(main);
