@@ -99,14 +99,13 @@ export async function main(argv: readonly string[]): Promise<SimpleRnnResult | n
     const outputs: Tensor[] = [];
     let err: Tensor | null = null;
     for (let step = 0; step < rho; step++) {
-      outputs[step] = rnn.forward(inputs[step]!) as Tensor;
+      outputs[step] = rnn.forward(inputs[step]!);
       const e = criterion.forward(outputs[step]!, targets[step]!);
       err = err ? add(err, e) : e;
     }
-    // Backpropagate through time, in the reverse order of the forward calls. (Our criterion differentiates its
-    // last forward, so each step's loss is forwarded again before its backward.)
+    // Backpropagate through time, in the reverse order of the forward calls (as in Torch, the criterion's
+    // backward is computed from its arguments, this step's output and target).
     for (let step = rho - 1; step >= 0; step--) {
-      criterion.forward(outputs[step]!, targets[step]!);
       rnn.backward(inputs[step]!, criterion.backward(outputs[step]!, targets[step]!));
     }
     rnn.updateParameters(o.lr);
