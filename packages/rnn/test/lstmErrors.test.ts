@@ -15,7 +15,7 @@ describe('LSTM input checks', () => {
     ],
     [
       'a table',
-      () => new nn.FastLSTM(3, 4).forward([randn([2, 3])]),
+      () => new nn.FastLSTM(3, 4).forward([randn([2, 3])] as never),
       /nn\.FastLSTM\(3 -> 4\): input: expected a tensor/,
     ],
     [

@@ -62,6 +62,23 @@ describe('typed forward', () => {
     });
   });
 
+  it('the recurrent modules: LSTM, GRU and SeqLSTM give tensors, in a Sequencer too', () => {
+    tidy(() => {
+      const lstm = new nn.LSTM(3, 4);
+      const h = lstm.forward(randn([2, 3]));
+      expectTypeOf(h).toEqualTypeOf<Tensor>();
+      expect(h.shape).toEqual([2, 4]);
+      const g = lstm.backward(randn([2, 3]), randn([2, 4]));
+      expectTypeOf(g).toEqualTypeOf<Tensor>();
+      const steps = new nn.Sequencer(new nn.GRU(3, 4)).forward([randn([2, 3]), randn([2, 3])]);
+      expectTypeOf(steps).toEqualTypeOf<Tensor[]>();
+      expect(steps[1]!.shape).toEqual([2, 4]);
+      const seq = new nn.SeqLSTM(3, 4).forward(randn([5, 2, 3]));
+      expectTypeOf(seq).toEqualTypeOf<Tensor>();
+      expect(seq.shape).toEqual([5, 2, 4]);
+    });
+  });
+
   it("a criterion's gradient has its input's type, so the tutorial's backward line needs no cast", () => {
     tidy(() => {
       const lin = new nn.Linear(3, 4);

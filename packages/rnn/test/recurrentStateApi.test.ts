@@ -32,7 +32,7 @@ describe('the rest of the state API', () => {
     const x = inputs(3, 1)[0]!;
     m.forward(x);
     const g = zeros([N, H], f64);
-    expect(() => m.backward(x, [g, g])).toThrow(
+    expect(() => m.backward(x, [g, g] as never)).toThrow(
       "backward: gradOutput is {[2, 4] float64, [2, 4] float64}, expected the step output's [2, 4] float64",
     );
     expect(() => m.backward(x, zeros([N, H + 1], f64))).toThrow(

@@ -35,7 +35,10 @@ interface StepRecord {
  * cut (the previous state detached) every `rho` steps and at the start of each Sequencer sequence, so memory stays
  * bounded. In evaluation mode nothing is recorded and only the last state is kept.
  */
-export abstract class AbstractRecurrent extends Container implements StateBoundaries {
+export abstract class AbstractRecurrent<In extends Activity = Activity, Out extends Activity = Activity>
+  extends Container<In, Out>
+  implements StateBoundaries
+{
   /** Number of forward steps since the last forget(). */
   step = 0;
   /** Forward steps since construction (never reset): which container forward made which step. */
@@ -92,11 +95,11 @@ export abstract class AbstractRecurrent extends Container implements StateBounda
   protected abstract initialState(input: Activity): Activity | null;
 
   /** Not used: recurrent modules step through `forward`. */
-  override updateOutput(input: Activity): Activity {
+  override updateOutput(input: In): Out {
     return this.forward(input);
   }
 
-  override forward(input: Activity): Activity {
+  override forward(input: In): Out {
     try {
       const keepRows = this.stepKeep(input);
       const seen = mapActivity(input, boundary);
@@ -119,8 +122,8 @@ export abstract class AbstractRecurrent extends Container implements StateBounda
       this.step++;
       this.totalSteps++;
       if (this.train) this.keepStep(seen, prevSeen, output, state);
-      this.output = output;
-      return output;
+      this.output = output as Out;
+      return output as Out;
     } catch (e) {
       throw ModuleError.wrap(e, oneLine(this));
     }
@@ -212,7 +215,7 @@ export abstract class AbstractRecurrent extends Container implements StateBounda
    * largest rho a forward has seen) get a zero gradInput and add nothing to the parameters' gradients (truncated
    * BPTT). More backward calls than forward steps since forget() is an error.
    */
-  override backward(input: Activity, gradOutput: Activity, scale = 1): Activity {
+  override backward(input: In, gradOutput: Out, scale = 1): In {
     return this.stepBackward('backward', input, gradOutput, scale, 'accumulate');
   }
 
@@ -220,7 +223,7 @@ export abstract class AbstractRecurrent extends Container implements StateBounda
    * Torch's step-wise updateGradInput: backward's gradInput for the latest step not yet backpropagated, without
    * touching the parameters' gradients; the step's parameter gradients wait for the matching accGradParameters.
    */
-  override updateGradInput(input: Activity, gradOutput: Activity): Activity {
+  override updateGradInput(input: In, gradOutput: Out): In {
     return this.stepBackward('updateGradInput', input, gradOutput, 1, 'stash');
   }
 
@@ -229,7 +232,7 @@ export abstract class AbstractRecurrent extends Container implements StateBounda
    * unmatched updateGradInput went through (so updateGradInput then accGradParameters per step, in reverse order,
    * equals backward; as does every updateGradInput first, then every accGradParameters).
    */
-  override accGradParameters(_input: Activity, _gradOutput: Activity, scale = 1): void {
+  override accGradParameters(_input: In, _gradOutput: Out, scale = 1): void {
     try {
       if (this.pendingParamGrads.length === 0) {
         throw new WebrnnError(
@@ -261,11 +264,11 @@ export abstract class AbstractRecurrent extends Container implements StateBounda
 
   private stepBackward(
     op: string,
-    input: Activity,
-    gradOutput: Activity,
+    input: In,
+    gradOutput: Out,
     scale: number,
     params: 'accumulate' | 'stash',
-  ): Activity {
+  ): In {
     try {
       if (!this.train) {
         throw new WebrnnError(op, 'called in evaluation mode, which keeps no history; call training() first');
@@ -283,7 +286,7 @@ export abstract class AbstractRecurrent extends Container implements StateBounda
       if (!rec) {
         this.backwardCalls++;
         if (params === 'stash') this.pendingParamGrads.push(null);
-        this.gradInput = mapActivity(input, (t) => noGrad(() => t.mul(0)));
+        this.gradInput = mapActivity(input, (t) => noGrad(() => t.mul(0))) as In;
         return this.gradInput;
       }
       const outs = flattenActivity(rec.output);
@@ -316,7 +319,7 @@ export abstract class AbstractRecurrent extends Container implements StateBounda
       this.backwardCalls++;
       const nIn = flattenActivity(rec.input).length;
       // Stryker disable next-line MethodExpression: unflattenActivity takes the first nIn anyway; the slice says which.
-      this.gradInput = unflattenActivity(rec.input, grads.slice(0, nIn));
+      this.gradInput = unflattenActivity(rec.input, grads.slice(0, nIn)) as In;
       let k = nIn;
       for (const m of family) m.backCursor--;
       for (const { m, prev } of stateInputs) {

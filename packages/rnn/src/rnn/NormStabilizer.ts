@@ -20,7 +20,7 @@ import { AbstractRecurrent } from './AbstractRecurrent.js';
  * (||h(t)|| - ||h(t-1)||)^2 for every step after the first: the same gradient as Torch's (which divides by the
  * batch size N but not by the number of steps). The state is the previous step's h. Batch mode only ([N, H]).
  */
-export class NormStabilizer extends AbstractRecurrent {
+export class NormStabilizer extends AbstractRecurrent<Tensor, Tensor> {
   constructor(
     readonly beta = 1,
     rho = 9999,

@@ -9,15 +9,10 @@ import { AbstractRecurrent } from './AbstractRecurrent.js';
 export class Recursor<
   In extends Activity = Activity,
   Out extends Activity = Activity,
-> extends AbstractRecurrent {
+> extends AbstractRecurrent<In, Out> {
   constructor(module: Module<In, Out>, rho?: number) {
     super(rho);
     this.add(module);
-  }
-
-  /** One time step; typed as the decorated module's forward. */
-  override forward(input: In): Out {
-    return super.forward(input) as Out;
   }
 
   get module(): Module {

@@ -36,7 +36,7 @@ export interface SequenceRun {
  * States are listed output first: [h] for a GRU, [h, c] for an LSTM (the input table lists them the other way
  * round, as Torch: [c0, h0, x]).
  */
-export abstract class SeqRecurrent extends Module implements StateBoundaries {
+export abstract class SeqRecurrent extends Module<Activity, Tensor> implements StateBoundaries {
   /** Input and output as [N, T, ...] instead of [T, N, ...]. */
   batchfirst = false;
   /** Steps whose input row is all zeros are masked (zero output, zero state after them). */
@@ -91,7 +91,7 @@ export abstract class SeqRecurrent extends Module implements StateBoundaries {
   /** Run the layer over x [T, N, D] from the given initial states, masked by keep [T, N, 1] (1 = keep). */
   protected abstract run(x: Tensor, starts: readonly Tensor[], keepMask: Tensor | null): SequenceRun;
 
-  override updateOutput(input: Activity): Activity {
+  override updateOutput(input: Activity): Tensor {
     const { x: xIn, given } = this.unpack(input);
     if (xIn.rank !== 3 || xIn.shape[2] !== this.inputSize || xIn.dtype === 'int32') {
       throw new WebrnnError(
@@ -254,7 +254,7 @@ export abstract class SeqRecurrent extends Module implements StateBoundaries {
   }
 
   /** Its own backward also reports the gradients of initial states given in the input (Torch's grad_h0, grad_c0). */
-  protected override runVjp(op: string, gradOutput: Activity, scale: number, accumulate: boolean): Activity {
+  protected override runVjp(op: string, gradOutput: Tensor, scale: number, accumulate: boolean): Activity {
     const gradInput = super.runVjp(op, gradOutput, scale, accumulate);
     const given = this.unpack(gradInput).given;
     if (given.length > 0)

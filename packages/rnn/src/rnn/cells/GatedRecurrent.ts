@@ -41,7 +41,7 @@ export interface Masks {
  * own mask, drawn once per sequence (on the first step after forget(), or after a Sequencer starts a new
  * sequence) and kept for its steps; evaluation uses no dropout (masks are scaled by 1/(1-p) in training).
  */
-export abstract class GatedRecurrent extends AbstractRecurrent {
+export abstract class GatedRecurrent extends AbstractRecurrent<Tensor, Tensor> {
   readonly p: number;
   readonly mono: boolean;
   private masks: Masks | null = null;

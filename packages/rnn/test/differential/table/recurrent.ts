@@ -108,7 +108,7 @@ const recursorStepByStep: OpEntry = {
     const outs = steps.map((s) => m.forward(s) as Tensor);
     const gradOuts = outs.map((o, t) => gradOutputFor(o, p.gradSeed + t, ctx));
     const gradIns: Activity[] = [];
-    for (let t = steps.length - 1; t >= 0; t--) gradIns.unshift(m.backward(steps[t]!, gradOuts[t]!));
+    for (let t = steps.length - 1; t >= 0; t--) gradIns.unshift(m.backward(steps[t]!, gradOuts[t] as Tensor));
     const [params, grads] = m.parameters();
     return {
       outputs: [...outs, ...gradIns.flatMap(flat), ...grads.map((g) => g.clone())],
