@@ -14,8 +14,7 @@ import type {
 } from '../backend.js';
 import { binaryCpu, copyCpu, fillCpu, paramUnaryCpu, unaryCpu, whereCpu } from './elementwise.js';
 import { gatherCpu, scatterAddCpu } from './gather.js';
-import { gruGatesBackwardCpu, gruGatesCpu, gruOutBackwardCpu, gruOutCpu } from './gruCell.js';
-import { lstmCellBackwardCpu, lstmCellCpu } from './lstmCell.js';
+import { cellCpu } from './cells.js';
 import { matmulCpu } from './matmul.js';
 import { reduceCpu } from './reduce.js';
 import { softmaxCpu } from './softmax.js';
@@ -113,7 +112,7 @@ export class CpuBackend implements Backend {
   }
 
   lstmCell(order: LstmGateOrder, gates: View, cPrev: View, h: View, c: View, act: View): void {
-    lstmCellCpu(order, gates, cPrev, h, c, act);
+    cellCpu('lstmCell', { h, c, act, gates, cPrev }, order);
   }
 
   lstmCellBackward(
@@ -126,19 +125,23 @@ export class CpuBackend implements Backend {
     gradGates: View,
     gradCPrev: View,
   ): void {
-    lstmCellBackwardCpu(order, act, c, cPrev, gradH, gradC, gradGates, gradCPrev);
+    cellCpu(
+      'lstmCellBackward',
+      { gGates: gradGates, gCPrev: gradCPrev, act, c, cPrev, gH: gradH, gC: gradC },
+      order,
+    );
   }
 
   gruGates(gates: View, hPrev: View, act: View, rh: View): void {
-    gruGatesCpu(gates, hPrev, act, rh);
+    cellCpu('gruGates', { act, rh, gates, hPrev }, undefined);
   }
 
   gruOut(xc: View, m: View, act: View, hPrev: View, hc: View, h: View): void {
-    gruOutCpu(xc, m, act, hPrev, hc, h);
+    cellCpu('gruOut', { hc, h, xc, m, act, hPrev }, undefined);
   }
 
   gruOutBackward(act: View, hc: View, hPrev: View, gradH: View, gradPre: View, gradGates: View): void {
-    gruOutBackwardCpu(act, hc, hPrev, gradH, gradPre, gradGates);
+    cellCpu('gruOutBackward', { gPre: gradPre, gGates: gradGates, act, hc, hPrev, gH: gradH }, undefined);
   }
 
   gruGatesBackward(
@@ -149,7 +152,11 @@ export class CpuBackend implements Backend {
     gradGates: View,
     gradHPrev: View,
   ): void {
-    gruGatesBackwardCpu(act, hPrev, gradH, gradRh, gradGates, gradHPrev);
+    cellCpu(
+      'gruGatesBackward',
+      { gGates: gradGates, gHPrev: gradHPrev, act, hPrev, gH: gradH, gRh: gradRh },
+      undefined,
+    );
   }
 
   destroy(): void {}

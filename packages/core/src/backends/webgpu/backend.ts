@@ -6,19 +6,17 @@ import {
   coalesce,
   type FieldValues,
   FLOAT_TO_INT32,
-  gateOffsets,
+  type CellKind,
+  type CellSpec,
+  cellKernel,
+  cellOperandNames,
+  cellValues,
+  cellWidth,
   gatherKernel,
   gatherValues,
   grid,
-  GRU_OPERANDS,
-  gruKernel,
-  type GruSpec,
-  gruValues,
   intParams,
   type Kernel,
-  LSTM_OPERANDS,
-  lstmKernel,
-  lstmValues,
   mapKernel,
   mapValues,
   PARAM_UNARY_FORMULAS,
@@ -28,6 +26,7 @@ import {
   reduceValues,
   type ScalarType,
   sizeOf,
+  sliceBlocks,
   softmaxKernel,
   softmaxValues,
   type Spec,
@@ -371,11 +370,7 @@ export class WebGPUBackend implements Backend {
   }
 
   lstmCell(order: LstmGateOrder, gates: View, cPrev: View, h: View, c: View, act: View): void {
-    const [N, H] = [h.shape[0]!, h.shape[1]!];
-    const views = { h, c, act, gates, cPrev };
-    this.cell('lstmCell', { kind: 'lstmCell' }, lstmKernel, LSTM_OPERANDS.lstmCell[0], views, N * H, () =>
-      lstmValues(N, H, gateOffsets(order), views),
-    );
+    this.cell('lstmCell', { h, c, act, gates, cPrev }, order);
   }
 
   lstmCellBackward(
@@ -388,29 +383,20 @@ export class WebGPUBackend implements Backend {
     gradGates: View,
     gradCPrev: View,
   ): void {
-    const [N, H] = [c.shape[0]!, c.shape[1]!];
     const views = { gGates: gradGates, gCPrev: gradCPrev, act, c, cPrev, gH: gradH, gC: gradC };
-    this.cell(
-      'lstmCellBackward',
-      { kind: 'lstmCellBackward', gradH: gradH !== null, gradC: gradC !== null },
-      lstmKernel,
-      LSTM_OPERANDS.lstmCellBackward[0],
-      views,
-      N * H,
-      () => lstmValues(N, H, gateOffsets(order), views),
-    );
+    this.cell('lstmCellBackward', views, order);
   }
 
   gruGates(gates: View, hPrev: View, act: View, rh: View): void {
-    this.gru('gruGates', { act, rh, gates, hPrev });
+    this.cell('gruGates', { act, rh, gates, hPrev });
   }
 
   gruOut(xc: View, m: View, act: View, hPrev: View, hc: View, h: View): void {
-    this.gru('gruOut', { hc, h, xc, m, act, hPrev });
+    this.cell('gruOut', { hc, h, xc, m, act, hPrev });
   }
 
   gruOutBackward(act: View, hc: View, hPrev: View, gradH: View, gradPre: View, gradGates: View): void {
-    this.gru('gruOutBackward', { gPre: gradPre, gGates: gradGates, act, hc, hPrev, gH: gradH });
+    this.cell('gruOutBackward', { gPre: gradPre, gGates: gradGates, act, hc, hPrev, gH: gradH });
   }
 
   gruGatesBackward(
@@ -421,7 +407,7 @@ export class WebGPUBackend implements Backend {
     gradGates: View,
     gradHPrev: View,
   ): void {
-    this.gru('gruGatesBackward', {
+    this.cell('gruGatesBackward', {
       gGates: gradGates,
       gHPrev: gradHPrev,
       act,
@@ -431,36 +417,29 @@ export class WebGPUBackend implements Backend {
     });
   }
 
-  /** One of the GRU cell's kernels over [N, H] threads; `views` by the kernel's operand names. */
-  private gru(kind: GruSpec['kind'], views: Record<string, View>): void {
-    const [N, H] = [views.act!.shape[0]!, views.act!.shape[1]! / 2];
-    this.cell(kind, { kind }, gruKernel, GRU_OPERANDS[kind][0], views, N * H, () =>
-      gruValues(kind, N, H, views),
-    );
-  }
-
   /**
-   * A fused-cell kernel over `threads` threads (`views` by the kernel's operand names, absent ones null):
-   * operands that share a buffer are bound once and aliased in the spec (see kernels' bufferAliases).
+   * A fused-cell kernel over [N, H] threads (`views` by the kernel's operand names, absent ones null): operands
+   * that share a buffer are bound once and aliased in the spec (see kernels' bufferAliases).
    */
-  private cell<S extends Spec & { readonly alias?: Readonly<Record<string, string>> }>(
-    op: string,
-    spec: S,
-    build: (spec: S) => Kernel,
-    names: readonly string[],
-    views: Record<string, View | null>,
-    threads: number,
-    values: () => FieldValues,
-  ): void {
+  private cell(kind: CellKind, views: Record<string, View | null>, order?: LstmGateOrder): void {
+    const names = cellOperandNames(kind);
+    const first = views[names[0]!]!;
+    const [N, H] = [first.shape[0]!, first.shape[1]! / cellWidth(kind, names[0]!)];
     const present = names.filter((n) => views[n]);
+    const absent = names.filter((n) => !views[n]);
     const alias = bufferAliases(present, (n) => gpuOf(views[n]!));
+    const spec: CellSpec = {
+      kind,
+      ...(absent.length > 0 ? { absent } : {}),
+      ...(Object.keys(alias).length > 0 ? { alias } : {}),
+    };
     this.launch(
-      op,
-      Object.keys(alias).length > 0 ? { ...spec, alias } : spec,
-      build,
+      kind,
+      spec,
+      cellKernel,
       present.filter((n) => !alias[n]).map((n) => gpuOf(views[n]!)),
-      values(),
-      grid(threads),
+      cellValues(kind, N, H, sliceBlocks(kind, order), views),
+      grid(N * H),
     );
   }
 
