@@ -16,32 +16,9 @@ const SPECIAL = [Number.NaN, Infinity, -Infinity, 0, -0, 1e30, -1e30, 88.8, -104
 
 type Views = Record<string, View | null>;
 
-/** The kernel through the backend (generated) or through the hand-written loop. */
+/** The kernel through the backend (the generated loop) or through the hand-written loop. */
 function runGenerated(kind: CellKind, v: Views, order: LstmGateOrder): void {
-  const o = (n: string) => v[n]!;
-  switch (kind) {
-    case 'lstmCell':
-      return cpu.lstmCell(order, o('gates'), o('cPrev'), o('h'), o('c'), o('act'));
-    case 'lstmCellBackward':
-      return cpu.lstmCellBackward(
-        order,
-        o('act'),
-        o('c'),
-        o('cPrev'),
-        v.gH!,
-        v.gC!,
-        o('gGates'),
-        o('gCPrev'),
-      );
-    case 'gruGates':
-      return cpu.gruGates(o('gates'), o('hPrev'), o('act'), o('rh'));
-    case 'gruOut':
-      return cpu.gruOut(o('xc'), o('m'), o('act'), o('hPrev'), o('hc'), o('h'));
-    case 'gruOutBackward':
-      return cpu.gruOutBackward(o('act'), o('hc'), o('hPrev'), o('gH'), o('gPre'), o('gGates'));
-    case 'gruGatesBackward':
-      return cpu.gruGatesBackward(o('act'), o('hPrev'), o('gH'), o('gRh'), o('gGates'), o('gHPrev'));
-  }
+  (cpu.cell as (k: CellKind, v: Views, o: LstmGateOrder) => void).call(cpu, kind, v, order);
 }
 
 function runHand(kind: CellKind, v: Views, order: LstmGateOrder): void {
@@ -166,5 +143,21 @@ describe('the generated CPU cell loops', () => {
     // An absent operand is never read: its loads are the literal 0.
     expect(a.source).not.toContain('D_gC[');
     expect(cellJs('lstmCellBackward', 'izfo', []).source).toContain('D_gC[');
+  });
+
+  it('types the operands from the table (checked by tsc over the tests: each line below must be an error)', () => {
+    const v = cpu.readSync.length as unknown as View;
+    const noAct = { gGates: v, gCPrev: v, act: null, c: v, cPrev: v, gH: v, gC: v };
+    const calls = [
+      // @ts-expect-error gruOut reads m
+      () => cpu.cell('gruOut', { hc: v, h: v, xc: v, act: v, hPrev: v }),
+      // @ts-expect-error an LSTM kernel takes the gate order
+      () => cpu.cell('lstmCell', { h: v, c: v, act: v, gates: v, cPrev: v }),
+      // @ts-expect-error a GRU kernel takes none
+      () => cpu.cell('gruGates', { act: v, rh: v, gates: v, hPrev: v }, 'izfo'),
+      // @ts-expect-error only the optional operands may be null
+      () => cpu.cell('lstmCellBackward', noAct, 'ifog'),
+    ];
+    expect(calls).toHaveLength(4);
   });
 });

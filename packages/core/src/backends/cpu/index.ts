@@ -5,8 +5,10 @@ import { hostArray } from '../../storage.js';
 import type {
   Backend,
   BinaryOpName,
+  CellKind,
+  CellLayout,
+  CellViews,
   IndexCheck,
-  LstmGateOrder,
   MemoryInfo,
   ReduceOpName,
   UnarySpec,
@@ -111,52 +113,8 @@ export class CpuBackend implements Backend {
     scatterAddCpu(out, index, src, axis, check);
   }
 
-  lstmCell(order: LstmGateOrder, gates: View, cPrev: View, h: View, c: View, act: View): void {
-    cellCpu('lstmCell', { h, c, act, gates, cPrev }, order);
-  }
-
-  lstmCellBackward(
-    order: LstmGateOrder,
-    act: View,
-    c: View,
-    cPrev: View,
-    gradH: View | null,
-    gradC: View | null,
-    gradGates: View,
-    gradCPrev: View,
-  ): void {
-    cellCpu(
-      'lstmCellBackward',
-      { gGates: gradGates, gCPrev: gradCPrev, act, c, cPrev, gH: gradH, gC: gradC },
-      order,
-    );
-  }
-
-  gruGates(gates: View, hPrev: View, act: View, rh: View): void {
-    cellCpu('gruGates', { act, rh, gates, hPrev }, undefined);
-  }
-
-  gruOut(xc: View, m: View, act: View, hPrev: View, hc: View, h: View): void {
-    cellCpu('gruOut', { hc, h, xc, m, act, hPrev }, undefined);
-  }
-
-  gruOutBackward(act: View, hc: View, hPrev: View, gradH: View, gradPre: View, gradGates: View): void {
-    cellCpu('gruOutBackward', { gPre: gradPre, gGates: gradGates, act, hc, hPrev, gH: gradH }, undefined);
-  }
-
-  gruGatesBackward(
-    act: View,
-    hPrev: View,
-    gradH: View,
-    gradRh: View,
-    gradGates: View,
-    gradHPrev: View,
-  ): void {
-    cellCpu(
-      'gruGatesBackward',
-      { gGates: gradGates, gHPrev: gradHPrev, act, hPrev, gH: gradH, gRh: gradRh },
-      undefined,
-    );
+  cell<K extends CellKind>(kind: K, operands: CellViews<K>, ...layout: CellLayout<K>): void {
+    cellCpu(kind, operands, layout[0]);
   }
 
   destroy(): void {}

@@ -39,8 +39,9 @@ import { contiguousStrides, isContiguous } from '../../shape.js';
 import type {
   Backend,
   BinaryOpName,
+  CellLayout,
+  CellViews,
   IndexCheck,
-  LstmGateOrder,
   MemoryInfo,
   ReduceOpName,
   UnarySpec,
@@ -369,59 +370,12 @@ export class WebGPUBackend implements Backend {
     );
   }
 
-  lstmCell(order: LstmGateOrder, gates: View, cPrev: View, h: View, c: View, act: View): void {
-    this.cell('lstmCell', { h, c, act, gates, cPrev }, order);
-  }
-
-  lstmCellBackward(
-    order: LstmGateOrder,
-    act: View,
-    c: View,
-    cPrev: View,
-    gradH: View | null,
-    gradC: View | null,
-    gradGates: View,
-    gradCPrev: View,
-  ): void {
-    const views = { gGates: gradGates, gCPrev: gradCPrev, act, c, cPrev, gH: gradH, gC: gradC };
-    this.cell('lstmCellBackward', views, order);
-  }
-
-  gruGates(gates: View, hPrev: View, act: View, rh: View): void {
-    this.cell('gruGates', { act, rh, gates, hPrev });
-  }
-
-  gruOut(xc: View, m: View, act: View, hPrev: View, hc: View, h: View): void {
-    this.cell('gruOut', { hc, h, xc, m, act, hPrev });
-  }
-
-  gruOutBackward(act: View, hc: View, hPrev: View, gradH: View, gradPre: View, gradGates: View): void {
-    this.cell('gruOutBackward', { gPre: gradPre, gGates: gradGates, act, hc, hPrev, gH: gradH });
-  }
-
-  gruGatesBackward(
-    act: View,
-    hPrev: View,
-    gradH: View,
-    gradRh: View,
-    gradGates: View,
-    gradHPrev: View,
-  ): void {
-    this.cell('gruGatesBackward', {
-      gGates: gradGates,
-      gHPrev: gradHPrev,
-      act,
-      hPrev,
-      gH: gradH,
-      gRh: gradRh,
-    });
-  }
-
   /**
-   * A fused-cell kernel over [N, H] threads (`views` by the kernel's operand names, absent ones null): operands
-   * that share a buffer are bound once and aliased in the spec (see kernels' bufferAliases).
+   * A fused-cell kernel over [N, H] threads: operands that share a buffer are bound once and aliased in the spec
+   * (see kernels' bufferAliases); absent optional ones are a specialisation.
    */
-  private cell(kind: CellKind, views: Record<string, View | null>, order?: LstmGateOrder): void {
+  cell<K extends CellKind>(kind: K, operands: CellViews<K>, ...layout: CellLayout<K>): void {
+    const views: Readonly<Record<string, View | null>> = operands;
     const names = cellOperandNames(kind);
     const first = views[names[0]!]!;
     const [N, H] = [first.shape[0]!, first.shape[1]! / cellWidth(kind, names[0]!)];
@@ -438,7 +392,7 @@ export class WebGPUBackend implements Backend {
       spec,
       cellKernel,
       present.filter((n) => !alias[n]).map((n) => gpuOf(views[n]!)),
-      cellValues(kind, N, H, sliceBlocks(kind, order), views),
+      cellValues(kind, N, H, sliceBlocks(kind, layout[0]), views),
       grid(N * H),
     );
   }
