@@ -118,13 +118,13 @@ describe.skipIf(!gpu)('WebGPU backend against CpuBackend: matmul, gather/scatter
         for (const dtype of ['float32', 'int32'] as const) {
           const x = pair(dtype, target, layout);
           const g = out(dtype, idxShape);
-          cpu.gather(x.cpu, index.cpu, axis, g.cpu, check);
-          gpu!.gather(x.gpu, index.gpu, axis, g.gpu, check);
+          cpu.gather({ x: x.cpu, index: index.cpu, out: g.cpu }, axis, check);
+          gpu!.gather({ x: x.gpu, index: index.gpu, out: g.gpu }, axis, check);
           await same(`gather ${dtype} axis ${axis}`, g);
           const dst = pair(dtype, target, { ...dense(target.length), offset: 3 });
           const src = pair(dtype, idxShape, skewed(idxShape.length));
-          cpu.scatterAdd(dst.cpu, index.cpu, src.cpu, axis, check);
-          gpu!.scatterAdd(dst.gpu, index.gpu, src.gpu, axis, check);
+          cpu.scatterAdd({ out: dst.cpu, index: index.cpu, src: src.cpu }, axis, check);
+          gpu!.scatterAdd({ out: dst.gpu, index: index.gpu, src: src.gpu }, axis, check);
           await same(
             `scatterAdd ${dtype} axis ${axis} (${wide ? 'atomic' : 'loop'})`,
             dst,

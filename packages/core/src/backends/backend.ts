@@ -54,6 +54,20 @@ export interface UnarySpec {
   readonly params?: readonly number[];
 }
 
+/** gather's operands by name: the source, the int32 index and the output (the index's shape). */
+export interface GatherViews {
+  readonly x: View;
+  readonly index: View;
+  readonly out: View;
+}
+
+/** scatterAdd's: the target (updated in place), the int32 index and the values added (the index's shape). */
+export interface ScatterAddViews {
+  readonly out: View;
+  readonly index: View;
+  readonly src: View;
+}
+
 export type ReduceOpName = 'sum' | 'max' | 'min' | 'argmax' | 'argmin';
 
 export interface MemoryInfo {
@@ -111,12 +125,12 @@ export interface Backend {
    * out's shape (broadcast views allowed: indexSelect passes an index with stride 0 off `axis`). An index outside
    * [0, x.shape[axis]) raises as `check` says.
    */
-  gather(x: View, index: View, axis: number, out: View, check: IndexCheck): void;
+  gather(operands: GatherViews, axis: number, check: IndexCheck): void;
   /**
    * out[i with i[axis] replaced by index[i...]] += src[i...]; repeated indices accumulate. out is updated in place.
    * An index outside [0, out.shape[axis]) raises as `check` says, and nothing is added through it.
    */
-  scatterAdd(out: View, index: View, src: View, axis: number, check: IndexCheck): void;
+  scatterAdd(operands: ScatterAddViews, axis: number, check: IndexCheck): void;
 
   /**
    * The fused recurrent cells, one method for the family: kernel `kind` of kernels' cell table (cells.ts, where

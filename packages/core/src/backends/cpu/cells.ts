@@ -11,6 +11,11 @@ type CellLoop = (N: number, H: number, ...operands: unknown[]) => void;
 
 const cache = new Map<string, CellLoop>();
 
+/**
+ * The one place that evaluates generated source. A fallback for where `new Function` is refused (a strict CSP)
+ * belongs here and should follow elementwise.ts's: an interpreter can walk kernels' `parseCell(kind)` statements
+ * (loads, locals, + - * and the two activations) without evaluating any source.
+ */
 function compile(kind: CellKind, order: LstmGateOrder | undefined, absent: readonly string[]): CellLoop {
   const { key, source } = cellJs(kind, order, absent);
   let loop = cache.get(key);

@@ -8,9 +8,11 @@ import type {
   CellKind,
   CellLayout,
   CellViews,
+  GatherViews,
   IndexCheck,
   MemoryInfo,
   ReduceOpName,
+  ScatterAddViews,
   UnarySpec,
   View,
 } from '../backend.js';
@@ -105,11 +107,11 @@ export class CpuBackend implements Backend {
     softmaxCpu(x, out, log);
   }
 
-  gather(x: View, index: View, axis: number, out: View, check: IndexCheck): void {
+  gather({ x, index, out }: GatherViews, axis: number, check: IndexCheck): void {
     gatherCpu(x, index, axis, out, check);
   }
 
-  scatterAdd(out: View, index: View, src: View, axis: number, check: IndexCheck): void {
+  scatterAdd({ out, index, src }: ScatterAddViews, axis: number, check: IndexCheck): void {
     scatterAddCpu(out, index, src, axis, check);
   }
 

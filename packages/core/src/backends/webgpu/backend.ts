@@ -9,9 +9,11 @@ import type {
   CellKind,
   CellLayout,
   CellViews,
+  GatherViews,
   IndexCheck,
   MemoryInfo,
   ReduceOpName,
+  ScatterAddViews,
   UnarySpec,
   View,
 } from '../backend.js';
@@ -178,11 +180,11 @@ export class WebGPUBackend implements Backend, Launcher {
     softmaxGpu(this, x, out, log);
   }
 
-  gather(x: View, index: View, axis: number, out: View, check: IndexCheck): void {
+  gather({ x, index, out }: GatherViews, axis: number, check: IndexCheck): void {
     gatherGpu(this, x, index, axis, out, check);
   }
 
-  scatterAdd(out: View, index: View, src: View, axis: number, check: IndexCheck): void {
+  scatterAdd({ out, index, src }: ScatterAddViews, axis: number, check: IndexCheck): void {
     scatterAddGpu(this, this.scatterMethod, out, index, src, axis, check);
   }
 
