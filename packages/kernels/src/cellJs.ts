@@ -61,5 +61,12 @@ return function ${kind}(N, H, ${params.join(', ')}) {
     }
   }
 };`;
-  return { key: `${kind}|${order ?? ''}|${[...gone].sort().join(',')}`, source };
+  return { key: cellJsKey(kind, order, absent), source };
 }
+
+/** The key of cellJs(kind, order, absent), without generating the source (for a compiled-loop cache). */
+export const cellJsKey = (
+  kind: CellKind,
+  order: LstmGateOrder | undefined,
+  absent: readonly string[],
+): string => `${kind}|${order ?? ''}|${[...absent].sort().join(',')}`;

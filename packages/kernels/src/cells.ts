@@ -128,11 +128,17 @@ export type CellOperands<K extends CellKind, V> = { readonly [N in Exclude<NameO
   readonly [N in OptionalOf<K>]: V | null;
 };
 
-/** Every operand name of kernel `kind`, the written ones first. */
-export const cellOperandNames = (kind: CellKind): string[] => [
-  ...Object.keys(CELLS[kind].writes),
-  ...Object.keys(CELLS[kind].reads),
-];
+const NAMES = new Map<CellKind, readonly string[]>();
+
+/** Every operand name of kernel `kind`, the written ones first (one array per kind: backends call it per step). */
+export function cellOperandNames(kind: CellKind): readonly string[] {
+  let names = NAMES.get(kind);
+  if (!names) {
+    names = Object.freeze([...Object.keys(CELLS[kind].writes), ...Object.keys(CELLS[kind].reads)]);
+    NAMES.set(kind, names);
+  }
+  return names;
+}
 
 /** How many operands kernel `kind` writes (they come first). */
 export const cellWrites = (kind: CellKind): number => Object.keys(CELLS[kind].writes).length;

@@ -46,7 +46,7 @@ export {
   sliceBlocks,
 } from './cells.js';
 export { type CellSpec, type View2d, cellKernel, cellValues } from './cellWgsl.js';
-export { type CellJs, cellJs } from './cellJs.js';
+export { type CellJs, cellJs, cellJsKey } from './cellJs.js';
 export {
   type BinaryOpName,
   type ElementwiseFormula,

@@ -1,4 +1,11 @@
-import { type CellKind, type LstmGateOrder, cellJs, cellOperandNames, cellWidth } from '@webrnn/kernels';
+import {
+  type CellKind,
+  type LstmGateOrder,
+  cellJs,
+  cellJsKey,
+  cellOperandNames,
+  cellWidth,
+} from '@webrnn/kernels';
 import type { TypedArray } from '../../dtype.js';
 import type { View } from '../backend.js';
 
@@ -17,11 +24,11 @@ const cache = new Map<string, CellLoop>();
  * (loads, locals, + - * and the two activations) without evaluating any source.
  */
 function compile(kind: CellKind, order: LstmGateOrder | undefined, absent: readonly string[]): CellLoop {
-  const { key, source } = cellJs(kind, order, absent);
+  const key = cellJsKey(kind, order, absent);
   let loop = cache.get(key);
   if (!loop) {
     // The source is generated from our own cell table, never from user input.
-    loop = new Function(source)() as CellLoop;
+    loop = new Function(cellJs(kind, order, absent).source)() as CellLoop;
     cache.set(key, loop);
   }
   return loop;
