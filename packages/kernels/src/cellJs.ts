@@ -7,12 +7,12 @@ import { UNARY_FORMULAS } from './formulas.js';
  * nothing; core's CPU backend compiles it once per key, as it does the elementwise loops). The source is the body
  * of a function of no arguments that returns the kernel
  *
- *   (N, H, D_<op>, o_<op>, a_<op>, b_<op>, ...) => void
+ *   (N, H, V) => void
  *
- * taking, for every operand in cellOperandNames order, its array, offset and two strides (an absent optional
- * operand: anything; it is read as 0). The activations are the elementwise table's JS formulas; the gate blocks
- * are constants of the source (one compiled loop per gate order), the row offsets are hoisted out of the inner
- * loop: as fast as the hand-written loops it replaces.
+ * where V holds every present operand by name as a strided 2-D view ({ buffer, offset, strides }); an absent
+ * optional operand is never touched (it reads as 0). The activations are the elementwise table's JS formulas; the
+ * gate blocks are constants of the source (one compiled loop per gate order), the row offsets are hoisted out of
+ * the inner loop: as fast as the hand-written loops it replaces, and no argument list to build per call.
  */
 export interface CellJs {
   /** Cache key: equal keys, equal source. */
@@ -45,12 +45,16 @@ export function cellJs(kind: CellKind, order?: LstmGateOrder, absent: readonly s
   const body = parseCell(kind).map((st) =>
     st.store ? `${load(st.to, st.slice)} = ${expr(st.expr)};` : `const v_${st.to} = ${expr(st.expr)};`,
   );
-  const params = names.flatMap((n) => [`D_${n}`, `o_${n}`, `a_${n}`, `b_${n}`]);
   const live = names.filter((n) => !gone.has(n));
+  const unpack = live.map(
+    (o) =>
+      `const D_${o} = V.${o}.buffer, o_${o} = V.${o}.offset, a_${o} = V.${o}.strides[0], b_${o} = V.${o}.strides[1];`,
+  );
   const source = `
 const sigmoid = (x) => ${UNARY_FORMULAS.sigmoid.js};
 const tanh = (x) => ${UNARY_FORMULAS.tanh.js};
-return function ${kind}(N, H, ${params.join(', ')}) {
+return function ${kind}(N, H, V) {
+  ${unpack.join('\n  ')}
   ${Object.entries(blocks)
     .map(([s, k]) => `const c_${s} = ${k} * H;`)
     .join(' ')}

@@ -1,4 +1,6 @@
 import {
+  CELLS,
+  type CellDef,
   type CellKind,
   type LstmGateOrder,
   cellJs,
@@ -6,7 +8,6 @@ import {
   cellOperandNames,
   cellWidth,
 } from '@webrnn/kernels';
-import type { TypedArray } from '../../dtype.js';
 import type { View } from '../backend.js';
 
 /**
@@ -14,7 +15,7 @@ import type { View } from '../backend.js';
  * per (kind, gate order, absent operands) with `new Function`, as elementwise.ts compiles its loops, so the maths
  * is inlined into a plain loop (no closure call per element).
  */
-type CellLoop = (N: number, H: number, ...operands: unknown[]) => void;
+type CellLoop = (N: number, H: number, views: Readonly<Record<string, View | null>>) => void;
 
 const cache = new Map<string, CellLoop>();
 
@@ -34,22 +35,17 @@ function compile(kind: CellKind, order: LstmGateOrder | undefined, absent: reado
   return loop;
 }
 
+const NONE: readonly string[] = [];
+
 /** Cell kernel `kind` over every (row, unit) of its operands (views by name; an absent optional one null). */
 export function cellCpu(
   kind: CellKind,
   views: Readonly<Record<string, View | null>>,
   order: LstmGateOrder | undefined,
 ): void {
-  const names = cellOperandNames(kind);
-  const first = views[names[0]!]!;
-  const N = first.shape[0]!;
-  const H = first.shape[1]! / cellWidth(kind, names[0]!);
-  const absent = names.filter((n) => !views[n]);
-  const args: unknown[] = [];
-  for (const n of names) {
-    const v = views[n];
-    if (v) args.push(v.buffer as TypedArray, v.offset, v.strides[0]!, v.strides[1]!);
-    else args.push(null, 0, 0, 0);
-  }
-  compile(kind, order, absent)(N, H, ...args);
+  const first = cellOperandNames(kind)[0]!;
+  const optional = (CELLS[kind] as CellDef).optional ?? NONE;
+  const absent = optional.length === 0 ? NONE : optional.filter((n) => !views[n]);
+  const { shape } = views[first]!;
+  compile(kind, order, absent)(shape[0]!, shape[1]! / cellWidth(kind, first), views);
 }
