@@ -156,7 +156,7 @@ export const isOptional = (kind: CellKind, name: string): boolean =>
 
 /** The column block (in units of H) of each gate slice: LSTM's from the gate order, GRU's fixed. */
 export function sliceBlocks(kind: CellKind, order: LstmGateOrder | undefined): Record<string, number> {
-  if (CELLS[kind].family === 'gru') return { r: 0, u: 1 };
+  if (CELLS[kind].family === 'gru') return Object.fromEntries(CELL_SLICES.gru.map((s, k) => [s, k]));
   return { ...gateOffsets(order ?? 'ifog') };
 }
 
@@ -198,8 +198,12 @@ export function parseCell(kind: CellKind, def: CellDef = CELLS[kind]): CellState
     const [, to, at, rhs] = m as unknown as [string, string, string | undefined, string];
     const expr: CellToken[] = [];
     for (const [, name, at2, call, num, text] of rhs.matchAll(TOKEN)) {
-      if (text !== undefined) expr.push({ t: 'text', s: text });
-      else if (num !== undefined) expr.push({ t: 'num', s: num });
+      if (text !== undefined) {
+        // Only what reads the same in JS, WGSL (and wasm's text): arithmetic and parentheses.
+        if (!/^[\s+\-*/()]+$/.test(text))
+          fail(`'${text.trim()}' in '${line}' is not + - * / or a parenthesis`);
+        expr.push({ t: 'text', s: text });
+      } else if (num !== undefined) expr.push({ t: 'num', s: num });
       else if (call !== undefined) {
         if (name !== 'sigmoid' && name !== 'tanh') fail(`unknown function ${name}`);
         expr.push({ t: 'call', fn: name as 'sigmoid' | 'tanh' });

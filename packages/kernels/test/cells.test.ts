@@ -42,6 +42,8 @@ describe('the cell table', () => {
     [['a = x', 'a = x'], "bad local 'a = x'"],
     [['y = a', 'a = x'], "'a' in 'y = a' is neither an operand nor an earlier local"],
     [['y x'], "cannot read 'y x'"],
+    [['y = x > 0 ? x : 0'], "'>' in 'y = x > 0 ? x : 0' is not + - * / or a parenthesis"],
+    [['y = x, x'], "',' in 'y = x, x' is not + - * / or a parenthesis"],
   ])('refuses %j', (body, message) => {
     expect(() => parseCell('lstmCell', lstmLike(body))).toThrow(`cell lstmCell: ${message}`);
   });
