@@ -6,7 +6,17 @@
 import './ops/methods.js';
 import { attachTensorMethods } from './ops/methods.js';
 
-export type { Backend, DeviceName, LstmGateOrder, MemoryInfo, View } from './backends/backend.js';
+export type {
+  Backend,
+  CellLayout,
+  CellViews,
+  DeviceName,
+  GatherViews,
+  LstmGateOrder,
+  MemoryInfo,
+  ScatterAddViews,
+  View,
+} from './backends/backend.js';
 export {
   getBackend,
   getDefaultDevice,

@@ -17,9 +17,9 @@ import {
 } from './helpers/backendPairs.js';
 
 /**
- * The Backend interface on WebGPU against CpuBackend, at the backend level (this file: matmul, gather/scatterAdd
- * and the LSTM cell; webgpuBackend.test.ts: the elementwise family, reductions, softmax): random shapes with
- * size-1 dims, broadcast (stride 0) dims, transposed and padded (strided) views and nonzero offsets, for float32
+ * The Backend interface on WebGPU against CpuBackend, at the backend level (this file: matmul and
+ * gather/scatterAdd; webgpuCells.test.ts: the fused cells; webgpuBackend.test.ts: the elementwise family,
+ * reductions, softmax): random shapes with size-1 dims, broadcast (stride 0) dims, transposed and padded (strided) views and nonzero offsets, for float32
  * and int32. Without an adapter the file prints one line and skips, unless WEBRNN_REQUIRE_WEBGPU=1, where it fails.
  *
  * Tolerances, against the CPU's results (computed in float64, stored as float32): exact for moves, casts,
@@ -28,7 +28,7 @@ import {
  * normalisers accumulate one rounding per term, so their bound grows with the length: 2e-7 * n * sum of |terms|.
  */
 
-describe.skipIf(!gpu)('WebGPU backend against CpuBackend: matmul, gather/scatterAdd, the LSTM cell', () => {
+describe.skipIf(!gpu)('WebGPU backend against CpuBackend: matmul, gather/scatterAdd', () => {
   it('matmul: every variant, tile edges, transposes, broadcast batches, offsets, int32', async () => {
     const dims = fc.tuple(
       fc.integer({ min: 1, max: 70 }),
@@ -118,13 +118,13 @@ describe.skipIf(!gpu)('WebGPU backend against CpuBackend: matmul, gather/scatter
         for (const dtype of ['float32', 'int32'] as const) {
           const x = pair(dtype, target, layout);
           const g = out(dtype, idxShape);
-          cpu.gather(x.cpu, index.cpu, axis, g.cpu, check);
-          gpu!.gather(x.gpu, index.gpu, axis, g.gpu, check);
+          cpu.gather({ x: x.cpu, index: index.cpu, out: g.cpu }, axis, check);
+          gpu!.gather({ x: x.gpu, index: index.gpu, out: g.gpu }, axis, check);
           await same(`gather ${dtype} axis ${axis}`, g);
           const dst = pair(dtype, target, { ...dense(target.length), offset: 3 });
           const src = pair(dtype, idxShape, skewed(idxShape.length));
-          cpu.scatterAdd(dst.cpu, index.cpu, src.cpu, axis, check);
-          gpu!.scatterAdd(dst.gpu, index.gpu, src.gpu, axis, check);
+          cpu.scatterAdd({ out: dst.cpu, index: index.cpu, src: src.cpu }, axis, check);
+          gpu!.scatterAdd({ out: dst.gpu, index: index.gpu, src: src.gpu }, axis, check);
           await same(
             `scatterAdd ${dtype} axis ${axis} (${wide ? 'atomic' : 'loop'})`,
             dst,
@@ -137,57 +137,6 @@ describe.skipIf(!gpu)('WebGPU backend against CpuBackend: matmul, gather/scatter
       }),
       params,
     );
-  });
-
-  it('the fused LSTM cell and its backward, every gate order, strided inputs, missing gradients', async () => {
-    for (const order of ['izfo', 'ifog', 'ifgo'] as const) {
-      for (const [hasH, hasC] of [
-        [true, true],
-        [true, false],
-        [false, true],
-      ]) {
-        const [N, H] = [3, 5];
-        // gates as the transpose of a [4H, N] buffer: a strided view.
-        const gates = pair('float32', [N, 4 * H], { ...dense(2), perm: [1, 0], offset: 2 }, (n) =>
-          values('float32', n, 4),
-        );
-        const cPrev = pair('float32', [N, H], { ...dense(2), pad: [0, 2] });
-        const [h, c, act] = [out('float32', [N, H]), out('float32', [N, H]), out('float32', [N, 4 * H])];
-        cpu.lstmCell(order, gates.cpu, cPrev.cpu, h.cpu, c.cpu, act.cpu);
-        gpu!.lstmCell(order, gates.gpu, cPrev.gpu, h.gpu, c.gpu, act.gpu);
-        // Activations carry exp/tanh's few-ulp error (rel 2e-6); c and h are sums of two O(1) products of them,
-        // so their error is absolute (1e-6), however small the sum.
-        await same(`lstmCell ${order} act`, act, 2e-6, 1e-7);
-        await same(`lstmCell ${order} c`, c, 2e-6, 1e-6);
-        await same(`lstmCell ${order} h`, h, 2e-6, 1e-6);
-        const gh = pair('float32', [N, H], { ...dense(2), perm: [1, 0] });
-        const gc = pair('float32', [N, H]);
-        const [gG, gCP] = [out('float32', [N, 4 * H]), out('float32', [N, H])];
-        cpu.lstmCellBackward(
-          order,
-          act.cpu,
-          c.cpu,
-          cPrev.cpu,
-          hasH ? gh.cpu : null,
-          hasC ? gc.cpu : null,
-          gG.cpu,
-          gCP.cpu,
-        );
-        gpu!.lstmCellBackward(
-          order,
-          act.gpu,
-          c.gpu,
-          cPrev.gpu,
-          hasH ? gh.gpu : null,
-          hasC ? gc.gpu : null,
-          gG.gpu,
-          gCP.gpu,
-        );
-        await same(`lstmCellBackward ${order} gates`, gG, 2e-6, 1e-6);
-        await same(`lstmCellBackward ${order} cPrev`, gCP, 2e-6, 1e-6);
-        free(gates, cPrev, h, c, act, gh, gc, gG, gCP);
-      }
-    }
   });
 });
 

@@ -31,8 +31,22 @@ export { MAX_BATCH_RANK, type MatmulOperand, type MatmulSpec, matmulValues } fro
 export { MATMUL_TILE, matmulKernel } from './matmul.js';
 export { SUBGROUPS_PER_WORKGROUP, SUBGROUP_ROW_BLOCKS } from './matmulSubgroup.js';
 export { type GatherSpec, gatherKernel, gatherValues } from './gather.js';
-export { type GateOffsets, LSTM_OPERANDS, type LstmSpec, lstmKernel, lstmValues } from './lstm.js';
-export { GRU_OPERANDS, type GruSpec, gruKernel, gruValues } from './gru.js';
+export {
+  CELLS,
+  CELL_SLICES,
+  type CellDef,
+  type CellKind,
+  type CellOperands,
+  type LstmCellKind,
+  cellOperandNames,
+  cellWidth,
+  cellWrites,
+  isOptional,
+  parseCell,
+  sliceBlocks,
+} from './cells.js';
+export { type CellSpec, type View2d, cellKernel, cellValues } from './cellWgsl.js';
+export { type CellJs, cellJs, cellJsKey } from './cellJs.js';
 export {
   type BinaryOpName,
   type ElementwiseFormula,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { lstmKernel, mapKernel, reduceKernel, softmaxKernel, withNumerics } from '@webrnn/kernels';
+import { cellKernel, mapKernel, reduceKernel, softmaxKernel, withNumerics } from '@webrnn/kernels';
 
 /**
  * The numerics prelude is emitted in one place: withNumerics prepends exactly the helpers a kernel calls, with the
@@ -42,7 +42,7 @@ describe('withNumerics', () => {
       }),
       reduceKernel({ kind: 'reduce', op: 'argextreme', type: 'f32', flat: true, mode: 'group' }),
       softmaxKernel({ kind: 'softmax', log: true }),
-      lstmKernel({ kind: 'lstmCellBackward', gradH: true, gradC: true }),
+      cellKernel({ kind: 'lstmCellBackward' }),
     ];
     for (const k of kernels) {
       const declared = [...k.code.matchAll(/fn (ieee\w+)\(/g)].map((m) => m[1]);

@@ -1,16 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import {
-  GRU_OPERANDS,
-  type GruSpec,
+  CELLS,
+  type CellDef,
+  type CellKind,
   type Kernel,
-  LSTM_OPERANDS,
-  type LstmSpec,
   type MatmulSpec,
   type ReduceSpec,
   type ScalarType,
+  cellKernel,
   gatherKernel,
-  gruKernel,
-  lstmKernel,
   mapKernel,
   matmulKernel,
   reduceKernel,
@@ -65,12 +63,13 @@ function kernels(): [string, Kernel][] {
     }
   }
   for (const log of [true, false]) add(softmaxKernel({ kind: 'softmax', log }));
-  for (const kind of Object.keys(LSTM_OPERANDS) as LstmSpec['kind'][]) {
-    for (const gradH of [true, false]) {
-      for (const gradC of [true, false]) add(lstmKernel({ kind, gradH, gradC }));
+  for (const kind of Object.keys(CELLS) as CellKind[]) {
+    const optional: readonly string[] = (CELLS[kind] as CellDef).optional ?? [];
+    // Every subset of the optional operands absent.
+    for (let mask = 0; mask < 1 << optional.length; mask++) {
+      add(cellKernel({ kind, absent: optional.filter((_, k) => (mask >> k) & 1) }));
     }
   }
-  for (const kind of Object.keys(GRU_OPERANDS) as GruSpec['kind'][]) add(gruKernel({ kind }));
   return out;
 }
 
@@ -96,16 +95,7 @@ describe('kernels declare the workgroup size their WGSL has', () => {
   it('covers every family', () => {
     const families = new Set(all.map(([, k]) => (JSON.parse(k.key) as { kind: string }).kind));
     expect([...families].sort()).toEqual(
-      [
-        'gather',
-        'scatterAdd',
-        'map',
-        'matmul',
-        'reduce',
-        'softmax',
-        ...Object.keys(LSTM_OPERANDS),
-        ...Object.keys(GRU_OPERANDS),
-      ].sort(),
+      ['gather', 'scatterAdd', 'map', 'matmul', 'reduce', 'softmax', ...Object.keys(CELLS)].sort(),
     );
   });
 

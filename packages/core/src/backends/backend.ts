@@ -32,14 +32,40 @@ export type DeviceName = 'cpu' | 'webgpu';
 
 // The elementwise op names and the LSTM gate layouts belong with their formulas in @webrnn/kernels, which both
 // backends and the ops read (the leaf package: no import loop).
-import type { BinaryOpName, LstmGateOrder, UnaryOpName } from '@webrnn/kernels';
-export type { BinaryOpName, LstmGateOrder, UnaryOpName };
+import type {
+  BinaryOpName,
+  CellKind,
+  CellOperands,
+  LstmCellKind,
+  LstmGateOrder,
+  UnaryOpName,
+} from '@webrnn/kernels';
+export type { BinaryOpName, CellKind, LstmGateOrder, UnaryOpName };
+
+/** A cell kernel's operands by name, typed from kernels' table: its views, null for an absent optional one. */
+export type CellViews<K extends CellKind> = CellOperands<K, View>;
+/** What places the gates: the gate order for LSTM kernels, nothing for GRU's (r then u). */
+export type CellLayout<K extends CellKind> = K extends LstmCellKind ? [order: LstmGateOrder] : [];
 
 /** A unary op may carry scalar parameters (clamp's bounds); they are uniforms, not part of the kernel key. */
 export interface UnarySpec {
   readonly op: UnaryOpName | 'clamp' | 'affine';
   /** clamp: [lo, hi]; affine: [scale, shift] computes x*scale + shift. */
   readonly params?: readonly number[];
+}
+
+/** gather's operands by name: the source, the int32 index and the output (the index's shape). */
+export interface GatherViews {
+  readonly x: View;
+  readonly index: View;
+  readonly out: View;
+}
+
+/** scatterAdd's: the target (updated in place), the int32 index and the values added (the index's shape). */
+export interface ScatterAddViews {
+  readonly out: View;
+  readonly index: View;
+  readonly src: View;
 }
 
 export type ReduceOpName = 'sum' | 'max' | 'min' | 'argmax' | 'argmin';
@@ -99,54 +125,28 @@ export interface Backend {
    * out's shape (broadcast views allowed: indexSelect passes an index with stride 0 off `axis`). An index outside
    * [0, x.shape[axis]) raises as `check` says.
    */
-  gather(x: View, index: View, axis: number, out: View, check: IndexCheck): void;
+  gather(operands: GatherViews, axis: number, check: IndexCheck): void;
   /**
    * out[i with i[axis] replaced by index[i...]] += src[i...]; repeated indices accumulate. out is updated in place.
    * An index outside [0, out.shape[axis]) raises as `check` says, and nothing is added through it.
    */
-  scatterAdd(out: View, index: View, src: View, axis: number, check: IndexCheck): void;
+  scatterAdd(operands: ScatterAddViews, axis: number, check: IndexCheck): void;
 
   /**
-   * Fused LSTM cell. gates [N, 4H] are the pre-activations; writes c = f*cPrev + i*z, h = o*tanh(c), and `act`
-   * [N, 4H], the activated gates in the same order (what backward needs).
-   */
-  lstmCell(order: LstmGateOrder, gates: View, cPrev: View, h: View, c: View, act: View): void;
-  /**
-   * Its backward: from the saved `act`, `c`, `cPrev` and the gradients of h and c (null: zero), the gradients of
-   * the pre-activation gates [N, 4H] and of cPrev [N, H].
-   */
-  lstmCellBackward(
-    order: LstmGateOrder,
-    act: View,
-    c: View,
-    cPrev: View,
-    gradH: View | null,
-    gradC: View | null,
-    gradGates: View,
-    gradCPrev: View,
-  ): void;
-
-  /**
-   * Fused GRU cell (Torch7's: the reset gate applies before the recurrent product), in two kernels around the
-   * backend's matmul m = rh Uc. Every operand is a 2-D view [N, ...]; outputs never alias inputs. `act` [N, 2H]
-   * holds r then u, the activated gates that the later kernels and backward read.
+   * The fused recurrent cells, one method for the family: kernel `kind` of kernels' cell table (cells.ts, where
+   * each kernel's maths, operands and widths are written) over every (row n, unit j) of its operands, given by
+   * name. Every operand is a strided 2-D view [N, width * H]; the written ones are fresh or disjoint slices (never
+   * aliasing a read one's elements), and read ones may share a buffer with them. An optional operand may be null
+   * (read as 0). LSTM kernels take the gate order, which places the i, z, f, o blocks in the 4H columns.
    *
-   * gruGates: from the pre-activations `gates` [N, 2H] (r, u), act = σ(gates) and rh = r ⊙ hPrev [N, H].
+   *   lstmCell          gates, cPrev -> h, c, act (the activated gates, for backward)
+   *   lstmCellBackward  act, c, cPrev, gH?, gC? -> gGates, gCPrev
+   *   gruGates          gates (r, u), hPrev -> act = σ(gates), rh = r ⊙ hPrev
+   *   gruOut            xc, m (= rh Uc, the backend's matmul between), act, hPrev -> hc, h
+   *   gruOutBackward    act, hc, hPrev, gH -> gPre, gGates' u block
+   *   gruGatesBackward  act, hPrev, gH, gRh (= gPre Ucᵀ) -> gGates' r block, gHPrev
    */
-  gruGates(gates: View, hPrev: View, act: View, rh: View): void;
-  /** gruOut: hc = tanh(xc + m) and h = (1 - u) ⊙ hc + u ⊙ hPrev, all [N, H]. */
-  gruOut(xc: View, m: View, act: View, hPrev: View, hc: View, h: View): void;
-  /**
-   * Backward of gruOut, from the saved act, hc, hPrev and gradH: gradPre [N, H] = gradH (1 - u)(1 - hc²), the
-   * gradient of the candidate's pre-activation (so of xc and of m), and column block [H, 2H) of gradGates [N, 2H],
-   * the update gate's: gradH (hPrev - hc) u (1 - u).
-   */
-  gruOutBackward(act: View, hc: View, hPrev: View, gradH: View, gradPre: View, gradGates: View): void;
-  /**
-   * Backward of gruGates, from gradRh = gradPre Ucᵀ: column block [0, H) of gradGates, the reset gate's
-   * gradRh hPrev r (1 - r), and gradHPrev = gradH u + gradRh r (the direct path plus the one through rh).
-   */
-  gruGatesBackward(act: View, hPrev: View, gradH: View, gradRh: View, gradGates: View, gradHPrev: View): void;
+  cell<K extends CellKind>(kind: K, operands: CellViews<K>, ...layout: CellLayout<K>): void;
 
   /** Release device resources (Dawn keeps the process alive while a device lives). */
   destroy(): void;

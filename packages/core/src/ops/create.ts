@@ -1,18 +1,13 @@
-import type { DeviceName } from '../backends/backend.js';
 import { getBackend } from '../backends/registry.js';
-import { DTYPES, type DType, type TypedArray, dtypeOfArray, typedArrayFor } from '../dtype.js';
-import { WebrnnError, coordinatesOf, fmtShape } from '../errors.js';
-import { type Generator, defaultGenerator } from '../random.js';
+import { DTYPES, type DType, type TypedArray, dtypeOfArray } from '../dtype.js';
+import { WebrnnError, fmtShape } from '../errors.js';
 import { sizeOf } from '../shape.js';
 import { hostArray } from '../storage.js';
 import { type NestedArray, Tensor, empty } from '../tensor.js';
-import { INT32_MAX, checkInt32, checkIsTensor, checkTensor, notInt32 } from './define.js';
+import { checkInt32, checkIsTensor, checkTensor } from './define.js';
+import { type TensorOptions, checkShape, convert, fromHost } from './hostData.js';
 
-export interface TensorOptions {
-  readonly dtype?: DType;
-  readonly device?: DeviceName;
-  readonly requiresGrad?: boolean;
-}
+export type { TensorOptions };
 
 export interface CreateOptions extends TensorOptions {
   /** Reshape flat data to this shape. */
@@ -39,51 +34,6 @@ function upload(op: string, data: TypedArray, shape: readonly number[], opts: Te
   t.backend.write(t.storage.buffer, typed);
   if (opts.requiresGrad) t.requiresGrad = true;
   return t;
-}
-
-/** A host array of `n` elements of `dtype` for op `op`, refused (not attempted) when it cannot be had. */
-/**
- * A new tensor of `shape` whose values `values(n)` makes on the host. The tensor is allocated first, so that a
- * shape too large for its device is refused before any host array of that size is made.
- */
-function fromHost(
-  op: string,
-  dtype: DType,
-  shape: readonly number[],
-  opts: TensorOptions,
-  values: (n: number) => TypedArray,
-): Tensor {
-  const t = empty(getBackend(opts.device), dtype, shape, op);
-  try {
-    t.backend.write(t.storage.buffer, values(t.size));
-  } catch (e) {
-    t.dispose();
-    throw e;
-  }
-  if (opts.requiresGrad) t.requiresGrad = true;
-  return t;
-}
-
-/**
- * `data` as a typed array of `dtype`, for op `op` and a tensor of `shape`. Values an int32 cannot hold exactly
- * (fractions, NaN, +-Inf, beyond its range) are refused with their position: Int32Array would wrap 3e9 to
- * -1294967296 and truncate 1.5 without a word.
- */
-function convert(op: string, data: ArrayLike<number>, dtype: DType, shape: readonly number[]): TypedArray {
-  const out = typedArrayFor(dtype, data.length);
-  if (dtype === 'int32' && !(data instanceof Int32Array)) {
-    for (let i = 0; i < data.length; i++) {
-      const why = notInt32(data[i]!);
-      if (why) {
-        throw new WebrnnError(
-          op,
-          `element ${i}${shape.length > 1 ? ` (at ${fmtShape(coordinatesOf(i, shape))})` : ''} is ${data[i]}, ${why}, so it cannot be stored as int32`,
-        );
-      }
-    }
-  }
-  for (let i = 0; i < data.length; i++) out[i] = data[i]!;
-  return out;
 }
 
 /**
@@ -161,12 +111,6 @@ function flattenChecked(data: NestedArray, shape: readonly number[]): unknown[] 
   };
   walk(data, 0, []);
   return out;
-}
-
-function checkShape(op: string, shape: readonly number[]): void {
-  if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 0)) {
-    throw new WebrnnError(op, `shape must be a list of non-negative integers, got ${JSON.stringify(shape)}`);
-  }
 }
 
 export function full(shape: readonly number[], value: number, opts: TensorOptions = {}): Tensor {
@@ -283,115 +227,6 @@ export function logspace(
     const d = steps > 1 ? (end - start) / (steps - 1) : 0;
     for (let i = 0; i < steps; i++) data[i] = base ** (start + i * d);
     return convert('logspace', data, dtype, [steps]);
-  });
-}
-
-export interface RandomOptions extends TensorOptions {
-  readonly generator?: Generator;
-}
-
-function random(
-  op: string,
-  shape: readonly number[],
-  opts: RandomOptions,
-  sample: (g: Generator) => number,
-): Tensor {
-  checkShape(op, shape);
-  const dtype = opts.dtype ?? 'float32';
-  checkDTypeName(op, dtype);
-  if (dtype === 'int32' && op !== 'randint') {
-    throw new WebrnnError(op, 'draws real numbers, which int32 cannot hold; use randint for integers');
-  }
-  const g = opts.generator ?? defaultGenerator;
-  return fromHost(op, dtype, shape, opts, (n) => {
-    const data = hostArray(op, dtype, n);
-    for (let i = 0; i < n; i++) data[i] = sample(g);
-    return data;
-  });
-}
-
-/** Uniform in [low, high). */
-export function uniform(shape: readonly number[], low = 0, high = 1, opts: RandomOptions = {}): Tensor {
-  if (!(high >= low)) throw new WebrnnError('uniform', `needs low <= high, got ${low} and ${high}`);
-  if ((opts.dtype ?? 'float32') !== 'float32' || high === low) {
-    return random('uniform', shape, opts, (g) => low + (high - low) * g.next());
-  }
-  // In float32 a draw just below `high` would round up to it: keep the interval half-open, as the doc says.
-  const top = below32(high);
-  return random('uniform', shape, opts, (g) => {
-    const v = low + (high - low) * g.next();
-    return Math.fround(v) >= high ? top : v;
-  });
-}
-
-/** The largest float32 strictly below x. */
-function below32(x: number): number {
-  const f = new Float32Array([x]);
-  if (f[0]! < x) return f[0]!;
-  const bits = new Int32Array(f.buffer);
-  if (f[0]! > 0) bits[0]!--;
-  else if (f[0]! < 0) bits[0]!++;
-  else return -1.401298464324817e-45; // below +-0: the smallest negative subnormal
-  return f[0]!;
-}
-
-export const rand = (shape: readonly number[], opts: RandomOptions = {}): Tensor =>
-  uniform(shape, 0, 1, opts);
-
-/** Normal with the given mean and standard deviation. */
-export function randn(
-  shape: readonly number[],
-  opts: RandomOptions & { mean?: number; std?: number } = {},
-): Tensor {
-  const mean = opts.mean ?? 0;
-  const std = opts.std ?? 1;
-  return random('randn', shape, opts, (g) => mean + std * g.normal());
-}
-
-/** Integers uniform in [low, high), int32. */
-export function randint(
-  low: number,
-  high: number,
-  shape: readonly number[],
-  opts: RandomOptions = {},
-): Tensor {
-  if (!Number.isInteger(low) || !Number.isInteger(high) || high <= low) {
-    throw new WebrnnError('randint', `needs integers low < high, got ${low} and ${high}`);
-  }
-  if ((opts.dtype ?? 'int32') === 'int32') {
-    // high is exclusive: the largest draw is high - 1.
-    checkInt32('randint', low, 'low');
-    checkInt32('randint', high - 1, 'high - 1 (the largest draw)');
-  }
-  return random(
-    'randint',
-    shape,
-    { ...opts, dtype: opts.dtype ?? 'int32' },
-    (g) => low + Math.floor(g.next() * (high - low)),
-  );
-}
-
-/**
- * A random permutation of 0 .. n-1 (torch.randperm), int32 by default: a Fisher-Yates shuffle drawn on the host
- * from the generator, so the same generator state gives the same permutation on every device.
- */
-export function randperm(n: number, opts: RandomOptions = {}): Tensor {
-  if (!Number.isInteger(n) || n < 0 || n > INT32_MAX) {
-    throw new WebrnnError('randperm', `n must be an integer in [0, ${INT32_MAX}], got ${n}`);
-  }
-  const dtype = opts.dtype ?? 'int32';
-  checkDTypeName('randperm', dtype);
-  const g = opts.generator ?? defaultGenerator;
-  return fromHost('randperm', dtype, [n], opts, () => {
-    const data = hostArray('randperm', 'float64', n);
-    for (let i = 0; i < n; i++) data[i] = i;
-    for (let i = n - 1; i > 0; i--) {
-      const j = Math.floor(g.next() * (i + 1));
-      const t = data[i]!;
-      data[i] = data[j]!;
-      data[j] = t;
-    }
-    return convert('randperm', data, dtype, [n]);
   });
 }
 

@@ -51,16 +51,22 @@ export function gruCell(
   const m = alloc(backend, dtype, [N, H]);
   const hc = alloc(backend, dtype, [N, H]);
   const h = alloc(backend, dtype, [N, H]);
-  backend.gruGates(gatesRU.backendView(op), hPrev.backendView(op), act.backendView(), rh.backendView());
+  const hPrevView = hPrev.backendView(op);
+  backend.cell('gruGates', {
+    act: act.backendView(),
+    rh: rh.backendView(),
+    gates: gatesRU.backendView(op),
+    hPrev: hPrevView,
+  });
   backend.matmul(rh.backendView(), weightView(uc, transU), m.backendView());
-  backend.gruOut(
-    xc.backendView(op),
-    m.backendView(),
-    act.backendView(),
-    hPrev.backendView(op),
-    hc.backendView(),
-    h.backendView(),
-  );
+  backend.cell('gruOut', {
+    hc: hc.backendView(),
+    h: h.backendView(),
+    xc: xc.backendView(op),
+    m: m.backendView(),
+    act: act.backendView(),
+    hPrev: hPrevView,
+  });
   m.dispose();
   record(
     op,
@@ -71,27 +77,27 @@ export function gruCell(
       const ghv = gh!.backendView(op);
       const gPre = alloc(backend, dtype, [N, H]);
       const gGates = alloc(backend, dtype, [N, 2 * H]);
-      backend.gruOutBackward(
-        sAct!.backendView(),
-        sHc!.backendView(),
-        sHPrev!.backendView(),
-        ghv,
-        gPre.backendView(),
-        gGates.backendView(),
-      );
+      backend.cell('gruOutBackward', {
+        gPre: gPre.backendView(),
+        gGates: gGates.backendView(),
+        act: sAct!.backendView(),
+        hc: sHc!.backendView(),
+        hPrev: sHPrev!.backendView(),
+        gH: ghv,
+      });
       let gHPrev: Tensor | null = null;
       if (needs[0] || needs[2]) {
         // m = rh U (or rh Uᵀ): the gradient of rh is gPre Uᵀ (or gPre U).
         const gRh = matmul(gPre, sUc!, { transB: !transU });
         gHPrev = alloc(backend, dtype, [N, H]);
-        backend.gruGatesBackward(
-          sAct!.backendView(),
-          sHPrev!.backendView(),
-          ghv,
-          gRh.backendView(),
-          gGates.backendView(),
-          gHPrev.backendView(),
-        );
+        backend.cell('gruGatesBackward', {
+          gGates: gGates.backendView(),
+          gHPrev: gHPrev.backendView(),
+          act: sAct!.backendView(),
+          hPrev: sHPrev!.backendView(),
+          gH: ghv,
+          gRh: gRh.backendView(),
+        });
       }
       let gUc: Tensor | null = null;
       // In uc's own layout, so that accumulating into a parameter's .grad reads memory in order.

@@ -71,16 +71,21 @@ export function gruSequence(gx: Tensor, wh: Tensor, h0: Tensor, opts: GruSequenc
           select(hcs, 0, t),
           select(out, 0, t),
         ];
-        backend.gruGates(gates.backendView(op), hPrev.backendView(op), act.backendView(), rh.backendView());
+        backend.cell('gruGates', {
+          act: act.backendView(),
+          rh: rh.backendView(),
+          gates: gates.backendView(op),
+          hPrev: hPrev.backendView(op),
+        });
         const m = matmul(rh, whC);
-        backend.gruOut(
-          narrow(g, 1, 2 * H, H).backendView(op),
-          m.backendView(op),
-          act.backendView(),
-          hPrev.backendView(op),
-          hc.backendView(),
-          h.backendView(),
-        );
+        backend.cell('gruOut', {
+          hc: hc.backendView(),
+          h: h.backendView(),
+          xc: narrow(g, 1, 2 * H, H).backendView(op),
+          m: m.backendView(op),
+          act: act.backendView(),
+          hPrev: hPrev.backendView(op),
+        });
         if (keep) binaryInPlace('mul', h, select(keep, 0, t));
       });
       hPrev = select(out, 0, t);
@@ -109,24 +114,24 @@ export function gruSequence(gx: Tensor, wh: Tensor, h0: Tensor, opts: GruSequenc
           const gRU = narrow(gg, 1, 0, 2 * H);
           const gPre = narrow(gg, 1, 2 * H, H);
           const ghv = gh.backendView(op);
-          backend.gruOutBackward(
-            act.backendView(op),
-            select(sHcs!, 0, t).backendView(op),
-            hPrev.backendView(op),
-            ghv,
-            gPre.backendView(),
-            gRU.backendView(),
-          );
+          backend.cell('gruOutBackward', {
+            gPre: gPre.backendView(),
+            gGates: gRU.backendView(),
+            act: act.backendView(op),
+            hc: select(sHcs!, 0, t).backendView(op),
+            hPrev: hPrev.backendView(op),
+            gH: ghv,
+          });
           const gRh = matmul(gPre, whC, { transB: true });
           const gHPrev = alloc(backend, dtype, [N, H]);
-          backend.gruGatesBackward(
-            act.backendView(op),
-            hPrev.backendView(op),
-            ghv,
-            gRh.backendView(op),
-            gRU.backendView(),
-            gHPrev.backendView(),
-          );
+          backend.cell('gruGatesBackward', {
+            gGates: gRU.backendView(),
+            gHPrev: gHPrev.backendView(),
+            act: act.backendView(op),
+            hPrev: hPrev.backendView(op),
+            gH: ghv,
+            gRh: gRh.backendView(op),
+          });
           return add(gHPrev, matmul(gRU, whRU, { transB: true }));
         });
         gHNext?.dispose();

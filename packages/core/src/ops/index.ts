@@ -1,4 +1,5 @@
 export * from './create.js';
+export * from './createRandom.js';
 export * from './elementwise.js';
 export * from './indexing.js';
 export * from './join.js';

@@ -54,14 +54,20 @@ export function indexSelect(x: Tensor, axis: number, index: Tensor, report?: Ind
   // The kernel walks the index spread over `shape`; a position is the one along `axis`.
   const check = { ...(report ?? along('indexSelect', x, axis)), positionAlongAxis: true };
   const y = alloc(backend, x.dtype, shape);
-  into(y, () => backend.gather(x.backendView(), spread(index, shape, a), a, y.backendView(), check));
+  into(y, () =>
+    backend.gather({ x: x.backendView(), index: spread(index, shape, a), out: y.backendView() }, a, check),
+  );
   record(
     'indexSelect',
     [x],
     [y],
     ([g], [idx]) => {
       const dx = zeros(x.shape, { dtype: g!.dtype, device: g!.device });
-      dx.backend.scatterAdd(dx.backendView(), spread(idx!, g!.shape, a), g!.backendView(), a, check);
+      dx.backend.scatterAdd(
+        { out: dx.backendView(), index: spread(idx!, g!.shape, a), src: g!.backendView() },
+        a,
+        check,
+      );
       return [dx];
     },
     [index],
@@ -89,14 +95,20 @@ export function gather(x: Tensor, axis: number, index: Tensor, report?: IndexRep
   checkAlong('gather', x, a, index, axis);
   const check = report ?? along('gather', x, axis);
   const y = alloc(backend, x.dtype, index.shape);
-  into(y, () => backend.gather(x.backendView(), index.backendView(), a, y.backendView(), check));
+  into(y, () =>
+    backend.gather({ x: x.backendView(), index: index.backendView(), out: y.backendView() }, a, check),
+  );
   record(
     'gather',
     [x],
     [y],
     ([g], [idx]) => {
       const dx = zeros(x.shape, { dtype: g!.dtype, device: g!.device });
-      dx.backend.scatterAdd(dx.backendView(), idx!.backendView(), g!.backendView(), a, check);
+      dx.backend.scatterAdd(
+        { out: dx.backendView(), index: idx!.backendView(), src: g!.backendView() },
+        a,
+        check,
+      );
       return [dx];
     },
     [index],
@@ -121,7 +133,11 @@ export function scatterAdd(x: Tensor, axis: number, index: Tensor, src: Tensor):
   backend.copy(x.backendView(), y.backendView());
   const sv = src.backendView();
   into(y, () =>
-    backend.scatterAdd(y.backendView(), index.backendView(), { ...sv, shape: index.shape }, a, check),
+    backend.scatterAdd(
+      { out: y.backendView(), index: index.backendView(), src: { ...sv, shape: index.shape } },
+      a,
+      check,
+    ),
   );
   record(
     'scatterAdd',
@@ -131,7 +147,11 @@ export function scatterAdd(x: Tensor, axis: number, index: Tensor, src: Tensor):
       let ds: Tensor | null = null;
       if (needs[1]) {
         const part = alloc(g!.backend, g!.dtype, index.shape);
-        g!.backend.gather(g!.backendView(), idx!.backendView(), a, part.backendView(), check);
+        g!.backend.gather(
+          { x: g!.backendView(), index: idx!.backendView(), out: part.backendView() },
+          a,
+          check,
+        );
         ds = part.shape.join() === src.shape.join() ? part : padTo(part, src.shape);
       }
       return [needs[0] ? g! : null, ds];

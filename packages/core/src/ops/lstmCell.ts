@@ -29,13 +29,16 @@ export function lstmCell(gates: Tensor, cPrev: Tensor, order: LstmGateOrder = 'i
   const h = alloc(backend, gates.dtype, [N!, H]);
   const c = alloc(backend, gates.dtype, [N!, H]);
   const act = alloc(backend, gates.dtype, [N!, 4 * H]);
-  backend.lstmCell(
+  backend.cell(
+    'lstmCell',
+    {
+      h: h.backendView(),
+      c: c.backendView(),
+      act: act.backendView(),
+      gates: gates.backendView('lstmCell'),
+      cPrev: cPrev.backendView('lstmCell'),
+    },
     order,
-    gates.backendView('lstmCell'),
-    cPrev.backendView('lstmCell'),
-    h.backendView(),
-    c.backendView(),
-    act.backendView(),
   );
   record(
     'lstmCell',
@@ -46,15 +49,18 @@ export function lstmCell(gates: Tensor, cPrev: Tensor, order: LstmGateOrder = 'i
       const gCPrev = alloc(backend, gates.dtype, [N!, H]);
       const ghd = contiguous(gh!);
       const gcd = contiguous(gc!);
-      backend.lstmCellBackward(
+      backend.cell(
+        'lstmCellBackward',
+        {
+          gGates: gGates.backendView(),
+          gCPrev: gCPrev.backendView(),
+          act: a!.backendView(),
+          c: cs!.backendView(),
+          cPrev: cp!.backendView(),
+          gH: ghd.backendView(),
+          gC: gcd.backendView(),
+        },
         order,
-        a!.backendView(),
-        cs!.backendView(),
-        cp!.backendView(),
-        ghd.backendView(),
-        gcd.backendView(),
-        gGates.backendView(),
-        gCPrev.backendView(),
       );
       return [gGates, gCPrev];
     },

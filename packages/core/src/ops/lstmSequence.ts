@@ -92,13 +92,16 @@ export function lstmSequence(
       for (let t = 0; t < T; t++) {
         const gates = add(select(gx, 0, t), matmul(hPrev, wh));
         const [h, c, a] = [select(hs, 0, t), select(cs, 0, t), select(acts, 0, t)];
-        backend.lstmCell(
+        backend.cell(
+          'lstmCell',
+          {
+            h: h.backendView(),
+            c: c.backendView(),
+            act: a.backendView(),
+            gates: gates.backendView(op),
+            cPrev: cPrev.backendView(op),
+          },
           order,
-          gates.backendView(op),
-          cPrev.backendView(op),
-          h.backendView(),
-          c.backendView(),
-          a.backendView(),
         );
         if (keep) {
           const k = select(keep, 0, t);
@@ -144,15 +147,18 @@ export function lstmSequence(
           const cPrev = t > 0 ? select(sCs, 0, t - 1) : sC0!;
           const gGates = select(gGx, 0, t);
           const gCPrev = alloc(backend, gx.dtype, [N, H]);
-          backend.lstmCellBackward(
+          backend.cell(
+            'lstmCellBackward',
+            {
+              gGates: gGates.backendView(),
+              gCPrev: gCPrev.backendView(),
+              act: select(sActs, 0, t).backendView(op),
+              c: select(sCs, 0, t).backendView(op),
+              cPrev: cPrev.backendView(op),
+              gH: ghCell.backendView(op),
+              gC: gcd.backendView(op),
+            },
             order,
-            select(sActs, 0, t).backendView(op),
-            select(sCs, 0, t).backendView(op),
-            cPrev.backendView(op),
-            ghCell.backendView(op),
-            gcd.backendView(op),
-            gGates.backendView(),
-            gCPrev.backendView(),
           );
           return [matmul(gGates, sWh!, { transB: true }), gCPrev];
         });

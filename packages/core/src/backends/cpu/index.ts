@@ -5,17 +5,20 @@ import { hostArray } from '../../storage.js';
 import type {
   Backend,
   BinaryOpName,
+  CellKind,
+  CellLayout,
+  CellViews,
+  GatherViews,
   IndexCheck,
-  LstmGateOrder,
   MemoryInfo,
   ReduceOpName,
+  ScatterAddViews,
   UnarySpec,
   View,
 } from '../backend.js';
 import { binaryCpu, copyCpu, fillCpu, paramUnaryCpu, unaryCpu, whereCpu } from './elementwise.js';
 import { gatherCpu, scatterAddCpu } from './gather.js';
-import { gruGatesBackwardCpu, gruGatesCpu, gruOutBackwardCpu, gruOutCpu } from './gruCell.js';
-import { lstmCellBackwardCpu, lstmCellCpu } from './lstmCell.js';
+import { cellCpu } from './cells.js';
 import { matmulCpu } from './matmul.js';
 import { reduceCpu } from './reduce.js';
 import { softmaxCpu } from './softmax.js';
@@ -104,52 +107,16 @@ export class CpuBackend implements Backend {
     softmaxCpu(x, out, log);
   }
 
-  gather(x: View, index: View, axis: number, out: View, check: IndexCheck): void {
+  gather({ x, index, out }: GatherViews, axis: number, check: IndexCheck): void {
     gatherCpu(x, index, axis, out, check);
   }
 
-  scatterAdd(out: View, index: View, src: View, axis: number, check: IndexCheck): void {
+  scatterAdd({ out, index, src }: ScatterAddViews, axis: number, check: IndexCheck): void {
     scatterAddCpu(out, index, src, axis, check);
   }
 
-  lstmCell(order: LstmGateOrder, gates: View, cPrev: View, h: View, c: View, act: View): void {
-    lstmCellCpu(order, gates, cPrev, h, c, act);
-  }
-
-  lstmCellBackward(
-    order: LstmGateOrder,
-    act: View,
-    c: View,
-    cPrev: View,
-    gradH: View | null,
-    gradC: View | null,
-    gradGates: View,
-    gradCPrev: View,
-  ): void {
-    lstmCellBackwardCpu(order, act, c, cPrev, gradH, gradC, gradGates, gradCPrev);
-  }
-
-  gruGates(gates: View, hPrev: View, act: View, rh: View): void {
-    gruGatesCpu(gates, hPrev, act, rh);
-  }
-
-  gruOut(xc: View, m: View, act: View, hPrev: View, hc: View, h: View): void {
-    gruOutCpu(xc, m, act, hPrev, hc, h);
-  }
-
-  gruOutBackward(act: View, hc: View, hPrev: View, gradH: View, gradPre: View, gradGates: View): void {
-    gruOutBackwardCpu(act, hc, hPrev, gradH, gradPre, gradGates);
-  }
-
-  gruGatesBackward(
-    act: View,
-    hPrev: View,
-    gradH: View,
-    gradRh: View,
-    gradGates: View,
-    gradHPrev: View,
-  ): void {
-    gruGatesBackwardCpu(act, hPrev, gradH, gradRh, gradGates, gradHPrev);
+  cell<K extends CellKind>(kind: K, operands: CellViews<K>, ...layout: CellLayout<K>): void {
+    cellCpu(kind, operands, layout[0]);
   }
 
   destroy(): void {}
