@@ -10,7 +10,7 @@ import {
   tidy,
   zeros,
 } from '../nn/deps.js';
-import { batchRankOf, floatOf, nonZeroRows } from '../nn/MaskZero.js';
+import { batchRankOf, floatOf, nonZeroRows } from '../nn/masking.js';
 import { Criterion, type Target } from './Criterion.js';
 
 /**

@@ -1,6 +1,7 @@
 import { type Activity, flattenActivity, mapActivity } from './activity.js';
 import { type Tensor, WebrnnError, cat, fmtShape, indexSelect, tensor, tidy, zeros } from './deps.js';
-import { MaskZero, batchRankOf, floatOf, nonZeroRows } from './MaskZero.js';
+import { MaskZero } from './MaskZero.js';
+import { batchRankOf, floatOf, nonZeroRows } from './masking.js';
 import type { Module } from './Module.js';
 import { stateHolders } from './stateBoundaries.js';
 

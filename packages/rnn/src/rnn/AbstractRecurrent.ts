@@ -9,7 +9,7 @@ import { scaledVjp } from '../nn/backprop.js';
 import { Container } from '../nn/Container.js';
 import { type Tensor, WebrnnError, boundary, fmtShape, keep, mul, noGrad, tidy } from '../nn/deps.js';
 import { ModuleError } from '../nn/errors.js';
-import { maskStep, stepKeepFromInput, stepKeepFromMask } from '../nn/MaskZero.js';
+import { maskStep, stepKeepFromInput, stepKeepFromMask } from '../nn/masking.js';
 import type { Module, RememberMode } from '../nn/Module.js';
 import type { StateBoundaries } from '../nn/stateBoundaries.js';
 

@@ -3,18 +3,15 @@ import { positiveInt } from '../nn/checks.js';
 import {
   type Tensor,
   WebrnnError,
-  abs,
   boundary,
-  cast,
-  eq,
   fmtShape,
   keep,
   noGrad,
   reshape,
-  sum,
   transpose,
   zeros,
 } from '../nn/deps.js';
+import { keepFromZeroMask, nonZeroRows } from '../nn/masking.js';
 import { Module } from '../nn/Module.js';
 import type { StateBoundaries } from '../nn/stateBoundaries.js';
 import type { RememberMode } from './AbstractRecurrent.js';
@@ -206,7 +203,7 @@ export abstract class SeqRecurrent extends Module<Activity, Tensor> implements S
     return this;
   }
 
-  /** keep [T, N, 1]: 0 at masked steps, 1 elsewhere (null when nothing is masked). */
+  /** keep [T, N, 1]: 0 at masked steps, 1 elsewhere (null when nothing is masked); the masks of nn/masking.ts. */
   private keepMask(x: Tensor): Tensor | null {
     const [T, N] = x.shape as [number, number];
     if (this.zeroMask) {
@@ -217,10 +214,10 @@ export abstract class SeqRecurrent extends Module<Activity, Tensor> implements S
           `has shape ${fmtShape(this.zeroMask.shape)}, expected ${this.batchfirst ? `[${N}, ${T}]` : `[${T}, ${N}]`} for the input`,
         );
       }
-      return noGrad(() => reshape(cast(eq(m, 0), x.dtype), [T, N, 1]).detach());
+      return keepColumn(keepFromZeroMask(m, x.dtype, x.device));
     }
     if (!this.maskzero) return null;
-    return noGrad(() => cast(eq(eq(sum(abs(x), -1, { keepdim: true }), 0), 0), x.dtype).detach());
+    return keepColumn(nonZeroRows(x, 2, x.dtype));
   }
 
   // ---- state boundaries: how any backward through this layer (its own or a container's) treats its states ----
@@ -316,4 +313,11 @@ export abstract class SeqRecurrent extends Module<Activity, Tensor> implements S
     this.setZeroMask(null);
     return super.clearState();
   }
+}
+
+/** [T, N] -> [T, N, 1], owned by the caller (the [T, N] mask is freed). */
+function keepColumn(keep2: Tensor): Tensor {
+  const k = noGrad(() => reshape(keep2, [...keep2.shape, 1]).detach());
+  keep2.dispose();
+  return k;
 }
