@@ -24,10 +24,16 @@ import { ModuleError } from './errors.js';
 import { scaledVjpObserving } from './backprop.js';
 import { flattenInto, moveTensor } from './parameterStorage.js';
 import { gradParamClip, gradParamClipAsync, maxParamNorm } from './paramNorms.js';
-import { type StateBoundaries, stateHolders } from './stateBoundaries.js';
+import {
+  type RememberMode,
+  type StepMarks,
+  checkRememberMode,
+  markSteps,
+  refuseStepwise,
+  stateHolders,
+} from '../rnn/state.js';
 
-/** When a recurrent module keeps its state from one sequence to the next (see AbstractRecurrent.remember). */
-export type RememberMode = 'neither' | 'both' | 'train' | 'eval';
+export type { RememberMode };
 
 /** The modules whose forward is running, innermost last: a forward registers itself with its caller. */
 const calling: Module[] = [];
@@ -53,7 +59,7 @@ export abstract class Module<In extends Activity = Activity, Out extends Activit
   /** The input as seen by the tape (behind boundary nodes), for backward. */
   protected boundaryInput: In | null = null;
   /** The step count of each step-wise module inside when the last forward began (see refuseStepwise). */
-  private stepMarks: Map<StateBoundaries, number | undefined> = new Map();
+  private stepMarks: StepMarks = new Map();
   /** The number of this module's last forward (see `forwards`). */
   private forwardNumber = 0;
   /** The modules this one's last forward called, in call order, each with that forward's number and input. */
@@ -75,8 +81,7 @@ export abstract class Module<In extends Activity = Activity, Out extends Activit
   forward(input: In): Out {
     try {
       const seen = mapActivity(input, boundary) as In;
-      const holders = this.children().length > 0 ? stateHolders(this) : [];
-      const marks = new Map(holders.map((h) => [h, h.stepCount?.()] as const));
+      const marks = markSteps(this);
       this.output = this.asCallee(seen, () => this.updateOutput(seen));
       this.boundaryInput = seen;
       this.stepMarks = marks;
@@ -158,7 +163,7 @@ export abstract class Module<In extends Activity = Activity, Out extends Activit
       const ins = flattenActivity(this.boundaryInput);
       // Recurrent modules here or inside: the backward stops at their initial states and takes their seeds.
       const holders = stateHolders(this);
-      this.refuseStepwise(op, holders);
+      refuseStepwise(op, holders, this.stepMarks);
       const starts = holders.map((h) => h.stateStarts());
       const seeds = holders.flatMap((h) => h.stateSeeds());
       // accGradParameters leaves every gradInput as it was.
@@ -190,29 +195,6 @@ export abstract class Module<In extends Activity = Activity, Out extends Activit
     }
   }
 
-  /**
-   * A backward through this module covers its last forward only. When a step-wise module inside (an
-   * AbstractRecurrent) keeps steps from earlier forwards of this module, the caller is stepping through a sequence
-   * with a plain container (Torch's step-wise backward, one call per step in reverse): from this module's single
-   * kept output, the older steps' gradients would be silently wrong, so it is refused.
-   */
-  private refuseStepwise(op: string, holders: readonly (Module & StateBoundaries)[]): void {
-    for (const h of holders) {
-      const mark = this.stepMarks.get(h);
-      const count = h.stepCount?.();
-      const kept = h.keptSteps?.();
-      if (mark === undefined || count === undefined || kept === undefined) continue;
-      if (kept > count - mark) {
-        throw new WebrnnError(
-          op,
-          `${h.errorName()} inside keeps ${kept} steps but only ${count - mark} came from this module's last forward: ` +
-            'a step-wise backward (one call per time step) through a plain container is not supported; ' +
-            'wrap the container in nn.Recursor (new nn.Recursor(net)), or run whole sequences with nn.Sequencer',
-        );
-      }
-    }
-  }
-
   // ---- Element-research/rnn's recurrent state API, on every module: containers pass it on to their children ----
 
   /** Start a new sequence in every recurrent module inside (a no-op for modules without one). */
@@ -223,12 +205,7 @@ export abstract class Module<In extends Activity = Activity, Out extends Activit
 
   /** Keep the state from one sequence to the next in every recurrent module inside (see AbstractRecurrent). */
   remember(mode: RememberMode = 'both'): this {
-    if (!['neither', 'both', 'train', 'eval'].includes(mode)) {
-      throw new WebrnnError(
-        `${this.errorName()}.remember`,
-        `mode must be 'neither', 'both', 'train' or 'eval', got '${mode}'`,
-      );
-    }
+    checkRememberMode(`${this.errorName()}.remember`, mode);
     for (const c of this.children()) c.remember(mode);
     return this;
   }

@@ -3,7 +3,7 @@ import { type Tensor, WebrnnError, cat, fmtShape, indexSelect, tensor, tidy, zer
 import { MaskZero } from './MaskZero.js';
 import { batchRankOf, floatOf, nonZeroRows } from './masking.js';
 import type { Module } from './Module.js';
-import { stateHolders } from './stateBoundaries.js';
+import { stateHolders } from '../rnn/state.js';
 
 /**
  * Element-research's nn.TrimZero: MaskZero's result, computed on the rows that are not padding only. The rows of

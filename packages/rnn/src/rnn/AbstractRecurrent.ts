@@ -10,8 +10,8 @@ import { Container } from '../nn/Container.js';
 import { type Tensor, WebrnnError, boundary, fmtShape, keep, mul, noGrad, tidy } from '../nn/deps.js';
 import { ModuleError } from '../nn/errors.js';
 import { maskStep, stepKeepFromInput, stepKeepFromMask } from '../nn/masking.js';
-import type { Module, RememberMode } from '../nn/Module.js';
-import type { StateBoundaries } from '../nn/stateBoundaries.js';
+import type { Module } from '../nn/Module.js';
+import { type RememberMode, type StateBoundaries, checkRememberMode, remembers } from './state.js';
 
 export type { RememberMode };
 
@@ -374,17 +374,14 @@ export abstract class AbstractRecurrent<In extends Activity = Activity, Out exte
    * never ('neither', the default). Read by Sequencer.
    */
   override remember(mode: RememberMode = 'both'): this {
-    if (!['neither', 'both', 'train', 'eval'].includes(mode)) {
-      throw new WebrnnError('remember', `mode must be 'neither', 'both', 'train' or 'eval', got '${mode}'`);
-    }
+    checkRememberMode('remember', mode);
     for (const m of [this, ...recurrentDescendants(this)]) m.rememberMode = mode;
     return this;
   }
 
   /** Whether the state carries over to the next sequence in the current mode. */
   get remembering(): boolean {
-    const m = this.rememberMode;
-    return m === 'both' || (m === 'train' && this.train) || (m === 'eval' && !this.train);
+    return remembers(this.rememberMode, this.train);
   }
 
   /** Set how far back BPTT reaches, here and inside. */

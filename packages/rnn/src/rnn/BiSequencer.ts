@@ -4,7 +4,7 @@ import { type Tensor, WebrnnError, fmtShape, stack, unbind } from '../nn/deps.js
 import { ModuleError } from '../nn/errors.js';
 import { JoinTable } from '../nn/JoinTable.js';
 import { Module } from '../nn/Module.js';
-import type { RememberMode } from './AbstractRecurrent.js';
+import type { RememberMode } from './state.js';
 import { SeqBRNN } from './SeqBRNN.js';
 import { SeqRecurrent } from './SeqRecurrent.js';
 import { reverseAlong, setBidirectionalMask } from './SeqReverseSequence.js';

@@ -6,7 +6,7 @@ import { type Tensor, WebrnnError } from '../nn/deps.js';
 import { Module } from '../nn/Module.js';
 import { Sequential } from '../nn/Sequential.js';
 import { Transpose } from '../nn/Transpose.js';
-import type { RememberMode } from './AbstractRecurrent.js';
+import type { RememberMode } from './state.js';
 import { SeqGRU } from './SeqGRU.js';
 import { SeqLSTM } from './SeqLSTM.js';
 import { SeqReverseSequence, setBidirectionalMask } from './SeqReverseSequence.js';

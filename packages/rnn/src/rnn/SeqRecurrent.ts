@@ -13,8 +13,7 @@ import {
 } from '../nn/deps.js';
 import { keepFromZeroMask, nonZeroRows } from '../nn/masking.js';
 import { Module } from '../nn/Module.js';
-import type { StateBoundaries } from '../nn/stateBoundaries.js';
-import type { RememberMode } from './AbstractRecurrent.js';
+import { type RememberMode, type StateBoundaries, checkRememberMode, remembers } from './state.js';
 
 /** What one whole-sequence run produces: the outputs [T, N, R] and the final states (tape tensors). */
 export interface SequenceRun {
@@ -144,18 +143,12 @@ export abstract class SeqRecurrent extends Module<Activity, Tensor> implements S
 
   /** Whether the states carry over to the next sequence in the current mode. */
   get remembering(): boolean {
-    const m = this.rememberMode;
-    return m === 'both' || (m === 'train' && this.train) || (m === 'eval' && !this.train);
+    return remembers(this.rememberMode, this.train);
   }
 
   /** Keep the states from one sequence to the next ('both', 'train', 'eval') or not ('neither', the default). */
   override remember(mode: RememberMode = 'both'): this {
-    if (!['neither', 'both', 'train', 'eval'].includes(mode)) {
-      throw new WebrnnError(
-        `${this.typeName}.remember`,
-        `mode must be 'neither', 'both', 'train' or 'eval', got '${mode}'`,
-      );
-    }
+    checkRememberMode(`${this.typeName}.remember`, mode);
     this.rememberMode = mode;
     return this;
   }
