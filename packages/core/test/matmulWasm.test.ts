@@ -1,0 +1,88 @@
+import fc from 'fast-check';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { cpuWasmStatus, setCpuWasm } from '../src/backends/cpu/wasm/runtime.js';
+import { WebrnnError } from '../src/errors.js';
+import { fromData, matmul } from '../src/index.js';
+import { caseArb, check } from './helpers/matmulWasmCases.js';
+
+/**
+ * The CPU backend's wasm float32 matmul against its JavaScript reference (the same backend with the wasm path
+ * off, float64 sums): sizes 0..70 across the 4 x 8 register blocks' edges, several K chunks, batches with
+ * broadcast (stride-0) operands, transposed and offset views, and NaN / +-Inf, which must land where the
+ * reference puts them. float32 sums in wasm: tolerance grows with K.
+ */
+
+const SEED = Number(process.env.WEBRNN_FC_SEED ?? 20261204);
+afterAll(() => setCpuWasm('auto'));
+
+describe('wasm float32 matmul', () => {
+  it('runs in wasm here (Node has SIMD128)', () => {
+    setCpuWasm('on');
+    expect(cpuWasmStatus()).toMatchObject({ mode: 'on', active: true, simd: true });
+    setCpuWasm('off');
+    expect(cpuWasmStatus()).toMatchObject({ mode: 'off', active: false });
+  });
+
+  it('matches the JavaScript path for M, N, K in 0..70, batches, broadcasts, transposes and offsets', () => {
+    fc.assert(
+      fc.property(caseArb(70, 0, 70, 0), (c) => check(c)),
+      { numRuns: 200, seed: SEED },
+    );
+  });
+
+  it('puts NaN and +-Inf where the JavaScript path does', () => {
+    fc.assert(
+      fc.property(caseArb(30, 1, 40, 3), (c) => check(c)),
+      { numRuns: 100, seed: SEED },
+    );
+  });
+
+  it('matches it across K chunks (K up to 700) and every register-block edge', () => {
+    fc.assert(
+      fc.property(caseArb(21, 250, 700, 0), (c) => check(c)),
+      { numRuns: 30, seed: SEED },
+    );
+    const base = { batch: [], shareA: [], shareB: [], offA: 1, offB: 2, specials: [], seed: 3 };
+    for (const M of [8, 9, 11, 12, 13])
+      for (const N of [4, 7, 8, 9, 15, 16, 17])
+        for (const transA of [false, true]) check({ ...base, M, N, K: 257, transA, transB: !transA });
+  });
+
+  it('serves the public matmul of float32 tensors', () => {
+    setCpuWasm('on');
+    const a = fromData(
+      Float32Array.from({ length: 20 * 30 }, (_, i) => (i % 7) - 3),
+      [20, 30],
+    );
+    const got = matmul(a, a, { transB: true }).dataSync();
+    setCpuWasm('off');
+    expect(got).toEqual(matmul(a, a, { transB: true }).dataSync()); // small integers: exact on both paths
+  });
+
+  it('takes its mode from WEBRNN_CPU_WASM when setCpuWasm was not called', async () => {
+    const saved = process.env.WEBRNN_CPU_WASM;
+    try {
+      for (const [value, mode, active] of [
+        ['0', 'off', false],
+        ['1', 'on', true],
+        [undefined, 'auto', true],
+      ] as const) {
+        if (value === undefined) delete process.env.WEBRNN_CPU_WASM;
+        else process.env.WEBRNN_CPU_WASM = value;
+        vi.resetModules(); // a fresh runtime module, which reads the variable on first use
+        const fresh = await import('../src/backends/cpu/wasm/runtime.js');
+        expect(fresh.cpuWasmStatus()).toMatchObject({ mode, active });
+      }
+    } finally {
+      if (saved === undefined) delete process.env.WEBRNN_CPU_WASM;
+      else process.env.WEBRNN_CPU_WASM = saved;
+    }
+  });
+
+  it('refuses an unknown mode, naming setCpuWasm and the modes it takes', () => {
+    expect(() => setCpuWasm('fast' as never)).toThrow(WebrnnError);
+    expect(() => setCpuWasm('fast' as never)).toThrow(
+      /setCpuWasm: got mode "fast", expected 'auto', 'on' or 'off'/,
+    );
+  });
+});
