@@ -74,7 +74,7 @@ export function matmulCpu(a: View, b: View, out: View): void {
         if (bo !== packedBo) packBWasm(plan, B, bo, brs, bcs);
         packedAo = ao;
         packedBo = bo;
-        runWasmMatmul(plan, O, out.offset + bi * rows * N);
+        runWasmMatmul(plan, O, out.offset + bi * rows * N, rows * N * K >= PARALLEL_MACS);
       });
       return;
     }

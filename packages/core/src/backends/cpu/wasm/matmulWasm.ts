@@ -1,4 +1,5 @@
 import type { TypedArray } from '../../../dtype.js';
+import { gemmParallel } from '../matmulThreads.js';
 import { type GemmInstance, MAX_WASM_BYTES, gemmInstance, wasmFloats } from './runtime.js';
 
 /**
@@ -79,10 +80,14 @@ export function packBWasm(p: WasmPlan, B: TypedArray, bo: number, brs: number, b
   }
 }
 
-/** C = packed A times packed B, rows [0, M) written to O[oo + i * N + j]. */
-export function runWasmMatmul(p: WasmPlan, O: TypedArray, oo: number): void {
+/**
+ * C = packed A times packed B, rows [0, M) written to O[oo + i * N + j]; with `parallel`, the rows are split with
+ * the matmul worker where it can take them (shared wasm memory).
+ */
+export function runWasmMatmul(p: WasmPlan, O: TypedArray, oo: number, parallel: boolean): void {
   const { F, M, N, K, Mp, Np } = p;
   F.fill(0, p.c, p.c + Mp * Np);
-  p.g.gemm(4 * p.pa, 4 * p.pb, 4 * p.c, Mp, Np, K, 0, Mp);
+  const args = [4 * p.pa, 4 * p.pb, 4 * p.c, Mp, Np, K] as const;
+  if (!parallel || !gemmParallel(p.g, ...args)) p.g.gemm(...args, 0, Mp);
   for (let i = 0; i < M; i++) O.set(F.subarray(p.c + i * Np, p.c + i * Np + N), oo + i * N);
 }
