@@ -79,6 +79,25 @@ describe('wasm float32 matmul', () => {
     }
   });
 
+  it('falls back to JavaScript where the host has no wasm SIMD, and refuses to be forced there', async () => {
+    vi.resetModules();
+    vi.doMock('../src/backends/cpu/wasm/features.js', () => ({
+      wasmFeatures: () => ({ simd: false, relaxedSimd: false, sharedMemory: false }),
+    }));
+    try {
+      const fresh = await import('../src/backends/cpu/wasm/runtime.js');
+      fresh.setCpuWasm('auto');
+      expect(fresh.cpuWasmStatus()).toMatchObject({ mode: 'auto', active: false, simd: false });
+      expect(fresh.wasmEnabled('matmul')).toBe(false);
+      expect(() => fresh.setCpuWasm('on')).toThrow(
+        /setCpuWasm: got 'on', but this host's WebAssembly has no SIMD128/,
+      );
+    } finally {
+      vi.doUnmock('../src/backends/cpu/wasm/features.js');
+      vi.resetModules();
+    }
+  });
+
   it('refuses an unknown mode, naming setCpuWasm and the modes it takes', () => {
     expect(() => setCpuWasm('fast' as never)).toThrow(WebrnnError);
     expect(() => setCpuWasm('fast' as never)).toThrow(
