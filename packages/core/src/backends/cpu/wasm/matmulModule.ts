@@ -33,10 +33,13 @@ export interface GemmShape {
   readonly fma: boolean;
 }
 
-/** 4 x 8: 8 accumulators, 2 vectors of B and a splat of A; 6 x 8, 5 x 8, 4 x 12 and 2 x 16 measured 25-40% slower (V8 spills). */
+/**
+ * 4 x 8: 8 accumulators, 2 vectors of B and a splat of A. 6 x 8, 5 x 8, 4 x 12 and 2 x 16 measured 25-40% slower
+ * (V8 spills accumulators), KC 128 or 512 about the same (kernel alone, 512^3, one thread: ~49 GFLOP/s).
+ */
 export const GEMM_SHAPE: Omit<GemmShape, 'fma'> = { MR: 4, NR: 8, KC: 256, MC: 96 };
 
-/** min(a, b) of two i32 locals into `out`. */
+/** min(a, b) into `out`, of the i32 values that `a` and `b` push (each pushed twice: select takes both and a test). */
 function min(f: Fn, a: () => void, b: () => void, out: Local): void {
   a();
   b();

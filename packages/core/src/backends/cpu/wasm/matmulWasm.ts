@@ -36,8 +36,14 @@ export function planWasmMatmul(M: number, N: number, K: number): WasmPlan | null
   const pb = roundUp(Mp * K, 4);
   const c = pb + roundUp(Np * K, 4);
   const bytes = 4 * (c + Mp * Np);
-  if (bytes > MAX_WASM_BYTES || Mp * K > 0x7fffffff / 4) return null;
-  return { g, M, N, K, Mp, Np, pa, pb, c, F: wasmFloats(g, bytes) };
+  if (bytes > MAX_WASM_BYTES) return null;
+  let F: Float32Array;
+  try {
+    F = wasmFloats(g, bytes);
+  } catch {
+    return null; // the host would not grow the memory: the JavaScript kernel needs none
+  }
+  return { g, M, N, K, Mp, Np, pa, pb, c, F };
 }
 
 /** Packs A (strides ars, acs from offset ao): per K chunk, panels of MR rows, k-major; padding rows are zero. */
