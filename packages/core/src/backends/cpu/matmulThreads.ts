@@ -103,7 +103,7 @@ export function gemmParallel(
   Mp: number,
   Np: number,
   K: number,
-) {
+): boolean {
   if (!enabled || !(g.memory.buffer instanceof SharedArrayBuffer)) return false;
   if (worker && Atomics.load(ctl, 0) !== IDLE) return false;
   if (workerWasm !== g) {
