@@ -98,6 +98,47 @@ describe('wasm float32 matmul', () => {
     }
   });
 
+  it('computes in JavaScript when the host refuses the wasm memory', async () => {
+    vi.resetModules();
+    const real = (await import('../src/backends/cpu/wasm/api.js')).wasmApi!;
+    vi.doMock('../src/backends/cpu/wasm/api.js', () => ({
+      wasmApi: {
+        ...real,
+        Memory: class {
+          constructor() {
+            throw new RangeError('out of address space');
+          }
+        },
+      },
+    }));
+    try {
+      const fresh = await import('../src/backends/cpu/matmul.js');
+      const { gemmInstance } = await import('../src/backends/cpu/wasm/runtime.js');
+      const [M, N, K] = [20, 12, 30];
+      const A = Float32Array.from({ length: M * K }, (_, i) => (i % 5) - 2);
+      const B = Float32Array.from({ length: K * N }, (_, i) => (i % 3) - 1);
+      const out = new Float32Array(M * N);
+      const v = (buffer: Float32Array, r: number, c: number) => ({
+        buffer,
+        dtype: 'float32' as const,
+        shape: [r, c],
+        strides: [c, 1],
+        offset: 0,
+      });
+      fresh.matmulCpu(v(A, M, K), v(B, K, N), v(out, M, N));
+      expect(gemmInstance()).toBeNull();
+      for (let i = 0; i < M; i++)
+        for (let j = 0; j < N; j++) {
+          let sum = 0;
+          for (let k = 0; k < K; k++) sum += A[i * K + k]! * B[k * N + j]!;
+          expect(out[i * N + j]).toBe(sum);
+        }
+    } finally {
+      vi.doUnmock('../src/backends/cpu/wasm/api.js');
+      vi.resetModules();
+    }
+  });
+
   it('refuses an unknown mode, naming setCpuWasm and the modes it takes', () => {
     expect(() => setCpuWasm('fast' as never)).toThrow(WebrnnError);
     expect(() => setCpuWasm('fast' as never)).toThrow(

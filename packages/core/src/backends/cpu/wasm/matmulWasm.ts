@@ -26,9 +26,13 @@ export interface WasmPlan {
 
 const roundUp = (n: number, m: number) => Math.ceil(n / m) * m;
 
-/** A plan for an M x K by K x N product (M, N, K > 0), or null when it would not fit in wasm memory. */
+/**
+ * A plan for an M x K by K x N product (M, N, K > 0), or null when it would not fit in wasm memory or the host
+ * refused the instance: the JavaScript kernel then computes it.
+ */
 export function planWasmMatmul(M: number, N: number, K: number): WasmPlan | null {
   const g = gemmInstance();
+  if (!g) return null;
   const { MR, NR } = g.shape;
   const Mp = roundUp(M, MR);
   const Np = roundUp(N, NR);

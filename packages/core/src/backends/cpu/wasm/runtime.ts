@@ -81,21 +81,28 @@ export interface GemmInstance {
 }
 
 let instance: GemmInstance | null = null;
+let instanceFailed = false;
 
 /**
- * The matmul instance, compiled on first use. The module is a few hundred bytes, so synchronous compilation is
- * allowed on a browser's main thread too. Its memory is shared where the host allows, so that worker threads
- * can compute into it.
+ * The matmul instance, compiled on first use, or null if the host refused it (say, the address space for the
+ * memory's maximum): products then stay in JavaScript. The module is a few hundred bytes, so synchronous
+ * compilation is allowed on a browser's main thread too. Its memory is shared where the host allows, so that
+ * worker threads can compute into it.
  */
-export function gemmInstance(): GemmInstance {
-  if (instance) return instance;
+export function gemmInstance(): GemmInstance | null {
+  if (instance || instanceFailed) return instance;
   const f = wasmFeatures();
   const shape: GemmShape = { ...GEMM_SHAPE, fma: f.relaxedSimd };
   const wa = wasmApi!;
-  const memory = new wa.Memory({ initial: 1, maximum: MAX_WASM_BYTES / PAGE, shared: f.sharedMemory });
-  const module = new wa.Module(gemmModule(shape, { maximum: MAX_WASM_BYTES / PAGE, shared: f.sharedMemory }));
-  const exports = new wa.Instance(module, { env: { memory } }).exports;
-  instance = { shape, module, memory, gemm: exports.gemm as GemmInstance['gemm'] };
+  const limits = { maximum: MAX_WASM_BYTES / PAGE, shared: f.sharedMemory };
+  try {
+    const memory = new wa.Memory({ initial: 1, ...limits });
+    const module = new wa.Module(gemmModule(shape, limits));
+    const exports = new wa.Instance(module, { env: { memory } }).exports;
+    instance = { shape, module, memory, gemm: exports.gemm as GemmInstance['gemm'] };
+  } catch {
+    instanceFailed = true;
+  }
   return instance;
 }
 
