@@ -24,6 +24,8 @@ export interface WasmPlan {
   readonly F: Float32Array;
 }
 
+type Seven = [number, number, number, number, number, number, number];
+
 const roundUp = (n: number, m: number) => Math.ceil(n / m) * m;
 
 /**
@@ -50,41 +52,99 @@ export function planWasmMatmul(M: number, N: number, K: number): WasmPlan | null
   return { g, M, N, K, Mp, Np, pa, pb, c, F };
 }
 
-/** Packs A (strides ars, acs from offset ao): per K chunk, panels of MR rows, k-major; padding rows are zero. */
+/**
+ * Packs A (strides ars, acs from offset ao): per K chunk, panels of MR rows, k-major; padding rows are zero. Whole
+ * panels of the 4-row kernel are unrolled (about 3x faster than the loop over r, which serves the last panel).
+ */
 export function packAWasm(p: WasmPlan, A: TypedArray, ao: number, ars: number, acs: number): void {
   const { F, M, K, Mp } = p;
   const { MR, KC } = p.g.shape;
+  const r1 = ars;
+  const r2 = 2 * ars;
+  const r3 = 3 * ars;
   for (let k0 = 0; k0 < K; k0 += KC) {
     const kc = Math.min(KC, K - k0);
     let d = p.pa + Mp * k0;
     for (let i = 0; i < Mp; i += MR) {
       const rows = Math.min(MR, M - i);
-      const src = ao + i * ars + k0 * acs;
-      for (let k = 0; k < kc; k++) {
-        let s = src + k * acs;
-        for (let r = 0; r < rows; r++, s += ars) F[d + r] = A[s]!;
+      let s = ao + i * ars + k0 * acs;
+      if (MR === 4 && rows === 4) {
+        for (const end = d + 4 * kc; d < end; d += 4, s += acs) {
+          F[d] = A[s]!;
+          F[d + 1] = A[s + r1]!;
+          F[d + 2] = A[s + r2]!;
+          F[d + 3] = A[s + r3]!;
+        }
+        continue;
+      }
+      for (let k = 0; k < kc; k++, s += acs, d += MR) {
+        for (let r = 0; r < rows; r++) F[d + r] = A[s + r * ars]!;
         for (let r = rows; r < MR; r++) F[d + r] = 0;
-        d += MR;
       }
     }
   }
 }
 
-/** Packs B (strides brs, bcs from offset bo): per K chunk, panels of NR columns, k-major; padding is zero. */
+/**
+ * Packs B (strides brs, bcs from offset bo): per K chunk, panels of NR columns, k-major; padding is zero. Whole
+ * panels of the 8-column kernel are unrolled, two panels at a time where B's rows are contiguous (each 64-byte line
+ * of a row is then read once).
+ */
 export function packBWasm(p: WasmPlan, B: TypedArray, bo: number, brs: number, bcs: number): void {
   const { F, N, K, Np } = p;
   const { NR, KC } = p.g.shape;
   for (let k0 = 0; k0 < K; k0 += KC) {
     const kc = Math.min(KC, K - k0);
-    let d = p.pb + Np * k0;
-    for (let j = 0; j < Np; j += NR) {
+    const base = p.pb + Np * k0;
+    let j = 0;
+    if (NR === 8) {
+      const pairs = bcs === 1;
+      for (; j + (pairs ? 16 : 8) <= N; j += pairs ? 16 : 8) {
+        let d = base + j * kc;
+        let s = bo + k0 * brs + j * bcs;
+        if (pairs) {
+          // Two panels: row k's 16 values go to d (first panel) and d + 8 kc (second).
+          const e = 8 * kc;
+          for (const end = d + 8 * kc; d < end; d += 8, s += brs) {
+            F[d] = B[s]!;
+            F[d + 1] = B[s + 1]!;
+            F[d + 2] = B[s + 2]!;
+            F[d + 3] = B[s + 3]!;
+            F[d + 4] = B[s + 4]!;
+            F[d + 5] = B[s + 5]!;
+            F[d + 6] = B[s + 6]!;
+            F[d + 7] = B[s + 7]!;
+            F[d + e] = B[s + 8]!;
+            F[d + e + 1] = B[s + 9]!;
+            F[d + e + 2] = B[s + 10]!;
+            F[d + e + 3] = B[s + 11]!;
+            F[d + e + 4] = B[s + 12]!;
+            F[d + e + 5] = B[s + 13]!;
+            F[d + e + 6] = B[s + 14]!;
+            F[d + e + 7] = B[s + 15]!;
+          }
+          continue;
+        }
+        const [c1, c2, c3, c4, c5, c6, c7] = [1, 2, 3, 4, 5, 6, 7].map((c) => c * bcs) as Seven;
+        for (const end = d + 8 * kc; d < end; d += 8, s += brs) {
+          F[d] = B[s]!;
+          F[d + 1] = B[s + c1]!;
+          F[d + 2] = B[s + c2]!;
+          F[d + 3] = B[s + c3]!;
+          F[d + 4] = B[s + c4]!;
+          F[d + 5] = B[s + c5]!;
+          F[d + 6] = B[s + c6]!;
+          F[d + 7] = B[s + c7]!;
+        }
+      }
+    }
+    for (; j < Np; j += NR) {
       const cols = Math.min(NR, N - j);
-      const src = bo + k0 * brs + j * bcs;
-      for (let k = 0; k < kc; k++) {
-        let s = src + k * brs;
-        for (let c = 0; c < cols; c++, s += bcs) F[d + c] = B[s]!;
+      let d = base + j * kc;
+      let s = bo + k0 * brs + j * bcs;
+      for (let k = 0; k < kc; k++, s += brs, d += NR) {
+        for (let c = 0; c < cols; c++) F[d + c] = B[s + c * bcs]!;
         for (let c = cols; c < NR; c++) F[d + c] = 0;
-        d += NR;
       }
     }
   }
