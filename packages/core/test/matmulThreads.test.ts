@@ -19,7 +19,7 @@ const cases = [[130, 300, 97, 'float64', false], [64, 257, 128, 'float32', true]
 // float32 in wasm: the first product hands the worker the wasm module, the next ones split their rows with it.
 for (const wasm of ['off', 'on']) {
 setCpuWasm(wasm);
-for (const [M, K, N, dtype, tb] of [...cases, [301, 260, 150, 'float32', false], [301, 260, 150, 'float32', true]]) {
+for (const [M, K, N, dtype, tb] of [...cases, [301, 260, 150, 'float32', false], [301, 260, 150, 'float32', true], [70, 40, 1021, 'float32', false]]) {
   const a = randn([M, K], { dtype });
   const b = randn(tb ? [N, K] : [K, N], { dtype });
   for (let rep = 0; rep < 3; rep++) {

@@ -46,6 +46,8 @@ describe('wasm float32 matmul', () => {
     for (const M of [8, 9, 11, 12, 13])
       for (const N of [4, 7, 8, 9, 15, 16, 17])
         for (const transA of [false, true]) check({ ...base, M, N, K: 257, transA, transB: !transA });
+    // N padded to 1024 columns: C's rows are then stored 1032 floats apart (no 4 KiB aliasing).
+    for (const N of [1017, 1024]) check({ ...base, M: 9, N, K: 20, transA: false, transB: N === 1024 });
   });
 
   it('serves the public matmul of float32 tensors', () => {

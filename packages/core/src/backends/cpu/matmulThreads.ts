@@ -14,8 +14,8 @@ const enabled =
   import.meta.url.endsWith('.js') && os.availableParallelism() > 1 && process.env.WEBRNN_CPU_THREADS !== '1';
 
 /**
- * Control word states: ctl = [state, M, N, K, i0, i1, kind, pa, pb, c]; kind WASM_JOB runs the wasm gemm on the
- * shared wasm memory with (pa, pb, c, Mp = M, Np = N, K, i0, i1), kind 0 the JavaScript kernel.
+ * Control word states: ctl = [state, M, N, K, i0, i1, kind, pa, pb, c, ldc]; kind WASM_JOB runs the wasm gemm on
+ * the shared wasm memory with (pa, pb, c, Mp = M, Np = N, K, i0, i1, ldc), kind 0 the JavaScript kernel.
  */
 export const STARTING = 4;
 export const IDLE = 0;
@@ -31,7 +31,7 @@ interface Shared {
 }
 
 let worker: Worker | null = null;
-const ctl = enabled ? new Int32Array(new SharedArrayBuffer(10 * 4)) : new Int32Array(10);
+const ctl = enabled ? new Int32Array(new SharedArrayBuffer(11 * 4)) : new Int32Array(11);
 let shared: Shared | null = null;
 /** The wasm instance whose module and memory the worker has (it instantiates its own over the same memory). */
 let workerWasm: GemmInstance | null = null;
@@ -103,6 +103,7 @@ export function gemmParallel(
   Mp: number,
   Np: number,
   K: number,
+  ldc: number,
 ): boolean {
   if (!enabled || !(g.memory.buffer instanceof SharedArrayBuffer)) return false;
   if (worker && Atomics.load(ctl, 0) !== IDLE) return false;
@@ -116,10 +117,10 @@ export function gemmParallel(
   const MR = g.shape.MR;
   const half = Math.ceil(Mp / 2 / MR) * MR;
   if (half >= Mp) return false;
-  ctl.set([Mp, Np, K, half, Mp, WASM_JOB, pa, pb, c], 1);
+  ctl.set([Mp, Np, K, half, Mp, WASM_JOB, pa, pb, c, ldc], 1);
   Atomics.store(ctl, 0, JOB);
   Atomics.notify(ctl, 0);
-  g.gemm(pa, pb, c, Mp, Np, K, 0, half);
+  g.gemm(pa, pb, c, Mp, Np, K, 0, half, ldc);
   while (Atomics.load(ctl, 0) === JOB) Atomics.wait(ctl, 0, JOB);
   Atomics.store(ctl, 0, IDLE);
   return true;

@@ -25,6 +25,7 @@ type Gemm = (
   K: number,
   i0: number,
   i1: number,
+  ldc: number,
 ) => void;
 interface Message {
   PA: SharedArrayBuffer;
@@ -57,7 +58,8 @@ parentPort!.on('message', (msg: Message) => {
       return;
     }
     if (state !== JOB) continue;
-    if (ctl[6] === WASM_JOB) gemm!(ctl[7]!, ctl[8]!, ctl[9]!, ctl[1]!, ctl[2]!, ctl[3]!, ctl[4]!, ctl[5]!);
+    if (ctl[6] === WASM_JOB)
+      gemm!(ctl[7]!, ctl[8]!, ctl[9]!, ctl[1]!, ctl[2]!, ctl[3]!, ctl[4]!, ctl[5]!, ctl[10]!);
     else computeRows({ PA, PB, M: ctl[1]!, N: ctl[2]!, K: ctl[3]! }, C, 0, ctl[4]!, ctl[5]!);
     Atomics.store(ctl, 0, DONE);
     Atomics.notify(ctl, 0);

@@ -7,7 +7,7 @@ import { type GemmInstance, MAX_WASM_BYTES, gemmInstance, wasmFloats } from './r
  * memory in the kernel's panel layout (which also makes transposed, narrowed and expanded views sequential),
  * C is computed there, padded to whole register blocks, and its M x N corner copied into the output.
  *
- * Layout in wasm memory, in floats from 0: packed A (Mp * K), packed B (Np * K), C (Mp * Np), each 16-byte aligned.
+ * Layout in wasm memory, in floats from 0: packed A (Mp * K), packed B (Np * K), C (Mp * ldc), each 16-byte aligned.
  */
 export interface WasmPlan {
   readonly g: GemmInstance;
@@ -16,6 +16,8 @@ export interface WasmPlan {
   readonly K: number;
   readonly Mp: number;
   readonly Np: number;
+  /** Floats between rows of C: Np, or Np + NR where Np rows would be a multiple of 4 KiB apart. */
+  readonly ldc: number;
   /** Float offsets of packed A, packed B and C. */
   readonly pa: number;
   readonly pb: number;
@@ -41,7 +43,8 @@ export function planWasmMatmul(M: number, N: number, K: number): WasmPlan | null
   const pa = 0;
   const pb = roundUp(Mp * K, 4);
   const c = pb + roundUp(Np * K, 4);
-  const bytes = 4 * (c + Mp * Np);
+  const ldc = Np % 1024 === 0 ? Np + NR : Np;
+  const bytes = 4 * (c + Mp * ldc);
   if (bytes > MAX_WASM_BYTES) return null;
   let F: Float32Array;
   try {
@@ -49,7 +52,7 @@ export function planWasmMatmul(M: number, N: number, K: number): WasmPlan | null
   } catch {
     return null; // the host would not grow the memory: the JavaScript kernel needs none
   }
-  return { g, M, N, K, Mp, Np, pa, pb, c, F };
+  return { g, M, N, K, Mp, Np, ldc, pa, pb, c, F };
 }
 
 /**
@@ -155,9 +158,9 @@ export function packBWasm(p: WasmPlan, B: TypedArray, bo: number, brs: number, b
  * the matmul worker where it can take them (shared wasm memory).
  */
 export function runWasmMatmul(p: WasmPlan, O: TypedArray, oo: number, parallel: boolean): void {
-  const { F, M, N, K, Mp, Np } = p;
-  F.fill(0, p.c, p.c + Mp * Np);
+  const { F, M, N, K, Mp, Np, ldc } = p;
+  F.fill(0, p.c, p.c + Mp * ldc);
   const args = [4 * p.pa, 4 * p.pb, 4 * p.c, Mp, Np, K] as const;
-  if (!parallel || !gemmParallel(p.g, ...args)) p.g.gemm(...args, 0, Mp);
-  for (let i = 0; i < M; i++) O.set(F.subarray(p.c + i * Np, p.c + i * Np + N), oo + i * N);
+  if (!parallel || !gemmParallel(p.g, ...args, ldc)) p.g.gemm(...args, 0, Mp, ldc);
+  for (let i = 0; i < M; i++) O.set(F.subarray(p.c + i * ldc, p.c + i * ldc + N), oo + i * N);
 }

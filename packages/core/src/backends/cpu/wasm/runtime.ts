@@ -77,6 +77,7 @@ export interface GemmInstance {
     K: number,
     i0: number,
     i1: number,
+    ldc: number,
   ) => void;
 }
 
