@@ -14,8 +14,10 @@ const enabled =
   import.meta.url.endsWith('.js') && os.availableParallelism() > 1 && process.env.WEBRNN_CPU_THREADS !== '1';
 
 /**
- * Control word states: ctl = [state, M, N, K, i0, i1, kind, pa, pb, c, ldc]; kind WASM_JOB runs the wasm gemm on
- * the shared wasm memory with (pa, pb, c, Mp = M, Np = N, K, i0, i1, ldc), kind 0 the JavaScript kernel.
+ * Control word states: ctl = [state, M, N, K, i0, i1, kind, pa, pb, c, ldc, next]; kind 0 runs the JavaScript
+ * kernel on rows [i0, i1); kind WASM_JOB the wasm gemm on the shared wasm memory (pa, pb, c, Mp = M, Np = N, K,
+ * ldc), in blocks of i0 rows that both threads take in turn from the counter `next` (Atomics.add): a thread the
+ * machine starves of time then takes fewer blocks instead of holding the other back.
  */
 export const STARTING = 4;
 export const IDLE = 0;
@@ -31,7 +33,7 @@ interface Shared {
 }
 
 let worker: Worker | null = null;
-const ctl = enabled ? new Int32Array(new SharedArrayBuffer(11 * 4)) : new Int32Array(11);
+const ctl = enabled ? new Int32Array(new SharedArrayBuffer(12 * 4)) : new Int32Array(12);
 let shared: Shared | null = null;
 /** The wasm instance whose module and memory the worker has (it instantiates its own over the same memory). */
 let workerWasm: GemmInstance | null = null;
@@ -114,13 +116,16 @@ export function gemmParallel(
     sendToWorker();
     return false;
   }
+  // About eight blocks, of at least 32 rows (fewer rows per block would reload packed B too often).
   const MR = g.shape.MR;
-  const half = Math.ceil(Mp / 2 / MR) * MR;
-  if (half >= Mp) return false;
-  ctl.set([Mp, Np, K, half, Mp, WASM_JOB, pa, pb, c, ldc], 1);
+  const block = Math.max(32, Math.ceil(Mp / 8 / MR) * MR);
+  if (block >= Mp) return false;
+  ctl.set([Mp, Np, K, block, Mp, WASM_JOB, pa, pb, c, ldc, 0], 1);
   Atomics.store(ctl, 0, JOB);
   Atomics.notify(ctl, 0);
-  g.gemm(pa, pb, c, Mp, Np, K, 0, half, ldc);
+  for (let b = Atomics.add(ctl, 11, 1); b * block < Mp; b = Atomics.add(ctl, 11, 1)) {
+    g.gemm(pa, pb, c, Mp, Np, K, b * block, Math.min(Mp, (b + 1) * block), ldc);
+  }
   while (Atomics.load(ctl, 0) === JOB) Atomics.wait(ctl, 0, JOB);
   Atomics.store(ctl, 0, IDLE);
   return true;

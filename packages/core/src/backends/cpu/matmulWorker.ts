@@ -37,6 +37,14 @@ interface Message {
 
 let gemm: Gemm | null = null;
 
+/** Blocks of ctl[4] rows of the wasm product, taken from the shared counter ctl[11] until none is left. */
+function wasmBlocks(): void {
+  const [Mp, Np, K, block] = [ctl[1]!, ctl[2]!, ctl[3]!, ctl[4]!];
+  for (let b = Atomics.add(ctl, 11, 1); b * block < Mp; b = Atomics.add(ctl, 11, 1)) {
+    gemm!(ctl[7]!, ctl[8]!, ctl[9]!, Mp, Np, K, b * block, Math.min(Mp, (b + 1) * block), ctl[10]!);
+  }
+}
+
 parentPort!.on('message', (msg: Message) => {
   const PA = new Float64Array(msg.PA);
   const PB = new Float64Array(msg.PB);
@@ -58,8 +66,7 @@ parentPort!.on('message', (msg: Message) => {
       return;
     }
     if (state !== JOB) continue;
-    if (ctl[6] === WASM_JOB)
-      gemm!(ctl[7]!, ctl[8]!, ctl[9]!, ctl[1]!, ctl[2]!, ctl[3]!, ctl[4]!, ctl[5]!, ctl[10]!);
+    if (ctl[6] === WASM_JOB) wasmBlocks();
     else computeRows({ PA, PB, M: ctl[1]!, N: ctl[2]!, K: ctl[3]! }, C, 0, ctl[4]!, ctl[5]!);
     Atomics.store(ctl, 0, DONE);
     Atomics.notify(ctl, 0);
