@@ -7,7 +7,8 @@
  *
  * The same file is the child: `--peer=<name>` measures one peer and prints one JSON line per size. A peer is a
  * descriptor with `setup()` and `matmul(n)`; `ours-webgpu` and `tfjs-webgpu` are there for a WebGPU column
- * (`--peers ours-cpu,ours-webgpu,tfjs-cpu,tfjs-wasm,tfjs-webgpu`), off by default.
+ * (`--peers ours-cpu,ours-webgpu,tfjs-cpu,tfjs-wasm,tfjs-webgpu`), off by default; `ours-cpu-js` is our CPU backend
+ * with its wasm kernels off (`setCpuWasm('off')`), the JavaScript path.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -15,7 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { CpuBackend, type View } from '@webrnn/core';
+import { CpuBackend, type View, cpuWasmStatus, setCpuWasm } from '@webrnn/core';
 import { lcg } from './workloads.js';
 
 /** One timed cell: the median seconds of one n x n product. */
@@ -45,7 +46,7 @@ interface Row {
   readonly error?: string;
 }
 
-const DEFAULT_PEERS = ['ours-cpu', 'tfjs-cpu', 'tfjs-wasm'];
+const DEFAULT_PEERS = ['ours-cpu', 'ours-cpu-js', 'tfjs-cpu', 'tfjs-wasm'];
 
 /**
  * Warm up, then time batches of products (each batch at least ~20 ms, so short products are not timer noise)
@@ -129,19 +130,31 @@ function tfjsPeer(backend: 'cpu' | 'wasm' | 'webgpu'): PeerDescriptor {
   };
 }
 
-const PEERS: readonly PeerDescriptor[] = [
-  {
-    name: 'ours-cpu',
-    ours: true,
+/** Our CPU peer: the wasm SIMD kernel (the default where the host has SIMD128), or the JavaScript one. */
+function oursCpuPeer(name: string, wasm: 'auto' | 'off'): PeerDescriptor {
+  return {
+    name,
+    // The JavaScript path is a column to compare with (ours-cpu / ours-cpu-js is the wasm kernel's gain).
+    ours: wasm === 'auto',
     async setup() {
-      return os.availableParallelism() > 1 && process.env.WEBRNN_CPU_THREADS !== '1'
-        ? 'two threads from 2M multiply-adds'
-        : 'one thread';
+      setCpuWasm(wasm);
+      const w = cpuWasmStatus();
+      const kernel = w.active ? `wasm SIMD128${w.relaxedSimd ? ' + relaxed FMA' : ''}` : 'JavaScript';
+      const threads =
+        os.availableParallelism() > 1 && process.env.WEBRNN_CPU_THREADS !== '1'
+          ? `two threads from 2M multiply-adds${w.active && !w.sharedMemory ? ' (JavaScript only)' : ''}`
+          : 'one thread';
+      return `${kernel}, ${threads}`;
     },
     async matmul(n, minSeconds) {
       return timeRuns(oursCpuMatmul(n), minSeconds);
     },
-  },
+  };
+}
+
+const PEERS: readonly PeerDescriptor[] = [
+  oursCpuPeer('ours-cpu', 'auto'),
+  oursCpuPeer('ours-cpu-js', 'off'),
   {
     name: 'ours-webgpu',
     ours: true,

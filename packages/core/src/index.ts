@@ -25,6 +25,7 @@ export {
   setDefaultDevice,
 } from './backends/registry.js';
 export { CpuBackend } from './backends/cpu/index.js';
+export { type CpuWasmMode, cpuWasmStatus, setCpuWasm } from './backends/cpu/wasm/runtime.js';
 export {
   type AdapterDescription,
   type WebGPUOptions,

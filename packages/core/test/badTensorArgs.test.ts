@@ -25,6 +25,8 @@ const NOT_TENSOR_FIRST: Record<string, string> = {
   setDefaultDevice: 'takes a device name',
   initWebGPU: 'takes options',
   lastWebGPUError: 'takes nothing',
+  setCpuWasm: 'takes a mode (a bad one is refused: matmulWasm.test.ts)',
+  cpuWasmStatus: 'takes nothing',
   // helpers on other values
   typedArrayFor: 'takes a dtype',
   fmtShape: 'takes a shape',

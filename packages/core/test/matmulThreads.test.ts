@@ -6,17 +6,23 @@ import { describe, expect, it } from 'vitest';
 /**
  * The two-thread CPU matmul runs only from the compiled package (its worker is a .js file), so this test runs the
  * built core in a child process: large products (threaded) must equal a plain loop, for both dtypes and
- * transposes, and the process must exit on its own (the worker must not keep it alive).
+ * transposes, float32 in JavaScript and in wasm (over shared wasm memory), and the process must exit on its own
+ * (the worker must not keep it alive).
  */
 const dist = fileURLToPath(new URL('../dist/index.js', import.meta.url));
 
 const script = `
-import { manualSeed, matmul, randn } from ${JSON.stringify(dist)};
+import { cpuWasmStatus, manualSeed, matmul, randn, setCpuWasm } from ${JSON.stringify(dist)};
 manualSeed(1);
 let worst = 0;
-for (const [M, K, N, dtype, tb] of [[130, 300, 97, 'float64', false], [64, 257, 128, 'float32', true], [200, 40, 300, 'float64', true]]) {
+const cases = [[130, 300, 97, 'float64', false], [64, 257, 128, 'float32', true], [200, 40, 300, 'float64', true]];
+// float32 in wasm: the first product hands the worker the wasm module, the next ones split their rows with it.
+for (const wasm of ['off', 'on']) {
+setCpuWasm(wasm);
+for (const [M, K, N, dtype, tb] of [...cases, [301, 260, 150, 'float32', false], [301, 260, 150, 'float32', true], [70, 40, 1021, 'float32', false]]) {
   const a = randn([M, K], { dtype });
   const b = randn(tb ? [N, K] : [K, N], { dtype });
+  for (let rep = 0; rep < 3; rep++) {
   const c = matmul(a, b, { transB: tb }).dataSync();
   const A = a.dataSync(), B = b.dataSync();
   for (let i = 0; i < M; i++) for (let j = 0; j < N; j++) {
@@ -24,8 +30,10 @@ for (const [M, K, N, dtype, tb] of [[130, 300, 97, 'float64', false], [64, 257, 
     for (let k = 0; k < K; k++) s += A[i * K + k] * (tb ? B[j * K + k] : B[k * N + j]);
     worst = Math.max(worst, Math.abs(s - c[i * N + j]) / (dtype === 'float32' ? 1e-4 * Math.sqrt(K) : 1e-10 * Math.sqrt(K)));
   }
+  }
 }
-console.log(JSON.stringify({ worst }));
+}
+console.log(JSON.stringify({ worst, wasm: cpuWasmStatus() }));
 `;
 
 describe('CPU matmul on two threads (compiled package)', () => {
@@ -34,7 +42,11 @@ describe('CPU matmul on two threads (compiled package)', () => {
       encoding: 'utf8',
       timeout: 60_000,
     });
-    const { worst } = JSON.parse(out.trim().split('\n').pop()!) as { worst: number };
+    const { worst, wasm } = JSON.parse(out.trim().split('\n').pop()!) as {
+      worst: number;
+      wasm: { active: boolean; sharedMemory: boolean };
+    };
     expect(worst).toBeLessThan(1);
+    expect(wasm).toMatchObject({ active: true, sharedMemory: true }); // so the wasm products had the worker
   });
 });

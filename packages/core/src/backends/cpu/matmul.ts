@@ -2,6 +2,8 @@ import type { TypedArray } from '../../dtype.js';
 import type { View } from '../backend.js';
 import { KC, type Packed, computeRows } from './matmulKernel.js';
 import { computeParallel, sharedScratch } from './matmulThreads.js';
+import { packAWasm, packBWasm, planWasmMatmul, runWasmMatmul } from './wasm/matmulWasm.js';
+import { wasmEnabled } from './wasm/runtime.js';
 
 /**
  * Batched matmul on the CPU, any strides (transposes are swapped strides, shared batch dims stride 0).
@@ -61,6 +63,21 @@ export function matmulCpu(a: View, b: View, out: View): void {
       direct(A, ao, ars, acs, B, bo, brs, bcs, O, out.offset + bi * rows * N, rows, N, K),
     );
     return;
+  }
+  if (out.dtype === 'float32' && wasmEnabled('matmul')) {
+    const plan = planWasmMatmul(rows, N, K);
+    if (plan) {
+      let packedAo = -1;
+      let packedBo = -1;
+      forEachBatch(a, b, out.shape, batch, (ao, bo, bi) => {
+        if (ao !== packedAo) packAWasm(plan, A, ao, ars, acs);
+        if (bo !== packedBo) packBWasm(plan, B, bo, brs, bcs);
+        packedAo = ao;
+        packedBo = bo;
+        runWasmMatmul(plan, O, out.offset + bi * rows * N, rows * N * K >= PARALLEL_MACS);
+      });
+      return;
+    }
   }
   const Mp = (rows + 3) & ~3;
   const Np = (N + 3) & ~3;

@@ -1,6 +1,7 @@
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { type Packed, computeRows } from './matmulKernel.js';
+import type { GemmInstance } from './wasm/runtime.js';
 
 /**
  * A second core for large CPU matmuls: one worker thread shares the packed operands and the result through
@@ -12,12 +13,18 @@ import { type Packed, computeRows } from './matmulKernel.js';
 const enabled =
   import.meta.url.endsWith('.js') && os.availableParallelism() > 1 && process.env.WEBRNN_CPU_THREADS !== '1';
 
-/** Control word states: ctl = [state, M, N, K, i0, i1]. */
+/**
+ * Control word states: ctl = [state, M, N, K, i0, i1, kind, pa, pb, c, ldc, next]; kind 0 runs the JavaScript
+ * kernel on rows [i0, i1); kind WASM_JOB the wasm gemm on the shared wasm memory (pa, pb, c, Mp = M, Np = N, K,
+ * ldc), in blocks of i0 rows that both threads take in turn from the counter `next` (Atomics.add): a thread the
+ * machine starves of time then takes fewer blocks instead of holding the other back.
+ */
 export const STARTING = 4;
 export const IDLE = 0;
 export const JOB = 1;
 export const DONE = 2;
 export const SWAP = 3;
+export const WASM_JOB = 1;
 
 interface Shared {
   PA: Float64Array;
@@ -26,8 +33,10 @@ interface Shared {
 }
 
 let worker: Worker | null = null;
-const ctl = enabled ? new Int32Array(new SharedArrayBuffer(6 * 4)) : new Int32Array(6);
+const ctl = enabled ? new Int32Array(new SharedArrayBuffer(12 * 4)) : new Int32Array(12);
 let shared: Shared | null = null;
+/** The wasm instance whose module and memory the worker has (it instantiates its own over the same memory). */
+let workerWasm: GemmInstance | null = null;
 
 const sab = (n: number) => new Float64Array(new SharedArrayBuffer(n * 8));
 
@@ -38,6 +47,13 @@ export function sharedScratch(nA: number, nB: number, nC: number): Shared | null
   if (worker && Atomics.load(ctl, 0) !== IDLE) return null; // busy taking the last buffers: stay single-threaded
   const size = (cur: Float64Array | undefined, need: number) => Math.max(need, 2 * (cur?.length ?? 0));
   shared = { PA: sab(size(shared?.PA, nA)), PB: sab(size(shared?.PB, nB)), C: sab(size(shared?.C, nC)) };
+  sendToWorker();
+  return shared;
+}
+
+/** Starts the worker, or makes the idle one leave its loop, and sends it the shared buffers (and wasm, if any). */
+function sendToWorker(): void {
+  const s = shared!;
   if (!worker) {
     ctl[0] = STARTING;
     worker = new Worker(new URL('./matmulWorker.js', import.meta.url), {
@@ -54,8 +70,8 @@ export function sharedScratch(nA: number, nB: number, nC: number): Shared | null
     Atomics.notify(ctl, 0);
     while (Atomics.load(ctl, 0) === SWAP) Atomics.wait(ctl, 0, SWAP, 5);
   }
-  worker.postMessage({ PA: shared.PA.buffer, PB: shared.PB.buffer, C: shared.C.buffer });
-  return shared;
+  const wasm = workerWasm ? { module: workerWasm.module, memory: workerWasm.memory } : undefined;
+  worker.postMessage({ PA: s.PA.buffer, PB: s.PB.buffer, C: s.C.buffer, wasm });
 }
 
 /** C[0 : M*N] = A B from the shared packed operands: rows split with the worker when it is idle, else all here. */
@@ -68,9 +84,49 @@ export function computeParallel(p: Packed): void {
   ctl[3] = p.K;
   ctl[4] = half;
   ctl[5] = p.M;
+  ctl[6] = 0;
   Atomics.store(ctl, 0, JOB);
   Atomics.notify(ctl, 0);
   computeRows(p, s.C, 0, 0, Math.min(half, p.M));
   while (Atomics.load(ctl, 0) === JOB) Atomics.wait(ctl, 0, JOB);
   Atomics.store(ctl, 0, IDLE);
+}
+
+/**
+ * The wasm gemm of rows [0, Mp) split with the worker, over shared wasm memory (byte addresses as for
+ * `GemmInstance.gemm`). False when the worker cannot take it now (threads off, memory not shared, worker
+ * starting or busy, or just handed this instance): the caller then computes everything itself.
+ */
+export function gemmParallel(
+  g: GemmInstance,
+  pa: number,
+  pb: number,
+  c: number,
+  Mp: number,
+  Np: number,
+  K: number,
+  ldc: number,
+): boolean {
+  if (!enabled || !(g.memory.buffer instanceof SharedArrayBuffer)) return false;
+  if (worker && Atomics.load(ctl, 0) !== IDLE) return false;
+  if (workerWasm !== g) {
+    // Hand the worker this module and memory once (with the current, or minimal, shared scratch).
+    workerWasm = g;
+    shared ??= { PA: sab(1), PB: sab(1), C: sab(1) };
+    sendToWorker();
+    return false;
+  }
+  // About eight blocks, of at least 32 rows (fewer rows per block would reload packed B too often).
+  const MR = g.shape.MR;
+  const block = Math.max(32, Math.ceil(Mp / 8 / MR) * MR);
+  if (block >= Mp) return false;
+  ctl.set([Mp, Np, K, block, Mp, WASM_JOB, pa, pb, c, ldc, 0], 1);
+  Atomics.store(ctl, 0, JOB);
+  Atomics.notify(ctl, 0);
+  for (let b = Atomics.add(ctl, 11, 1); b * block < Mp; b = Atomics.add(ctl, 11, 1)) {
+    g.gemm(pa, pb, c, Mp, Np, K, b * block, Math.min(Mp, (b + 1) * block), ldc);
+  }
+  while (Atomics.load(ctl, 0) === JOB) Atomics.wait(ctl, 0, JOB);
+  Atomics.store(ctl, 0, IDLE);
+  return true;
 }

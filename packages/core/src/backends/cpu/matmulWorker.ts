@@ -1,10 +1,12 @@
 /**
  * A matmul worker thread (started by matmulThreads.ts). For each set of shared buffers it receives, it says it is
  * idle and loops: wait on the control word, compute its rows of the packed product into the shared result,
- * signal done. On SWAP it leaves the loop to receive larger buffers.
+ * signal done. On SWAP it leaves the loop to receive larger buffers (or the wasm gemm's module and shared memory,
+ * whose rows it then computes in place in that memory).
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { computeRows } from './matmulKernel.js';
+import { type WasmMemory, type WasmModule, wasmApi } from './wasm/api.js';
 
 const ctl = new Int32Array(workerData as SharedArrayBuffer);
 const STARTING = 4;
@@ -12,11 +14,45 @@ const IDLE = 0;
 const JOB = 1;
 const DONE = 2;
 const SWAP = 3;
+const WASM_JOB = 1;
 
-parentPort!.on('message', (msg: { PA: SharedArrayBuffer; PB: SharedArrayBuffer; C: SharedArrayBuffer }) => {
+type Gemm = (
+  pa: number,
+  pb: number,
+  c: number,
+  Mp: number,
+  Np: number,
+  K: number,
+  i0: number,
+  i1: number,
+  ldc: number,
+) => void;
+interface Message {
+  PA: SharedArrayBuffer;
+  PB: SharedArrayBuffer;
+  C: SharedArrayBuffer;
+  /** The wasm gemm's module and shared memory (matmulThreads.gemmParallel), instantiated here over the same memory. */
+  wasm?: { module: WasmModule; memory: WasmMemory };
+}
+
+let gemm: Gemm | null = null;
+
+/** Blocks of ctl[4] rows of the wasm product, taken from the shared counter ctl[11] until none is left. */
+function wasmBlocks(): void {
+  const [Mp, Np, K, block] = [ctl[1]!, ctl[2]!, ctl[3]!, ctl[4]!];
+  for (let b = Atomics.add(ctl, 11, 1); b * block < Mp; b = Atomics.add(ctl, 11, 1)) {
+    gemm!(ctl[7]!, ctl[8]!, ctl[9]!, Mp, Np, K, b * block, Math.min(Mp, (b + 1) * block), ctl[10]!);
+  }
+}
+
+parentPort!.on('message', (msg: Message) => {
   const PA = new Float64Array(msg.PA);
   const PB = new Float64Array(msg.PB);
   const C = new Float64Array(msg.C);
+  if (msg.wasm) {
+    const { module, memory } = msg.wasm;
+    gemm = new wasmApi!.Instance(module, { env: { memory } }).exports.gemm as Gemm;
+  }
   Atomics.store(ctl, 0, IDLE);
   for (;;) {
     const state = Atomics.load(ctl, 0);
@@ -30,7 +66,8 @@ parentPort!.on('message', (msg: { PA: SharedArrayBuffer; PB: SharedArrayBuffer; 
       return;
     }
     if (state !== JOB) continue;
-    computeRows({ PA, PB, M: ctl[1]!, N: ctl[2]!, K: ctl[3]! }, C, 0, ctl[4]!, ctl[5]!);
+    if (ctl[6] === WASM_JOB) wasmBlocks();
+    else computeRows({ PA, PB, M: ctl[1]!, N: ctl[2]!, K: ctl[3]! }, C, 0, ctl[4]!, ctl[5]!);
     Atomics.store(ctl, 0, DONE);
     Atomics.notify(ctl, 0);
   }

@@ -34,6 +34,8 @@ export const NOT_OPS: Readonly<Record<string, string>> = {
   setDefaultDevice: 'backend registry',
   CpuBackend: 'a backend class (checked kernel by kernel in webgpuBackend.test.ts)',
   WebGPUBackend: 'a backend class (checked kernel by kernel in webgpuBackend.test.ts)',
+  setCpuWasm: 'CPU kernel selection (wasm or JavaScript; matmulWasm.test.ts runs both)',
+  cpuWasmStatus: 'CPU kernel selection (reports the wasm features found)',
   initWebGPU: 'device set-up',
   lastWebGPUError: 'device set-up',
   typedArrayFor: 'dtype helper',
