@@ -1,6 +1,6 @@
 import type { MemoryInfo } from './backends/backend.js';
 import { getBackend, hasBackend } from './backends/registry.js';
-import { checkTensor } from './ops/define.js';
+import { checkTensor } from './ops/operands.js';
 import { markKept } from './scopes.js';
 import { stats } from './storage.js';
 import type { Tensor } from './tensor.js';

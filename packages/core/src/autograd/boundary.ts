@@ -1,4 +1,4 @@
-import { checkTensor } from '../ops/define.js';
+import { checkTensor } from '../ops/operands.js';
 import type { Tensor } from '../tensor.js';
 import { isGradEnabled } from './gradMode.js';
 import { Node, edgeOf } from './tape.js';

@@ -1,5 +1,5 @@
 import { WebrnnError, fmtShape } from '../errors.js';
-import { checkTensorList } from '../ops/define.js';
+import { checkTensorList } from '../ops/operands.js';
 import type { Tensor } from '../tensor.js';
 import { gradArithmetic } from './accumulate.js';
 import { type BackwardResult, type VjpOptions, runBackward } from './tape.js';

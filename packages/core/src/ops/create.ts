@@ -4,7 +4,7 @@ import { WebrnnError, fmtShape } from '../errors.js';
 import { sizeOf } from '../shape.js';
 import { hostArray } from '../storage.js';
 import { type NestedArray, Tensor, empty } from '../tensor.js';
-import { checkInt32, checkIsTensor, checkTensor } from './define.js';
+import { checkInt32, checkIsTensor, checkTensor } from './operands.js';
 import { type TensorOptions, checkShape, convert, fromHost } from './hostData.js';
 
 export type { TensorOptions };

@@ -4,7 +4,7 @@ import { hostArray } from '../storage.js';
 import type { Tensor } from '../tensor.js';
 import { checkDTypeName } from './create.js';
 import { type TensorOptions, checkShape, convert, fromHost } from './hostData.js';
-import { INT32_MAX, checkInt32 } from './define.js';
+import { INT32_MAX, checkInt32 } from './operands.js';
 
 /** The random creation ops (uniform, rand, randn, randint, randperm), all drawn on the host from a Generator. */
 export interface RandomOptions extends TensorOptions {

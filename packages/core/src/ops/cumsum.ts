@@ -2,7 +2,7 @@ import { withGradMode } from '../autograd/gradMode.js';
 import { normalizeAxis } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { zeros } from './create.js';
-import { backendOf, checkTensor, record } from './define.js';
+import { backendOf, checkTensor, record } from './operands.js';
 import { add } from './elementwise.js';
 import { cat } from './join.js';
 import { clone, narrow } from './shape.js';

@@ -1,6 +1,6 @@
 import type { BackwardFn } from '../autograd/tape.js';
 import type { Tensor } from '../tensor.js';
-import { record } from './define.js';
+import { record } from './operands.js';
 
 export type { BackwardFn };
 

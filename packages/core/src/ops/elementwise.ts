@@ -13,7 +13,7 @@ import {
   floatOnly,
   record,
   sameDType,
-} from './define.js';
+} from './operands.js';
 import { BINARY_FORMULAS, UNARY_FORMULAS } from '@webrnn/kernels';
 import { intBounds, intOperand } from './int32Operands.js';
 import { checkInPlace } from './inPlace.js';

@@ -1,7 +1,7 @@
 import type { View } from '../backends/backend.js';
 import { WebrnnError, fmtShape } from '../errors.js';
 import type { Tensor } from '../tensor.js';
-import { alloc, backendOf, floatOnly, record, sameDType } from './define.js';
+import { alloc, backendOf, floatOnly, record, sameDType } from './operands.js';
 import { matmul } from './matmul.js';
 
 export interface GruCellOptions {

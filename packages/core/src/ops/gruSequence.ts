@@ -2,7 +2,7 @@ import { noGrad } from '../autograd/gradMode.js';
 import { WebrnnError, fmtShape } from '../errors.js';
 import { tidy } from '../scopes.js';
 import type { Tensor } from '../tensor.js';
-import { alloc, backendOf, floatOnly, record, sameDType } from './define.js';
+import { alloc, backendOf, floatOnly, record, sameDType } from './operands.js';
 import { add, binaryInPlace, mul } from './elementwise.js';
 import { cat } from './join.js';
 import { matmul } from './matmul.js';

@@ -3,7 +3,7 @@ import { getBackend } from '../backends/registry.js';
 import { type DType, type TypedArray, typedArrayFor } from '../dtype.js';
 import { WebrnnError, coordinatesOf, fmtShape } from '../errors.js';
 import { type Tensor, empty } from '../tensor.js';
-import { notInt32 } from './define.js';
+import { notInt32 } from './operands.js';
 
 /** What the creation ops (create.ts, createRandom.ts) share and do not export: options, shape check, host data. */
 export interface TensorOptions {

@@ -2,7 +2,7 @@ import { isGradEnabled as isRecordingOn } from '../autograd/gradMode.js';
 import { WebrnnError, fmtShape } from '../errors.js';
 import { broadcastShapes, shapesEqual } from '../shape.js';
 import type { Tensor } from '../tensor.js';
-import { backendOf, broadcastView } from './define.js';
+import { backendOf, broadcastView } from './operands.js';
 
 // The checks of every in-place write, and copy_: a file of its own because the view ops (ops/shape.ts: the
 // gradient of narrow/select) copy in place too, and elementwise.ts sits above them.

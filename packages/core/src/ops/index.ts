@@ -7,6 +7,7 @@ export * from './loss.js';
 export * from './matmul.js';
 export * from './reduce.js';
 export * from './shape.js';
+export * from './device.js';
 export * from './softmax.js';
 export * from './lstmCell.js';
 export * from './gruCell.js';

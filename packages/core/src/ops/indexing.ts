@@ -3,7 +3,7 @@ import { type IndexCheck, WebrnnError, fmtShape } from '../errors.js';
 import { normalizeAxis } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { zeros } from './create.js';
-import { alloc, backendOf, intIndex, record, sameDType } from './define.js';
+import { alloc, backendOf, intIndex, record, sameDType } from './operands.js';
 
 /**
  * Index ops. indexSelect (embedding lookup) and gather share one backend kernel: indexSelect passes its 1-D index

@@ -1,6 +1,6 @@
 import { WebrnnError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
-import { INT32_MAX, INT32_MIN } from './define.js';
+import { INT32_MAX, INT32_MIN } from './operands.js';
 
 /**
  * Numbers meeting int32 tensors: exact, or refused. A fraction would be truncated silently, so every op refuses

@@ -1,7 +1,7 @@
 import { WebrnnError, fmtShape } from '../errors.js';
 import { normalizeAxis } from '../shape.js';
 import type { Tensor } from '../tensor.js';
-import { alloc, backendOf, checkTensor, checkTensorList, record } from './define.js';
+import { alloc, backendOf, checkTensor, checkTensorList, record } from './operands.js';
 import { noGrad } from '../autograd/gradMode.js';
 import { narrow, select, unsqueeze } from './shape.js';
 

@@ -1,7 +1,7 @@
 import { WebrnnError, fmtShape } from '../errors.js';
 import { tidy } from '../scopes.js';
 import type { Tensor } from '../tensor.js';
-import { backendOf, floatOnly, intIndex } from './define.js';
+import { backendOf, floatOnly, intIndex } from './operands.js';
 import { add, affine, log, mul, neg, square, sub } from './elementwise.js';
 import { gather } from './indexing.js';
 import { mean, sum } from './reduce.js';

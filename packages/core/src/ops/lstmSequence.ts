@@ -3,7 +3,7 @@ import type { LstmGateOrder } from '../backends/backend.js';
 import { WebrnnError, fmtShape } from '../errors.js';
 import { tidy } from '../scopes.js';
 import type { Tensor } from '../tensor.js';
-import { alloc, backendOf, checkTensor, floatOnly, record, sameDType } from './define.js';
+import { alloc, backendOf, checkTensor, floatOnly, record, sameDType } from './operands.js';
 import { add, binaryInPlace, copyInPlace } from './elementwise.js';
 import { cat } from './join.js';
 import { matmul } from './matmul.js';

@@ -1,7 +1,7 @@
 import { WebrnnError, fmtShape } from '../errors.js';
 import { broadcastShapes } from '../shape.js';
 import type { Tensor } from '../tensor.js';
-import { alloc, backendOf, broadcastView, checkTensor, record, sameDType } from './define.js';
+import { alloc, backendOf, broadcastView, checkTensor, record, sameDType } from './operands.js';
 import { sumTo } from './reduce.js';
 import { reshape, transpose } from './shape.js';
 

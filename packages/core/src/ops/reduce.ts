@@ -1,7 +1,7 @@
 import { WebrnnError, fmtShape } from '../errors.js';
 import { normalizeAxes, normalizeAxis, shapesEqual, sizeOf } from '../shape.js';
 import type { Tensor } from '../tensor.js';
-import { alloc, backendOf, checkTensor, record } from './define.js';
+import { alloc, backendOf, checkTensor, record } from './operands.js';
 import { affine, div, eq, mul } from './elementwise.js';
 import { expand, reshape } from './shape.js';
 import { keptShape, rawReduce } from './sumTo.js';

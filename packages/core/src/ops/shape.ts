@@ -1,11 +1,8 @@
-import type { DeviceName } from '../backends/backend.js';
-import { getBackend } from '../backends/registry.js';
-import type { DType } from '../dtype.js';
 import { WebrnnError, fmtShape } from '../errors.js';
 import { contiguousStrides, normalizeAxis, shapesEqual, sizeOf } from '../shape.js';
 import { Tensor } from '../tensor.js';
-import { checkDTypeName, zeros } from './create.js';
-import { alloc, backendOf, broadcastView, checkTensor, record } from './define.js';
+import { zeros } from './create.js';
+import { alloc, backendOf, broadcastView, checkTensor, record } from './operands.js';
 import { copyInPlace } from './inPlace.js';
 import { sumTo } from './sumTo.js';
 
@@ -292,62 +289,5 @@ export function contiguous(x: Tensor): Tensor {
 export function clone(x: Tensor): Tensor {
   const y = contiguousCopy('clone', x);
   record('clone', [x], [y], ([g]) => [g!]);
-  return y;
-}
-
-/**
- * Convert to another dtype (a copy; gradients flow between float types). Float to int32 truncates toward zero and
- * saturates: values beyond int32's range become its minimum or maximum, NaN becomes 0, on every device (PyTorch
- * leaves out-of-range float -> int conversions undefined; WGSL's i32() saturates, a plain Int32Array store would
- * wrap 3e9 to -1294967296).
- */
-export function cast(x: Tensor, dtype: DType): Tensor {
-  const backend = backendOf('cast', x);
-  checkDTypeName('cast', dtype);
-  const y = alloc(backend, dtype, x.shape);
-  backend.copy(x.backendView('cast'), y.backendView());
-  if (dtype !== 'int32') record('cast', [x], [y], ([g]) => [cast(g!, x.dtype)]);
-  return y;
-}
-
-/** The checks `to` and `toAsync` share: another handle when `x` is already on `device`, else null. */
-function aliasOrCheckMove(x: Tensor, device: DeviceName): Tensor | null {
-  checkTensor('to', x, 'x');
-  if (x.device === device) return x.alias();
-  if (!x.isLeaf) {
-    throw new WebrnnError(
-      'to',
-      'cannot move a tensor that is part of an autograd graph across devices; detach() it first',
-    );
-  }
-  return null;
-}
-
-/**
- * Copy to another device. Not recorded on the tape: the copy is a new leaf with the same requiresGrad (as for
- * moving parameters), so moving a tensor that is inside a graph is refused.
- */
-export function to(x: Tensor, device: DeviceName): Tensor {
-  const same = aliasOrCheckMove(x, device);
-  if (same) return same;
-  if (!x.backend.canReadSync) {
-    throw new WebrnnError(
-      'to',
-      `reading from ${x.device} is asynchronous; use \`await toAsync(t, '${device}')\``,
-    );
-  }
-  return upload(x, device, x.backend.readSync(x.backendView('to')));
-}
-
-export async function toAsync(x: Tensor, device: DeviceName): Promise<Tensor> {
-  const same = aliasOrCheckMove(x, device);
-  if (same) return same;
-  return upload(x, device, await x.data());
-}
-
-function upload(x: Tensor, device: DeviceName, data: Parameters<Tensor['backend']['write']>[1]): Tensor {
-  const y = alloc(getBackend(device), x.dtype, x.shape);
-  y.backend.write(y.storage.buffer, data);
-  if (x.requiresGrad) y.requiresGrad = true;
   return y;
 }

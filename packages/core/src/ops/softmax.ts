@@ -1,6 +1,6 @@
 import { normalizeAxis } from '../shape.js';
 import type { Tensor } from '../tensor.js';
-import { alloc, backendOf, floatOnly, record } from './define.js';
+import { alloc, backendOf, floatOnly, record } from './operands.js';
 import { exp, mul, sub } from './elementwise.js';
 import { sum } from './reduce.js';
 import { contiguous, reshape, transpose } from './shape.js';

@@ -4,11 +4,12 @@ import { normalizeAxis } from '../shape.js';
 import { tidy } from '../scopes.js';
 import type { Tensor } from '../tensor.js';
 import { arange, zeros } from './create.js';
-import { backendOf, checkTensor } from './define.js';
+import { backendOf, checkTensor } from './operands.js';
 import { add, affine, eq, gt, lt, maximum, mul } from './elementwise.js';
 import { gather } from './indexing.js';
 import { sum } from './reduce.js';
-import { cast, clone, contiguous, narrow, reshape, transpose, unsqueeze } from './shape.js';
+import { cast } from './device.js';
+import { clone, contiguous, narrow, reshape, transpose, unsqueeze } from './shape.js';
 
 export interface SortOptions {
   /** Largest first (default false). */

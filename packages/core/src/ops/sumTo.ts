@@ -1,7 +1,7 @@
 import type { ReduceOpName } from '../backends/backend.js';
 import { contiguousStrides, shapesEqual } from '../shape.js';
 import type { Tensor } from '../tensor.js';
-import { alloc, backendOf, checkTensor } from './define.js';
+import { alloc, backendOf, checkTensor } from './operands.js';
 
 // The backend sum without a recorded node: the gradient of every broadcast (elementwise ops, expand), so it sits
 // below both, and reduce.ts builds its ops on `rawReduce`.

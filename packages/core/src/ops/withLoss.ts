@@ -1,6 +1,6 @@
 import { WebrnnError, fmtShape } from '../errors.js';
 import type { Tensor } from '../tensor.js';
-import { backendOf, record } from './define.js';
+import { backendOf, record } from './operands.js';
 import { full } from './create.js';
 
 /**
