@@ -3,8 +3,8 @@
  * `import { nn, tensor, tidy } from '@webrnn/rnn'`.
  */
 export * from '@webrnn/core';
-export * as nn from './nn/index.js';
-export type { Activity } from './nn/activity.js';
-export { ModuleError } from './nn/errors.js';
+export * as nn from './nn.js';
+export type { Activity } from './module/activity.js';
+export { ModuleError } from './module/errors.js';
 export * as optim from './optim/index.js';
 export * as io from './io/index.js';

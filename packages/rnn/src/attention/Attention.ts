@@ -1,5 +1,5 @@
-import { type Activity, describeActivity, expectTable, expectTensor } from '../nn/activity.js';
-import { positiveInt } from '../nn/checks.js';
+import { type Activity, describeActivity, expectTable, expectTensor } from '../module/activity.js';
+import { positiveInt } from '../module/checks.js';
 import {
   type Tensor,
   WebrnnError,
@@ -13,8 +13,8 @@ import {
   transpose,
   unsqueeze,
   where,
-} from '../nn/deps.js';
-import { Module } from '../nn/Module.js';
+} from '../module/deps.js';
+import { Module } from '../module/Module.js';
 
 export interface AttentionOptions {
   /** Keys, multi-step queries, mask and multi-step outputs are [N, T, H] instead of [T, N, H]. */

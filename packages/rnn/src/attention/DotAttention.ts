@@ -1,7 +1,7 @@
-import { positiveInt } from '../nn/checks.js';
-import { type Tensor, WebrnnError, matmul, narrow } from '../nn/deps.js';
+import { positiveInt } from '../module/checks.js';
+import { type Tensor, WebrnnError, matmul, narrow } from '../module/deps.js';
 import { Linear } from '../nn/Linear.js';
-import type { Module } from '../nn/Module.js';
+import type { Module } from '../module/Module.js';
 import { additiveScore } from './AdditiveAttention.js';
 import { Attention, type AttentionOptions } from './Attention.js';
 

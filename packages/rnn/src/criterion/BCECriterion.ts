@@ -1,5 +1,5 @@
-import { type Activity, expectTensor } from '../nn/activity.js';
-import { type Tensor, WebrnnError, bce, expand, fmtShape, reshape, tidy } from '../nn/deps.js';
+import { type Activity, expectTensor } from '../module/activity.js';
+import { type Tensor, WebrnnError, bce, expand, fmtShape, reshape, tidy } from '../module/deps.js';
 import { like } from './ClassNLLCriterion.js';
 import { Criterion, type Target } from './Criterion.js';
 

@@ -1,4 +1,4 @@
-import { type Activity, expectTensor } from '../nn/activity.js';
+import { type Activity, expectTensor } from '../module/activity.js';
 import {
   type Tensor,
   WebrnnError,
@@ -17,7 +17,7 @@ import {
   tensor,
   tidy,
   where,
-} from '../nn/deps.js';
+} from '../module/deps.js';
 import { Criterion, type Target } from './Criterion.js';
 
 /**

@@ -1,4 +1,4 @@
-import { type Activity, flattenActivity, mapActivity, unflattenActivity } from '../nn/activity.js';
+import { type Activity, flattenActivity, mapActivity, unflattenActivity } from '../module/activity.js';
 import {
   type DType,
   type DeviceName,
@@ -14,9 +14,9 @@ import {
   to,
   vjp,
   zeros,
-} from '../nn/deps.js';
-import { ModuleError } from '../nn/errors.js';
-import { Module } from '../nn/Module.js';
+} from '../module/deps.js';
+import { ModuleError } from '../module/errors.js';
+import { Module } from '../module/Module.js';
 
 /**
  * Torch's nn.Criterion on the tape: `forward(input, target)` returns the loss as a scalar tensor (read it with

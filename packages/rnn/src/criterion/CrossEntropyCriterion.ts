@@ -1,5 +1,5 @@
-import { type Activity, expectTensor } from '../nn/activity.js';
-import { type Tensor, WebrnnError, logSoftmax, squeeze, tidy } from '../nn/deps.js';
+import { type Activity, expectTensor } from '../module/activity.js';
+import { type Tensor, WebrnnError, logSoftmax, squeeze, tidy } from '../module/deps.js';
 import { ClassNLLCriterion } from './ClassNLLCriterion.js';
 import { Criterion, type Target } from './Criterion.js';
 

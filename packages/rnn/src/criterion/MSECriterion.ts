@@ -1,5 +1,5 @@
-import { type Activity, expectTensor } from '../nn/activity.js';
-import { type Tensor, mse, reshape, tidy } from '../nn/deps.js';
+import { type Activity, expectTensor } from '../module/activity.js';
+import { type Tensor, mse, reshape, tidy } from '../module/deps.js';
 import { Criterion, type Target } from './Criterion.js';
 
 const squeezed = (t: Tensor) => t.shape.filter((d) => d !== 1).join();

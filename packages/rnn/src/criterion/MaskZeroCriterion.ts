@@ -1,4 +1,4 @@
-import { type Activity, flattenActivity, mapActivity } from '../nn/activity.js';
+import { type Activity, flattenActivity, mapActivity } from '../module/activity.js';
 import {
   type Tensor,
   WebrnnError,
@@ -9,8 +9,8 @@ import {
   tensor,
   tidy,
   zeros,
-} from '../nn/deps.js';
-import { batchRankOf, floatOf, nonZeroRows } from '../nn/masking.js';
+} from '../module/deps.js';
+import { batchRankOf, floatOf, nonZeroRows } from '../rnn/masking.js';
 import { Criterion, type Target } from './Criterion.js';
 
 /**

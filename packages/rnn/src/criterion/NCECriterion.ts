@@ -1,6 +1,6 @@
-import type { Activity } from '../nn/activity.js';
-import { tensorTable } from '../nn/checks.js';
-import { type Tensor, WebrnnError, add, div, fmtShape, log, mul, neg, sum, tidy } from '../nn/deps.js';
+import type { Activity } from '../module/activity.js';
+import { tensorTable } from '../module/checks.js';
+import { type Tensor, WebrnnError, add, div, fmtShape, log, mul, neg, sum, tidy } from '../module/deps.js';
 import { Criterion, type Target } from './Criterion.js';
 
 /** dpnn's guard against a zero denominator. */

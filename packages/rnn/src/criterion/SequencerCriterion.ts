@@ -1,5 +1,5 @@
-import type { Activity } from '../nn/activity.js';
-import { type Tensor, WebrnnError, add, div, fmtShape, keep, select, tidy } from '../nn/deps.js';
+import type { Activity } from '../module/activity.js';
+import { type Tensor, WebrnnError, add, div, fmtShape, keep, select, tidy } from '../module/deps.js';
 import { toSteps } from '../rnn/Sequencer.js';
 import { Criterion, type Target } from './Criterion.js';
 

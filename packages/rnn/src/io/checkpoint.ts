@@ -1,5 +1,5 @@
-import { type Tensor, WebrnnError } from '../nn/deps.js';
-import type { Module } from '../nn/Module.js';
+import { type Tensor, WebrnnError } from '../module/deps.js';
+import type { Module } from '../module/Module.js';
 import {
   type AnyOptimizer,
   OPTIM_PREFIX,

@@ -1,4 +1,4 @@
-import { WebrnnError } from '../nn/deps.js';
+import { WebrnnError } from '../module/deps.js';
 
 /**
  * Checksums in a safetensors file's `__metadata__` (the format has none): `webrnn.sha256` holds the JSON

@@ -1,5 +1,5 @@
-import { type DType, type DeviceName, type Tensor, WebrnnError, getBackend, tensor } from '../nn/deps.js';
-import type { Module } from '../nn/Module.js';
+import { type DType, type DeviceName, type Tensor, WebrnnError, getBackend, tensor } from '../module/deps.js';
+import type { Module } from '../module/Module.js';
 import { type LoadModuleOptions, type LoadModuleResult, OPTIM_KEY, loadFromContents } from './checkpoint.js';
 import { OPTIM_PREFIX } from './optimizerState.js';
 import { type HostTensor, withoutChecksums } from './safetensors.js';

@@ -1,4 +1,4 @@
-import { WebrnnError } from '../nn/deps.js';
+import { WebrnnError } from '../module/deps.js';
 import type { OptimizerInfo } from './optimizerState.js';
 
 /**

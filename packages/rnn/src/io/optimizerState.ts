@@ -1,4 +1,4 @@
-import { type Tensor, WebrnnError, fmtShape, keep, tensor } from '../nn/deps.js';
+import { type Tensor, WebrnnError, fmtShape, keep, tensor } from '../module/deps.js';
 import { type Optimizer, disposeState } from '../optim/Optimizer.js';
 import { STATE_TENSORS, checkOptimizerInfo } from './optimizerSchema.js';
 import type { HostTensor } from './safetensors.js';

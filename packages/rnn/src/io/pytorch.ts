@@ -1,4 +1,4 @@
-import { WebrnnError, fmtShape, typedArrayFor } from '../nn/deps.js';
+import { WebrnnError, fmtShape, typedArrayFor } from '../module/deps.js';
 import type { HostTensor } from './safetensors.js';
 import { setOwn } from './safetensorsHeader.js';
 

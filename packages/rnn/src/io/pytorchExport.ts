@@ -1,7 +1,7 @@
-import { type Tensor, WebrnnError, typedArrayFor } from '../nn/deps.js';
+import { type Tensor, WebrnnError, typedArrayFor } from '../module/deps.js';
 import { Linear } from '../nn/Linear.js';
 import { LookupTable } from '../nn/LookupTable.js';
-import type { Module } from '../nn/Module.js';
+import type { Module } from '../module/Module.js';
 import { SeqLSTM } from '../rnn/SeqLSTM.js';
 import { type PyTorchSource, TORCH_GATE } from './pytorch.js';
 import type { HostTensor } from './safetensors.js';

@@ -1,4 +1,4 @@
-import { type DType, type TypedArray, WebrnnError, fmtShape, typedArrayFor } from '../nn/deps.js';
+import { type DType, type TypedArray, WebrnnError, fmtShape, typedArrayFor } from '../module/deps.js';
 import { CHECKSUM_KEY, canChecksum, headerDigest, sha256, verifyTensor } from './checksum.js';
 import { METADATA, bytesPer, headerLength, parseHeader, setOwn, sizeOfShape } from './safetensorsHeader.js';
 

@@ -1,4 +1,4 @@
-import { type TypedArray, WebrnnError, typedArrayFor } from '../nn/deps.js';
+import { type TypedArray, WebrnnError, typedArrayFor } from '../module/deps.js';
 import { sha256, verifyTensor } from './checksum.js';
 import { type HostTensor, LITTLE_ENDIAN, fromLittleEndian } from './safetensors.js';
 import { type ParsedHeader, type TensorEntry, headerLength, parseHeader } from './safetensorsHeader.js';

@@ -1,4 +1,4 @@
-import { type DType, WebrnnError, fmtShape } from '../nn/deps.js';
+import { type DType, WebrnnError, fmtShape } from '../module/deps.js';
 import { type HeaderEntry, declaredChecksums } from './checksum.js';
 
 /**

@@ -1,4 +1,4 @@
-import { WebrnnError } from '../nn/deps.js';
+import { WebrnnError } from '../module/deps.js';
 
 /**
  * Saves to one path run one after another in the order they were called, so the last call wins whole: two

@@ -1,4 +1,4 @@
-import { Tensor, WebrnnError, keep, noGrad } from '../nn/deps.js';
+import { Tensor, WebrnnError, keep, noGrad } from '../module/deps.js';
 import type { HostTensor } from './safetensors.js';
 
 /**

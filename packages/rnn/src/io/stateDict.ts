@@ -1,5 +1,5 @@
-import { type Tensor, WebrnnError, fmtShape, noGrad, tensor } from '../nn/deps.js';
-import type { Module } from '../nn/Module.js';
+import { type Tensor, WebrnnError, fmtShape, noGrad, tensor } from '../module/deps.js';
+import type { Module } from '../module/Module.js';
 import type { HostTensor } from './safetensors.js';
 
 /** Parameters by dotted name, in the order of `module.parameters()`. */

@@ -1,6 +1,16 @@
-import { floatTensor, positiveInt } from './checks.js';
-import { type Tensor, WebrnnError, add, fmtShape, noGrad, reshape, tidy, uniform, zeros } from './deps.js';
-import { Module } from './Module.js';
+import { floatTensor, positiveInt } from '../module/checks.js';
+import {
+  type Tensor,
+  WebrnnError,
+  add,
+  fmtShape,
+  noGrad,
+  reshape,
+  tidy,
+  uniform,
+  zeros,
+} from '../module/deps.js';
+import { Module } from '../module/Module.js';
 
 /**
  * A learned bias (torch's nn.Add): y = x + b with b of size `inputSize`, added to an input of that size or to each

@@ -1,6 +1,6 @@
-import { sameShapes, tensorTable } from './checks.js';
-import { type Tensor, add, tidy } from './deps.js';
-import { Module } from './Module.js';
+import { sameShapes, tensorTable } from '../module/checks.js';
+import { type Tensor, add, tidy } from '../module/deps.js';
+import { Module } from '../module/Module.js';
 
 /** The elementwise sum of a table of same-shaped tensors (torch's nn.CAddTable). */
 export class CAddTable extends Module<readonly Tensor[], Tensor> {

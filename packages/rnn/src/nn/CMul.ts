@@ -1,6 +1,16 @@
-import { floatTensor, sizesOf } from './checks.js';
-import { type Tensor, WebrnnError, fmtShape, mul, noGrad, reshape, tidy, uniform, zeros } from './deps.js';
-import { Module } from './Module.js';
+import { floatTensor, sizesOf } from '../module/checks.js';
+import {
+  type Tensor,
+  WebrnnError,
+  fmtShape,
+  mul,
+  noGrad,
+  reshape,
+  tidy,
+  uniform,
+  zeros,
+} from '../module/deps.js';
+import { Module } from '../module/Module.js';
 
 /**
  * A learned elementwise scale (torch's nn.CMul): `new nn.CMul(3, 4)` has a weight [3, 4]. As in Torch the

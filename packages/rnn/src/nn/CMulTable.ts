@@ -1,6 +1,6 @@
-import { sameShapes, tensorTable } from './checks.js';
-import { type Tensor, mul, tidy } from './deps.js';
-import { Module } from './Module.js';
+import { sameShapes, tensorTable } from '../module/checks.js';
+import { type Tensor, mul, tidy } from '../module/deps.js';
+import { Module } from '../module/Module.js';
 
 /** The elementwise product of a table of same-shaped tensors (torch's nn.CMulTable). */
 export class CMulTable extends Module<readonly Tensor[], Tensor> {

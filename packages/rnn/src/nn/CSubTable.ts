@@ -1,7 +1,7 @@
-import { type Activity, describeActivity } from './activity.js';
-import { sameShapes, tensorTable } from './checks.js';
-import { type Tensor, WebrnnError, sub } from './deps.js';
-import { Module } from './Module.js';
+import { type Activity, describeActivity } from '../module/activity.js';
+import { sameShapes, tensorTable } from '../module/checks.js';
+import { type Tensor, WebrnnError, sub } from '../module/deps.js';
+import { Module } from '../module/Module.js';
 
 /** input[0] - input[1] for a table of two same-shaped tensors (torch's nn.CSubTable). */
 export class CSubTable extends Module<readonly Tensor[], Tensor> {

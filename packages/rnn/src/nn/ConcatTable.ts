@@ -1,6 +1,6 @@
-import type { Activity } from './activity.js';
-import { Container } from './Container.js';
-import { branchTree } from './treeFormat.js';
+import type { Activity } from '../module/activity.js';
+import { Container } from '../module/Container.js';
+import { branchTree } from '../module/treeFormat.js';
 
 /**
  * Applies every child to the same input and outputs the table of their outputs (torch's nn.ConcatTable). The

@@ -1,6 +1,6 @@
-import { expectTensor } from './activity.js';
-import { type Tensor, type DType, WebrnnError, cast, clone } from './deps.js';
-import { Module } from './Module.js';
+import { expectTensor } from '../module/activity.js';
+import { type Tensor, type DType, WebrnnError, cast, clone } from '../module/deps.js';
+import { Module } from '../module/Module.js';
 
 /** Torch's tensor type names, accepted alongside our dtypes. */
 const TORCH_TYPES: Record<string, DType> = {

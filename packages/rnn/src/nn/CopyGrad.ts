@@ -1,5 +1,5 @@
-import { type Activity, flattenActivity, mapActivity } from './activity.js';
-import { noGrad } from './deps.js';
+import { type Activity, flattenActivity, mapActivity } from '../module/activity.js';
+import { noGrad } from '../module/deps.js';
 import { Identity } from './Identity.js';
 
 /**

@@ -1,7 +1,18 @@
-import type { Activity } from './activity.js';
-import { floatTensor } from './checks.js';
-import { type Tensor, WebrnnError, customOp, fmtShape, keep, lt, mul, noGrad, rand, tidy } from './deps.js';
-import { Module } from './Module.js';
+import type { Activity } from '../module/activity.js';
+import { floatTensor } from '../module/checks.js';
+import {
+  type Tensor,
+  WebrnnError,
+  customOp,
+  fmtShape,
+  keep,
+  lt,
+  mul,
+  noGrad,
+  rand,
+  tidy,
+} from '../module/deps.js';
+import { Module } from '../module/Module.js';
 
 /**
  * Zeroes each input element with probability `p` during training: torch's nn.Dropout with Element-research rnn's

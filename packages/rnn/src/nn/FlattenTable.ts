@@ -1,5 +1,5 @@
-import { type Activity, expectTable, flattenActivity } from './activity.js';
-import { Module } from './Module.js';
+import { type Activity, expectTable, flattenActivity } from '../module/activity.js';
+import { Module } from '../module/Module.js';
 
 /** Flattens a nested table into a flat table of its tensors, depth first (torch's nn.FlattenTable). */
 export class FlattenTable extends Module {

@@ -1,6 +1,6 @@
-import { floatTensor } from './checks.js';
-import { type Tensor, WebrnnError, hardtanh } from './deps.js';
-import { Module } from './Module.js';
+import { floatTensor } from '../module/checks.js';
+import { type Tensor, WebrnnError, hardtanh } from '../module/deps.js';
+import { Module } from '../module/Module.js';
 
 /**
  * Clamp into [minValue, maxValue] (torch's nn.HardTanh, default [-1, 1]). As in Torch the gradient passes only

@@ -1,5 +1,5 @@
-import type { Activity } from './activity.js';
-import { Module } from './Module.js';
+import type { Activity } from '../module/activity.js';
+import { Module } from '../module/Module.js';
 
 /** Passes its input (tensor or table) through unchanged (torch's nn.Identity). */
 export class Identity extends Module {

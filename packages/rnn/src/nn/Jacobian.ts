@@ -1,6 +1,6 @@
-import type { Activity } from './activity.js';
-import { type Tensor, WebrnnError, noGrad, reshape, tidy, zeros } from './deps.js';
-import type { Module } from './Module.js';
+import type { Activity } from '../module/activity.js';
+import { type Tensor, WebrnnError, noGrad, reshape, tidy, zeros } from '../module/deps.js';
+import type { Module } from '../module/Module.js';
 
 /**
  * Torch's nn.Jacobian: the largest difference between a module's Jacobian as its backward computes it and as

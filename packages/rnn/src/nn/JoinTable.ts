@@ -1,6 +1,6 @@
-import { tableDim, tensorTable } from './checks.js';
-import { type Tensor, WebrnnError, cat, fmtShape } from './deps.js';
-import { Module } from './Module.js';
+import { tableDim, tensorTable } from '../module/checks.js';
+import { type Tensor, WebrnnError, cat, fmtShape } from '../module/deps.js';
+import { Module } from '../module/Module.js';
 
 /**
  * Concatenates a table of tensors along `dimension` (torch's nn.JoinTable, the inverse of SplitTable). The

@@ -1,6 +1,6 @@
-import { type Activity, expectTensor } from './activity.js';
-import { type Tensor, WebrnnError, add, fmtShape, matmul, noGrad, uniform } from './deps.js';
-import { Module } from './Module.js';
+import { type Activity, expectTensor } from '../module/activity.js';
+import { type Tensor, WebrnnError, add, fmtShape, matmul, noGrad, uniform } from '../module/deps.js';
+import { Module } from '../module/Module.js';
 
 /** y = x W^T + b, with Torch's layout (weight [outputSize, inputSize]) and initialisation. */
 // Generic so that a subclass with another input (NCEModule's {input, target}) can say so; Linear is Tensor -> Tensor.

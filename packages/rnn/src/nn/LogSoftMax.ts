@@ -1,6 +1,6 @@
-import { floatTensor } from './checks.js';
-import { type Tensor, logSoftmax } from './deps.js';
-import { Module } from './Module.js';
+import { floatTensor } from '../module/checks.js';
+import { type Tensor, logSoftmax } from '../module/deps.js';
+import { Module } from '../module/Module.js';
 import { softmaxDim } from './SoftMax.js';
 
 /** log(SoftMax(x)) over the same dimension as nn.SoftMax, computed by log-sum-exp (torch's nn.LogSoftMax). */

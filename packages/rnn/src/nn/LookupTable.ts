@@ -1,5 +1,5 @@
-import { type Activity, expectTensor, mapActivity } from './activity.js';
-import { positiveInt } from './checks.js';
+import { type Activity, expectTensor, mapActivity } from '../module/activity.js';
+import { positiveInt } from '../module/checks.js';
 import {
   type Tensor,
   WebrnnError,
@@ -10,8 +10,8 @@ import {
   tidy,
   zeros,
   zerosLike,
-} from './deps.js';
-import { Module } from './Module.js';
+} from '../module/deps.js';
+import { Module } from '../module/Module.js';
 
 /**
  * Embeddings (torch's nn.LookupTable): a weight [nIndex, nOutput] whose rows are looked up by 0-based int32

@@ -1,5 +1,5 @@
-import { type Activity, expectTensor } from './activity.js';
-import { type Tensor, WebrnnError, noGrad, reshape, tidy, where } from './deps.js';
+import { type Activity, expectTensor } from '../module/activity.js';
+import { type Tensor, WebrnnError, noGrad, reshape, tidy, where } from '../module/deps.js';
 import { LookupTable } from './LookupTable.js';
 
 /**

@@ -1,7 +1,7 @@
-import { type Activity, expectTable } from './activity.js';
-import { Container } from './Container.js';
-import { WebrnnError } from './deps.js';
-import type { Module } from './Module.js';
+import { type Activity, expectTable } from '../module/activity.js';
+import { Container } from '../module/Container.js';
+import { WebrnnError } from '../module/deps.js';
+import type { Module } from '../module/Module.js';
 
 /**
  * Applies one module to every entry of the input table (torch's nn.MapTable). As in Torch, `modules` grows with

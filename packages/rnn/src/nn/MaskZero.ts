@@ -1,6 +1,6 @@
-import { type Activity, flattenActivity, mapActivity } from './activity.js';
-import { Container } from './Container.js';
-import { type Tensor, WebrnnError, keep, tidy, to } from './deps.js';
+import { type Activity, flattenActivity, mapActivity } from '../module/activity.js';
+import { Container } from '../module/Container.js';
+import { type Tensor, WebrnnError, keep, tidy, to } from '../module/deps.js';
 import {
   batchRankOf,
   floatOf,
@@ -9,8 +9,8 @@ import {
   applyKeep,
   checkLeading,
   maskIfBatched,
-} from './masking.js';
-import { Module } from './Module.js';
+} from '../rnn/masking.js';
+import { Module } from '../module/Module.js';
 
 /**
  * Torch's nn.MaskZero: decorates a module so that the output rows of samples whose input row is all zeros are

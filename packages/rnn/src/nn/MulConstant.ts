@@ -1,6 +1,6 @@
-import { floatTensor } from './checks.js';
-import { type Tensor, WebrnnError, mul } from './deps.js';
-import { Module } from './Module.js';
+import { floatTensor } from '../module/checks.js';
+import { type Tensor, WebrnnError, mul } from '../module/deps.js';
+import { Module } from '../module/Module.js';
 
 /** y = constant * x (torch's nn.MulConstant). `inplace` is accepted for Torch's signature; the tape never writes in place. */
 export class MulConstant extends Module<Tensor, Tensor> {

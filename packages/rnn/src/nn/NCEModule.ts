@@ -1,6 +1,6 @@
-import { type Activity, expectTable, expectTensor } from './activity.js';
+import { type Activity, expectTable, expectTensor } from '../module/activity.js';
 import { AliasMultinomial } from './aliasMultinomial.js';
-import { floatTensor, positiveInt } from './checks.js';
+import { floatTensor, positiveInt } from '../module/checks.js';
 import {
   type DType,
   type DeviceName,
@@ -25,9 +25,9 @@ import {
   tensor,
   tidy,
   uniform,
-} from './deps.js';
+} from '../module/deps.js';
 import { Linear } from './Linear.js';
-import { moveTensor } from './parameterStorage.js';
+import { moveTensor } from '../module/parameterStorage.js';
 
 /**
  * dpnn's nn.NCEModule: the output layer of noise-contrastive estimation (Mnih & Teh 2012), a Linear(inputSize,

@@ -1,6 +1,6 @@
-import { type Activity, describeActivity, expectTable } from './activity.js';
-import { WebrnnError } from './deps.js';
-import { Module } from './Module.js';
+import { type Activity, describeActivity, expectTable } from '../module/activity.js';
+import { WebrnnError } from '../module/deps.js';
+import { Module } from '../module/Module.js';
 
 /** The `length` entries of a table starting at 0-based `offset` (torch's nn.NarrowTable); others get zero gradients. */
 export class NarrowTable extends Module {

@@ -1,6 +1,6 @@
-import { expectTensor } from './activity.js';
-import { type Tensor, WebrnnError, cat, fmtShape, full, narrow, tidy } from './deps.js';
-import { Module } from './Module.js';
+import { expectTensor } from '../module/activity.js';
+import { type Tensor, WebrnnError, cat, fmtShape, full, narrow, tidy } from '../module/deps.js';
+import { Module } from '../module/Module.js';
 
 /**
  * torch's nn.Padding: inserts |pad| entries equal to `value` along dimension `dim`. With pad < 0 they go before

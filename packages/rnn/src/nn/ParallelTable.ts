@@ -1,7 +1,7 @@
-import { type Activity, describeActivity, expectTable } from './activity.js';
-import { Container } from './Container.js';
-import { WebrnnError } from './deps.js';
-import { branchTree } from './treeFormat.js';
+import { type Activity, describeActivity, expectTable } from '../module/activity.js';
+import { Container } from '../module/Container.js';
+import { WebrnnError } from '../module/deps.js';
+import { branchTree } from '../module/treeFormat.js';
 
 /** Applies child i to entry i of the input table and outputs the table of results (torch's nn.ParallelTable). */
 export class ParallelTable extends Container {

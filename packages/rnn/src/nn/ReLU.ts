@@ -1,6 +1,6 @@
-import { floatTensor } from './checks.js';
-import { type Tensor, relu } from './deps.js';
-import { Module } from './Module.js';
+import { floatTensor } from '../module/checks.js';
+import { type Tensor, relu } from '../module/deps.js';
+import { Module } from '../module/Module.js';
 
 /**
  * y = max(0, x) (torch's nn.ReLU, i.e. Threshold(0, 0)): the gradient is 0 at x = 0, as Torch's threshold test

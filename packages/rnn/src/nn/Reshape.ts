@@ -1,6 +1,6 @@
-import { expectTensor } from './activity.js';
-import { type Tensor, WebrnnError, fmtShape, reshape } from './deps.js';
-import { Module } from './Module.js';
+import { expectTensor } from '../module/activity.js';
+import { type Tensor, WebrnnError, fmtShape, reshape } from '../module/deps.js';
+import { Module } from '../module/Module.js';
 
 /**
  * Reshapes its input to `size` (torch's nn.Reshape): `new nn.Reshape(2, 3)`, optionally with a final boolean

@@ -1,6 +1,6 @@
-import { floatTensor } from './checks.js';
-import { type Tensor, WebrnnError, add, neg, tidy } from './deps.js';
-import { Module } from './Module.js';
+import { floatTensor } from '../module/checks.js';
+import { type Tensor, WebrnnError, add, neg, tidy } from '../module/deps.js';
+import { Module } from '../module/Module.js';
 
 /**
  * Element-research's nn.SAdd: y = x + addend, or -(x + addend) with `negate`; a constant, so no parameters. Its

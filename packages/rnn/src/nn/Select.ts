@@ -1,6 +1,6 @@
-import { expectTensor } from './activity.js';
-import { type Tensor, WebrnnError, fmtShape, select } from './deps.js';
-import { Module } from './Module.js';
+import { expectTensor } from '../module/activity.js';
+import { type Tensor, WebrnnError, fmtShape, select } from '../module/deps.js';
+import { Module } from '../module/Module.js';
 
 /**
  * Entry `index` of dimension `dimension`, which is removed (torch's nn.Select). Both 0-based; negative values

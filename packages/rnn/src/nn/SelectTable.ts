@@ -1,6 +1,6 @@
-import { type Activity, describeActivity, expectTable } from './activity.js';
-import { WebrnnError } from './deps.js';
-import { Module } from './Module.js';
+import { type Activity, describeActivity, expectTable } from '../module/activity.js';
+import { WebrnnError } from '../module/deps.js';
+import { Module } from '../module/Module.js';
 
 /**
  * Entry `index` of a table (torch's nn.SelectTable), 0-based; a negative index counts from the end (-1 is the

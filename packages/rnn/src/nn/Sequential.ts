@@ -1,6 +1,6 @@
-import type { Activity } from './activity.js';
-import { Container, indent } from './Container.js';
-import type { Module } from './Module.js';
+import type { Activity } from '../module/activity.js';
+import { Container, indent } from '../module/Container.js';
+import type { Module } from '../module/Module.js';
 
 /**
  * Children applied one after another (torch's nn.Sequential). Its output type is the last child's, as `add` says:

@@ -1,6 +1,6 @@
-import { floatTensor } from './checks.js';
-import { type Tensor, WebrnnError, fmtShape, softmax } from './deps.js';
-import { Module } from './Module.js';
+import { floatTensor } from '../module/checks.js';
+import { type Tensor, WebrnnError, fmtShape, softmax } from '../module/deps.js';
+import { Module } from '../module/Module.js';
 
 /**
  * The dimension THNN's SoftMax and LogSoftMax normalise over: the features of a vector [C] or a batch [N, C],

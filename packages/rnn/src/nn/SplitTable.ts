@@ -1,7 +1,7 @@
-import { type Activity, expectTensor } from './activity.js';
-import { tableDim } from './checks.js';
-import { type Tensor, WebrnnError, unbind } from './deps.js';
-import { Module } from './Module.js';
+import { type Activity, expectTensor } from '../module/activity.js';
+import { tableDim } from '../module/checks.js';
+import { type Tensor, WebrnnError, unbind } from '../module/deps.js';
+import { Module } from '../module/Module.js';
 
 /**
  * Splits a tensor into a table of its slices along `dimension` (torch's nn.SplitTable): each slice drops that

@@ -1,6 +1,6 @@
-import { expectTensor } from './activity.js';
-import { type Tensor, WebrnnError, contiguous, fmtShape, tidy, transpose } from './deps.js';
-import { Module } from './Module.js';
+import { expectTensor } from '../module/activity.js';
+import { type Tensor, WebrnnError, contiguous, fmtShape, tidy, transpose } from '../module/deps.js';
+import { Module } from '../module/Module.js';
 
 /**
  * Swaps pairs of dimensions in turn (torch's nn.Transpose): `new nn.Transpose([0, 3], [0, 2])` swaps 0 and 3,

@@ -1,8 +1,8 @@
-import { type Activity, flattenActivity, mapActivity } from './activity.js';
-import { type Tensor, WebrnnError, cat, fmtShape, indexSelect, tensor, tidy, zeros } from './deps.js';
+import { type Activity, flattenActivity, mapActivity } from '../module/activity.js';
+import { type Tensor, WebrnnError, cat, fmtShape, indexSelect, tensor, tidy, zeros } from '../module/deps.js';
 import { MaskZero } from './MaskZero.js';
-import { batchRankOf, floatOf, nonZeroRows } from './masking.js';
-import type { Module } from './Module.js';
+import { batchRankOf, floatOf, nonZeroRows } from '../rnn/masking.js';
+import type { Module } from '../module/Module.js';
 import { stateHolders } from '../rnn/state.js';
 
 /**

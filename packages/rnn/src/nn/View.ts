@@ -1,6 +1,6 @@
-import { expectTensor } from './activity.js';
-import { type Tensor, WebrnnError, reshape } from './deps.js';
-import { Module } from './Module.js';
+import { expectTensor } from '../module/activity.js';
+import { type Tensor, WebrnnError, reshape } from '../module/deps.js';
+import { Module } from '../module/Module.js';
 
 /**
  * Views its input with `sizes` (torch's nn.View); one entry may be -1 (inferred). Dimensions beyond the view's

@@ -1,5 +1,5 @@
-import { type Activity, mapActivity } from './activity.js';
-import { Module } from './Module.js';
+import { type Activity, mapActivity } from '../module/activity.js';
+import { Module } from '../module/Module.js';
 
 /**
  * Element-research's nn.ZeroGrad: the output is the input (a table too), the gradInput is zeros shaped like it,

@@ -1,6 +1,6 @@
-import { type Activity, expectTable } from './activity.js';
-import { WebrnnError } from './deps.js';
-import { Module } from './Module.js';
+import { type Activity, expectTable } from '../module/activity.js';
+import { WebrnnError } from '../module/deps.js';
+import { Module } from '../module/Module.js';
 
 /** Zips a table of tables: {{a1, a2}, {b1, b2}} -> {{a1, b1}, {a2, b2}} (torch's nn.ZipTable). */
 export class ZipTable extends Module {

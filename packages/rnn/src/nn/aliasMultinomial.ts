@@ -1,4 +1,4 @@
-import { type Generator, WebrnnError, defaultGenerator } from './deps.js';
+import { type Generator, WebrnnError, defaultGenerator } from '../module/deps.js';
 
 /**
  * Walker's alias method (torchx's torch.AliasMultinomial, which dpnn's NCEModule samples its noise with): after

@@ -1,4 +1,4 @@
-import { type Tensor, add, div, keep, mul, sqrt, square, zerosLike } from '../nn/deps.js';
+import { type Tensor, add, div, keep, mul, sqrt, square, zerosLike } from '../module/deps.js';
 import { type Feval, type ParamsArg, Optimizer, functional, learningRateOf } from './Optimizer.js';
 
 export interface AdamConfig {

@@ -1,4 +1,4 @@
-import { type Tensor, WebrnnError, fmtShape, noGrad, tidy } from '../nn/deps.js';
+import { type Tensor, WebrnnError, fmtShape, noGrad, tidy } from '../module/deps.js';
 
 /** What an optimiser updates: one tensor (e.g. the flat vector of `getParameters()`) or a list of parameters. */
 export type ParamsArg = Tensor | readonly Tensor[];

@@ -1,4 +1,4 @@
-import { type Tensor, WebrnnError, add, clone, keep, mul } from '../nn/deps.js';
+import { type Tensor, WebrnnError, add, clone, keep, mul } from '../module/deps.js';
 import { type Feval, type ParamsArg, Optimizer, functional, learningRateOf } from './Optimizer.js';
 
 export interface SGDConfig {

@@ -1,4 +1,4 @@
-import { type Tensor, WebrnnError, add, cast, noGrad, square, sum, tidy } from '../nn/deps.js';
+import { type Tensor, WebrnnError, add, cast, noGrad, square, sum, tidy } from '../module/deps.js';
 import type { ParamsArg } from './Optimizer.js';
 
 /**

@@ -1,7 +1,7 @@
-import type { Activity } from '../nn/activity.js';
-import { floatTensor } from '../nn/checks.js';
-import { type Tensor, WebrnnError, cast, customOp, fmtShape, keep, noGrad, reshape } from '../nn/deps.js';
-import { Module } from '../nn/Module.js';
+import type { Activity } from '../module/activity.js';
+import { floatTensor } from '../module/checks.js';
+import { type Tensor, WebrnnError, cast, customOp, fmtShape, keep, noGrad, reshape } from '../module/deps.js';
+import { Module } from '../module/Module.js';
 
 /**
  * dpnn's nn.Reinforce: the base of modules trained with REINFORCE (Williams 1992). Forward samples an action

@@ -1,6 +1,6 @@
-import type { Activity } from '../nn/activity.js';
-import { floatTensor } from '../nn/checks.js';
-import { type Tensor, affine, clone, div, lt, mul, neg, sub, uniform } from '../nn/deps.js';
+import type { Activity } from '../module/activity.js';
+import { floatTensor } from '../module/checks.js';
+import { type Tensor, affine, clone, div, lt, mul, neg, sub, uniform } from '../module/deps.js';
 import { Reinforce } from './Reinforce.js';
 
 /**

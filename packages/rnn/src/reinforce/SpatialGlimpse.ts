@@ -1,5 +1,5 @@
-import { type Activity, expectTable } from '../nn/activity.js';
-import { floatTensor } from '../nn/checks.js';
+import { type Activity, expectTable } from '../module/activity.js';
+import { floatTensor } from '../module/checks.js';
 import {
   type Tensor,
   WebrnnError,
@@ -18,8 +18,8 @@ import {
   narrow,
   reshape,
   zeros,
-} from '../nn/deps.js';
-import { Module } from '../nn/Module.js';
+} from '../module/deps.js';
+import { Module } from '../module/Module.js';
 
 /**
  * dpnn's nn.SpatialGlimpse, the retina of the recurrent visual attention model. Input {image [N, C, H, W],

@@ -1,5 +1,5 @@
-import { type Activity, expectTable } from '../nn/activity.js';
-import { floatTensor } from '../nn/checks.js';
+import { type Activity, expectTable } from '../module/activity.js';
+import { floatTensor } from '../module/checks.js';
 import {
   type Tensor,
   WebrnnError,
@@ -15,9 +15,9 @@ import {
   sum,
   tensor,
   zeros,
-} from '../nn/deps.js';
-import { ModuleError } from '../nn/errors.js';
-import type { Module } from '../nn/Module.js';
+} from '../module/deps.js';
+import { ModuleError } from '../module/errors.js';
+import type { Module } from '../module/Module.js';
 import { Criterion, type Target } from '../criterion/Criterion.js';
 import { MSECriterion } from '../criterion/MSECriterion.js';
 import { reinforce } from './Reinforce.js';

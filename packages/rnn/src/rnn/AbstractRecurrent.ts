@@ -4,13 +4,13 @@ import {
   flattenActivity,
   mapActivity,
   unflattenActivity,
-} from '../nn/activity.js';
-import { scaledVjp } from '../nn/backprop.js';
-import { Container } from '../nn/Container.js';
-import { type Tensor, WebrnnError, boundary, fmtShape, keep, mul, noGrad, tidy } from '../nn/deps.js';
-import { ModuleError } from '../nn/errors.js';
-import { maskStep, stepKeepFromInput, stepKeepFromMask } from '../nn/masking.js';
-import type { Module } from '../nn/Module.js';
+} from '../module/activity.js';
+import { scaledVjp } from '../module/backprop.js';
+import { Container } from '../module/Container.js';
+import { type Tensor, WebrnnError, boundary, fmtShape, keep, mul, noGrad, tidy } from '../module/deps.js';
+import { ModuleError } from '../module/errors.js';
+import { maskStep, stepKeepFromInput, stepKeepFromMask } from './masking.js';
+import type { Module } from '../module/Module.js';
 import { type RememberMode, type StateBoundaries, checkRememberMode, remembers } from './state.js';
 
 export type { RememberMode };

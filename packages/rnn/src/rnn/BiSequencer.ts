@@ -1,9 +1,9 @@
-import type { Activity } from '../nn/activity.js';
-import { Container, indent } from '../nn/Container.js';
-import { type Tensor, WebrnnError, fmtShape, stack, unbind } from '../nn/deps.js';
-import { ModuleError } from '../nn/errors.js';
+import type { Activity } from '../module/activity.js';
+import { Container, indent } from '../module/Container.js';
+import { type Tensor, WebrnnError, fmtShape, stack, unbind } from '../module/deps.js';
+import { ModuleError } from '../module/errors.js';
 import { JoinTable } from '../nn/JoinTable.js';
-import { Module } from '../nn/Module.js';
+import { Module } from '../module/Module.js';
 import type { RememberMode } from './state.js';
 import { SeqBRNN } from './SeqBRNN.js';
 import { SeqRecurrent } from './SeqRecurrent.js';

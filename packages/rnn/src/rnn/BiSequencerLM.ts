@@ -1,5 +1,5 @@
-import { type Activity, mapActivity } from '../nn/activity.js';
-import { type Tensor, WebrnnError, narrow, zeros } from '../nn/deps.js';
+import { type Activity, mapActivity } from '../module/activity.js';
+import { type Tensor, WebrnnError, narrow, zeros } from '../module/deps.js';
 import { BiSequencerBase, checkSequence, stepsOf } from './BiSequencer.js';
 import { reverseAlong } from './SeqReverseSequence.js';
 

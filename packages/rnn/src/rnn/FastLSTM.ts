@@ -1,5 +1,5 @@
-import type { Activity } from '../nn/activity.js';
-import { WebrnnError, add, tidy } from '../nn/deps.js';
+import type { Activity } from '../module/activity.js';
+import { WebrnnError, add, tidy } from '../module/deps.js';
 import { Add } from '../nn/Add.js';
 import { Linear } from '../nn/Linear.js';
 import { asBatch, likeInput, maskedLinear } from './cells/GatedRecurrent.js';

@@ -1,6 +1,17 @@
-import type { Activity } from '../nn/activity.js';
-import { expectTensor } from '../nn/activity.js';
-import { Tensor, WebrnnError, add, cat, fmtShape, mul, narrow, noGrad, select, tidy } from '../nn/deps.js';
+import type { Activity } from '../module/activity.js';
+import { expectTensor } from '../module/activity.js';
+import {
+  Tensor,
+  WebrnnError,
+  add,
+  cat,
+  fmtShape,
+  mul,
+  narrow,
+  noGrad,
+  select,
+  tidy,
+} from '../module/deps.js';
 import { Linear } from '../nn/Linear.js';
 import { GatedRecurrent, asBatch, likeInput, maskedLinear } from './cells/GatedRecurrent.js';
 import { gruStep } from './cells/gruCell.js';

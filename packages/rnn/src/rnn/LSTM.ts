@@ -1,6 +1,6 @@
-import type { Activity } from '../nn/activity.js';
+import type { Activity } from '../module/activity.js';
 import { CMul } from '../nn/CMul.js';
-import { type Tensor, add, cat, mul, select, tidy } from '../nn/deps.js';
+import { type Tensor, add, cat, mul, select, tidy } from '../module/deps.js';
 import { Linear } from '../nn/Linear.js';
 import { asBatch, likeInput, maskedLinear } from './cells/GatedRecurrent.js';
 import { LSTMBase } from './cells/LSTMBase.js';

@@ -1,4 +1,4 @@
-import { type Activity, expectTensor } from '../nn/activity.js';
+import { type Activity, expectTensor } from '../module/activity.js';
 import {
   type Tensor,
   WebrnnError,
@@ -11,7 +11,7 @@ import {
   stack,
   sum,
   tidy,
-} from '../nn/deps.js';
+} from '../module/deps.js';
 import { Linear } from '../nn/Linear.js';
 import { GatedRecurrent, asBatch, likeInput, maskedLinear } from './cells/GatedRecurrent.js';
 import { ALL_MUFURU_OPS, MUFURU_OPS, type MuFuRuOp } from './cells/mufuruOps.js';

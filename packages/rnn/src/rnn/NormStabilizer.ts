@@ -1,5 +1,5 @@
-import type { Activity } from '../nn/activity.js';
-import { floatTensor } from '../nn/checks.js';
+import type { Activity } from '../module/activity.js';
+import { floatTensor } from '../module/checks.js';
 import {
   type Tensor,
   WebrnnError,
@@ -11,7 +11,7 @@ import {
   sum,
   tidy,
   withLoss,
-} from '../nn/deps.js';
+} from '../module/deps.js';
 import { AbstractRecurrent } from './AbstractRecurrent.js';
 
 /**

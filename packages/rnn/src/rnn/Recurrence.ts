@@ -1,7 +1,7 @@
-import { type Activity, flattenActivity } from '../nn/activity.js';
-import { type Tensor, WebrnnError, fmtShape, zeros } from '../nn/deps.js';
-import { ModuleError } from '../nn/errors.js';
-import { Module } from '../nn/Module.js';
+import { type Activity, flattenActivity } from '../module/activity.js';
+import { type Tensor, WebrnnError, fmtShape, zeros } from '../module/deps.js';
+import { ModuleError } from '../module/errors.js';
+import { Module } from '../module/Module.js';
 import { AbstractRecurrent } from './AbstractRecurrent.js';
 
 /** A size: one dim, a shape, or a table of them (for table-valued states such as an LSTM cell's [h, c]). */

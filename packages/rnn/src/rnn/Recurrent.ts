@@ -1,9 +1,9 @@
-import { type Activity, flattenActivity } from '../nn/activity.js';
+import { type Activity, flattenActivity } from '../module/activity.js';
 import { Add } from '../nn/Add.js';
 import { CAddTable } from '../nn/CAddTable.js';
-import { WebrnnError, fmtShape } from '../nn/deps.js';
-import { ModuleError } from '../nn/errors.js';
-import { Module } from '../nn/Module.js';
+import { WebrnnError, fmtShape } from '../module/deps.js';
+import { ModuleError } from '../module/errors.js';
+import { Module } from '../module/Module.js';
 import { Sigmoid } from '../nn/Sigmoid.js';
 import { AbstractRecurrent } from './AbstractRecurrent.js';
 

@@ -1,9 +1,9 @@
-import { type Activity, describeActivity, flattenActivity, mapActivity } from '../nn/activity.js';
-import { floatTensor } from '../nn/checks.js';
-import { Container, indent } from '../nn/Container.js';
-import { type Tensor, WebrnnError, fmtShape, zeros } from '../nn/deps.js';
-import { ModuleError } from '../nn/errors.js';
-import { Module } from '../nn/Module.js';
+import { type Activity, describeActivity, flattenActivity, mapActivity } from '../module/activity.js';
+import { floatTensor } from '../module/checks.js';
+import { Container, indent } from '../module/Container.js';
+import { type Tensor, WebrnnError, fmtShape, zeros } from '../module/deps.js';
+import { ModuleError } from '../module/errors.js';
+import { Module } from '../module/Module.js';
 import { recordCustom } from '../reinforce/Reinforce.js';
 import { AbstractRecurrent, oneLine } from './AbstractRecurrent.js';
 

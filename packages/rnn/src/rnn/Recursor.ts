@@ -1,5 +1,5 @@
-import type { Activity } from '../nn/activity.js';
-import type { Module } from '../nn/Module.js';
+import type { Activity } from '../module/activity.js';
+import type { Module } from '../module/Module.js';
 import { AbstractRecurrent } from './AbstractRecurrent.js';
 
 /**

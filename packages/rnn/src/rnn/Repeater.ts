@@ -1,8 +1,8 @@
-import { type Activity, describeActivity } from '../nn/activity.js';
-import { Container, indent } from '../nn/Container.js';
-import { WebrnnError } from '../nn/deps.js';
-import { ModuleError } from '../nn/errors.js';
-import { Module } from '../nn/Module.js';
+import { type Activity, describeActivity } from '../module/activity.js';
+import { Container, indent } from '../module/Container.js';
+import { WebrnnError } from '../module/deps.js';
+import { ModuleError } from '../module/errors.js';
+import { Module } from '../module/Module.js';
 import { AbstractRecurrent } from './AbstractRecurrent.js';
 import { Recursor } from './Recursor.js';
 

@@ -1,9 +1,9 @@
-import type { Activity } from '../nn/activity.js';
+import type { Activity } from '../module/activity.js';
 import { CAddTable } from '../nn/CAddTable.js';
 import { ConcatTable } from '../nn/ConcatTable.js';
-import { Container } from '../nn/Container.js';
-import { type Tensor, WebrnnError } from '../nn/deps.js';
-import { Module } from '../nn/Module.js';
+import { Container } from '../module/Container.js';
+import { type Tensor, WebrnnError } from '../module/deps.js';
+import { Module } from '../module/Module.js';
 import { Sequential } from '../nn/Sequential.js';
 import { Transpose } from '../nn/Transpose.js';
 import type { RememberMode } from './state.js';

@@ -1,5 +1,5 @@
-import { type Activity, expectTensor } from '../nn/activity.js';
-import { positiveInt } from '../nn/checks.js';
+import { type Activity, expectTensor } from '../module/activity.js';
+import { positiveInt } from '../module/checks.js';
 import {
   type Tensor,
   WebrnnError,
@@ -17,7 +17,7 @@ import {
   tanh,
   tidy,
   mul,
-} from '../nn/deps.js';
+} from '../module/deps.js';
 import { GRU } from './GRU.js';
 import { SeqRecurrent, type SequenceRun } from './SeqRecurrent.js';
 

@@ -1,5 +1,5 @@
-import { type Activity, expectTensor } from '../nn/activity.js';
-import { positiveInt } from '../nn/checks.js';
+import { type Activity, expectTensor } from '../module/activity.js';
+import { positiveInt } from '../module/checks.js';
 import {
   type Tensor,
   WebrnnError,
@@ -12,7 +12,7 @@ import {
   reshape,
   select,
   tidy,
-} from '../nn/deps.js';
+} from '../module/deps.js';
 import { FastLSTM } from './FastLSTM.js';
 import { SeqRecurrent, type SequenceRun } from './SeqRecurrent.js';
 

@@ -1,4 +1,4 @@
-import { type Tensor, WebrnnError, narrow, noGrad, randn, tidy } from '../nn/deps.js';
+import { type Tensor, WebrnnError, narrow, noGrad, randn, tidy } from '../module/deps.js';
 import type { FastLSTM } from './FastLSTM.js';
 import { SeqLSTM } from './SeqLSTM.js';
 

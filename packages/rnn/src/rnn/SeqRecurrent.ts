@@ -1,5 +1,5 @@
-import { type Activity, describeActivity } from '../nn/activity.js';
-import { positiveInt } from '../nn/checks.js';
+import { type Activity, describeActivity } from '../module/activity.js';
+import { positiveInt } from '../module/checks.js';
 import {
   type Tensor,
   WebrnnError,
@@ -10,9 +10,9 @@ import {
   reshape,
   transpose,
   zeros,
-} from '../nn/deps.js';
-import { keepFromZeroMask, nonZeroRows } from '../nn/masking.js';
-import { Module } from '../nn/Module.js';
+} from '../module/deps.js';
+import { keepFromZeroMask, nonZeroRows } from './masking.js';
+import { Module } from '../module/Module.js';
 import { type RememberMode, type StateBoundaries, checkRememberMode, remembers } from './state.js';
 
 /** What one whole-sequence run produces: the outputs [T, N, R] and the final states (tape tensors). */

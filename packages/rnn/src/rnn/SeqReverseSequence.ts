@@ -1,7 +1,7 @@
-import { type Activity, describeActivity } from '../nn/activity.js';
-import { WebrnnError, arange, fmtShape, indexSelect, tidy, transpose } from '../nn/deps.js';
-import { Module } from '../nn/Module.js';
-import type { Tensor } from '../nn/deps.js';
+import { type Activity, describeActivity } from '../module/activity.js';
+import { WebrnnError, arange, fmtShape, indexSelect, tidy, transpose } from '../module/deps.js';
+import { Module } from '../module/Module.js';
+import type { Tensor } from '../module/deps.js';
 
 /**
  * Element-research's nn.SeqReverseSequence: reverses a tensor along dimension `dim` (0-based: 0 is time in a

@@ -1,8 +1,8 @@
-import type { Activity } from '../nn/activity.js';
-import { Container } from '../nn/Container.js';
-import { type Tensor, WebrnnError, fmtShape, stack, unbind } from '../nn/deps.js';
-import { ModuleError } from '../nn/errors.js';
-import type { Module } from '../nn/Module.js';
+import type { Activity } from '../module/activity.js';
+import { Container } from '../module/Container.js';
+import { type Tensor, WebrnnError, fmtShape, stack, unbind } from '../module/deps.js';
+import { ModuleError } from '../module/errors.js';
+import type { Module } from '../module/Module.js';
 import { AbstractRecurrent, oneLine } from './AbstractRecurrent.js';
 import { Recursor } from './Recursor.js';
 

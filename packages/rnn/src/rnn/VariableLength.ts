@@ -1,9 +1,9 @@
-import { type Activity, describeActivity } from '../nn/activity.js';
-import { tensorTable } from '../nn/checks.js';
-import { Container } from '../nn/Container.js';
-import { type Tensor, WebrnnError, fmtShape, narrow, select, stack, tidy } from '../nn/deps.js';
-import { ModuleError } from '../nn/errors.js';
-import { Module } from '../nn/Module.js';
+import { type Activity, describeActivity } from '../module/activity.js';
+import { tensorTable } from '../module/checks.js';
+import { Container } from '../module/Container.js';
+import { type Tensor, WebrnnError, fmtShape, narrow, select, stack, tidy } from '../module/deps.js';
+import { ModuleError } from '../module/errors.js';
+import { Module } from '../module/Module.js';
 import { oneLine } from './AbstractRecurrent.js';
 import { padSequences } from './bucket.js';
 

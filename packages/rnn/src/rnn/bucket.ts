@@ -1,4 +1,4 @@
-import { type Tensor, WebrnnError, cat, fmtShape, full, stack, tensor, tidy } from '../nn/deps.js';
+import { type Tensor, WebrnnError, cat, fmtShape, full, stack, tensor, tidy } from '../module/deps.js';
 
 /**
  * Helpers for batches of sequences of different lengths: pad them into one [Tmax, N, ...] tensor with a zero

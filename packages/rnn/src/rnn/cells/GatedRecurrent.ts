@@ -1,5 +1,5 @@
-import { type Activity, flattenActivity, mapActivity } from '../../nn/activity.js';
-import { floatTensor, positiveInt } from '../../nn/checks.js';
+import { type Activity, flattenActivity, mapActivity } from '../../module/activity.js';
+import { floatTensor, positiveInt } from '../../module/checks.js';
 import {
   type Tensor,
   WebrnnError,
@@ -16,7 +16,7 @@ import {
   tidy,
   unsqueeze,
   zeros,
-} from '../../nn/deps.js';
+} from '../../module/deps.js';
 import type { Linear } from '../../nn/Linear.js';
 import { AbstractRecurrent } from '../AbstractRecurrent.js';
 

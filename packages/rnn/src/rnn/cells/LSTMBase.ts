@@ -1,5 +1,5 @@
-import { type Activity, expectTable, expectTensor } from '../../nn/activity.js';
-import { type Tensor, WebrnnError, noGrad, zerosLike } from '../../nn/deps.js';
+import { type Activity, expectTable, expectTensor } from '../../module/activity.js';
+import { type Tensor, WebrnnError, noGrad, zerosLike } from '../../module/deps.js';
 import { GatedRecurrent } from './GatedRecurrent.js';
 
 /**

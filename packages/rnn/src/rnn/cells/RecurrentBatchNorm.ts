@@ -1,5 +1,5 @@
-import type { Activity } from '../../nn/activity.js';
-import { floatTensor, positiveInt } from '../../nn/checks.js';
+import type { Activity } from '../../module/activity.js';
+import { floatTensor, positiveInt } from '../../module/checks.js';
 import {
   type DType,
   type DeviceName,
@@ -23,9 +23,9 @@ import {
   tidy,
   uniform,
   zeros,
-} from '../../nn/deps.js';
-import { Module } from '../../nn/Module.js';
-import { moveTensor } from '../../nn/parameterStorage.js';
+} from '../../module/deps.js';
+import { Module } from '../../module/Module.js';
+import { moveTensor } from '../../module/parameterStorage.js';
 
 /**
  * torch/nn's BatchNormalization over [N, size], as Element-research's FastLSTM uses it for recurrent batch

@@ -1,4 +1,4 @@
-import { WebrnnError } from '../../nn/deps.js';
+import { WebrnnError } from '../../module/deps.js';
 import type { DropoutOptions } from './GatedRecurrent.js';
 
 /** FastLSTM's options: variational dropout (p, mono) and Element-research's batch-normalisation arguments. */

@@ -9,7 +9,7 @@ import {
   sigmoid,
   tanh,
   tidy,
-} from '../../nn/deps.js';
+} from '../../module/deps.js';
 
 /**
  * One step of Element-research's nn.GRU. `gates` is [N, 2H], the pre-activations of the reset and update gates

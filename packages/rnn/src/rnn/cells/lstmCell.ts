@@ -1,4 +1,4 @@
-import { type Tensor, add, lstmCell, mul, reshape, sigmoid, tanh, tidy } from '../../nn/deps.js';
+import { type Tensor, add, lstmCell, mul, reshape, sigmoid, tanh, tidy } from '../../module/deps.js';
 
 /**
  * One LSTM cell update from the gates' pre-activations, written with ops (so it records on the tape and runs on

@@ -14,7 +14,7 @@ import {
   sub,
   tidy,
   where,
-} from '../../nn/deps.js';
+} from '../../module/deps.js';
 
 /**
  * The operations of Element-research's MuFuRu (Weissenborn & Rocktäschel 2016), each a function of the old state

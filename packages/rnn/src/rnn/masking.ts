@@ -1,4 +1,4 @@
-import { type Activity, describeActivity, mapActivity } from './activity.js';
+import { type Activity, describeActivity, mapActivity } from '../module/activity.js';
 import {
   type DType,
   type DeviceName,
@@ -17,7 +17,7 @@ import {
   tidy,
   to,
   where,
-} from './deps.js';
+} from '../module/deps.js';
 
 /**
  * Masks of padded rows, shared by MaskZero, TrimZero, LookupTableMaskZero, MaskZeroCriterion, VariableLength and the
