@@ -71,23 +71,6 @@ export class GRU extends GatedRecurrent {
     });
   }
 
-  /** Initial output h(0) instead of zeros (for the first step after forget()). */
-  get userPrevOutput(): Tensor | null {
-    return this.userState as Tensor | null;
-  }
-  set userPrevOutput(h: Tensor | null) {
-    this.setUserState(h);
-  }
-
-  /** Gradient with respect to h(0), once backward has reached the first step. */
-  get gradPrevOutput(): Tensor | null {
-    return this.gradPrevState as Tensor | null;
-  }
-  /** Element-research's name for gradPrevOutput. */
-  get userGradPrevOutput(): Tensor | null {
-    return this.gradPrevOutput;
-  }
-
   /**
    * Element-research's GRU:migrate(params): load the parameters of a GRU into this Bayesian GRU (p > 0; Torch
    * refuses others). `params` is either the 6 tensors of a plain GRU in Torch's order (i2g W [2H, D], b [2H], o2g W

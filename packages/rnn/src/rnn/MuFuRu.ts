@@ -85,23 +85,6 @@ export class MuFuRu extends GatedRecurrent {
     });
   }
 
-  /** Initial output h(0) instead of zeros (for the first step after forget()). */
-  get userPrevOutput(): Tensor | null {
-    return this.userState as Tensor | null;
-  }
-  set userPrevOutput(h: Tensor | null) {
-    this.setUserState(h);
-  }
-
-  /** Gradient with respect to h(0), once backward has reached the first step. */
-  get gradPrevOutput(): Tensor | null {
-    return this.gradPrevState as Tensor | null;
-  }
-  /** Element-research's name for gradPrevOutput. */
-  get userGradPrevOutput(): Tensor | null {
-    return this.gradPrevOutput;
-  }
-
   /** Element-research's MuFuRu refuses GRU:migrate. */
   migrate(_params: readonly Tensor[]): never {
     throw new WebrnnError('nn.MuFuRu.migrate', 'Migrate not supported for MuFuRu');

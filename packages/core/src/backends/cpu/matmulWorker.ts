@@ -6,6 +6,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { computeRows } from './matmulKernel.js';
+import type { GemmFn } from './wasm/runtime.js';
 import { type WasmMemory, type WasmModule, wasmApi } from './wasm/api.js';
 
 const ctl = new Int32Array(workerData as SharedArrayBuffer);
@@ -16,17 +17,7 @@ const DONE = 2;
 const SWAP = 3;
 const WASM_JOB = 1;
 
-type Gemm = (
-  pa: number,
-  pb: number,
-  c: number,
-  Mp: number,
-  Np: number,
-  K: number,
-  i0: number,
-  i1: number,
-  ldc: number,
-) => void;
+type Gemm = GemmFn;
 interface Message {
   PA: SharedArrayBuffer;
   PB: SharedArrayBuffer;

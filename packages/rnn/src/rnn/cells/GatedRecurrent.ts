@@ -95,6 +95,25 @@ export abstract class GatedRecurrent extends AbstractRecurrent<Tensor, Tensor> {
     this.heldUser = held;
   }
 
+  // ---- the state as Element-research names it (a single output state h; LSTMBase has its parts h and c) ----
+
+  /** Initial output h(0) instead of zeros (for the first step after forget()). */
+  get userPrevOutput(): Tensor | null {
+    return this.userState as Tensor | null;
+  }
+  set userPrevOutput(h: Tensor | null) {
+    this.setUserState(h);
+  }
+
+  /** Gradient with respect to h(0), once backward has reached the first step. */
+  get gradPrevOutput(): Tensor | null {
+    return this.gradPrevState as Tensor | null;
+  }
+  /** Element-research's name for gradPrevOutput. */
+  get userGradPrevOutput(): Tensor | null {
+    return this.gradPrevOutput;
+  }
+
   // ---- helpers for the subclasses' steps -----------------------------------------------------------------
 
   /** The step's input as a float tensor [N, inputSize] or [inputSize], of the parameters' dtype. */

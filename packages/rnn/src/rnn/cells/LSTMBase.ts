@@ -32,10 +32,10 @@ export abstract class LSTMBase extends GatedRecurrent {
   }
 
   /** Initial output h(0) instead of zeros (for the first step after forget()); the cell defaults to zeros. */
-  get userPrevOutput(): Tensor | null {
+  override get userPrevOutput(): Tensor | null {
     return this.userPart(0);
   }
-  set userPrevOutput(h: Tensor | null) {
+  override set userPrevOutput(h: Tensor | null) {
     this.setUserPart(0, h);
   }
 
@@ -48,7 +48,7 @@ export abstract class LSTMBase extends GatedRecurrent {
   }
 
   /** Gradient with respect to h(0), once backward has reached the first step. */
-  get gradPrevOutput(): Tensor | null {
+  override get gradPrevOutput(): Tensor | null {
     return this.gradPart(0);
   }
   /** Gradient with respect to c(0), once backward has reached the first step. */
@@ -56,7 +56,7 @@ export abstract class LSTMBase extends GatedRecurrent {
     return this.gradPart(1);
   }
   /** Element-research's name for gradPrevOutput. */
-  get userGradPrevOutput(): Tensor | null {
+  override get userGradPrevOutput(): Tensor | null {
     return this.gradPart(0);
   }
   /** Element-research's name for gradPrevCell. */

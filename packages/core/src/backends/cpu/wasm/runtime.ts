@@ -63,22 +63,24 @@ export function cpuWasmStatus(): {
 export const MAX_WASM_BYTES = 1 << 30;
 const PAGE = 65536;
 
+/** Adds rows [i0, i1) of packed A times packed B to C (byte addresses; see matmulModule.ts). */
+export type GemmFn = (
+  pa: number,
+  pb: number,
+  c: number,
+  Mp: number,
+  Np: number,
+  K: number,
+  i0: number,
+  i1: number,
+  ldc: number,
+) => void;
+
 export interface GemmInstance {
   readonly shape: GemmShape;
   readonly module: WasmModule;
   readonly memory: WasmMemory;
-  /** Adds rows [i0, i1) of packed A times packed B to C (byte addresses; see matmulModule.ts). */
-  readonly gemm: (
-    pa: number,
-    pb: number,
-    c: number,
-    Mp: number,
-    Np: number,
-    K: number,
-    i0: number,
-    i1: number,
-    ldc: number,
-  ) => void;
+  readonly gemm: GemmFn;
 }
 
 let instance: GemmInstance | null = null;
