@@ -1,16 +1,23 @@
-import os from 'node:os';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { type Packed, computeRows } from './matmulKernel.js';
+import { nodeBuiltin, nodeEnv } from '../../nodeBuiltins.js';
 
 /**
  * A second core for large CPU matmuls: one worker thread shares the packed operands and the result through
  * SharedArrayBuffers and takes half of the rows; the calling thread computes the other half and waits with
  * Atomics (microseconds, no event-loop round trip). The calling thread never waits for a worker that is not
  * idle in its loop: while it starts, or while it takes larger buffers, this thread computes everything itself.
- * Used only from the compiled package (where the worker's .js file exists), on machines with more than one core.
+ * Used only from the compiled package (where the worker's .js file exists), in Node, on machines with more than one
+ * core. Elsewhere (a browser: no worker_threads, a main thread that may not Atomics.wait, and no SharedArrayBuffer
+ * unless the page is cross-origin isolated) every product runs on the calling thread, without a word.
  */
+const threads = nodeBuiltin('node:worker_threads');
 const enabled =
-  import.meta.url.endsWith('.js') && os.availableParallelism() > 1 && process.env.WEBRNN_CPU_THREADS !== '1';
+  threads !== undefined &&
+  typeof SharedArrayBuffer === 'function' &&
+  import.meta.url.endsWith('.js') &&
+  (nodeBuiltin('node:os')?.availableParallelism() ?? 1) > 1 &&
+  nodeEnv('WEBRNN_CPU_THREADS') !== '1';
 
 /** Control word states: ctl = [state, M, N, K, i0, i1]. */
 export const STARTING = 4;
@@ -40,7 +47,7 @@ export function sharedScratch(nA: number, nB: number, nC: number): Shared | null
   shared = { PA: sab(size(shared?.PA, nA)), PB: sab(size(shared?.PB, nB)), C: sab(size(shared?.C, nC)) };
   if (!worker) {
     ctl[0] = STARTING;
-    worker = new Worker(new URL('./matmulWorker.js', import.meta.url), {
+    worker = new threads!.Worker(new URL('./matmulWorker.js', import.meta.url), {
       workerData: ctl.buffer,
       // Flags such as --input-type apply to the main entry only and would stop the worker from starting.
       execArgv: process.execArgv.filter((a) => !a.startsWith('--input-type')),

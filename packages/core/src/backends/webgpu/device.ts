@@ -115,7 +115,13 @@ async function dawnGpu(backend: 'vulkan' | 'opengles'): Promise<GPU | null> {
   // Dawn's OpenGL ES backend needs a display; the surfaceless EGL platform needs none.
   if (backend === 'opengles' && !process.env.EGL_PLATFORM) process.env.EGL_PLATFORM = 'surfaceless';
   if (!process.env.XDG_RUNTIME_DIR) process.env.XDG_RUNTIME_DIR = '/tmp';
-  const mod = (await import('webgpu')) as { create(o: string[]): GPU; globals: object };
+  // Dawn (the optional `webgpu` package) is Node-only: named through a variable so that bundlers for the browser
+  // neither resolve nor warn about it (webpack and Vite keep such an import as it is with these comments).
+  const dawn = 'webgpu';
+  const mod = (await import(/* webpackIgnore: true */ /* @vite-ignore */ dawn)) as {
+    create(o: string[]): GPU;
+    globals: object;
+  };
   Object.assign(globalThis, mod.globals);
   return mod.create([`backend=${backend}`]);
 }
