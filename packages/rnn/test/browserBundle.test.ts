@@ -3,33 +3,20 @@ import { fileURLToPath } from 'node:url';
 import vm from 'node:vm';
 import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
+import { ENTRY, NODE_IMPORT, runInPage } from './browser/bundleCheck.js';
 import { LOSS_TOLERANCE, lossFell, trainTutorialNet } from './browser/tutorialNet.js';
 
 /**
  * The packages bundle for the browser unchanged: esbuild with --platform=browser and no stubs, plugins or
  * externals, from the sources and from the built dist/ (what a user installs), with no error, no warning and no
- * Node import left in the output. The bundle then runs in a fresh vm context, a JavaScript world without
- * `process`, `require` or Node's modules (as a page), where the tutorial net trains on the CPU backend to the
- * very losses it has in Node; and once more with code generation from strings off, as under a strict
- * Content-Security-Policy (no 'unsafe-eval'), where the CPU backend must find its way without `new Function`.
+ * Node import left in the output. The bundle then runs in a fresh vm context without `process`, `require` or
+ * Node's modules (as a page), where the tutorial net trains on the CPU backend to the very losses it has in Node;
+ * and once more with code generation from strings off, as under a strict Content-Security-Policy (no
+ * 'unsafe-eval'), where the CPU backend must find its way without `new Function`. (browserVite.test.ts: Vite.)
  */
 
 const examples = fileURLToPath(new URL('../../examples', import.meta.url));
-const tutorial = fileURLToPath(new URL('./browser/tutorialNet.ts', import.meta.url));
 const distBuilt = existsSync(fileURLToPath(new URL('../dist/index.js', import.meta.url)));
-
-const ENTRY = `
-import { io, nn } from '@webrnn/rnn';
-import { trainTutorialNet } from ${JSON.stringify(tutorial)};
-export async function run() {
-  const losses = await trainTutorialNet('cpu');
-  const refusal = await io.saveModule('model.safetensors', new nn.Linear(2, 2)).then(() => 'saved', (e) => e.message);
-  const a = new nn.Linear(3, 2);
-  const b = new nn.Linear(3, 2);
-  await io.loadModuleFromBlob(await io.moduleToBlob(a, { step: 3 }), b);
-  const same = a.weight.dataSync().every((v, i) => v === b.weight.dataSync()[i]);
-  return { losses, refusal, same, hasProcess: typeof process !== 'undefined' };
-}`;
 
 async function bundle(format: 'esm' | 'iife', source: boolean) {
   return build({
@@ -45,22 +32,6 @@ async function bundle(format: 'esm' | 'iife', source: boolean) {
     logLevel: 'silent',
     target: 'es2022',
   });
-}
-
-/** Import statements, require calls and literal dynamic imports of Node's modules left in the bundle. */
-const NODE_IMPORT =
-  /(?:from\s*|import\s*\(\s*|require\s*\(\s*)["'](?:node:[\w/]+|fs|path|os|crypto|worker_threads|url|module)["']/;
-
-function runInPage(
-  code: string,
-  csp: boolean,
-): Promise<{ losses: number[]; refusal: string; same: boolean; hasProcess: boolean }> {
-  const context = vm.createContext(
-    { console, setTimeout, clearTimeout, queueMicrotask, TextEncoder, TextDecoder, Blob, performance },
-    csp ? { codeGeneration: { strings: false, wasm: true } } : {},
-  );
-  vm.runInContext(code, context);
-  return vm.runInContext('webrnnPage.run()', context);
 }
 
 describe('@webrnn/rnn bundles for the browser with esbuild, unchanged', () => {
@@ -83,7 +54,7 @@ describe('@webrnn/rnn bundles for the browser with esbuild, unchanged', () => {
     const inNode = await trainTutorialNet('cpu');
     expect(lossFell(inNode)).toBe(true);
     for (const csp of [false, true]) {
-      const page = await runInPage(code, csp);
+      const page = await runInPage(code, 'webrnnPage', csp);
       expect(page.hasProcess).toBe(false);
       expect(page.losses).toHaveLength(inNode.length);
       page.losses.forEach((l, i) =>
