@@ -61,6 +61,7 @@ describe('@webrnn/rnn bundles for the browser with esbuild, unchanged', () => {
         expect(Math.abs(l - inNode[i]!)).toBeLessThanOrEqual(LOSS_TOLERANCE.sameBackend),
       );
       expect(page.same).toBe(true);
+      expect(page.webgpu).toMatch(/^no WebGPU in this browser \(no navigator\.gpu/);
       expect(page.refusal).toMatch(
         /saveModule: got the path 'model.safetensors', but reading and writing files needs Node; here use io.moduleToSafetensors/,
       );

@@ -74,6 +74,7 @@ describe('@webrnn/rnn bundles for the browser with Vite, unchanged', () => {
       expect(Math.abs(l - inNode[i]!)).toBeLessThanOrEqual(LOSS_TOLERANCE.sameBackend),
     );
     expect(page.same).toBe(true);
+    expect(page.webgpu).toMatch(/^no WebGPU in this browser \(no navigator\.gpu/);
     expect(page.refusal).toMatch(/^saveModule: got the path 'model.safetensors'/);
   });
 });

@@ -9,9 +9,12 @@ import vm from 'node:vm';
  */
 const tutorial = fileURLToPath(new URL('./tutorialNet.ts', import.meta.url));
 
-/** The app: trains the tutorial net on the CPU, tries a file save (refused) and a Blob round trip. */
+/**
+ * The app: trains the tutorial net on the CPU, tries a file save (refused), a Blob round trip and WebGPU (none
+ * without navigator.gpu, and no attempt at Node's Dawn).
+ */
 export const ENTRY = `
-import { io, nn } from '@webrnn/rnn';
+import { initWebGPU, io, lastWebGPUError, nn } from '@webrnn/rnn';
 import { trainTutorialNet } from ${JSON.stringify(tutorial)};
 export async function run() {
   const losses = await trainTutorialNet('cpu');
@@ -20,7 +23,8 @@ export async function run() {
   const b = new nn.Linear(3, 2);
   await io.loadModuleFromBlob(await io.moduleToBlob(a, { step: 3 }), b);
   const same = a.weight.dataSync().every((v, i) => v === b.weight.dataSync()[i]);
-  return { losses, refusal, same, hasProcess: typeof process !== 'undefined' };
+  const gpu = await initWebGPU();
+  return { losses, refusal, same, hasProcess: typeof process !== 'undefined', webgpu: gpu === null ? lastWebGPUError() : 'found' };
 }`;
 
 export interface AppResult {
@@ -28,6 +32,7 @@ export interface AppResult {
   refusal: string;
   same: boolean;
   hasProcess: boolean;
+  webgpu: string;
 }
 
 /** Import statements, require calls and literal dynamic imports of Node's modules left in a bundle. */

@@ -70,8 +70,17 @@ export async function initWebGPU(options: WebGPUOptions = {}): Promise<WebGPUBac
   }
   const candidates: [string, () => Promise<GPU | null>, 'core' | 'compatibility'][] = [];
   const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
+  const inNode =
+    typeof (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node ===
+    'string';
   if (nav?.gpu) candidates.push(['navigator.gpu', async () => nav.gpu!, 'core']);
-  else {
+  else if (!inNode) {
+    lastError =
+      'no WebGPU in this browser (no navigator.gpu: Chrome or Edge 113+, on Linux with --enable-unsafe-webgpu, ' +
+      'in a secure context: https or localhost)';
+    say(lastError);
+    return null;
+  } else {
     const wanted = options.dawnBackend ?? (env('WEBRNN_DAWN_BACKEND') as 'vulkan' | 'opengles' | undefined);
     for (const b of wanted ? [wanted] : (['vulkan', 'opengles'] as const)) {
       candidates.push([`Dawn ${b}`, () => dawnGpu(b), b === 'vulkan' ? 'core' : 'compatibility']);
