@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import vm from 'node:vm';
 import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
-import { ENTRY, NODE_IMPORT, runInPage } from './browser/bundleCheck.js';
+import { ENTRY, NODE_IMPORT, REFUSALS, runInPage } from './browser/bundleCheck.js';
 import { LOSS_TOLERANCE, lossFell, trainTutorialNet } from './browser/tutorialNet.js';
 
 /**
@@ -61,6 +61,7 @@ describe('@webrnn/rnn bundles for the browser with esbuild, unchanged', () => {
         expect(Math.abs(l - inNode[i]!)).toBeLessThanOrEqual(LOSS_TOLERANCE.sameBackend),
       );
       expect(page.same).toBe(true);
+      page.refusals.forEach((r, i) => expect(r).toMatch(REFUSALS[i]!));
       expect(page.webgpu).toMatch(/^no WebGPU in this browser \(no navigator\.gpu/);
       expect(page.refusal).toMatch(
         /saveModule: got the path 'model.safetensors', but reading and writing files needs Node; here use io.moduleToSafetensors/,

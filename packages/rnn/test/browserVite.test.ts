@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Rollup, build, defaultClientConditions } from 'vite';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ENTRY, NODE_IMPORT, runInPage } from './browser/bundleCheck.js';
+import { ENTRY, NODE_IMPORT, REFUSALS, runInPage } from './browser/bundleCheck.js';
 import { LOSS_TOLERANCE, trainTutorialNet } from './browser/tutorialNet.js';
 
 /**
@@ -74,6 +74,7 @@ describe('@webrnn/rnn bundles for the browser with Vite, unchanged', () => {
       expect(Math.abs(l - inNode[i]!)).toBeLessThanOrEqual(LOSS_TOLERANCE.sameBackend),
     );
     expect(page.same).toBe(true);
+    page.refusals.forEach((r, i) => expect(r).toMatch(REFUSALS[i]!));
     expect(page.webgpu).toMatch(/^no WebGPU in this browser \(no navigator\.gpu/);
     expect(page.refusal).toMatch(/^saveModule: got the path 'model.safetensors'/);
   });

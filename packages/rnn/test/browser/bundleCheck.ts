@@ -18,22 +18,40 @@ import { initWebGPU, io, lastWebGPUError, nn } from '@webrnn/rnn';
 import { trainTutorialNet } from ${JSON.stringify(tutorial)};
 export async function run() {
   const losses = await trainTutorialNet('cpu');
-  const refusal = await io.saveModule('model.safetensors', new nn.Linear(2, 2)).then(() => 'saved', (e) => e.message);
+  const m = new nn.Linear(2, 2);
+  const refusal = await io.saveModule('model.safetensors', m).then(() => 'saved', (e) => e.message);
+  const refusals = [];
+  for (const f of [
+    () => io.saveTensors('t.safetensors', {}),
+    () => io.loadModule('model.safetensors', m),
+    () => io.loadTensors('t.safetensors'),
+    () => io.removeStaleTemporaryFiles('model.safetensors'),
+  ]) refusals.push(await f().then(() => 'done', (e) => e.message));
   const a = new nn.Linear(3, 2);
   const b = new nn.Linear(3, 2);
   await io.loadModuleFromBlob(await io.moduleToBlob(a, { step: 3 }), b);
   const same = a.weight.dataSync().every((v, i) => v === b.weight.dataSync()[i]);
   const gpu = await initWebGPU();
-  return { losses, refusal, same, hasProcess: typeof process !== 'undefined', webgpu: gpu === null ? lastWebGPUError() : 'found' };
+  return { losses, refusal, refusals, same, hasProcess: typeof process !== 'undefined', webgpu: gpu === null ? lastWebGPUError() : 'found' };
 }`;
 
 export interface AppResult {
   losses: number[];
   refusal: string;
+  /** saveTensors, loadModule, loadTensors, removeStaleTemporaryFiles with a path. */
+  refusals: string[];
   same: boolean;
   hasProcess: boolean;
   webgpu: string;
 }
+
+/** What each path-taking function must say in a page: its name, the path, and the in-memory way. */
+export const REFUSALS = [
+  /^saveTensors: got the path 't.safetensors', but reading and writing files needs Node; here use io.encodeSafetensors/,
+  /^loadModule: got the path 'model.safetensors', .*; here use io.loadModuleFromSafetensors\(bytes, module\) or io.loadModuleFromBlob/,
+  /^loadTensors: got the path 't.safetensors', .*; here use io.decodeSafetensors/,
+  /^removeStaleTemporaryFiles: got the path 'model.safetensors', .*there are no temporary files outside Node/,
+];
 
 /** Import statements, require calls and literal dynamic imports of Node's modules left in a bundle. */
 export const NODE_IMPORT =
