@@ -1,11 +1,11 @@
-import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import puppeteer, { type Browser, type Page } from 'puppeteer-core';
+import type { Browser, Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { io } from '@webrnn/rnn';
 import { buildModel } from '../src/cosModel.js';
+import { chromiumForFile, launchChromium, requireBrowser } from '../../rnn/test/helpers/chromium.js';
 import { type WebServer, serveWeb } from '../src/serveWeb.js';
 
 /**
@@ -15,14 +15,7 @@ import { type WebServer, serveWeb } from '../src/serveWeb.js';
  * the same model in Node. Skipped without Chromium; fails instead when WEBRNN_REQUIRE_WEBGPU=1 (CI).
  */
 
-const required = process.env.WEBRNN_REQUIRE_WEBGPU === '1';
-const CANDIDATES = [process.env.CHROMIUM_PATH, '/usr/lib/chromium/chromium', '/usr/bin/chromium'];
-const chromium = CANDIDATES.find((p): p is string => !!p && existsSync(p)) ?? null;
-if (!chromium) {
-  const why = 'no Chromium (run scripts/setup-browser.sh as root, or set CHROMIUM_PATH)';
-  if (required) throw new Error(`WEBRNN_REQUIRE_WEBGPU=1 but ${why}`);
-  console.log(`browserDemo: skipped, ${why}`);
-}
+const chromium = chromiumForFile('browserDemo');
 
 interface DemoState {
   device: string;
@@ -51,18 +44,7 @@ describe.skipIf(!chromium)('the web demo (packages/examples/web)', () => {
   beforeAll(async () => {
     server = await serveWeb({ port: 0, sources: true });
     downloads = await mkdtemp(join(tmpdir(), 'webrnn-demo-'));
-    browser = await puppeteer.launch({
-      executablePath: chromium!,
-      headless: true,
-      args: [
-        ...(process.getuid?.() === 0 ? ['--no-sandbox'] : []),
-        '--enable-unsafe-webgpu',
-        '--enable-features=Vulkan',
-        '--use-vulkan=swiftshader',
-        '--use-webgpu-adapter=swiftshader',
-        '--disable-vulkan-surface',
-      ],
-    });
+    browser = await launchChromium(chromium!);
     page = await browser.newPage();
     page.on('console', (m) => logs.push(m.text()));
     page.on('pageerror', (e) => logs.push(`page error: ${(e as Error).message}`));
@@ -85,7 +67,7 @@ describe.skipIf(!chromium)('the web demo (packages/examples/web)', () => {
     const first = await state();
     if (first.device !== 'webgpu') {
       const why = `the page found no WebGPU adapter (${first.adapter || 'none'})`;
-      if (required) throw new Error(`WEBRNN_REQUIRE_WEBGPU=1 but ${why}`);
+      if (requireBrowser) throw new Error(`WEBRNN_REQUIRE_WEBGPU=1 but ${why}`);
       console.log(`browserDemo: WebGPU part skipped, ${why}`);
     }
     await page.click('#start');

@@ -3,11 +3,12 @@ import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import puppeteer, { type Browser } from 'puppeteer-core';
+import type { Browser } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PageResult } from './browser/page.js';
 import { CHECK_TOLERANCE } from './browser/pageChecks.js';
 import { LOSS_TOLERANCE, lossFell, trainTutorialNet } from './browser/tutorialNet.js';
+import { chromiumForFile, launchChromium, requireBrowser } from './helpers/chromium.js';
 
 /**
  * The packages in a real browser: headless Chromium (Debian's, installed by scripts/setup-browser.sh) loads a
@@ -20,28 +21,7 @@ import { LOSS_TOLERANCE, lossFell, trainTutorialNet } from './browser/tutorialNe
  * WEBRNN_REQUIRE_WEBGPU=1 (CI).
  */
 
-const required = process.env.WEBRNN_REQUIRE_WEBGPU === '1';
-const CANDIDATES = [
-  process.env.CHROMIUM_PATH,
-  '/usr/lib/chromium/chromium',
-  '/usr/bin/chromium',
-  '/usr/bin/chromium-browser',
-];
-const chromium = CANDIDATES.find((p): p is string => !!p && existsSync(p)) ?? null;
-if (!chromium) {
-  const why = 'no Chromium (run scripts/setup-browser.sh as root, or set CHROMIUM_PATH)';
-  if (required) throw new Error(`WEBRNN_REQUIRE_WEBGPU=1 but ${why}`);
-  console.log(`browserChromium: skipped, ${why}`);
-}
-
-/** WebGPU in headless Chromium without a GPU: Vulkan on SwiftShader, with no window surface. */
-export const CHROMIUM_WEBGPU_FLAGS = [
-  '--enable-unsafe-webgpu',
-  '--enable-features=Vulkan',
-  '--use-vulkan=swiftshader',
-  '--use-webgpu-adapter=swiftshader',
-  '--disable-vulkan-surface',
-];
+const chromium = chromiumForFile('browserChromium');
 
 const VARIANTS = {
   plain: {},
@@ -99,12 +79,7 @@ describe.skipIf(!chromium)('the packages in headless Chromium', () => {
     const [script] = await Promise.all([bundlePage()]);
     server = await serve(script);
     nodeLosses = await trainTutorialNet('cpu');
-    browser = await puppeteer.launch({
-      executablePath: chromium!,
-      headless: true,
-      // As root (CI containers) Chromium's sandbox cannot start.
-      args: [...(process.getuid?.() === 0 ? ['--no-sandbox'] : []), ...CHROMIUM_WEBGPU_FLAGS],
-    });
+    browser = await launchChromium(chromium!);
     const port = (server.address() as AddressInfo).port;
     // The pages one after the other: the machine's cores are few, and each page wants them all.
     for (const variant of Object.keys(VARIANTS) as Variant[]) {
@@ -161,7 +136,7 @@ describe.skipIf(!chromium)('the packages in headless Chromium', () => {
       const r = get(v);
       if (!r.webgpu) {
         const why = `no WebGPU adapter in Chromium: ${r.webgpuError}`;
-        if (required) throw new Error(`WEBRNN_REQUIRE_WEBGPU=1 but ${why}`);
+        if (requireBrowser) throw new Error(`WEBRNN_REQUIRE_WEBGPU=1 but ${why}`);
         console.log(`browserChromium: WebGPU part skipped (${why})`);
         return;
       }
@@ -177,7 +152,7 @@ describe.skipIf(!chromium)('the packages in headless Chromium', () => {
 
   it('op and module checks agree between the CPU and WebGPU in the page', () => {
     const r = get('plain');
-    if (!r.webgpu && !required) return;
+    if (!r.webgpu && !requireBrowser) return;
     expect(r.checks.length).toBeGreaterThanOrEqual(5);
     expect(r.checks.filter((c) => !(c.worst <= CHECK_TOLERANCE))).toEqual([]);
   });
