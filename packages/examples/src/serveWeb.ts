@@ -24,6 +24,7 @@ const TYPES: Record<string, string> = {
   '/': 'text/html',
   '/style.css': 'text/css',
   '/main.js': 'text/javascript',
+  '/matmulWorker.js': 'text/javascript',
 };
 
 export interface WebServer {
@@ -45,10 +46,22 @@ export async function serveWeb(
     write: false,
     logLevel: 'warning',
   });
+  // The CPU matmul's second thread (the page is cross-origin isolated): its worker, which esbuild leaves to us.
+  const worker = await build({
+    stdin: { contents: "import '@webrnn/core/matmulWorker.js';", resolveDir: WEB },
+    bundle: true,
+    platform: 'browser',
+    format: 'esm',
+    target: 'es2022',
+    conditions: options.sources ? ['source'] : [],
+    write: false,
+    logLevel: 'warning',
+  });
   const files: Record<string, string> = {
     '/': await readFile(`${WEB}index.html`, 'utf8'),
     '/style.css': await readFile(`${WEB}style.css`, 'utf8'),
     '/main.js': bundle.outputFiles[0]!.text,
+    '/matmulWorker.js': worker.outputFiles[0]!.text,
   };
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0]!;

@@ -48,6 +48,8 @@ describe.skipIf(!chromium)('the web demo (packages/examples/web)', () => {
     page = await browser.newPage();
     page.on('console', (m) => logs.push(m.text()));
     page.on('pageerror', (e) => logs.push(`page error: ${(e as Error).message}`));
+    page.on('requestfailed', (r) => logs.push(`request failed: ${r.url()}`));
+    page.on('response', (r) => void (r.status() >= 400 && logs.push(`HTTP ${r.status()}: ${r.url()}`)));
     await page.setViewport({ width: 980, height: 1000 });
     const cdp = await page.createCDPSession();
     await cdp.send('Browser.setDownloadBehavior', { behavior: 'allow', downloadPath: downloads });
@@ -88,6 +90,8 @@ describe.skipIf(!chromium)('the web demo (packages/examples/web)', () => {
     );
     const s = await state();
     expect(s.error, logs.join('\n')).toBe('');
+    // Every file the page asked for was there (the CPU matmul's worker included).
+    expect(logs.filter((l) => /^(HTTP|request failed)/.test(l))).toEqual([]);
     expect(s.device).toBe('cpu');
     expect(s.losses).toHaveLength(ITERATIONS);
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;

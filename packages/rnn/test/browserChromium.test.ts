@@ -3,7 +3,7 @@ import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import type { Browser } from 'puppeteer-core';
+import type { Browser, WebWorker } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PageResult } from './browser/page.js';
 import { CHECK_TOLERANCE } from './browser/pageChecks.js';
@@ -30,36 +30,55 @@ const VARIANTS = {
 } satisfies Record<string, Record<string, string>>;
 type Variant = keyof typeof VARIANTS;
 
+/** An app that depends on @webrnn/core (as rnn does). */
+const rnnPackage = fileURLToPath(new URL('..', import.meta.url));
 const distBuilt = existsSync(fileURLToPath(new URL('../dist/index.js', import.meta.url)));
 
-async function bundlePage(): Promise<string> {
-  const result = await build({
-    entryPoints: [fileURLToPath(new URL('./browser/page.ts', import.meta.url))],
-    bundle: true,
-    platform: 'browser',
-    format: 'iife',
-    // The built packages as a user installs them; their sources where they are not built.
-    conditions: distBuilt ? [] : ['source'],
-    write: false,
-    logLevel: 'silent',
-    target: 'es2022',
-  });
-  return result.outputFiles[0]!.text;
+/** The page's script, and the CPU matmul's worker, which esbuild leaves to the app to bundle and serve. */
+async function bundlePage(): Promise<{ page: string; worker: string }> {
+  const bundle = async (entry: { file: string } | { contents: string }) => {
+    const result = await build({
+      ...('file' in entry
+        ? { entryPoints: [fileURLToPath(new URL(entry.file, import.meta.url))] }
+        : { stdin: { contents: entry.contents, resolveDir: rnnPackage } }),
+      bundle: true,
+      platform: 'browser',
+      format: 'esm',
+      // The built packages as a user installs them; their sources where they are not built.
+      conditions: distBuilt ? [] : ['source'],
+      write: false,
+      logLevel: 'silent',
+      target: 'es2022',
+    });
+    return result.outputFiles[0]!.text;
+  };
+  return {
+    page: await bundle({ file: './browser/page.ts' }),
+    // As the README tells esbuild users: the worker from the package's own export.
+    worker: await bundle({ contents: "import '@webrnn/core/matmulWorker.js';" }),
+  };
 }
 
-function serve(script: string): Promise<Server> {
+/** The page being tested (pages are loaded one after the other). */
+let current: Variant = 'plain';
+
+function serve(scripts: { page: string; worker: string }): Promise<Server> {
   const server = createServer((req, res) => {
     const [path, query = ''] = (req.url ?? '/').split('?');
-    const variant = (new URLSearchParams(query).get('variant') ?? 'plain') as Variant;
+    // A worker's script carries the policies of the page that starts it (a worker is isolated by its own headers).
+    const variant = (new URLSearchParams(query).get('variant') ??
+      (path === '/matmulWorker.js' ? current : 'plain')) as Variant;
     const headers = VARIANTS[variant] ?? {};
     for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
-    if (path === '/page.js') {
+    if (path === '/page.js' || path === '/matmulWorker.js') {
       res.setHeader('Content-Type', 'text/javascript');
       res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
-      res.end(script);
+      res.end(path === '/page.js' ? scripts.page : scripts.worker);
     } else if (path === '/') {
       res.setHeader('Content-Type', 'text/html');
-      res.end('<!doctype html><meta charset="utf-8"><title>webrnn</title><script src="/page.js"></script>');
+      res.end(
+        '<!doctype html><meta charset="utf-8"><title>webrnn</title><script type="module" src="/page.js"></script>',
+      );
     } else {
       res.statusCode = 404;
       res.end();
@@ -73,11 +92,17 @@ describe.skipIf(!chromium)('the packages in headless Chromium', () => {
   let server: Server;
   let nodeLosses: number[];
   const results = new Map<Variant, PageResult>();
+  const workers = new Map<Variant, WebWorker>();
+  /**
+   * Whether the worker is in its matmul loop: it took the shared buffers and sleeps in Atomics.wait between jobs,
+   * so that nothing else runs in it (an evaluation there waits); a worker that never got them (say, a
+   * SharedArrayBuffer its agent may not receive) is free and answers at once.
+   */
+  const inMatmulLoop = new Map<Variant, string>();
   const logs: string[] = [];
 
   beforeAll(async () => {
-    const [script] = await Promise.all([bundlePage()]);
-    server = await serve(script);
+    server = await serve(await bundlePage());
     nodeLosses = await trainTutorialNet('cpu');
     browser = await launchChromium(chromium!);
     const port = (server.address() as AddressInfo).port;
@@ -86,6 +111,9 @@ describe.skipIf(!chromium)('the packages in headless Chromium', () => {
       const page = await browser.newPage();
       page.on('console', (m) => logs.push(`[${variant}] ${m.text()}`));
       page.on('pageerror', (e) => logs.push(`[${variant}] page error: ${(e as Error).message}`));
+      current = variant;
+      // The CPU matmul's worker, where the page starts one.
+      page.on('workercreated', (w) => workers.set(variant, w));
       await page.goto(`http://127.0.0.1:${port}/?variant=${variant}${variant === 'plain' ? '&checks' : ''}`);
       await page.waitForFunction(
         () => (globalThis as { webrnnResult?: unknown }).webrnnResult !== undefined,
@@ -93,6 +121,11 @@ describe.skipIf(!chromium)('the packages in headless Chromium', () => {
           timeout: 90_000,
         },
       );
+      const w = workers.get(variant);
+      if (w) {
+        const sleep = new Promise<string>((r) => setTimeout(() => r('in its loop'), 2000));
+        inMatmulLoop.set(variant, await Promise.race([w.evaluate(() => 'free').catch(() => 'gone'), sleep]));
+      }
       results.set(
         variant,
         await page.evaluate(() => (globalThis as unknown as { webrnnResult: PageResult }).webrnnResult),
@@ -155,6 +188,12 @@ describe.skipIf(!chromium)('the packages in headless Chromium', () => {
     if (!r.webgpu && !requireBrowser) return;
     expect(r.checks.length).toBeGreaterThanOrEqual(5);
     expect(r.checks.filter((c) => !(c.worst <= CHECK_TOLERANCE))).toEqual([]);
+  });
+
+  it('large CPU matmuls: one thread in a plain page, an isolated worker in an isolated one, equal to float64', async () => {
+    for (const v of Object.keys(VARIANTS) as Variant[]) expect(get(v).bigMatmulError, v).toBeLessThan(2e-3);
+    expect([...workers.keys()]).toEqual(['isolated']);
+    expect(inMatmulLoop.get('isolated')).toBe('in its loop');
   });
 
   it('each page is what it claims: no SharedArrayBuffer plain, SharedArrayBuffer isolated, no eval under the CSP', () => {

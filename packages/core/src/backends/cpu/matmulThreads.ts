@@ -1,4 +1,4 @@
-import type { Worker } from 'node:worker_threads';
+import type { Worker as NodeWorker } from 'node:worker_threads';
 import { type Packed, computeRows } from './matmulKernel.js';
 import { nodeBuiltin, nodeEnv } from '../../nodeBuiltins.js';
 
@@ -7,17 +7,34 @@ import { nodeBuiltin, nodeEnv } from '../../nodeBuiltins.js';
  * SharedArrayBuffers and takes half of the rows; the calling thread computes the other half and waits with
  * Atomics (microseconds, no event-loop round trip). The calling thread never waits for a worker that is not
  * idle in its loop: while it starts, or while it takes larger buffers, this thread computes everything itself.
- * Used only from the compiled package (where the worker's .js file exists), in Node, on machines with more than one
- * core. Elsewhere (a browser: no worker_threads, a main thread that may not Atomics.wait, and no SharedArrayBuffer
- * unless the page is cross-origin isolated) every product runs on the calling thread, without a word.
+ *
+ * In Node: a worker_threads Worker, from the compiled package only (where the worker's .js file exists). In a
+ * page: a module Worker, only where the page is cross-origin isolated (no SharedArrayBuffer otherwise) and its
+ * bundler serves the worker file (Vite and webpack bundle `new Worker(new URL(...))`; esbuild does not, and the
+ * worker then fails to load); the page's main thread may not block in Atomics.wait, so it spins for the few
+ * microseconds the worker's half outlasts its own. Anywhere else, or when the worker cannot start, every product
+ * runs on the calling thread, without a word.
  */
 const threads = nodeBuiltin('node:worker_threads');
+const page = globalThis as { crossOriginIsolated?: boolean; navigator?: { hardwareConcurrency?: number } };
+const inNode = threads !== undefined;
+const cores = inNode
+  ? (nodeBuiltin('node:os')?.availableParallelism() ?? 1)
+  : (page.navigator?.hardwareConcurrency ?? 1);
 const enabled =
-  threads !== undefined &&
   typeof SharedArrayBuffer === 'function' &&
-  import.meta.url.endsWith('.js') &&
-  (nodeBuiltin('node:os')?.availableParallelism() ?? 1) > 1 &&
-  nodeEnv('WEBRNN_CPU_THREADS') !== '1';
+  cores > 1 &&
+  nodeEnv('WEBRNN_CPU_THREADS') !== '1' &&
+  (inNode
+    ? import.meta.url.endsWith('.js')
+    : page.crossOriginIsolated === true && typeof Worker === 'function');
+
+/** A page's Worker (the DOM's type is not in this package's libs). */
+interface PageWorker {
+  postMessage(message: unknown): void;
+  addEventListener(type: 'error', listener: () => void): void;
+}
+declare const Worker: new (url: URL, options: { type: 'module' }) => PageWorker;
 
 /** Control word states: ctl = [state, M, N, K, i0, i1]. */
 export const STARTING = 4;
@@ -32,7 +49,7 @@ interface Shared {
   C: Float64Array;
 }
 
-let worker: Worker | null = null;
+let worker: NodeWorker | PageWorker | null = null;
 const ctl = enabled ? new Int32Array(new SharedArrayBuffer(6 * 4)) : new Int32Array(6);
 let shared: Shared | null = null;
 
@@ -47,19 +64,13 @@ export function sharedScratch(nA: number, nB: number, nC: number): Shared | null
   shared = { PA: sab(size(shared?.PA, nA)), PB: sab(size(shared?.PB, nB)), C: sab(size(shared?.C, nC)) };
   if (!worker) {
     ctl[0] = STARTING;
-    worker = new threads!.Worker(new URL('./matmulWorker.js', import.meta.url), {
-      workerData: ctl.buffer,
-      // Flags such as --input-type apply to the main entry only and would stop the worker from starting.
-      execArgv: process.execArgv.filter((a) => !a.startsWith('--input-type')),
-    });
-    // A worker that cannot start or dies leaves the state at STARTING: matmuls simply stay on this thread.
-    worker.on('error', () => Atomics.store(ctl, 0, STARTING));
-    worker.unref();
+    worker = startWorker();
+    if (!worker) return null;
   } else {
     // Make the idle worker leave its loop, so that it can receive the new buffers.
     Atomics.store(ctl, 0, SWAP);
     Atomics.notify(ctl, 0);
-    while (Atomics.load(ctl, 0) === SWAP) Atomics.wait(ctl, 0, SWAP, 5);
+    while (Atomics.load(ctl, 0) === SWAP) waitWhile(SWAP, 5);
   }
   worker.postMessage({ PA: shared.PA.buffer, PB: shared.PB.buffer, C: shared.C.buffer });
   return shared;
@@ -78,6 +89,35 @@ export function computeParallel(p: Packed): void {
   Atomics.store(ctl, 0, JOB);
   Atomics.notify(ctl, 0);
   computeRows(p, s.C, 0, 0, Math.min(half, p.M));
-  while (Atomics.load(ctl, 0) === JOB) Atomics.wait(ctl, 0, JOB);
+  while (Atomics.load(ctl, 0) === JOB) waitWhile(JOB);
   Atomics.store(ctl, 0, IDLE);
+}
+
+/** Sleep while the control word holds `state` (Node), or return at once so that the caller spins (a page). */
+function waitWhile(state: number, ms?: number): void {
+  if (inNode) Atomics.wait(ctl, 0, state, ms);
+}
+
+/** The worker; one that cannot start or dies leaves the state at STARTING: matmuls simply stay on this thread. */
+function startWorker(): NodeWorker | PageWorker | null {
+  const failed = () => Atomics.store(ctl, 0, STARTING);
+  if (threads) {
+    const w = new threads.Worker(new URL('./matmulWorker.js', import.meta.url), {
+      workerData: ctl.buffer,
+      // Flags such as --input-type apply to the main entry only and would stop the worker from starting.
+      execArgv: process.execArgv.filter((a) => !a.startsWith('--input-type')),
+    });
+    w.on('error', failed);
+    w.unref();
+    return w;
+  }
+  try {
+    // One expression that Vite and webpack recognise, and bundle the worker for.
+    const w = new Worker(new URL('./matmulWorker.js', import.meta.url), { type: 'module' });
+    w.addEventListener('error', failed);
+    w.postMessage({ ctl: ctl.buffer });
+    return w;
+  } catch {
+    return null; // no module URL (an IIFE bundle), or a policy that forbids workers
+  }
 }

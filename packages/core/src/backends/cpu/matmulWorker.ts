@@ -3,17 +3,24 @@
  * idle and loops: wait on the control word, compute its rows of the packed product into the shared result,
  * signal done. On SWAP it leaves the loop to receive larger buffers.
  */
-import { parentPort, workerData } from 'node:worker_threads';
 import { computeRows } from './matmulKernel.js';
 
-const ctl = new Int32Array(workerData as SharedArrayBuffer);
+/**
+ * Node's worker_threads (the control word comes as workerData) or a page's module worker (it comes as the first
+ * message); Node's module is reached through `process`, so that a bundler can build this file for a page.
+ */
+type Buffers = { PA: SharedArrayBuffer; PB: SharedArrayBuffer; C: SharedArrayBuffer };
+type WorkerThreads = typeof import('node:worker_threads');
+const proc = (globalThis as { process?: { getBuiltinModule?(id: string): unknown } }).process;
+const threads = proc?.getBuiltinModule?.('node:worker_threads') as WorkerThreads | undefined;
+let ctl = threads ? new Int32Array(threads.workerData as SharedArrayBuffer) : new Int32Array(6);
 const STARTING = 4;
 const IDLE = 0;
 const JOB = 1;
 const DONE = 2;
 const SWAP = 3;
 
-parentPort!.on('message', (msg: { PA: SharedArrayBuffer; PB: SharedArrayBuffer; C: SharedArrayBuffer }) => {
+function serve(msg: Buffers): void {
   const PA = new Float64Array(msg.PA);
   const PB = new Float64Array(msg.PB);
   const C = new Float64Array(msg.C);
@@ -34,4 +41,14 @@ parentPort!.on('message', (msg: { PA: SharedArrayBuffer; PB: SharedArrayBuffer; 
     Atomics.store(ctl, 0, DONE);
     Atomics.notify(ctl, 0);
   }
-});
+}
+
+if (threads) threads.parentPort!.on('message', serve);
+else {
+  (
+    globalThis as unknown as { onmessage: (e: { data: Buffers | { ctl: SharedArrayBuffer } }) => void }
+  ).onmessage = (e) => {
+    if ('ctl' in e.data) ctl = new Int32Array(e.data.ctl);
+    else serve(e.data);
+  };
+}
