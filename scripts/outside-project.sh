@@ -2,7 +2,8 @@
 # Use the packages as an outside project would: pack kernels, core and rnn (with npm pack and with pnpm pack),
 # install each set into a new project in a temporary folder, one with npm and one with pnpm, type-check a strict
 # program against them (skipLibCheck false: the published .d.ts must stand on their own) and run the tutorial's
-# first net from it on the CPU and, where there is an adapter, on WebGPU. Needs `pnpm run build` first.
+# first net from it on the CPU and, where there is an adapter, on WebGPU; and bundle a page's script from them with
+# esbuild for the browser (no warning, no Node import). Needs `pnpm run build` first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
@@ -34,17 +35,26 @@ done
 # A new project: package.json, the strict tsconfig and the program.
 project() {
   mkdir -p "$1"
-  cp scripts/outside-project/main.ts scripts/outside-project/tsconfig.json "$1/"
+  cp scripts/outside-project/main.ts scripts/outside-project/tsconfig.json scripts/outside-project/browser.js "$1/"
   printf '{ "name": "outside", "version": "1.0.0", "private": true, "type": "module" }\n' >"$1/package.json"
 }
 
-# Type-check and run the program in project $1, labelled $2.
+# Type-check and run the program in project $1, labelled $2; bundle browser.js for the browser.
 check() {
   (cd "$1" && ./node_modules/.bin/tsc -p . && node main.js cpu && node main.js webgpu) 2>&1 | sed "s/^/[$2] /"
   test "${PIPESTATUS[0]}" -eq 0
+  local said
+  said=$(cd "$1" && ./node_modules/.bin/esbuild browser.js --bundle --platform=browser --format=esm \
+    --outfile=browser.bundle.js --log-level=warning 2>&1) || { echo "[$2] esbuild failed: $said" >&2; return 1; }
+  [ -z "$said" ] || { echo "[$2] esbuild warned: $said" >&2; return 1; }
+  if grep -Eq "from ['\"]node:|import\(['\"]node:|require\(" "$1/browser.bundle.js"; then
+    echo "[$2] the browser bundle imports Node modules" >&2
+    return 1
+  fi
+  echo "[$2] browser bundle: $(wc -c <"$1/browser.bundle.js") bytes, no warning, no Node import"
 }
 
-tools=(typescript@5.9.3 @types/node@20.19.25)
+tools=(typescript@5.9.3 @types/node@20.19.25 esbuild@0.28.2)
 
 echo "outside-project: npm install"
 project "$work/with-npm"
@@ -57,6 +67,7 @@ project "$work/with-pnpm"
 # webgpu's install script only matters on macOS.
 cat >"$work/with-pnpm/pnpm-workspace.yaml" <<YAML
 allowBuilds:
+  esbuild: false
   webgpu: false
 overrides:
   '@webrnn/kernels': file:$work/pnpm-tarballs/webrnn-kernels-0.1.0.tgz

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CpuBackend, type LstmGateOrder, type View } from '@webrnn/core';
 import { CELLS, type CellKind, cellJs, cellOperandNames, cellWidth, isOptional } from '@webrnn/kernels';
+import { cellClosureLoop } from '../src/backends/cpu/cellsClosure.js';
 import * as hand from './helpers/handWrittenCells.js';
 
 /**
@@ -132,6 +133,28 @@ describe('the generated CPU cell loops', () => {
         }
       }),
       { numRuns: 300, seed: Number(process.env.WEBRNN_FC_SEED ?? 20261204) },
+    );
+  });
+
+  it('run as closures (a strict-CSP page, no new Function) with the same values bit for bit', () => {
+    fc.assert(
+      fc.property(caseArb, (c) => {
+        const [gen, ref] = operands(c);
+        const absent = cellOperandNames(c.kind).filter((n) => gen[n] === null);
+        const order = CELLS[c.kind].family === 'lstm' ? c.order : undefined;
+        cellClosureLoop(c.kind, order, absent)(c.N, c.H, gen);
+        runHand(c.kind, ref, c.order);
+        for (const name of cellOperandNames(c.kind)) {
+          const [x, y] = [gen[name]?.buffer, ref[name]?.buffer] as (Float32Array | undefined)[];
+          if (!x || !y) continue;
+          for (let i = 0; i < x.length; i++) {
+            if (!Object.is(x[i], y[i])) {
+              throw new Error(`${c.kind} ${name}[${i}]: closures ${x[i]}, hand-written ${y[i]}`);
+            }
+          }
+        }
+      }),
+      { numRuns: 200, seed: Number(process.env.WEBRNN_FC_SEED ?? 20261204) },
     );
   });
 

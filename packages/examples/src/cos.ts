@@ -12,20 +12,8 @@
  */
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import {
-  type DeviceName,
-  type Tensor,
-  cos,
-  defaultGenerator,
-  linspace,
-  manualSeed,
-  nn,
-  noGrad,
-  tensor,
-  tidy,
-  unbind,
-  zeros,
-} from '@webrnn/rnn';
+import { type Tensor, defaultGenerator, manualSeed, nn, noGrad, tidy, unbind, zeros } from '@webrnn/rnn';
+import { EVAL_START, LENGTH, TRAIN_END, type CosData, buildModel, cosData, predictNext } from './cosModel.js';
 import { chooseBackend, teardown } from './shared/backend.js';
 import { atLeast, parseCli, run } from './shared/cli.js';
 import { lineChart, smoothed } from './shared/plot.js';
@@ -74,68 +62,6 @@ export interface CosResult {
   readonly multiStepMse: number | null;
   readonly itPerSecond: number;
   readonly files: string[];
-}
-
-// The data: cos over 2000 points of [0, 200], ten points per radian. The tutorial trains on all of it and
-// predicts its beginning; here the last quarter is held out and the predictions are made there.
-const LENGTH = 2000;
-const TRAIN_END = 1500;
-const EVAL_START = TRAIN_END;
-
-interface CosData {
-  readonly device: DeviceName;
-  readonly sequence: readonly number[];
-  /** Windows of rho values starting at `starts` (from `values`: the sequence, or predictions), [rho, N, 1]. */
-  windowsAt(starts: readonly number[], values?: readonly number[]): Tensor;
-  /** The value of the sequence that follows each window, [N, 1]. */
-  nextValuesAt(starts: readonly number[]): Tensor;
-}
-
-function cosData(rho: number, device: DeviceName): CosData {
-  // torch.cos(torch.linspace(0, 200, 2000)), in float64.
-  const sequence = Array.from(tidy(() => cos(linspace(0, 200, LENGTH, { dtype: 'float64' })).dataSync()));
-  return {
-    device,
-    sequence,
-    windowsAt(starts, values = sequence) {
-      const n = starts.length;
-      const x = new Float32Array(rho * n);
-      for (let t = 0; t < rho; t++) for (let b = 0; b < n; b++) x[t * n + b] = values[starts[b]! + t]!;
-      return tensor(x, { shape: [rho, n, 1], device });
-    },
-    nextValuesAt(starts) {
-      const y = Float32Array.from(starts, (s) => sequence[s + rho]!);
-      return tensor(y, { shape: [starts.length, 1], device });
-    },
-  };
-}
-
-/** The tutorial's model: a step module that the Sequencer applies to every element of the sequence. */
-function buildModel(hidden: number, select: boolean): nn.Module {
-  if (!select) {
-    return new nn.Sequencer(
-      new nn.Sequential()
-        .add(new nn.Linear(1, hidden))
-        .add(new nn.FastLSTM(hidden, hidden))
-        .add(new nn.NormStabilizer()) // keeps the norm of h(t) steady from step to step (Krueger & Memisevic)
-        .add(new nn.Linear(hidden, 1))
-        .add(new nn.HardTanh()), // cos(x) lies in [-1, 1]
-    );
-  }
-  // The same net with the output layers applied to the last step only: the input is one tensor [rho, batch, 1].
-  return new nn.Sequential()
-    .add(new nn.SplitTable(0))
-    .add(
-      new nn.Sequencer(
-        new nn.Sequential()
-          .add(new nn.Linear(1, hidden))
-          .add(new nn.FastLSTM(hidden, hidden))
-          .add(new nn.NormStabilizer()),
-      ),
-    )
-    .add(new nn.SelectTable(-1))
-    .add(new nn.Linear(hidden, 1))
-    .add(new nn.HardTanh());
 }
 
 export async function main(argv: readonly string[]): Promise<CosResult | null> {
@@ -192,13 +118,6 @@ export async function main(argv: readonly string[]): Promise<CosResult | null> {
   } finally {
     teardown(device);
   }
-}
-
-/** The model's prediction of the value after each window x [rho, N, 1], as [N, 1]. */
-function predictNext(rnn: nn.Module, x: Tensor, select: boolean): Tensor {
-  if (select) return rnn.forward(x) as Tensor;
-  const outputs = rnn.forward(unbind(x, 0)) as Tensor[];
-  return outputs.at(-1)!;
 }
 
 /** Training, as the tutorial's loop: forward, MSE of the last step, backward, updateParameters. */

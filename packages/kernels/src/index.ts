@@ -37,6 +37,8 @@ export {
   type CellDef,
   type CellKind,
   type CellOperands,
+  type CellStatement,
+  type CellToken,
   type LstmCellKind,
   cellOperandNames,
   cellWidth,

@@ -35,6 +35,7 @@ export {
   saveTensors,
 } from './checkpoint.js';
 export { removeStaleTemporaryFiles } from './serialisedWrites.js';
+export { downloadModule, loadModuleFromBlob, moduleToBlob } from './blobs.js';
 export { type LoadTensorsOptions, loadModule, loadTensors } from './loadFile.js';
 export { type PyTorchSource, fromPyTorch } from './pytorch.js';
 export { toPyTorch } from './pytorchExport.js';

@@ -1,5 +1,6 @@
 import { type TypedArray, WebrnnError, typedArrayFor } from '../module/deps.js';
 import { sha256, verifyTensor } from './checksum.js';
+import { nodeFs, requireNodeFiles } from './nodeFiles.js';
 import { type HostTensor, LITTLE_ENDIAN, fromLittleEndian } from './safetensors.js';
 import { type ParsedHeader, type TensorEntry, headerLength, parseHeader } from './safetensorsHeader.js';
 
@@ -20,7 +21,8 @@ export interface SafetensorsFile {
 }
 
 export async function openSafetensors(path: string, op: string): Promise<SafetensorsFile> {
-  const { open } = await import('node:fs/promises');
+  requireNodeFiles(op, path);
+  const { open } = await nodeFs();
   let fh: Awaited<ReturnType<typeof open>>;
   try {
     fh = await open(path, 'r');

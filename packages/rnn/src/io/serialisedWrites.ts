@@ -1,4 +1,5 @@
 import { WebrnnError } from '../module/deps.js';
+import { requireNodeFiles } from './nodeFiles.js';
 
 /**
  * Saves to one path run one after another in the order they were called, so the last call wins whole: two
@@ -26,6 +27,11 @@ function pathKey(path: string): string {
 export function writeSerialised(op: string, path: string, bytes: Promise<Uint8Array>): Promise<void> {
   // Handled here so that a failure while an earlier save writes is not reported as unhandled; awaited below.
   bytes.catch(() => {});
+  try {
+    requireNodeFiles(op, path);
+  } catch (e) {
+    return Promise.reject(e);
+  }
   const key = pathKey(path);
   const write = async () => {
     const data = await bytes;
@@ -55,5 +61,6 @@ export function writeSerialised(op: string, path: string, bytes: Promise<Uint8Ar
  * a crash to tidy the folder without saving. Node only. Returns the removed paths.
  */
 export async function removeStaleTemporaryFiles(path: string): Promise<string[]> {
+  requireNodeFiles('removeStaleTemporaryFiles', path);
   return (await import('./atomicWrite.js')).removeStaleTemporaryFiles(path);
 }

@@ -9,6 +9,8 @@ import {
   cellWidth,
 } from '@webrnn/kernels';
 import type { View } from '../backend.js';
+import { cellClosureLoop } from './cellsClosure.js';
+import { canCompileFormulas } from './formulaClosure.js';
 
 /**
  * The fused cells on the CPU: the loops @webrnn/kernels generates from its cell table (cellJs.ts), compiled once
@@ -20,16 +22,17 @@ type CellLoop = (N: number, H: number, views: Readonly<Record<string, View | nul
 const cache = new Map<string, CellLoop>();
 
 /**
- * The one place that evaluates generated source. A fallback for where `new Function` is refused (a strict CSP)
- * belongs here and should follow elementwise.ts's: an interpreter can walk kernels' `parseCell(kind)` statements
- * (loads, locals, + - * and the two activations) without evaluating any source.
+ * The one place that evaluates generated source; where `new Function` is refused (a strict CSP), the same
+ * statements run as closures (cellsClosure.ts), as elementwise.ts falls back to its closures.
  */
 function compile(kind: CellKind, order: LstmGateOrder | undefined, absent: readonly string[]): CellLoop {
   const key = cellJsKey(kind, order, absent);
   let loop = cache.get(key);
   if (!loop) {
     // The source is generated from our own cell table, never from user input.
-    loop = new Function(cellJs(kind, order, absent).source)() as CellLoop;
+    loop = canCompileFormulas()
+      ? (new Function(cellJs(kind, order, absent).source)() as CellLoop)
+      : cellClosureLoop(kind, order, absent);
     cache.set(key, loop);
   }
   return loop;

@@ -8,11 +8,14 @@ import {
   jsFormula,
 } from '@webrnn/kernels';
 import type { View } from '../backend.js';
+import { closureKernel } from './elementwiseClosure.js';
+import { canCompileFormulas } from './formulaClosure.js';
 
 /**
  * Elementwise loops for the CPU, compiled once per formula with `new Function` so the formula is inlined into
  * the loop (no closure call per element). One compiled function serves every rank and stride pattern: it walks
- * the outer dims with an odometer and runs a tight loop over the innermost one.
+ * the outer dims with an odometer and runs a tight loop over the innermost one. Where a Content-Security-Policy
+ * forbids `new Function` (detected), the formula runs as a closure instead (elementwiseClosure.ts).
  */
 type Kernel = (...args: unknown[]) => void;
 
@@ -22,9 +25,15 @@ const cache = new Map<string, Kernel>();
 const NAMES: readonly (readonly string[])[] = [[], ['x'], ['a', 'b'], ['c', 'a', 'b']];
 
 function compile(expr: string, names: readonly string[]): Kernel {
-  const key = `${names.join(',')}|${expr}`;
+  const compiled = canCompileFormulas();
+  const key = `${compiled}|${names.join(',')}|${expr}`;
   const hit = cache.get(key);
   if (hit) return hit;
+  if (!compiled) {
+    const kernel = closureKernel(expr, names);
+    cache.set(key, kernel);
+    return kernel;
+  }
   const args = names.map((n) => `D_${n}, o_${n}, s_${n}`).join(', ');
   const loadsFlat = names.map((n) => `const ${n} = D_${n}[o_${n} + i];`).join(' ');
   const loadsInner = names.map((n) => `const ${n} = D_${n}[i_${n} + j * l_${n}];`).join(' ');

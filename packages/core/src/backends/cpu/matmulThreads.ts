@@ -1,17 +1,41 @@
-import os from 'node:os';
-import { Worker } from 'node:worker_threads';
+import type { Worker as NodeWorker } from 'node:worker_threads';
 import { type Packed, computeRows } from './matmulKernel.js';
 import type { GemmInstance } from './wasm/runtime.js';
+import { nodeBuiltin, nodeEnv } from '../../nodeBuiltins.js';
 
 /**
  * A second core for large CPU matmuls: one worker thread shares the packed operands and the result through
  * SharedArrayBuffers and takes half of the rows; the calling thread computes the other half and waits with
  * Atomics (microseconds, no event-loop round trip). The calling thread never waits for a worker that is not
  * idle in its loop: while it starts, or while it takes larger buffers, this thread computes everything itself.
- * Used only from the compiled package (where the worker's .js file exists), on machines with more than one core.
+ *
+ * In Node: a worker_threads Worker, from the compiled package only (where the worker's .js file exists). In a
+ * page: a module Worker, only where the page is cross-origin isolated (no SharedArrayBuffer otherwise) and its
+ * bundler serves the worker file (Vite and webpack bundle `new Worker(new URL(...))`; esbuild does not, and the
+ * worker then fails to load); the page's main thread may not block in Atomics.wait, so it spins for the few
+ * microseconds the worker's half outlasts its own. Anywhere else, or when the worker cannot start, every product
+ * runs on the calling thread, without a word.
  */
+const threads = nodeBuiltin('node:worker_threads');
+const page = globalThis as { crossOriginIsolated?: boolean; navigator?: { hardwareConcurrency?: number } };
+const inNode = threads !== undefined;
+const cores = inNode
+  ? (nodeBuiltin('node:os')?.availableParallelism() ?? 1)
+  : (page.navigator?.hardwareConcurrency ?? 1);
 const enabled =
-  import.meta.url.endsWith('.js') && os.availableParallelism() > 1 && process.env.WEBRNN_CPU_THREADS !== '1';
+  typeof SharedArrayBuffer === 'function' &&
+  cores > 1 &&
+  nodeEnv('WEBRNN_CPU_THREADS') !== '1' &&
+  (inNode
+    ? import.meta.url.endsWith('.js')
+    : page.crossOriginIsolated === true && typeof Worker === 'function');
+
+/** A page's Worker (the DOM's type is not in this package's libs). */
+interface PageWorker {
+  postMessage(message: unknown): void;
+  addEventListener(type: 'error', listener: () => void): void;
+}
+declare const Worker: new (url: URL, options: { type: 'module' }) => PageWorker;
 
 /**
  * Control word states: ctl = [state, M, N, K, i0, i1, kind, pa, pb, c, ldc, next]; kind 0 runs the JavaScript
@@ -32,7 +56,7 @@ interface Shared {
   C: Float64Array;
 }
 
-let worker: Worker | null = null;
+let worker: NodeWorker | PageWorker | null = null;
 const ctl = enabled ? new Int32Array(new SharedArrayBuffer(12 * 4)) : new Int32Array(12);
 let shared: Shared | null = null;
 /** The wasm instance whose module and memory the worker has (it instantiates its own over the same memory). */
@@ -47,31 +71,28 @@ export function sharedScratch(nA: number, nB: number, nC: number): Shared | null
   if (worker && Atomics.load(ctl, 0) !== IDLE) return null; // busy taking the last buffers: stay single-threaded
   const size = (cur: Float64Array | undefined, need: number) => Math.max(need, 2 * (cur?.length ?? 0));
   shared = { PA: sab(size(shared?.PA, nA)), PB: sab(size(shared?.PB, nB)), C: sab(size(shared?.C, nC)) };
-  sendToWorker();
-  return shared;
+  return sendToWorker() ? shared : null;
 }
 
-/** Starts the worker, or makes the idle one leave its loop, and sends it the shared buffers (and wasm, if any). */
-function sendToWorker(): void {
+/**
+ * Starts the worker, or makes the idle one leave its loop, and sends it the shared buffers (and wasm, if any).
+ * False when no worker could be started.
+ */
+function sendToWorker(): boolean {
   const s = shared!;
   if (!worker) {
     ctl[0] = STARTING;
-    worker = new Worker(new URL('./matmulWorker.js', import.meta.url), {
-      workerData: ctl.buffer,
-      // Flags such as --input-type apply to the main entry only and would stop the worker from starting.
-      execArgv: process.execArgv.filter((a) => !a.startsWith('--input-type')),
-    });
-    // A worker that cannot start or dies leaves the state at STARTING: matmuls simply stay on this thread.
-    worker.on('error', () => Atomics.store(ctl, 0, STARTING));
-    worker.unref();
+    worker = startWorker();
+    if (!worker) return false;
   } else {
     // Make the idle worker leave its loop, so that it can receive the new buffers.
     Atomics.store(ctl, 0, SWAP);
     Atomics.notify(ctl, 0);
-    while (Atomics.load(ctl, 0) === SWAP) Atomics.wait(ctl, 0, SWAP, 5);
+    while (Atomics.load(ctl, 0) === SWAP) waitWhile(SWAP, 5);
   }
   const wasm = workerWasm ? { module: workerWasm.module, memory: workerWasm.memory } : undefined;
   worker.postMessage({ PA: s.PA.buffer, PB: s.PB.buffer, C: s.C.buffer, wasm });
+  return true;
 }
 
 /** C[0 : M*N] = A B from the shared packed operands: rows split with the worker when it is idle, else all here. */
@@ -88,7 +109,7 @@ export function computeParallel(p: Packed): void {
   Atomics.store(ctl, 0, JOB);
   Atomics.notify(ctl, 0);
   computeRows(p, s.C, 0, 0, Math.min(half, p.M));
-  while (Atomics.load(ctl, 0) === JOB) Atomics.wait(ctl, 0, JOB);
+  while (Atomics.load(ctl, 0) === JOB) waitWhile(JOB);
   Atomics.store(ctl, 0, IDLE);
 }
 
@@ -126,7 +147,36 @@ export function gemmParallel(
   for (let b = Atomics.add(ctl, 11, 1); b * block < Mp; b = Atomics.add(ctl, 11, 1)) {
     g.gemm(pa, pb, c, Mp, Np, K, b * block, Math.min(Mp, (b + 1) * block), ldc);
   }
-  while (Atomics.load(ctl, 0) === JOB) Atomics.wait(ctl, 0, JOB);
+  while (Atomics.load(ctl, 0) === JOB) waitWhile(JOB);
   Atomics.store(ctl, 0, IDLE);
   return true;
+}
+
+/** Sleep while the control word holds `state` (Node), or return at once so that the caller spins (a page). */
+function waitWhile(state: number, ms?: number): void {
+  if (inNode) Atomics.wait(ctl, 0, state, ms);
+}
+
+/** The worker; one that cannot start or dies leaves the state at STARTING: matmuls simply stay on this thread. */
+function startWorker(): NodeWorker | PageWorker | null {
+  const failed = () => Atomics.store(ctl, 0, STARTING);
+  if (threads) {
+    const w = new threads.Worker(new URL('./matmulWorker.js', import.meta.url), {
+      workerData: ctl.buffer,
+      // Flags such as --input-type apply to the main entry only and would stop the worker from starting.
+      execArgv: process.execArgv.filter((a) => !a.startsWith('--input-type')),
+    });
+    w.on('error', failed);
+    w.unref();
+    return w;
+  }
+  try {
+    // One expression that Vite and webpack recognise, and bundle the worker for.
+    const w = new Worker(new URL('./matmulWorker.js', import.meta.url), { type: 'module' });
+    w.addEventListener('error', failed);
+    w.postMessage({ ctl: ctl.buffer });
+    return w;
+  } catch {
+    return null; // no module URL (an IIFE bundle), or a policy that forbids workers
+  }
 }

@@ -4,12 +4,25 @@
  * signal done. On SWAP it leaves the loop to receive larger buffers (or the wasm gemm's module and shared memory,
  * whose rows it then computes in place in that memory).
  */
-import { parentPort, workerData } from 'node:worker_threads';
 import { computeRows } from './matmulKernel.js';
-import type { GemmFn } from './wasm/runtime.js';
 import { type WasmMemory, type WasmModule, wasmApi } from './wasm/api.js';
+import type { GemmFn } from './wasm/runtime.js';
 
-const ctl = new Int32Array(workerData as SharedArrayBuffer);
+/**
+ * Node's worker_threads (the control word comes as workerData) or a page's module worker (it comes as the first
+ * message); Node's module is reached through `process`, so that a bundler can build this file for a page.
+ */
+interface Buffers {
+  PA: SharedArrayBuffer;
+  PB: SharedArrayBuffer;
+  C: SharedArrayBuffer;
+  /** The wasm gemm's module and shared memory (matmulThreads.gemmParallel), instantiated here over the same memory. */
+  wasm?: { module: WasmModule; memory: WasmMemory };
+}
+type WorkerThreads = typeof import('node:worker_threads');
+const proc = (globalThis as { process?: { getBuiltinModule?(id: string): unknown } }).process;
+const threads = proc?.getBuiltinModule?.('node:worker_threads') as WorkerThreads | undefined;
+let ctl = threads ? new Int32Array(threads.workerData as SharedArrayBuffer) : new Int32Array(12);
 const STARTING = 4;
 const IDLE = 0;
 const JOB = 1;
@@ -17,16 +30,7 @@ const DONE = 2;
 const SWAP = 3;
 const WASM_JOB = 1;
 
-type Gemm = GemmFn;
-interface Message {
-  PA: SharedArrayBuffer;
-  PB: SharedArrayBuffer;
-  C: SharedArrayBuffer;
-  /** The wasm gemm's module and shared memory (matmulThreads.gemmParallel), instantiated here over the same memory. */
-  wasm?: { module: WasmModule; memory: WasmMemory };
-}
-
-let gemm: Gemm | null = null;
+let gemm: GemmFn | null = null;
 
 /** Blocks of ctl[4] rows of the wasm product, taken from the shared counter ctl[11] until none is left. */
 function wasmBlocks(): void {
@@ -36,13 +40,13 @@ function wasmBlocks(): void {
   }
 }
 
-parentPort!.on('message', (msg: Message) => {
+function serve(msg: Buffers): void {
   const PA = new Float64Array(msg.PA);
   const PB = new Float64Array(msg.PB);
   const C = new Float64Array(msg.C);
   if (msg.wasm) {
     const { module, memory } = msg.wasm;
-    gemm = new wasmApi!.Instance(module, { env: { memory } }).exports.gemm as Gemm;
+    gemm = new wasmApi!.Instance(module, { env: { memory } }).exports.gemm as GemmFn;
   }
   Atomics.store(ctl, 0, IDLE);
   for (;;) {
@@ -62,4 +66,14 @@ parentPort!.on('message', (msg: Message) => {
     Atomics.store(ctl, 0, DONE);
     Atomics.notify(ctl, 0);
   }
-});
+}
+
+if (threads) threads.parentPort!.on('message', serve);
+else {
+  (
+    globalThis as unknown as { onmessage: (e: { data: Buffers | { ctl: SharedArrayBuffer } }) => void }
+  ).onmessage = (e) => {
+    if ('ctl' in e.data) ctl = new Int32Array(e.data.ctl);
+    else serve(e.data);
+  };
+}

@@ -70,8 +70,17 @@ export async function initWebGPU(options: WebGPUOptions = {}): Promise<WebGPUBac
   }
   const candidates: [string, () => Promise<GPU | null>, 'core' | 'compatibility'][] = [];
   const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
+  const inNode =
+    typeof (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node ===
+    'string';
   if (nav?.gpu) candidates.push(['navigator.gpu', async () => nav.gpu!, 'core']);
-  else {
+  else if (!inNode) {
+    lastError =
+      'no WebGPU in this browser (no navigator.gpu: Chrome or Edge 113+, on Linux with --enable-unsafe-webgpu, ' +
+      'in a secure context: https or localhost)';
+    say(lastError);
+    return null;
+  } else {
     const wanted = options.dawnBackend ?? (env('WEBRNN_DAWN_BACKEND') as 'vulkan' | 'opengles' | undefined);
     for (const b of wanted ? [wanted] : (['vulkan', 'opengles'] as const)) {
       candidates.push([`Dawn ${b}`, () => dawnGpu(b), b === 'vulkan' ? 'core' : 'compatibility']);
@@ -115,7 +124,13 @@ async function dawnGpu(backend: 'vulkan' | 'opengles'): Promise<GPU | null> {
   // Dawn's OpenGL ES backend needs a display; the surfaceless EGL platform needs none.
   if (backend === 'opengles' && !process.env.EGL_PLATFORM) process.env.EGL_PLATFORM = 'surfaceless';
   if (!process.env.XDG_RUNTIME_DIR) process.env.XDG_RUNTIME_DIR = '/tmp';
-  const mod = (await import('webgpu')) as { create(o: string[]): GPU; globals: object };
+  // Dawn (the optional `webgpu` package) is Node-only: named through a variable so that bundlers for the browser
+  // neither resolve nor warn about it (webpack and Vite keep such an import as it is with these comments).
+  const dawn = 'webgpu';
+  const mod = (await import(/* webpackIgnore: true */ /* @vite-ignore */ dawn)) as {
+    create(o: string[]): GPU;
+    globals: object;
+  };
   Object.assign(globalThis, mod.globals);
   return mod.create([`backend=${backend}`]);
 }
