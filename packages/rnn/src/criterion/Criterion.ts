@@ -17,6 +17,7 @@ import {
 } from '../module/deps.js';
 import { ModuleError } from '../module/errors.js';
 import { Module } from '../module/Module.js';
+import { className } from '../module/className.js';
 
 /**
  * Torch's nn.Criterion on the tape: `forward(input, target)` returns the loss as a scalar tensor (read it with
@@ -36,7 +37,7 @@ export abstract class Criterion {
   private ownedTensors: Tensor[] = [];
 
   get typeName(): string {
-    return `nn.${this.constructor.name}`;
+    return `nn.${className(this.constructor)}`;
   }
 
   abstract updateOutput(input: Activity, target: Target): Tensor;

@@ -2,6 +2,7 @@ import { type Tensor, WebrnnError, fmtShape, keep, tensor } from '../module/deps
 import { type Optimizer, disposeState } from '../optim/Optimizer.js';
 import { STATE_TENSORS, checkOptimizerInfo } from './optimizerSchema.js';
 import type { HostTensor } from './safetensors.js';
+import { className } from '../module/className.js';
 
 /** Any optimiser (SGD, Adam, RMSprop, ...): per-parameter states of tensors and numbers, and a config. */
 export type AnyOptimizer = Optimizer<object, object>;
@@ -32,7 +33,11 @@ export function optimizerState(opt: AnyOptimizer): { tensors: Record<string, Ten
     }
     return numbers;
   });
-  const info = { type: opt.constructor.name, config: { ...(opt.config as Record<string, unknown>) }, states };
+  const info = {
+    type: className(opt.constructor),
+    config: { ...(opt.config as Record<string, unknown>) },
+    states,
+  };
   return { tensors, info };
 }
 
@@ -53,7 +58,7 @@ export function planOptimizerLoad(
   const fail = (msg: string): never => {
     throw new WebrnnError(op, `${source}: ${msg}`);
   };
-  const type = opt.constructor.name;
+  const type = className(opt.constructor);
   const checked = checkOptimizerInfo(info, type, source, op);
   if (checked.states.length !== opt.params.length) {
     fail(

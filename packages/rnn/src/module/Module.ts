@@ -32,6 +32,7 @@ import {
   refuseStepwise,
   stateHolders,
 } from '../rnn/state.js';
+import { className } from './className.js';
 
 export type { RememberMode };
 
@@ -67,7 +68,7 @@ export abstract class Module<In extends Activity = Activity, Out extends Activit
 
   /** Torch's class name, e.g. 'nn.Linear'. */
   get typeName(): string {
-    return `nn.${this.constructor.name}`;
+    return `nn.${className(this.constructor)}`;
   }
 
   /** Child modules (containers and decorators override). */

@@ -1,4 +1,5 @@
 import { type Tensor, WebrnnError, fmtShape, noGrad, tidy } from '../module/deps.js';
+import { className } from '../module/className.js';
 
 /** What an optimiser updates: one tensor (e.g. the flat vector of `getParameters()`) or a list of parameters. */
 export type ParamsArg = Tensor | readonly Tensor[];
@@ -29,7 +30,7 @@ export abstract class Optimizer<C extends object, S extends object> {
     public config: C,
     grads?: ParamsArg,
   ) {
-    const name = this.constructor.name;
+    const name = className(this.constructor);
     this.params = Array.isArray(params) ? [...(params as readonly Tensor[])] : [params as Tensor];
     this.grads =
       grads === undefined
