@@ -79,9 +79,15 @@ export async function main(argv: readonly string[]): Promise<LanguageModelResult
   );
   if (!cli) return null;
   const o = cli.options;
-  if (o.mfru) throw new Error('--mfru: nn.MuFuRu is not yet available in webrnn (use --lstm or --gru)');
-  if (o.bn) throw new Error('--bn: the batch-normalised LSTM is not yet available in webrnn (use --lstm)');
-  if (o.lstm && o.gru) throw new Error('--lstm and --gru exclude each other: choose one');
+  if ([o.lstm, o.gru, o.mfru].filter(Boolean).length > 1) {
+    throw new Error('--lstm, --gru and --mfru exclude each other: choose one');
+  }
+  if (o.bn && !o.lstm) throw new Error('--bn normalises the LSTM: it needs --lstm');
+  if (o.nce && (o.mfru || o.bn)) {
+    throw new Error(
+      '--nce builds SeqLSTM (or SeqGRU with --gru) layers, as noise-contrastive-estimate.lua: no --mfru or --bn',
+    );
+  }
   if (!(o.dropout < 1)) throw new Error(`--dropout must be below 1, got ${o.dropout}`);
   if (!(o.validFraction + o.testFraction < 0.5)) {
     throw new Error('--valid-fraction and --test-fraction must leave at least half of the text for training');
@@ -90,7 +96,7 @@ export async function main(argv: readonly string[]): Promise<LanguageModelResult
   const hiddensize = parseSizes(o.hiddensize, 'hiddensize');
   const schedule = parseSchedule(o.schedule);
   const [beta1, beta2] = parseAdamConfig(o.adamconfig);
-  const cell: Cell = o.gru ? 'gru' : o.lstm || o.nce ? 'lstm' : 'rnn';
+  const cell: Cell = o.gru ? 'gru' : o.mfru ? 'mfru' : o.lstm || o.nce ? 'lstm' : 'rnn';
 
   // The corpus: the vocabulary comes from the training part only.
   const parts = splitThree(tokenize(readText(o.data || DEFAULT_TEXT)), o.validFraction, o.testFraction);
@@ -116,6 +122,7 @@ export async function main(argv: readonly string[]): Promise<LanguageModelResult
     inputsize: o.inputsize === -1 ? hiddensize[0]! : atLeastOne(o.inputsize, 'inputsize'),
     hiddensize,
     cell,
+    bn: o.bn,
     dropout: o.dropout,
     nce: o.nce ? { k: o.k, Z: o.Z, unigrams: freq } : null,
     uniform: o.uniform,

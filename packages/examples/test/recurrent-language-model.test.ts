@@ -64,13 +64,16 @@ describe('recurrent-language-model', () => {
     expect(r.summary).toContain(path.resolve(out));
   });
 
-  it('--gru (with --dropout and --adam) and the default simple RNN train too', async () => {
+  it('--gru (with --dropout and --adam), --mfru, --lstm --bn and the default simple RNN train too', async () => {
     for (const [flags, cell] of [
       [['--gru', '--dropout', '0.25', '--adam', '--startlr', '0.01'], 'gru'],
+      [['--mfru', '--startlr', '0.5'], 'mfru'],
+      [['--lstm', '--bn', '--startlr', '0.5'], 'lstm'],
       [['--startlr', '0.1'], 'rnn'],
     ] as const) {
       const r = (await quietly(() => main([...tiny, ...flags, '--maxepoch', '1', '--out', tmpDir()])))!;
       expect(r.config.cell).toBe(cell);
+      expect(r.config.bn).toBe((flags as readonly string[]).includes('--bn'));
       expect(r.losses).toHaveLength(8);
       expect(mean(r.losses.slice(-3))).toBeLessThan(mean(r.losses.slice(0, 3)));
     }
@@ -112,9 +115,10 @@ describe('recurrent-language-model', () => {
 
   it('refuses options it cannot honour, naming them', async () => {
     const refused: [string[], RegExp][] = [
-      [['--mfru'], /--mfru: nn.MuFuRu is not yet available/],
-      [['--lstm', '--bn'], /--bn: the batch-normalised LSTM is not yet available/],
-      [['--lstm', '--gru'], /--lstm and --gru exclude each other/],
+      [['--gru', '--bn'], /--bn normalises the LSTM: it needs --lstm/],
+      [['--nce', '--mfru'], /--nce builds SeqLSTM .* no --mfru or --bn/],
+      [['--lstm', '--gru'], /--lstm, --gru and --mfru exclude each other/],
+      [['--mfru', '--gru'], /--lstm, --gru and --mfru exclude each other/],
       [['--k', '5'], /--k and --Z need --nce/],
       [['--hiddensize', '{64,x}'], /--hiddensize must be a list of positive integers/],
       [['--schedule', '{[5]=-1}'], /--schedule must read like/],

@@ -10,13 +10,15 @@ import { type DeviceName, type Tensor, nn, noGrad, uniform } from '@webrnn/rnn';
  *   SplitTable, beside an Identity for the targets, zipped step by step into Sequencer(NCEModule);
  *   NCECriterion on every step. dpnn's LookupTableMaskZero/MaskZero are left out: this corpus has no padding.
  */
-export type Cell = 'lstm' | 'gru' | 'rnn';
+export type Cell = 'lstm' | 'gru' | 'mfru' | 'rnn';
 
 export interface LmConfig {
   readonly vocab: number;
   readonly inputsize: number;
   readonly hiddensize: readonly number[];
   readonly cell: Cell;
+  /** FastLSTM's recurrent batch normalisation (--bn, with --lstm). */
+  readonly bn: boolean;
   readonly dropout: number;
   /** NCE instead of the full softmax: noise samples per step, Z (<= 0: estimated), the unigram frequencies. */
   readonly nce: { readonly k: number; readonly Z: number; readonly unigrams: Float64Array } | null;
@@ -37,16 +39,10 @@ export interface LanguageModel {
 }
 
 /** One recurrent layer of the step module (recurrent-language-model.lua). */
-function stepLayer(
-  cell: Cell,
-  inputSize: number,
-  hidden: number,
-  dropout: number,
-  first: boolean,
-): nn.Module {
-  if (cell === 'gru') return new nn.GRU(inputSize, hidden, undefined, dropout / 2); // GRU has its own dropout
-  if (cell === 'lstm') return new nn.FastLSTM(inputSize, hidden);
-  // --mfru (nn.MuFuRu) and --bn (FastLSTM with batch normalisation) go here once they exist: main() refuses them.
+function stepLayer(c: LmConfig, inputSize: number, hidden: number, first: boolean): nn.Module {
+  if (c.cell === 'gru') return new nn.GRU(inputSize, hidden, undefined, c.dropout / 2); // GRU has its own dropout
+  if (c.cell === 'lstm') return new nn.FastLSTM(inputSize, hidden, undefined, { bn: c.bn });
+  if (c.cell === 'mfru') return new nn.MuFuRu(inputSize, hidden);
   // The simple RNN: h[t] = sigmoid(W x[t] + U h[t-1]); the embedding is the input layer of the first one.
   const inputLayer = first && inputSize === hidden ? new nn.Identity() : new nn.Linear(inputSize, hidden);
   const rm = new nn.Sequential()
@@ -67,7 +63,7 @@ export function buildLanguageModel(c: LmConfig, device: DeviceName): LanguageMod
     body.add(new nn.SplitTable(0));
     const step = new nn.Sequential();
     c.hiddensize.forEach((h, i) => {
-      step.add(stepLayer(c.cell, inputSize, h, c.dropout, i === 0));
+      step.add(stepLayer(c, inputSize, h, i === 0));
       if (c.dropout > 0) step.add(new nn.Dropout(c.dropout));
       inputSize = h;
     });
@@ -129,6 +125,11 @@ export function describeModel(c: LmConfig): string {
     const seq = c.cell === 'gru' ? 'SeqGRU' : 'SeqLSTM';
     return `LookupTable(${c.vocab}, ${c.inputsize}) -> ${seq}(${layers}) -> NCEModule(k ${c.nce.k})${drop}`;
   }
-  const cell = { lstm: 'FastLSTM', gru: 'GRU', rnn: 'Recurrence (sigmoid RNN)' }[c.cell];
+  const cell = {
+    lstm: c.bn ? 'FastLSTM with batch normalisation' : 'FastLSTM',
+    gru: 'GRU',
+    mfru: 'MuFuRu',
+    rnn: 'Recurrence (sigmoid RNN)',
+  }[c.cell];
   return `LookupTable(${c.vocab}, ${c.inputsize}) -> Sequencer(${cell}(${layers}) -> Linear -> LogSoftMax)${drop}`;
 }

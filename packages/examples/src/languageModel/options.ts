@@ -40,9 +40,8 @@ export const OPTIONS = {
   },
   lstm: { type: 'boolean', help: 'use Long Short Term Memory (nn.FastLSTM; SeqLSTM with --nce)' },
   gru: { type: 'boolean', help: 'use Gated Recurrent Units (nn.GRU; SeqGRU with --nce)' },
-  // Another engineer is adding nn.MuFuRu and FastLSTM's batch normalisation: main() refuses these until then.
-  mfru: { type: 'boolean', help: 'use Multi-function Recurrent Units (nn.MuFuRu): not yet available' },
-  bn: { type: 'boolean', help: 'batch normalization of the LSTM (with --lstm): not yet available' },
+  mfru: { type: 'boolean', help: 'use Multi-function Recurrent Units (nn.MuFuRu)' },
+  bn: { type: 'boolean', help: "recurrent batch normalization of the LSTM (with --lstm: FastLSTM's bn)" },
   seqlen: { type: 'int', default: 5, min: 1, help: 'steps of truncated back-propagation through time' },
   inputsize: { type: 'int', default: -1, min: -1, help: 'size of the word embeddings (-1: hiddensize[1])' },
   hiddensize: {
@@ -105,6 +104,7 @@ export function metadata(
     program: 'recurrent-language-model',
     epoch,
     cell: c.cell,
+    bn: c.bn,
     inputsize: c.inputsize,
     hiddensize: [...c.hiddensize],
     dropout: c.dropout,
