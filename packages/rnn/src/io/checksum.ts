@@ -1,4 +1,5 @@
 import { WebrnnError } from '../module/deps.js';
+import { Sha256 } from './sha256.js';
 
 /**
  * Checksums in a safetensors file's `__metadata__` (the format has none): `webrnn.sha256` holds the JSON
@@ -6,10 +7,10 @@ import { WebrnnError } from '../module/deps.js';
  * hashlib can check them too) and of the rest of the header (metadata, names, dtypes, shapes), so
  * that a flipped bit anywhere is refused instead of loading as other weights.
  *
- * SHA-256 from node:crypto: native and hardware-accelerated (GB/s, far above a disk), no dependency, and a
- * standard any tool can recompute. It is reached with process.getBuiltinModule (synchronous, so the in-memory
- * encoder and decoder keep their signatures); where there is no node:crypto (a browser) files are written without
- * checksums and checksums are not verified.
+ * SHA-256 from node:crypto where there is one: native and hardware-accelerated (GB/s, far above a disk), no
+ * dependency, and a standard any tool can recompute. It is reached with process.getBuiltinModule (synchronous, so
+ * the in-memory encoder and decoder keep their signatures); where there is none (a page, Node before 20.16) the
+ * same digest comes from sha256.ts, so files are written with checksums and verified everywhere.
  */
 export const CHECKSUM_KEY = 'webrnn.sha256';
 
@@ -24,14 +25,9 @@ const nodeCrypto: Crypto | null = (() => {
   return (p?.getBuiltinModule?.('node:crypto') as Crypto | undefined) ?? null;
 })();
 
-export function canChecksum(): boolean {
-  return nodeCrypto !== null;
-}
-
 /** A running SHA-256 (bytes may come in chunks, as from a file). */
 export function sha256(): Hash {
-  if (!nodeCrypto) throw new Error('node:crypto is unavailable');
-  return nodeCrypto.createHash('sha256');
+  return nodeCrypto ? nodeCrypto.createHash('sha256') : new Sha256();
 }
 
 /**
@@ -60,8 +56,8 @@ export function headerDigest(entries: readonly HeaderEntry[], metadata: Record<s
 }
 
 /**
- * The checksums a file declares, checked against its header: null when it has none (files of other tools, or
- * read where there is no node:crypto). Every tensor must have one and every one a tensor, and the header's own
+ * The checksums a file declares, checked against its header: null when it has none (files of other tools). Every
+ * tensor must have one and every one a tensor, and the header's own
  * digest must match, else the file is refused naming `source`.
  */
 export function declaredChecksums(
@@ -71,7 +67,7 @@ export function declaredChecksums(
   op: string,
 ): Map<string, string> | null {
   const raw = metadata[CHECKSUM_KEY];
-  if (raw === undefined || !nodeCrypto) return null;
+  if (raw === undefined) return null;
   const fail = (msg: string): never => {
     throw new WebrnnError(op, `${source}: ${msg} (the file is corrupt or was edited)`);
   };

@@ -1,5 +1,5 @@
 import { type DType, type TypedArray, WebrnnError, fmtShape, typedArrayFor } from '../module/deps.js';
-import { CHECKSUM_KEY, canChecksum, headerDigest, sha256, verifyTensor } from './checksum.js';
+import { CHECKSUM_KEY, headerDigest, sha256, verifyTensor } from './checksum.js';
 import { METADATA, bytesPer, headerLength, parseHeader, setOwn, sizeOfShape } from './safetensorsHeader.js';
 
 /**
@@ -49,7 +49,7 @@ export function encodeSafetensors(
   options: EncodeOptions = {},
 ): Uint8Array {
   const names = Object.keys(tensors);
-  const checksums = (options.checksums ?? true) && canChecksum();
+  const checksums = options.checksums ?? true;
   for (const [k, v] of Object.entries(metadata)) {
     if (typeof v !== 'string') {
       throw new WebrnnError(op, `metadata '${k}' must be a string, got ${typeof v}`);
