@@ -104,6 +104,34 @@ describe('nn.ParallelCriterion', () => {
     });
   });
 
+  it("runs each criterion's own backward: VRClassReward inside hands out its reward and trains its baseline", () => {
+    tidy(() => {
+      const policy = new nn.ReinforceNormal(0.5);
+      policy.forward(randn([3, 4]));
+      const pc = new nn.ParallelCriterion(true)
+        .add(new nn.ClassNLLCriterion())
+        .add(new nn.VRClassReward(policy, 2), 0.5);
+      const logp = randn([3, 4], f64).logSoftmax(-1);
+      const baseline = randn([3], f64);
+      const t = tensor([0, 1, 2], { dtype: 'int32' });
+      const input = [logp, [logp, baseline]];
+      pc.forward(input, t);
+      const g = pc.backward(input, t) as [Tensor, [Tensor, Tensor]];
+      // The reference, by hand: reward 2 where argmax hits the target; REINFORCE gets (reward - baseline) / N,
+      // the baseline 0.5 times MSE's gradient towards the reward.
+      const hits = Array.from(logp.argmax(1).dataSync()).map((c, i) => (c === i ? 2 : 0));
+      const b = Array.from(baseline.dataSync());
+      const vr = hits.map((r, i) => (r - b[i]!) / 3);
+      close(policy.reward!, tensor(vr, { dtype: 'float64' }), 'reward handed to the policy', 1e-12);
+      const gb = b.map((v, i) => (0.5 * 2 * (v - hits[i]!)) / 3);
+      close(g[1][1], tensor(gb, { dtype: 'float64' }), 'baseline gradient', 1e-12);
+      expect(Array.from(g[1][0].dataSync()).every((v) => v === 0)).toBe(true);
+      close(g[0], new nn.ClassNLLCriterion().backward(logp, t) as Tensor, 'nll gradient');
+      pc.dispose();
+      policy.reward?.dispose();
+    });
+  });
+
   it('clone() copies its criteria and weights; double() converts the criteria it holds', () => {
     const before = memory().tensors;
     tidy(() => {

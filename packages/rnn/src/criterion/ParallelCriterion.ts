@@ -1,5 +1,6 @@
-import { type Activity, describeActivity, expectTable } from '../module/activity.js';
-import { type Tensor, WebrnnError, add, fmtShape, mul, select, tidy } from '../module/deps.js';
+import { type Activity, describeActivity, expectTable, mapActivity } from '../module/activity.js';
+import { type Tensor, WebrnnError, add, fmtShape, mul, select, tidy, zeros } from '../module/deps.js';
+import { ModuleError } from '../module/errors.js';
 import { Criterion, type Target } from './Criterion.js';
 
 /**
@@ -7,6 +8,9 @@ import { Criterion, type Target } from './Criterion.js';
  * loss = sum_i weights[i] * criterions[i](input[i], target_i), with target_i = target when `repeatTarget`, else
  * entry i of the target (a table's entry, or row i of a tensor, as Lua's `target[i]`). Input entries beyond the
  * criteria are ignored (their gradient is zero); the gradInput has the input's form.
+ *
+ * Its backward is Torch's: each criterion's own backward, times its weight, so that a criterion whose backward
+ * does more than differentiate its loss (VRClassReward hands out rewards and trains its baseline) works inside.
  */
 export class ParallelCriterion extends Criterion {
   readonly criterions: Criterion[] = [];
@@ -57,6 +61,29 @@ export class ParallelCriterion extends Criterion {
     });
   }
 
+  override backward<I extends Activity>(input: I, target: Target): I {
+    try {
+      const n = this.criterions.length;
+      if (n === 0) throw new WebrnnError('criterions', 'none were added (add(criterion, weight) first)');
+      const inputs = expectTable('input', input);
+      if (inputs.length < n) {
+        throw new WebrnnError(
+          'input',
+          `has ${inputs.length} entries ${describeActivity(input)}, expected ${n} or more (one per criterion)`,
+        );
+      }
+      this.gradInput = inputs.map((x, i) => {
+        if (i >= n) return mapActivity(x, (t) => zeros(t.shape, { dtype: t.dtype, device: t.device }));
+        const g = this.run(i, () => this.criterions[i]!.backward(x, this.targetOf(i, target, n)));
+        const w = this.weights[i]!;
+        return w === 1 ? g : mapActivity(g, (t) => mul(t, w));
+      });
+      return this.gradInput as I;
+    } catch (e) {
+      throw ModuleError.wrap(e, this.describe());
+    }
+  }
+
   private targetOf(i: number, target: Target, n: number): Target {
     if (this.repeatTarget) return target;
     if (typeof target === 'number') {
@@ -84,13 +111,19 @@ export class ParallelCriterion extends Criterion {
     return select(t, 0, i);
   }
 
-  /** Criterion i's loss; an error names it (e.g. `criterion 1: target: class 9 is out of range ...`). */
+  /** Criterion i's loss. */
   private lossOf(i: number, input: Activity, target: Target): Tensor {
+    return this.run(i, () => this.criterions[i]!.updateOutput(input, target));
+  }
+
+  /** Criterion i's work; an error names it (e.g. `criterion 1 (nn.ClassNLLCriterion): target: class 9 ...`). */
+  private run<T>(i: number, work: () => T): T {
     try {
-      return this.criterions[i]!.updateOutput(input, target);
+      return work();
     } catch (e) {
-      if (e instanceof Error)
+      if (e instanceof Error) {
         throw new WebrnnError(`criterion ${i} (${this.criterions[i]!.describe()})`, e.message);
+      }
       throw e;
     }
   }
