@@ -99,3 +99,6 @@ export { TrimZero } from './nn/TrimZero.js';
 export { NCEModule } from './nn/NCEModule.js';
 export { NCECriterion } from './criterion/NCECriterion.js';
 export { AliasMultinomial } from './nn/aliasMultinomial.js';
+export { Constant } from './nn/Constant.js';
+export { ParallelCriterion } from './criterion/ParallelCriterion.js';
+export { ModuleCriterion } from './criterion/ModuleCriterion.js';

@@ -27,6 +27,8 @@ interface Case {
   readonly make: () => nn.Criterion;
   /** Its input and target on `device` in `dtype`, the same values for a seed. */
   readonly args: (dtype: DType, device: DeviceName) => [Activity, Target];
+  /** Its modules are its parts (ModuleCriterion's), copied by clone(); else shared (VRClassReward's policy). */
+  readonly ownsModules?: boolean;
 }
 
 const on = (t: Tensor, dtype: DType, device: DeviceName) =>
@@ -118,6 +120,33 @@ const CASES: Record<string, Case> = {
       return [[pmt!, pms!, pnt!, pns!], 0];
     },
   },
+  ParallelCriterion: {
+    make: () =>
+      new nn.ParallelCriterion()
+        .add(new nn.ClassNLLCriterion(classWeights()), 0.5)
+        .add(new nn.MSECriterion(), 2),
+    args: (dtype, device) => {
+      const [x, y, t, u] = draw(
+        () => [
+          randn([3, 4], f64).logSoftmax(-1),
+          randn([3, 2], f64),
+          tensor([0, 3, 2], i32),
+          randn([3, 2], f64),
+        ],
+        dtype,
+        device,
+      );
+      return [
+        [x!, y!],
+        [t!, u!],
+      ];
+    },
+  },
+  ModuleCriterion: {
+    make: () => new nn.ModuleCriterion(new nn.ClassNLLCriterion(classWeights()), new nn.LogSoftMax()),
+    args: nllArgs(false),
+    ownsModules: true,
+  },
   VRClassReward: {
     make: () => new nn.VRClassReward(new nn.ReinforceNormal(0.5), 2),
     args: (dtype, device) => {
@@ -139,6 +168,11 @@ const results = (c: nn.Criterion, [x, t]: [Activity, Target]) => {
   return [...values(loss), ...values(c.backward(x, t))];
 };
 const fields = (c: nn.Criterion) => Object.values(c) as unknown[];
+/** Its class weights, a tensor (ParallelCriterion's `weights` are numbers, as Torch's). */
+const classWeightsOf = (c: nn.Criterion): Tensor | null => {
+  const w = (c as { weights?: unknown }).weights;
+  return w && typeof w === 'object' && 'dataSync' in w ? (w as Tensor) : null;
+};
 /**
  * Dispose a criterion and the modules it refers to. VRClassReward's policy keeps the last reward it was handed,
  * which Module.dispose does not free (a Reinforce module's own state): freed here by hand.
@@ -178,9 +212,10 @@ describe('every criterion of nn', () => {
           const w = fields(copy)[i];
           if (v instanceof nn.Criterion || (v && typeof v === 'object' && 'dataSync' in v))
             expect(w).not.toBe(v);
-          if (v instanceof nn.Module) expect(w).toBe(v);
+          if (v instanceof nn.Module && k.ownsModules) expect(w).not.toBe(v);
+          else if (v instanceof nn.Module) expect(w).toBe(v);
         });
-        const weights = (c as { weights?: Tensor | null }).weights;
+        const weights = classWeightsOf(c);
         if (weights) {
           weights.fill_(3);
           expect(results(c, args)).not.toEqual(want);
@@ -203,9 +238,9 @@ describe('every criterion of nn', () => {
         const ref = results(first, k.args('float32', 'cpu'));
         release(first);
         const c = k.make();
-        const given = (c as { weights?: Tensor | null }).weights ?? null;
+        const given = classWeightsOf(c);
         expect(c.double()).toBe(c);
-        const weights = () => (c as { weights?: Tensor | null }).weights ?? null;
+        const weights = () => classWeightsOf(c);
         if (given) {
           expect(weights()!.dtype).toBe('float64');
           expect(given.dtype).toBe('float32'); // the caller's tensor is not changed
@@ -235,7 +270,7 @@ describe('every criterion of nn', () => {
         return [r, g] as const;
       });
       const c = k.make().to('webgpu');
-      const w = (c as { weights?: Tensor | null }).weights;
+      const w = classWeightsOf(c);
       if (w) expect(w.device).toBe('webgpu');
       // MaskZeroCriterion reads its mask on the host: it stays on the CPU, as the class asks.
       const args = k.args('float32', 'webgpu');
@@ -248,7 +283,7 @@ describe('every criterion of nn', () => {
       // Moving again is a no-op; back to the CPU needs an asynchronous read (as for modules): refused, naming it.
       expect(c.to('webgpu')).toBe(c);
       if (w) {
-        expect((c as { weights?: Tensor | null }).weights).toBe(w);
+        expect(classWeightsOf(c)).toBe(w);
         expect(() => c.to('cpu')).toThrow(/^nn\.\w+.*: to: reading from webgpu is asynchronous/);
       }
       c.dispose();

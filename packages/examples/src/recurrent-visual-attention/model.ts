@@ -64,8 +64,8 @@ export function buildAgent(o: AgentOptions): { agent: nn.Sequential; attention: 
     .add(new nn.SelectTable(-1))
     .add(new nn.Linear(o.hiddenSize, o.classes))
     .add(new nn.LogSoftMax());
-  // the baseline reward predictor: Lua's Constant(1, 1) -> Add(1), one learned number. nn.Constant is not in
-  // webrnn; a zeroed column (which sends no gradient back) plus a learned scalar is the same up to that 1.
+  // the baseline reward predictor: Lua's Constant(1, 1) -> Add(1), one learned number. Written before nn.Constant
+  // existed: a zeroed column (which sends no gradient back) plus a learned scalar is the same up to that 1.
   const seq = new nn.Sequential()
     .add(new nn.Select(1, 0))
     .add(new nn.MulConstant(0))

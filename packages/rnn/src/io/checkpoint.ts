@@ -17,7 +17,7 @@ import {
 import { writeSerialised } from './serialisedWrites.js';
 import { setOwn } from './safetensorsHeader.js';
 import { type Snapshot, snapshot } from './snapshot.js';
-import { type LoadStateDictResult, assign, namedParameters, planLoad } from './stateDict.js';
+import { type LoadStateDictResult, assign, namedBuffers, namedState, planLoad } from './stateDict.js';
 
 /** JSON-able values for a checkpoint's metadata (a model's constructor config, an epoch, a step...). */
 export type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
@@ -27,9 +27,14 @@ const RESERVED = 'webrnn.';
 export const OPTIM_KEY = 'webrnn.optim';
 /** The module's structure as Torch prints it, checked on a strict load. */
 const MODULE_KEY = 'webrnn.module';
+/**
+ * The names of the buffers saved (a JSON array). Files written before buffers were saved lack it: their loads
+ * accept missing buffers (the module keeps its own, and `missing` names them); files that have it need them.
+ */
+const BUFFERS_KEY = 'webrnn.buffers';
 
 export interface LoadModuleOptions {
-  /** Refuse missing and unexpected parameter names (default true). */
+  /** Refuse missing and unexpected parameter and buffer names (default true). */
   readonly strict?: boolean;
   /** Restore this optimiser's state too (the file must hold one, saved with the model). */
   readonly optimizer?: AnyOptimizer;
@@ -48,7 +53,7 @@ interface Captured {
 
 /**
  * Everything a checkpoint holds, taken now (no await): the metadata as JSON, the module's structure, the
- * optimiser's numbers and a snapshot of the parameters and optimiser tensors. What happens after the caller's
+ * optimiser's numbers and a snapshot of the parameters, buffers and optimiser tensors. What happens after the caller's
  * next step cannot change it.
  */
 function captureModule(
@@ -66,10 +71,11 @@ function captureModule(
     meta[k] = s;
   }
   meta[MODULE_KEY] = JSON.stringify(module.toString());
+  meta[BUFFERS_KEY] = JSON.stringify(namedBuffers(module).map(([n]) => n));
   const named: [string, Tensor][] = [];
-  for (const [name, p] of namedParameters(module)) {
+  for (const [name, p] of namedState(module)) {
     if (optimizer && name.startsWith(OPTIM_PREFIX)) {
-      throw new WebrnnError(op, `parameter '${name}' clashes with the optimiser's names '${OPTIM_PREFIX}*'`);
+      throw new WebrnnError(op, `'${name}' clashes with the optimiser's names '${OPTIM_PREFIX}*'`);
     }
     named.push([name, p]);
   }
@@ -87,7 +93,7 @@ async function encodeCaptured(captured: Captured, op: string): Promise<Uint8Arra
 }
 
 /**
- * A module's parameters (named as by `stateDict`), metadata (each value stored as JSON) and optionally an
+ * A module's parameters and buffers (named as by `stateDict`), metadata (each value stored as JSON) and optionally an
  * optimiser's state (tensors `optim.<i>.<field>`), as the bytes of a .safetensors file. The values are those at
  * the call (a snapshot is taken before it returns), even if training continues before the promise settles.
  * For browsers (a download) and for `saveModule`.
@@ -152,7 +158,8 @@ export function loadFromContents(
     }
   }
   const strict = options.strict ?? true;
-  const { pairs, result } = planLoad(op, module, params, strict, source);
+  const buffersOptional = raw[BUFFERS_KEY] === undefined;
+  const { pairs, result } = planLoad(op, module, params, strict, source, buffersOptional);
   if (strict && raw[MODULE_KEY] !== undefined) {
     // Names and shapes fit; the file also names the structure it was saved from (a Tanh is not a Sigmoid).
     const saved = parseOrKeep(raw[MODULE_KEY]);
@@ -186,7 +193,7 @@ function parseOrKeep(v: string): Json {
 }
 
 /**
- * Save a module's parameters to a .safetensors file (Node), with JSON metadata (e.g. the constructor config and
+ * Save a module's parameters and buffers (running statistics) to a .safetensors file (Node), with JSON metadata (e.g. the constructor config and
  * the training step) and optionally an optimiser's state, so that training can resume:
  * `await saveModule('ckpt.safetensors', model, { config, epoch }, optimizer)`. The file also loads in Python
  * (`safetensors.torch.load_file`), names as by `stateDict`.

@@ -16,7 +16,9 @@ export {
   type StateValue,
   loadStateDict,
   loadStateDictAsync,
+  namedBuffers,
   namedParameters,
+  namedState,
   stateDict,
 } from './stateDict.js';
 export {

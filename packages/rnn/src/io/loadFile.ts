@@ -5,7 +5,7 @@ import { OPTIM_PREFIX } from './optimizerState.js';
 import { type HostTensor, withoutChecksums } from './safetensors.js';
 import { openSafetensors } from './safetensorsFile.js';
 import { setOwn } from './safetensorsHeader.js';
-import { namedParameters } from './stateDict.js';
+import { namedState } from './stateDict.js';
 
 /**
  * Loading from files (Node), streamed: the header is read and checked whole, then only the tensors the load
@@ -27,7 +27,7 @@ export async function loadModule(
   const file = await openSafetensors(path, op);
   try {
     const { entries, metadata } = file.header;
-    const known = new Set(namedParameters(module).map(([n]) => n));
+    const known = new Set(namedState(module).map(([n]) => n));
     const optim = options.optimizer !== undefined && metadata[OPTIM_KEY] !== undefined;
     const tensors: Record<string, HostTensor> = {};
     for (const e of entries) {

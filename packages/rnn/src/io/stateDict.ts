@@ -2,7 +2,7 @@ import { type Tensor, WebrnnError, fmtShape, noGrad, tensor } from '../module/de
 import type { Module } from '../module/Module.js';
 import type { HostTensor } from './safetensors.js';
 
-/** Parameters by dotted name, in the order of `module.parameters()`. */
+/** Parameters and buffers by dotted name (see `namedState`). */
 export type StateDict = Record<string, Tensor>;
 
 export interface LoadStateDictOptions {
@@ -11,10 +11,34 @@ export interface LoadStateDictOptions {
 }
 
 export interface LoadStateDictResult {
-  /** Parameters of the module that the dict had no value for (left as they were). */
+  /** Parameters and buffers of the module that the dict had no value for (left as they were). */
   readonly missing: string[];
-  /** Names in the dict that no parameter of the module has (ignored). */
+  /** Names in the dict that no parameter or buffer of the module has (ignored). */
   readonly unexpected: string[];
+}
+
+type TensorMaps = (m: Module) => readonly Map<string, Tensor>[];
+// Module keeps its parameters and buffers protected; reading the maps is all that is needed here.
+const paramsOf: TensorMaps = (m) => [(m as unknown as { params: Map<string, Tensor> }).params];
+const buffersOf: TensorMaps = (m) => [(m as unknown as { ownBuffers: Map<string, Tensor> }).ownBuffers];
+const stateOf: TensorMaps = (m) => [...paramsOf(m), ...buffersOf(m)];
+
+/** The tensors `pick` gives of each module, named by their path in the tree; a shared tensor once. */
+function namedTensors(module: Module, pick: TensorMaps): [string, Tensor][] {
+  const out: [string, Tensor][] = [];
+  const seen = new Set<Tensor>();
+  const visit = (m: Module, prefix: string) => {
+    for (const map of pick(m)) {
+      for (const [name, t] of map) {
+        if (seen.has(t)) continue;
+        seen.add(t);
+        out.push([prefix + name, t]);
+      }
+    }
+    m.children().forEach((c, i) => visit(c, `${prefix}${childName(m, c, i)}.`));
+  };
+  visit(module, '');
+  return out;
 }
 
 /**
@@ -24,19 +48,17 @@ export interface LoadStateDictResult {
  * parameter shared by several modules appears once, under its first name (the order of `parameters()`).
  */
 export function namedParameters(module: Module): [string, Tensor][] {
-  const out: [string, Tensor][] = [];
-  const seen = new Set<Tensor>();
-  const visit = (m: Module, prefix: string) => {
-    // Module keeps its parameters protected; reading the map is all that is needed here.
-    for (const [name, p] of (m as unknown as { params: Map<string, Tensor> }).params) {
-      if (seen.has(p)) continue;
-      seen.add(p);
-      out.push([prefix + name, p]);
-    }
-    m.children().forEach((c, i) => visit(c, `${prefix}${childName(m, c, i)}.`));
-  };
-  visit(module, '');
-  return out;
+  return namedTensors(module, paramsOf);
+}
+
+/** The buffers of a module tree (see Module.registerBuffer), named as parameters: `1.bnWx.runningMean`. */
+export function namedBuffers(module: Module): [string, Tensor][] {
+  return namedTensors(module, buffersOf);
+}
+
+/** Parameters and buffers, each module's parameters then its buffers, then its children (PyTorch's order). */
+export function namedState(module: Module): [string, Tensor][] {
+  return namedTensors(module, stateOf);
 }
 
 /** The field of `parent` that holds `child` (besides the `modules` array), else its index. */
@@ -49,11 +71,11 @@ export function childName(parent: Module, child: Module, index: number): string 
 }
 
 /**
- * The module's parameters by dotted name (see `namedParameters`). The values are the parameters themselves,
- * not copies (as PyTorch's state_dict shares storage): read them, do not dispose them.
+ * The module's parameters and buffers by dotted name (see `namedState`), as PyTorch's state_dict. The values are
+ * the tensors themselves, not copies (as PyTorch's state_dict shares storage): read them, do not dispose them.
  */
 export function stateDict(module: Module): StateDict {
-  return Object.fromEntries(namedParameters(module));
+  return Object.fromEntries(namedState(module));
 }
 
 /** A value to load: a tensor on any device, or host values (from a file). */
@@ -64,16 +86,22 @@ interface Plan {
   readonly result: LoadStateDictResult;
 }
 
-/** Match names, check shapes and (strict) missing/unexpected names, all before anything is written. */
+/**
+ * Match names, check shapes and (strict) missing/unexpected names, all before anything is written. With
+ * `buffersOptional` (a file from before buffers were saved), missing buffers keep their values and are only
+ * reported in `missing`, as PyTorch's versioned BatchNorm loads old files without `num_batches_tracked`.
+ */
 export function planLoad(
   op: string,
   module: Module,
   dict: Record<string, StateValue>,
   strict: boolean,
   source?: string,
+  buffersOptional = false,
 ): Plan {
-  const named = namedParameters(module);
+  const named = namedState(module);
   const known = new Set(named.map(([n]) => n));
+  const optional = new Set(buffersOptional ? namedBuffers(module).map(([n]) => n) : []);
   const pairs: [Tensor, StateValue][] = [];
   const missing: string[] = [];
   const mismatched: string[] = [];
@@ -88,7 +116,8 @@ export function planLoad(
   const unexpected = Object.keys(dict).filter((n) => !known.has(n));
   const problems: string[] = [];
   if (mismatched.length > 0) problems.push(`shape mismatch: ${mismatched.join('; ')}`);
-  if (strict && missing.length > 0) problems.push(`missing: ${missing.map((n) => `'${n}'`).join(', ')}`);
+  const required = missing.filter((n) => !optional.has(n));
+  if (strict && required.length > 0) problems.push(`missing: ${required.map((n) => `'${n}'`).join(', ')}`);
   if (strict && unexpected.length > 0) {
     problems.push(`unexpected: ${unexpected.map((n) => `'${n}'`).join(', ')}`);
   }
@@ -122,7 +151,7 @@ function isHost(v: StateValue): v is HostTensor {
 }
 
 /**
- * Copy the dict's values into the module's parameters in place, as PyTorch's load_state_dict: parameters keep
+ * Copy the dict's values into the module's parameters and buffers in place, as PyTorch's load_state_dict: they keep
  * their identity (optimisers and `getParameters()` views stay valid), their device and their dtype (values are
  * converted). Strict (the default) refuses missing and unexpected names; shape mismatches are always refused;
  * nothing is written unless everything fits. Values on a device that cannot be read synchronously (WebGPU) for

@@ -57,6 +57,8 @@ export abstract class Module<In extends Activity = Activity, Out extends Activit
   train = true;
   /** Parameters by name, in registration order. */
   protected readonly params = new Map<string, Tensor>();
+  /** Buffers by name (see registerBuffer), in registration order. */
+  protected readonly ownBuffers = new Map<string, Tensor>();
   /** The input as seen by the tape (behind boundary nodes), for backward. */
   protected boundaryInput: In | null = null;
   /** The step count of each step-wise module inside when the last forward began (see refuseStepwise). */
@@ -272,6 +274,31 @@ export abstract class Module<In extends Activity = Activity, Out extends Activit
     return value;
   }
 
+  /**
+   * Register a buffer, as PyTorch's register_buffer: state that is no parameter (no gradient, no optimiser) but
+   * belongs to the model, such as batch normalisation's running statistics. io saves and loads it (named like a
+   * parameter, e.g. `1.bnWx.runningMean`); to(), type() (floating buffers), clone() and dispose() carry it.
+   */
+  protected registerBuffer(name: string, value: Tensor): Tensor {
+    if (this.params.has(name) || this.ownBuffers.has(name)) {
+      throw new WebrnnError(this.typeName, `already has a parameter or buffer named '${name}'`);
+    }
+    keep(value);
+    this.ownBuffers.set(name, value);
+    return value;
+  }
+
+  /** Own buffers, then children's, without duplicates (as `parameters()`). */
+  buffers(): Tensor[] {
+    const seen = new Set<Tensor>();
+    const visit = (m: Module) => {
+      for (const b of m.ownBuffers.values()) seen.add(b);
+      for (const c of m.children()) visit(c);
+    };
+    visit(this);
+    return [...seen];
+  }
+
   protected param(name: string): Tensor {
     const p = this.params.get(name);
     if (!p) throw new WebrnnError(this.typeName, `has no parameter '${name}'`);
@@ -344,6 +371,7 @@ export abstract class Module<In extends Activity = Activity, Out extends Activit
       moveTensor(p, device, p.dtype);
       moveTensor(p.grad!, device, p.dtype);
     }
+    for (const b of this.buffers()) moveTensor(b, device, b.dtype);
     return this;
   }
 
@@ -354,6 +382,8 @@ export abstract class Module<In extends Activity = Activity, Out extends Activit
       moveTensor(p, p.device, dtype);
       moveTensor(p.grad!, p.device, dtype);
     }
+    // Floating buffers only (an int32 buffer counts), as PyTorch; children convert theirs below.
+    for (const b of this.ownBuffers.values()) if (b.dtype !== 'int32') moveTensor(b, b.device, dtype);
     // Children too (their parameters have moved already), so that modules with typed state (nn.Copy) follow.
     for (const c of this.children()) c.type(dtype);
     return this;
@@ -394,6 +424,7 @@ export abstract class Module<In extends Activity = Activity, Out extends Activit
       p.grad?.dispose();
       p.dispose();
     }
+    for (const b of this.buffers()) b.dispose();
     // State that outlives clearState (batch normalisation's running statistics), here and in every child.
     const seen = new Set<Module>();
     const visit = (m: Module) => {

@@ -29,7 +29,10 @@ import { Module } from '../module/Module.js';
  * - `mono`: one mask for the whole batch (the first dimension of the mask is 1, broadcast over the batch).
  * - `stochasticInference` (torch/nn's 4th argument, a field here): keep dropping in evaluate() mode
  *   (Monte-Carlo dropout).
- * - `inplace` is accepted for Torch's signature; tensors here are never changed in place by a forward.
+ * - `inplace`: as Torch's, the input tensor is overwritten with the output (the output shares its storage). The
+ *   tape sees the write: an op that saved the input for its backward (Tanh saves its output) then refuses that
+ *   backward, as PyTorch does, where Torch would silently use the dropped values. The gradOutput is not
+ *   overwritten (Torch's is): the gradInput is a new tensor.
  */
 export class Dropout extends Module {
   public stochasticInference = false;
@@ -60,9 +63,14 @@ export class Dropout extends Module {
     const x = floatTensor(input);
     const p = this.p;
     if (p === 0) return x;
-    if (!(this.train || this.stochasticInference)) return this.v1 ? mul(x, 1 - p) : x;
-    if (!this.lazy) return tidy(() => mul(x, this.draw(x)));
+    if (!(this.train || this.stochasticInference)) {
+      if (!this.v1) return x;
+      return this.inplace ? this.overwrite(x, 1 - p, false) : mul(x, 1 - p);
+    }
+    if (!this.lazy)
+      return tidy(() => (this.inplace ? this.overwrite(x, this.draw(x), false) : mul(x, this.draw(x))));
     const noise = this.lazyNoise(x);
+    if (this.inplace) return this.overwrite(x, noise, true);
     // mul(x, noise) with a backward that also raises the flag, so the next forward draws a new mask.
     const out = noGrad(() => mul(x, noise));
     return customOp(
@@ -74,6 +82,28 @@ export class Dropout extends Module {
         return [mul(g!, noise)];
       },
       [noise],
+    )[0];
+  }
+
+  /**
+   * Torch's inplace: x *= factor in its storage, and the output is x's storage again, recorded as x * factor
+   * (`lazy`: its backward also lets the next forward draw a new mask).
+   */
+  private overwrite(x: Tensor, factor: Tensor | number, lazy: boolean): Tensor {
+    // copy_ of the out-of-place product: bit for bit the out-of-place output (core's mul_ rounds a number
+    // operand otherwise than mul).
+    noGrad(() => tidy(() => x.copy_(mul(x, factor))));
+    const out = noGrad(() => x.alias());
+    const saved = typeof factor === 'number' ? [] : [factor];
+    return customOp(
+      'nn.Dropout',
+      [x],
+      [out],
+      ([g], held) => {
+        if (lazy) this.flag = true;
+        return [mul(g!, held[0] ?? factor)];
+      },
+      saved,
     )[0];
   }
 

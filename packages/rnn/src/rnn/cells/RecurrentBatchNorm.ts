@@ -1,15 +1,12 @@
 import type { Activity } from '../../module/activity.js';
 import { floatTensor, positiveInt } from '../../module/checks.js';
 import {
-  type DType,
-  type DeviceName,
   type Tensor,
   WebrnnError,
   add,
   div,
   fmtShape,
   full,
-  keep,
   mean,
   mul,
   narrow,
@@ -35,9 +32,8 @@ import { moveTensor } from '../../module/parameterStorage.js';
  * bias (weight filled with 0.1 as ER's FastLSTM does, bias 0). One instance serves every time step, so the running
  * statistics are shared by all steps (dpnn's sharedClone shares them too).
  *
- * Internal to FastLSTM (not an `nn` export). The running statistics are state, not parameters: type()/to()/clone()
- * carry them and dispose() frees them (also from a container's dispose), io.saveModule does not save them (it
- * saves parameters).
+ * Internal to FastLSTM (not an `nn` export). The running statistics are buffers, not parameters: type()/to()/clone()
+ * carry them, dispose() frees them (also from a container's dispose) and io saves and loads them with the model.
  */
 export class RecurrentBatchNorm extends Module {
   runningMean: Tensor;
@@ -61,8 +57,8 @@ export class RecurrentBatchNorm extends Module {
       this.registerParameter('weight', full([size], 0.1));
       this.registerParameter('bias', zeros([size]));
     }
-    this.runningMean = keep(zeros([size]));
-    this.runningVar = keep(ones([size]));
+    this.runningMean = this.registerBuffer('runningMean', zeros([size]));
+    this.runningVar = this.registerBuffer('runningVar', ones([size]));
   }
 
   get weight(): Tensor | null {
@@ -74,7 +70,7 @@ export class RecurrentBatchNorm extends Module {
 
   /** x [N, size] normalised; `train` picks the batch statistics (and updates the running ones) or the running ones. */
   normalize(x: Tensor, train: boolean): Tensor {
-    // A container's to() moves parameters only: the statistics follow the parameters here.
+    // to()/type() move the statistics with the module; a weight moved on its own still finds them beside it.
     const p = this.weight ?? x;
     for (const s of [this.runningMean, this.runningVar]) moveTensor(s, p.device, p.dtype);
     return tidy(() => {
@@ -123,25 +119,6 @@ export class RecurrentBatchNorm extends Module {
       }),
     );
     return this;
-  }
-
-  override to(device: DeviceName): this {
-    super.to(device);
-    moveTensor(this.runningMean, device, this.runningMean.dtype);
-    moveTensor(this.runningVar, device, this.runningVar.dtype);
-    return this;
-  }
-
-  override type(dtype: DType): this {
-    super.type(dtype);
-    moveTensor(this.runningMean, this.runningMean.device, dtype);
-    moveTensor(this.runningVar, this.runningVar.device, dtype);
-    return this;
-  }
-
-  protected override disposeOwnedState(): void {
-    this.runningMean.dispose();
-    this.runningVar.dispose();
   }
 
   override describe(): string {

@@ -84,6 +84,8 @@ const nllGen = (beyond = 0) =>
     }));
 
 type SeqP = Seeds & { t: number; n: number; c: number; mse: boolean };
+type ParallelP = Seeds & { n: number; c: number; w: [number, number]; repeat: boolean; extra: boolean };
+type ModuleCritP = Seeds & { n: number; c: number; withTarget: boolean };
 type MaskP = Seeds & { n: number; d: number; pad: number[] };
 type NceP = Seeds & { n: number; k: number; sizeAverage: boolean };
 
@@ -180,6 +182,60 @@ export const CRITERIONS: OpEntry[] = [
         tensor(p.pad, { shape: [p.n], dtype: 'int32', device: 'cpu' }),
       ),
     tol: (p: MaskP) => chained(p.n * p.d),
+  }),
+  ...criterionEntries({
+    name: 'ParallelCriterion',
+    label: 'w0 * ClassNLLCriterion + w1 * MSECriterion (or MSE twice on one target), maybe one more input',
+    gen: fc
+      .record({
+        n: smallDim,
+        c: classes,
+        w: fc.tuple(fc.constantFrom(1, 0.5, -2), fc.constantFrom(1, 0.25, 3)),
+        repeat: fc.boolean(),
+        extra: fc.boolean(),
+      })
+      .map((p) => ({
+        inputs: p.repeat
+          ? [F([p.n, p.c]), F([p.n, p.c]), F([p.n, p.c]), ...(p.extra ? [F([p.c])] : [])]
+          : [
+              F([p.n, p.c]),
+              F([p.n, p.c]),
+              I([p.n], { index: p.c }),
+              F([p.n, p.c]),
+              ...(p.extra ? [F([p.c])] : []),
+            ],
+        params: p,
+      })),
+    make: (_xs, p: ParallelP) =>
+      p.repeat
+        ? new nn.ParallelCriterion(true)
+            .add(new nn.MSECriterion(), p.w[0])
+            .add(new nn.MSECriterion(false), p.w[1])
+        : new nn.ParallelCriterion()
+            .add(new nn.ClassNLLCriterion(), p.w[0])
+            .add(new nn.MSECriterion(), p.w[1]),
+    // An input entry beyond the criteria is ignored: its gradient is zeros.
+    args: (xs, p: ParallelP) =>
+      p.repeat
+        ? [[xs[0]!, xs[1]!, ...(p.extra ? [xs[3]!] : [])], xs[2]!]
+        : [
+            [xs[0]!, xs[1]!, ...(p.extra ? [xs[4]!] : [])],
+            [xs[2]!, xs[3]!],
+          ],
+    tol: (p: ParallelP) => chained(p.n * p.c, 2),
+  }),
+  ...criterionEntries({
+    name: 'ModuleCriterion',
+    label: 'ClassNLLCriterion after LogSoftMax, or MSECriterion after Tanh with a MulConstant target module',
+    gen: fc.record({ n: smallDim, c: classes, withTarget: fc.boolean() }).map((p) => ({
+      inputs: [F([p.n, p.c]), p.withTarget ? F([p.n, p.c]) : I([p.n], { index: p.c })],
+      params: p,
+    })),
+    make: (_xs, p: ModuleCritP) =>
+      p.withTarget
+        ? new nn.ModuleCriterion(new nn.MSECriterion(), new nn.Tanh(), new nn.MulConstant(0.5))
+        : new nn.ModuleCriterion(new nn.ClassNLLCriterion(), new nn.LogSoftMax()),
+    tol: (p: ModuleCritP) => chained(Math.max(p.n, p.c), 2),
   }),
   ...criterionEntries({
     name: 'NCECriterion',

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { type Tensor, mul, nn } from '@webrnn/rnn';
+import { type Tensor, mul, nn, randn } from '@webrnn/rnn';
 import {
   ARITH,
   EXACT,
@@ -124,7 +124,32 @@ const padding = {
   tol: EXACT,
 };
 
+type ConstantP = Seeds & { value: number[]; nInputDim?: number };
+/** A seeded value [1-2 dims] after any input up to rank 3; with nInputDim below the input's rank, one per row. */
+const constant = {
+  name: 'Constant',
+  gen: fc
+    .record({
+      s: fc.array(smallDim, { minLength: 0, maxLength: 3 }),
+      value: fc.array(smallDim, { minLength: 1, maxLength: 2 }),
+      nInputDim: fc.option(fc.integer({ min: 0, max: 3 }), { nil: undefined }),
+    })
+    .map(({ s, value, nInputDim }) => ({
+      inputs: [F(s)],
+      params: { value, ...(nInputDim === undefined ? {} : { nInputDim }) },
+    })),
+  make: (p: ConstantP) => {
+    const v = randn(p.value);
+    const m = new nn.Constant(v, p.nInputDim);
+    v.dispose();
+    return m;
+  },
+  tol: EXACT,
+};
+
 export const LAYERS: OpEntry[] = [
+  forwardEntry(constant),
+  backwardEntry(constant),
   forwardEntry(linear),
   backwardEntry(linear),
   forwardEntry(sequential),
