@@ -205,12 +205,9 @@ export class Tensor {
     this.assertAlive('rebind');
     const strides = contiguousStrides(this.shape);
     if (copyValues)
-      storage.backend.copy(this.backendView(), {
-        buffer: storage.buffer,
-        dtype: storage.dtype,
-        shape: this.shape,
-        strides,
-        offset,
+      storage.backend.copy({
+        x: this.backendView(),
+        out: { buffer: storage.buffer, dtype: storage.dtype, shape: this.shape, strides, offset },
       });
     const old = this.storage;
     const self = this as { storage: Storage; strides: readonly number[]; offset: number };

@@ -18,7 +18,7 @@ export function cast(x: Tensor, dtype: DType): Tensor {
   const backend = backendOf('cast', x);
   checkDTypeName('cast', dtype);
   const y = alloc(backend, dtype, x.shape);
-  backend.copy(x.backendView('cast'), y.backendView());
+  backend.copy({ x: x.backendView('cast'), out: y.backendView() });
   if (dtype !== 'int32') record('cast', [x], [y], ([g]) => [cast(g!, x.dtype)]);
   return y;
 }

@@ -130,7 +130,7 @@ export function scatterAdd(x: Tensor, axis: number, index: Tensor, src: Tensor):
   }
   const check = along('scatterAdd', x, axis);
   const y = alloc(backend, x.dtype, x.shape);
-  backend.copy(x.backendView(), y.backendView());
+  backend.copy({ x: x.backendView(), out: y.backendView() });
   const sv = src.backendView();
   into(y, () =>
     backend.scatterAdd(
@@ -165,7 +165,7 @@ export function scatterAdd(x: Tensor, axis: number, index: Tensor, src: Tensor):
 function padTo(part: Tensor, shape: readonly number[]): Tensor {
   const z = zeros(shape, { dtype: part.dtype, device: part.device });
   const zv = z.backendView();
-  z.backend.copy(part.backendView(), { ...zv, shape: part.shape });
+  z.backend.copy({ x: part.backendView(), out: { ...zv, shape: part.shape } });
   part.dispose();
   return z;
 }

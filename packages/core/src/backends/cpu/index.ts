@@ -8,13 +8,12 @@ import type {
   CellKind,
   CellLayout,
   CellViews,
-  GatherViews,
   IndexCheck,
   MemoryInfo,
   ReduceOpName,
-  ScatterAddViews,
   UnarySpec,
   View,
+  Views,
 } from '../backend.js';
 import { binaryCpu, copyCpu, fillCpu, paramUnaryCpu, unaryCpu, whereCpu } from './elementwise.js';
 import { gatherCpu, scatterAddCpu } from './gather.js';
@@ -72,46 +71,46 @@ export class CpuBackend implements Backend {
     return { liveBuffers: this.live, liveBytes: this.bytes, pooledBuffers: 0, pooledBytes: 0 };
   }
 
-  unary(spec: UnarySpec, x: View, out: View): void {
+  unary(spec: UnarySpec, { x, out }: Views<'unary'>): void {
     if (spec.op === 'clamp' || spec.op === 'affine') paramUnaryCpu(spec.op, spec.params ?? [], x, out);
     else unaryCpu(spec.op, x, out);
   }
 
-  binary(op: BinaryOpName, a: View, b: View, out: View): void {
+  binary(op: BinaryOpName, { a, b, out }: Views<'binary'>): void {
     // Integer division by zero raises (as in PyTorch) before anything is written: div_ leaves its target as it was.
     if (op === 'div' && b.dtype === 'int32' && this.readSync(b).includes(0)) throw divisionByZero('div');
     binaryCpu(op, a, b, out);
   }
 
-  where(cond: View, a: View, b: View, out: View): void {
+  where({ cond, a, b, out }: Views<'where'>): void {
     whereCpu(cond, a, b, out);
   }
 
-  copy(x: View, out: View): void {
+  copy({ x, out }: Views<'copy'>): void {
     copyCpu(x, out);
   }
 
-  fill(out: View, value: number): void {
+  fill({ out }: Views<'fill'>, value: number): void {
     fillCpu(out, value);
   }
 
-  reduce(op: ReduceOpName, x: View, axes: readonly number[], out: View): void {
+  reduce(op: ReduceOpName, { x, out }: Views<'reduce'>, axes: readonly number[]): void {
     reduceCpu(op, x, axes, out);
   }
 
-  matmul(a: View, b: View, out: View): void {
+  matmul({ a, b, out }: Views<'matmul'>): void {
     matmulCpu(a, b, out);
   }
 
-  softmax(x: View, out: View, log: boolean): void {
+  softmax({ x, out }: Views<'softmax'>, log: boolean): void {
     softmaxCpu(x, out, log);
   }
 
-  gather({ x, index, out }: GatherViews, axis: number, check: IndexCheck): void {
+  gather({ x, index, out }: Views<'gather'>, axis: number, check: IndexCheck): void {
     gatherCpu(x, index, axis, out, check);
   }
 
-  scatterAdd({ out, index, src }: ScatterAddViews, axis: number, check: IndexCheck): void {
+  scatterAdd({ out, index, src }: Views<'scatterAdd'>, axis: number, check: IndexCheck): void {
     scatterAddCpu(out, index, src, axis, check);
   }
 

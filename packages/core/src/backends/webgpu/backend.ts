@@ -9,13 +9,12 @@ import type {
   CellKind,
   CellLayout,
   CellViews,
-  GatherViews,
   IndexCheck,
   MemoryInfo,
   ReduceOpName,
-  ScatterAddViews,
   UnarySpec,
   View,
+  Views,
 } from '../backend.js';
 import { unregisterBackend } from '../registry.js';
 import { BufferPool } from './buffers.js';
@@ -84,7 +83,7 @@ export class WebGPUBackend implements Backend, Launcher {
     if (!isContiguous(view.shape, view.strides)) {
       temp = this.alloc(view.dtype, n);
       src = dense(temp, view.shape);
-      this.copy(view, src);
+      this.copy({ x: view, out: src });
     }
     try {
       const bytes = await this.queue.read(gpuOf(src), src.offset * 4, n * 4);
@@ -152,39 +151,39 @@ export class WebGPUBackend implements Backend, Launcher {
 
   // ---- the kernel families, each in its own file over this backend as a Launcher ---------------------------
 
-  unary(spec: UnarySpec, x: View, out: View): void {
+  unary(spec: UnarySpec, { x, out }: Views<'unary'>): void {
     unaryGpu(this, spec, x, out);
   }
 
-  binary(op: BinaryOpName, a: View, b: View, out: View): void {
+  binary(op: BinaryOpName, { a, b, out }: Views<'binary'>): void {
     binaryGpu(this, op, a, b, out);
   }
 
-  where(cond: View, a: View, b: View, out: View): void {
+  where({ cond, a, b, out }: Views<'where'>): void {
     whereGpu(this, cond, a, b, out);
   }
 
-  copy(x: View, out: View): void {
+  copy({ x, out }: Views<'copy'>): void {
     copyGpu(this, x, out);
   }
 
-  fill(out: View, value: number): void {
+  fill({ out }: Views<'fill'>, value: number): void {
     fillGpu(this, out, value);
   }
 
-  reduce(op: ReduceOpName, x: View, axes: readonly number[], out: View): void {
+  reduce(op: ReduceOpName, { x, out }: Views<'reduce'>, axes: readonly number[]): void {
     reduceGpu(this, op, x, axes, out);
   }
 
-  softmax(x: View, out: View, log: boolean): void {
+  softmax({ x, out }: Views<'softmax'>, log: boolean): void {
     softmaxGpu(this, x, out, log);
   }
 
-  gather({ x, index, out }: GatherViews, axis: number, check: IndexCheck): void {
+  gather({ x, index, out }: Views<'gather'>, axis: number, check: IndexCheck): void {
     gatherGpu(this, x, index, axis, out, check);
   }
 
-  scatterAdd({ out, index, src }: ScatterAddViews, axis: number, check: IndexCheck): void {
+  scatterAdd({ out, index, src }: Views<'scatterAdd'>, axis: number, check: IndexCheck): void {
     scatterAddGpu(this, this.scatterMethod, out, index, src, axis, check);
   }
 
@@ -192,7 +191,7 @@ export class WebGPUBackend implements Backend, Launcher {
     cellGpu(this, kind, operands, ...layout);
   }
 
-  matmul(a: View, b: View, out: View): void {
+  matmul({ a, b, out }: Views<'matmul'>): void {
     const { subgroupSize, software } = this.adapter;
     const l = matmulLaunch(a, b, out, this.matmulVariant, subgroupSize, software, this.matmulGroupLimit);
     for (const { values, groups } of l.launches) {

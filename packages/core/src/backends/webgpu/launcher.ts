@@ -3,7 +3,7 @@ import type { FieldValues, Kernel, ScalarType, Spec } from '@webrnn/kernels';
 import type { DType } from '../../dtype.js';
 import type { DeviceCheck } from '../../errors.js';
 import { contiguousStrides } from '../../shape.js';
-import type { View } from '../backend.js';
+import type { View, Views } from '../backend.js';
 
 /**
  * What the WebGPU kernel families (elementwise.ts, reduce.ts, gather.ts, cells.ts) need from the backend: to
@@ -23,7 +23,7 @@ export interface Launcher {
   ): void;
   alloc(dtype: DType, size: number, op?: string): GpuStorage;
   free(buffer: object): void;
-  copy(x: View, out: View): void;
+  copy(views: Views<'copy'>): void;
 }
 
 /** A tensor's storage on the GPU. */
