@@ -26,7 +26,7 @@ export function cast(x: Tensor, dtype: DType): Tensor {
 /** The checks `to` and `toAsync` share: another handle when `x` is already on `device`, else null. */
 function aliasOrCheckMove(x: Tensor, device: DeviceName): Tensor | null {
   checkTensor('to', x, 'x');
-  if (x.device === device) return x.alias();
+  if (x.device === device) return x.detach();
   if (!x.isLeaf) {
     throw new WebrnnError(
       'to',

@@ -96,7 +96,7 @@ export function affine(x: Tensor, scale: number, shift: number): Tensor {
     { op: 'affine', params: [scale, shift] },
     { x: x.backendView('affine'), out: y.backendView() },
   );
-  record('affine', [x], [y], ([g]) => [scale === 1 ? g!.alias() : affine(g!, scale, 0)]);
+  record('affine', [x], [y], ([g]) => [scale === 1 ? g!.detach() : affine(g!, scale, 0)]);
   return y;
 }
 

@@ -48,7 +48,7 @@ export class Padding extends Module<Tensor, Tensor> {
           `expected 0 to ${n}`,
       );
     }
-    if (this.pad === 0) return x.alias();
+    if (this.pad === 0) return x.detach();
     return tidy(() => {
       const fill = full(
         x.shape.map((s, k) => (k === d ? Math.abs(this.pad) : s)),
