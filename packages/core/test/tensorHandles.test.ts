@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type Tensor, memory, mul, sum, tensor, tidy, transpose } from '@webrnn/core';
+import { type Tensor, memory, mul, sum, tensor, tidy, to, toAsync, transpose } from '@webrnn/core';
 
 /**
  * The two tensor handles: detach() (same storage and view, cut from the graph) and handle() (same storage and view,
@@ -99,6 +99,21 @@ describe('tensor handles', () => {
     expect(arr(h)).toEqual([1, 2, 3]);
     w.dispose();
     h.dispose();
+  });
+
+  it('to() onto the same device is such a handle: in the graph, or a leaf with its requiresGrad', async () => {
+    for (const move of [(t: Tensor) => to(t, 'cpu'), (t: Tensor) => toAsync(t, 'cpu')]) {
+      const w = tensor([1, 2, 3], { ...f64, requiresGrad: true });
+      const y = mul(w, 3);
+      const moved = await move(y);
+      expect(moved).not.toBe(y);
+      const loss = tidy(() => sum(mul(moved, tensor([1, 10, 100], f64))));
+      loss.backward();
+      expect(arr(w.grad!)).toEqual([3, 30, 300]);
+      const leaf = await move(w);
+      expect([leaf.requiresGrad, leaf.isLeaf, arr(leaf)]).toEqual([true, true, [1, 2, 3]]);
+      for (const t of [w, y, moved, loss, leaf]) t.dispose();
+    }
   });
 
   it('both refuse a disposed tensor, naming the method', () => {
