@@ -262,35 +262,25 @@ function powT(a: Tensor, bt: Tensor): Tensor {
 }
 
 /** Elementwise maximum; at ties the gradient goes to a. */
-export function maximum(a: Tensor, b: Operand): Tensor {
-  return withOperand('maximum', a, b, (bt) =>
-    arith(
-      'max',
-      a,
-      bt,
-      'ab',
-      (g, [as, bs]) => {
-        const m = ge(as!, bs!);
-        return [mul(g, m), mul(g, affine(m, -1, 1))];
-      },
-      'maximum',
-    ),
-  );
-}
+export const maximum = (a: Tensor, b: Operand): Tensor => extremum('maximum', a, b);
 
 /** Elementwise minimum; at ties the gradient goes to a. */
-export function minimum(a: Tensor, b: Operand): Tensor {
-  return withOperand('minimum', a, b, (bt) =>
+export const minimum = (a: Tensor, b: Operand): Tensor => extremum('minimum', a, b);
+
+/** maximum or minimum: the gradient goes where a wins or ties (a >= b, resp. a <= b), the rest to b. */
+function extremum(name: 'maximum' | 'minimum', a: Tensor, b: Operand): Tensor {
+  const [op, wins] = name === 'maximum' ? (['max', ge] as const) : (['min', le] as const);
+  return withOperand(name, a, b, (bt) =>
     arith(
-      'min',
+      op,
       a,
       bt,
       'ab',
       (g, [as, bs]) => {
-        const m = le(as!, bs!);
+        const m = wins(as!, bs!);
         return [mul(g, m), mul(g, affine(m, -1, 1))];
       },
-      'minimum',
+      name,
     ),
   );
 }
