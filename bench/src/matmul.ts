@@ -96,7 +96,7 @@ export function oursCpuMatmul(n: number): () => Float32Array {
   const b = view(randomF32(n * n, 2), [n, n]);
   return () => {
     const out = view(new Float32Array(n * n), [n, n]);
-    backend.matmul(a, b, out);
+    backend.matmul({ a, b, out });
     return out.buffer as Float32Array;
   };
 }

@@ -16,6 +16,7 @@ export type {
   MemoryInfo,
   ScatterAddViews,
   View,
+  Views,
 } from './backends/backend.js';
 export {
   getBackend,

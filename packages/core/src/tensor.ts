@@ -175,18 +175,20 @@ export class Tensor {
     this.dispose();
   }
 
-  /** @internal Another tensor object over the same storage and view (its own hold, no graph). */
-  alias(): Tensor {
-    this.assertAlive('alias');
-    return new Tensor(this.storage.retain(), this.shape, this.strides, this.offset);
-  }
+  // Tensor handles, two concepts with one name each. Both are new Tensor objects over the same storage and view,
+  // each with its own hold (dispose one, the other stays valid):
+  // - detach(): outside the graph (no gradFn, not requiring grad), for values used as constants, gradients handed
+  //   between tape nodes, and tensors a node saves;
+  // - handle(): at the same place in the graph as this tensor (its gradFn), for a module that keeps a recurrent
+  //   state beyond the tidy scope that owns the original.
 
   /**
    * Another handle on this value at the same place in the graph: gradients reaching either reach the same node.
-   * Lets a module hold a tensor (a recurrent state) beyond the tidy scope that owns the original.
+   * Lets a module hold a tensor (a recurrent state) beyond the tidy scope that owns the original. A leaf's handle
+   * is a detached tensor (a leaf's gradient lands in that leaf's own `.grad`).
    */
   handle(): Tensor {
-    const t = this.alias();
+    const t = this.detach();
     if (this.gradFn) {
       t.gradFn = this.gradFn;
       t.outputIndex = this.outputIndex;
@@ -205,12 +207,9 @@ export class Tensor {
     this.assertAlive('rebind');
     const strides = contiguousStrides(this.shape);
     if (copyValues)
-      storage.backend.copy(this.backendView(), {
-        buffer: storage.buffer,
-        dtype: storage.dtype,
-        shape: this.shape,
-        strides,
-        offset,
+      storage.backend.copy({
+        x: this.backendView(),
+        out: { buffer: storage.buffer, dtype: storage.dtype, shape: this.shape, strides, offset },
       });
     const old = this.storage;
     const self = this as { storage: Storage; strides: readonly number[]; offset: number };
@@ -224,10 +223,10 @@ export class Tensor {
   // `backward(gradient?, { retainGraph })` is autograd/backward.ts, attached with the op methods (ops/methods.ts):
   // it seeds with an op and sums with ops, and this file stays below the ops.
 
-  /** A tensor over the same storage, cut from the graph. */
+  /** Another tensor object over the same storage and view, cut from the graph (its own hold; see handle()). */
   detach(): Tensor {
     this.assertAlive('detach');
-    return this.alias();
+    return new Tensor(this.storage.retain(), this.shape, this.strides, this.offset);
   }
 
   /** Drop `.grad`. */

@@ -64,7 +64,7 @@ describe('dispose', () => {
     expect(snapshot()).toEqual(m0);
   });
 
-  it('split pieces, unbind slices and detach/alias handles are views too', () => {
+  it('split pieces, unbind slices and detached handles are views too', () => {
     const m0 = snapshot();
     const x = core.rand([4, 3]);
     const pieces = core.split(x, 1);

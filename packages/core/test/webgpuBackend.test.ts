@@ -53,8 +53,8 @@ describe.skipIf(!gpu)('WebGPU backend against CpuBackend: elementwise, reduction
             const positive = op === 'log' || op === 'sqrt' || op === 'reciprocal';
             const x = pair('float32', shape, layout, (n) => values('float32', n, 3, positive));
             const y = out('float32', shape);
-            cpu.unary({ op }, x.cpu, y.cpu);
-            gpu!.unary({ op }, x.gpu, y.gpu);
+            cpu.unary({ op }, { x: x.cpu, out: y.cpu });
+            gpu!.unary({ op }, { x: x.gpu, out: y.gpu });
             await same(op, y, rtol, 1e-7);
             free(x, y);
           }
@@ -65,8 +65,8 @@ describe.skipIf(!gpu)('WebGPU backend against CpuBackend: elementwise, reduction
             for (const dtype of ['float32', 'int32'] as const) {
               const x = pair(dtype, shape, layout);
               const y = out(dtype, shape, 3);
-              cpu.unary(spec, x.cpu, y.cpu);
-              gpu!.unary(spec, x.gpu, y.gpu);
+              cpu.unary(spec, { x: x.cpu, out: y.cpu });
+              gpu!.unary(spec, { x: x.gpu, out: y.gpu });
               await same(`${spec.op} ${dtype}`, y, 2e-7);
               free(x, y);
             }
@@ -74,8 +74,8 @@ describe.skipIf(!gpu)('WebGPU backend against CpuBackend: elementwise, reduction
           for (const op of ['neg', 'abs', 'sign', 'relu', 'step', 'square'] as const) {
             const x = pair('int32', shape, layout, (n) => values('int32', n, 1000));
             const y = out('int32', shape);
-            cpu.unary({ op }, x.cpu, y.cpu);
-            gpu!.unary({ op }, x.gpu, y.gpu);
+            cpu.unary({ op }, { x: x.cpu, out: y.cpu });
+            gpu!.unary({ op }, { x: x.gpu, out: y.gpu });
             await same(`${op} int32`, y);
             free(x, y);
           }
@@ -111,8 +111,8 @@ describe.skipIf(!gpu)('WebGPU backend against CpuBackend: elementwise, reduction
             const a = pair(dtype, shape, la, (n) => values(dtype, n, 3, positive));
             const b = pair(dtype, shape, lb, (n) => values(dtype, n, 2, positive));
             const y = out(dtype, shape, 1);
-            cpu.binary(op, a.cpu, b.cpu, y.cpu);
-            gpu!.binary(op, a.gpu, b.gpu, y.gpu);
+            cpu.binary(op, { a: a.cpu, b: b.cpu, out: y.cpu });
+            gpu!.binary(op, { a: a.gpu, b: b.gpu, out: y.gpu });
             await same(`${op} ${dtype}`, y, rtol, 1e-7);
             free(a, b, y);
           }
@@ -120,8 +120,8 @@ describe.skipIf(!gpu)('WebGPU backend against CpuBackend: elementwise, reduction
         // out aliasing a: the in-place form used for gradient accumulation.
         const a = pair('float32', shape);
         const b = pair('float32', shape, lb);
-        cpu.binary('add', a.cpu, b.cpu, a.cpu);
-        gpu!.binary('add', a.gpu, b.gpu, a.gpu);
+        cpu.binary('add', { a: a.cpu, b: b.cpu, out: a.cpu });
+        gpu!.binary('add', { a: a.gpu, b: b.gpu, out: a.gpu });
         await same('add in place', a, 2e-7);
         free(a, b);
       }),
@@ -140,8 +140,8 @@ describe.skipIf(!gpu)('WebGPU backend against CpuBackend: elementwise, reduction
           const a = pair('float32', shape, lx);
           const b = pair('float32', shape);
           const y = out('float32', shape);
-          cpu.where(c.cpu, a.cpu, b.cpu, y.cpu);
-          gpu!.where(c.gpu, a.gpu, b.gpu, y.gpu);
+          cpu.where({ cond: c.cpu, a: a.cpu, b: b.cpu, out: y.cpu });
+          gpu!.where({ cond: c.gpu, a: a.gpu, b: b.gpu, out: y.gpu });
           await same(`where (${ct} condition)`, y);
           free(c, a, b, y);
         }
@@ -153,8 +153,8 @@ describe.skipIf(!gpu)('WebGPU backend against CpuBackend: elementwise, reduction
         ] as const) {
           const x = pair(from, shape, lx, (n) => values(from, n, 100));
           const y = pair(to, shape, lout, (n) => values(to, n, 1));
-          cpu.copy(x.cpu, y.cpu);
-          gpu!.copy(x.gpu, y.gpu);
+          cpu.copy({ x: x.cpu, out: y.cpu });
+          gpu!.copy({ x: x.gpu, out: y.gpu });
           await same(`copy ${from} -> ${to}`, y);
           free(x, y);
         }
@@ -163,8 +163,8 @@ describe.skipIf(!gpu)('WebGPU backend against CpuBackend: elementwise, reduction
           ['int32', 2 ** 25 + 1],
         ] as const) {
           const y = pair(dtype, shape, lout);
-          cpu.fill(y.cpu, value);
-          gpu!.fill(y.gpu, value);
+          cpu.fill({ out: y.cpu }, value);
+          gpu!.fill({ out: y.gpu }, value);
           await same(`fill ${dtype}`, y);
           free(y);
         }
@@ -195,8 +195,8 @@ describe.skipIf(!gpu)('WebGPU backend against CpuBackend: elementwise, reduction
               dtype,
               shape.map((d, i) => (axes.includes(i) ? 1 : d)),
             );
-            cpu.reduce(op, x.cpu, axes, y.cpu);
-            gpu!.reduce(op, x.gpu, axes, y.gpu);
+            cpu.reduce(op, { x: x.cpu, out: y.cpu }, axes);
+            gpu!.reduce(op, { x: x.gpu, out: y.gpu }, axes);
             const tol = op === 'sum' && dtype === 'float32' ? 2e-7 * count * count * maxAbs(x.cpu) : 0;
             await same(`${op} ${dtype} over [${axes}]`, y, 0, tol);
             free(y);
@@ -206,8 +206,8 @@ describe.skipIf(!gpu)('WebGPU backend against CpuBackend: elementwise, reduction
               'int32',
               shape.map((d, i) => (i === argAxis ? 1 : d)),
             );
-            cpu.reduce(op, x.cpu, [argAxis], y.cpu);
-            gpu!.reduce(op, x.gpu, [argAxis], y.gpu);
+            cpu.reduce(op, { x: x.cpu, out: y.cpu }, [argAxis]);
+            gpu!.reduce(op, { x: x.gpu, out: y.gpu }, [argAxis]);
             await same(`${op} ${dtype} over ${argAxis}`, y);
             free(y);
           }
@@ -229,8 +229,8 @@ describe.skipIf(!gpu)('WebGPU backend against CpuBackend: elementwise, reduction
       fc.asyncProperty(arb, async ([rows, n, offset, log]) => {
         const x = pair('float32', [rows, n], { ...dense(2), offset }, (k) => values('float32', k, 10));
         const y = out('float32', [rows, n], 2);
-        cpu.softmax(x.cpu, y.cpu, log);
-        gpu!.softmax(x.gpu, y.gpu, log);
+        cpu.softmax({ x: x.cpu, out: y.cpu }, log);
+        gpu!.softmax({ x: x.gpu, out: y.gpu }, log);
         // exp rounding (2e-6) plus the normaliser's length-dependent sum; log-softmax errors are absolute (~|lse|).
         await same(log ? 'logSoftmax' : 'softmax', y, 2e-6 + 2e-7 * n, log ? 1e-5 : 1e-7);
         free(x, y);

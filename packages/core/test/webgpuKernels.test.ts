@@ -64,8 +64,8 @@ describe.skipIf(!gpu)('WebGPU backend against CpuBackend: matmul, gather/scatter
           const a = pair('float32', [...batchShape, M, K], layout(M, K, ta, false));
           const b = pair('float32', [...batchShape, K, N], layout(K, N, tb, true));
           const y = out('float32', [...batchShape, M, N], offset);
-          cpu.matmul(a.cpu, b.cpu, y.cpu);
-          gpu!.matmul(a.gpu, b.gpu, y.gpu);
+          cpu.matmul({ a: a.cpu, b: b.cpu, out: y.cpu });
+          gpu!.matmul({ a: a.gpu, b: b.gpu, out: y.gpu });
           await same(
             `matmul ${variant} ${M}x${K}x${N} batch [${batchShape}] ta=${ta} tb=${tb}`,
             y,
@@ -81,8 +81,8 @@ describe.skipIf(!gpu)('WebGPU backend against CpuBackend: matmul, gather/scatter
     const a = pair('int32', [5, 7], dense(2), (n) => values('int32', n, 50));
     const b = pair('int32', [7, 3], skewed(2));
     const y = out('int32', [5, 3]);
-    cpu.matmul(a.cpu, b.cpu, y.cpu);
-    gpu!.matmul(a.gpu, b.gpu, y.gpu);
+    cpu.matmul({ a: a.cpu, b: b.cpu, out: y.cpu });
+    gpu!.matmul({ a: a.gpu, b: b.gpu, out: y.gpu });
     await same('int32 matmul', y);
     free(a, b, y);
   });

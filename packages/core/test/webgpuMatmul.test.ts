@@ -89,8 +89,8 @@ async function checkProduct(
   const b = pair(dtype, sb, layoutOf(sb, lb), data);
   const y = out(dtype, [...batch, M!, N!], outOffset);
   try {
-    cpu.matmul(a.cpu, b.cpu, y.cpu);
-    gpu!.matmul(a.gpu, b.gpu, y.gpu);
+    cpu.matmul({ a: a.cpu, b: b.cpu, out: y.cpu });
+    gpu!.matmul({ a: a.gpu, b: b.gpu, out: y.gpu });
     const what = `matmul ${variant} ${dtype} ${M}x${K}x${N} batch [${batch}] a ${JSON.stringify(la)} b ${JSON.stringify(lb)}`;
     await same(what, y, 0, dtype === 'int32' ? 0 : 2e-7 * K! * 4 * K!);
   } finally {
@@ -182,8 +182,8 @@ describe.skipIf(!gpu)('WebGPU matmul: each variant against the CPU', () => {
           );
           const y = out('float32', [M, N]);
           try {
-            cpu.matmul(a.cpu, b.cpu, y.cpu);
-            gpu!.matmul(a.gpu, b.gpu, y.gpu);
+            cpu.matmul({ a: a.cpu, b: b.cpu, out: y.cpu });
+            gpu!.matmul({ a: a.gpu, b: b.gpu, out: y.gpu });
             const want = cpu.readSync(y.cpu);
             const got = await gpu!.read(y.gpu);
             for (let i = 0; i < want.length; i++) {
@@ -300,7 +300,7 @@ describe.skipIf(!gpu)('WebGPU matmul in use', () => {
       // Launched on an adapter description without subgroups, the same request must fail.
       const plain = Object.create(gpu!, { adapter: { value: { ...gpu!.adapter, subgroupSize: null } } });
       plain.matmulVariant = 'subgroup';
-      expect(() => plain.matmul(a.backendView(), a.backendView(), a.backendView())).toThrow(
+      expect(() => plain.matmul({ a: a.backendView(), b: a.backendView(), out: a.backendView() })).toThrow(
         /matmul: the 'subgroup' variant needs an adapter with subgroups/,
       );
     } else {

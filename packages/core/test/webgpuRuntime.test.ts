@@ -36,10 +36,10 @@ describe.skipIf(!gpu)('WebGPU runtime', () => {
       const y = view(b, [8, 8]);
       const z = view(b, [8, 8]);
       const s = view(b, [8, 1]);
-      b.matmul(x, x, y);
-      b.unary({ op: 'tanh' }, y, z);
-      b.reduce('sum', z, [1], s);
-      b.binary('add', x, z, y);
+      b.matmul({ a: x, b: x, out: y });
+      b.unary({ op: 'tanh' }, { x: y, out: z });
+      b.reduce('sum', { x: z, out: s }, [1]);
+      b.binary('add', { a: x, b: z, out: y });
       for (const v of [y, z, s]) b.free(v.buffer);
     };
     // Warm up past a few automatic submits (every 256 dispatches), so that the pool reaches its working size.
@@ -60,7 +60,7 @@ describe.skipIf(!gpu)('WebGPU runtime', () => {
     const b = gpu!;
     const x = view(b, [4], Float32Array.of(1, 2, 3, 4));
     const y = view(b, [4]);
-    b.copy(x, y);
+    b.copy({ x: x, out: y });
     b.write(x.buffer, Float32Array.of(9, 9, 9, 9));
     expect([...(await b.read(y))]).toEqual([1, 2, 3, 4]);
     expect([...(await b.read(x))]).toEqual([9, 9, 9, 9]);
@@ -85,7 +85,7 @@ describe.skipIf(!gpu)('WebGPU runtime', () => {
     b.launch('brokenOp', { kind: 'broken' }, broken, [storage], { n: 4 }, [1, 1, 1]);
     await expect(b.read(out)).rejects.toThrow(/brokenOp: kernel \{"kind":"broken"\} failed to compile/);
     // The device is still usable.
-    b.fill(out, 2);
+    b.fill({ out: out }, 2);
     expect([...(await b.read(out))]).toEqual([2, 2, 2, 2]);
     b.free(out.buffer);
   });
@@ -98,7 +98,7 @@ describe.skipIf(!gpu)('WebGPU runtime', () => {
     );
     const x = view(b, [3], Float32Array.of(1, 2, 3));
     const y = view(b, [3]);
-    b.unary({ op: 'affine', params: [2, 1] }, x, y);
+    b.unary({ op: 'affine', params: [2, 1] }, { x: x, out: y });
     expect([...(await b.read(y))]).toEqual([3, 5, 7]);
     b.free(x.buffer);
     b.free(y.buffer);
@@ -111,7 +111,7 @@ describe.skipIf(!gpu)('WebGPU runtime', () => {
     try {
       // A rank-5 fill over a strided view: a kernel no other test compiles.
       const out = view(b, [2, 1, 2, 1, 2]);
-      b.fill({ ...out, shape: [2, 2, 2, 2, 1], strides: [4, 1, 2, 8, 1] }, 1);
+      b.fill({ out: { ...out, shape: [2, 2, 2, 2, 1], strides: [4, 1, 2, 8, 1] } }, 1);
       const printed = log.mock.calls
         .map((c) => String(c[0]))
         .find((s) => s.includes('webrnn kernel for fill'));

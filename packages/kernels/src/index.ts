@@ -30,6 +30,7 @@ export { SOFTMAX_GROUP, type SoftmaxSpec, softmaxKernel, softmaxValues } from '.
 export { MAX_BATCH_RANK, type MatmulOperand, type MatmulSpec, matmulValues } from './matmulSpec.js';
 export { MATMUL_TILE, matmulKernel } from './matmul.js';
 export { SUBGROUPS_PER_WORKGROUP, SUBGROUP_ROW_BLOCKS } from './matmulSubgroup.js';
+export { FAMILY_OPERANDS, type FamilyOperands, type KernelFamily } from './operands.js';
 export { type GatherSpec, gatherKernel, gatherValues } from './gather.js';
 export {
   CELLS,

@@ -21,18 +21,71 @@ export function matmulKernel(spec: MatmulSpec): Kernel {
   return defineKernel(spec, EMIT[spec.variant]);
 }
 
+interface TileStage {
+  readonly operand: 'A' | 'B';
+  readonly loads: number;
+  readonly cell: 'm4' | 'n4';
+  readonly origin: string;
+  readonly bound: 'M' | 'N';
+  readonly at: string;
+  readonly into: string;
+  readonly layout: readonly string[];
+}
+
+/**
+ * The tiled kernel's loop that stages one operand's 32-deep slice in workgroup memory: `loads` vec4s per thread,
+ * each 4 consecutive rows of A (`cell` m4, along M) or columns of B (n4, along N) at depth kk, zero outside the
+ * matrix. `layout` places kk and the cell from the thread's element e; `at` indexes the operand from its base.
+ */
+function stageTile({ operand, loads, cell, origin, bound, at, into, layout }: TileStage): string {
+  const [i, g] = operand === 'A' ? ['i', 'gm'] : ['j', 'gn'];
+  return `    for (var q = 0u; q < ${loads}u; q++) {
+      let e = t + q * 256u;
+      ${layout.join('\n      ')}
+      let gk = k0 + i32(kk);
+      var v = V(T(0));
+      for (var ${i} = 0; ${i} < 4; ${i}++) {
+        let ${g} = ${origin} + i32(${cell}) * 4 + ${i};
+        v[${i}] = select(T(0), ${operand}[${operand.toLowerCase()}Base + ${at}], gk < K && ${g} < ${bound});
+      }
+      ${into} = v;
+    }`;
+}
+
 function emitTiled(s: MatmulSpec) {
   const { U, bindings, head } = matmulDeclarations(s);
   // As[kk * 16 + m4] holds rows 4*m4..4*m4+3 of A at depth kk; Bs[kk * 32 + n4] columns 4*n4..4*n4+3 of B. The
   // fastest-varying tile coordinate across threads follows the operand's contiguous dim, so that neighbouring
   // threads read neighbouring addresses. The layout is a uniform, not a specialisation: CPU drivers take seconds
   // to compile this kernel, and the choice costs a select per loaded element.
-  const aTile = `let aM = ${U.at('aAlongM')} != 0;
-      let kk = select(e % 32u, e / 16u, aM);
-      let m4 = select(e / 32u, e % 16u, aM);`;
-  const bTile = `let bK = ${U.at('bAlongK')} != 0;
-      let kk = select(e / 32u, e % 32u, bK);
-      let n4 = select(e % 32u, e / 32u, bK);`;
+  const stageA = stageTile({
+    operand: 'A',
+    loads: 2,
+    cell: 'm4',
+    origin: 'row0',
+    bound: 'M',
+    at: 'gm * aRow + gk * aCol',
+    into: 'As[kk * 16u + m4]',
+    layout: [
+      `let aM = ${U.at('aAlongM')} != 0;`,
+      'let kk = select(e % 32u, e / 16u, aM);',
+      'let m4 = select(e / 32u, e % 16u, aM);',
+    ],
+  });
+  const stageB = stageTile({
+    operand: 'B',
+    loads: 4,
+    cell: 'n4',
+    origin: 'col0',
+    bound: 'N',
+    at: 'gk * bRow + gn * bCol',
+    into: 'Bs[kk * 32u + n4]',
+    layout: [
+      `let bK = ${U.at('bAlongK')} != 0;`,
+      'let kk = select(e / 32u, e % 32u, bK);',
+      'let n4 = select(e % 32u, e / 32u, bK);',
+    ],
+  });
   // Stores unrolled with constant indices: a dynamically indexed accumulator array would live in memory.
   const stores = Array.from({ length: 32 }, (_, e) => {
     const [i, j] = [Math.floor(e / 8), e % 8];
@@ -51,28 +104,8 @@ ${matmulPrologue(U, 'wid')}
   let t = lid.y * 16u + lid.x;
   var acc: array<V, 8>;
   for (var k0 = 0; k0 < K; k0 += 32) {
-    for (var q = 0u; q < 2u; q++) {
-      let e = t + q * 256u;
-      ${aTile}
-      let gk = k0 + i32(kk);
-      var v = V(T(0));
-      for (var i = 0; i < 4; i++) {
-        let gm = row0 + i32(m4) * 4 + i;
-        v[i] = select(T(0), A[aBase + gm * aRow + gk * aCol], gk < K && gm < M);
-      }
-      As[kk * 16u + m4] = v;
-    }
-    for (var q = 0u; q < 4u; q++) {
-      let e = t + q * 256u;
-      ${bTile}
-      let gk = k0 + i32(kk);
-      var v = V(T(0));
-      for (var j = 0; j < 4; j++) {
-        let gn = col0 + i32(n4) * 4 + j;
-        v[j] = select(T(0), B[bBase + gk * bRow + gn * bCol], gk < K && gn < N);
-      }
-      Bs[kk * 32u + n4] = v;
-    }
+${stageA}
+${stageB}
     workgroupBarrier();
     // A bound the compiler cannot see keeps this loop rolled: CPU drivers (lavapipe) take seconds to compile it
     // unrolled; GPUs lose little, the body being eight vec4 multiply-adds.

@@ -200,13 +200,14 @@ describe('nn.Padding', () => {
     );
   });
 
-  it('has the gradient of its forward (float64 central differences); a negative dim counts from the end', () => {
+  it('has the gradient of its forward (float64 central differences), pad 0 too; a negative dim counts from the end', () => {
     manualSeed(6);
     const x = randn([2, 3, 2], f64);
     for (const m of [
       new nn.Padding(1, -2, undefined, 1, 1),
       new nn.Padding(-1, 3),
       new nn.Padding(0, 1, 2),
+      new nn.Padding(1, 0), // nothing inserted: the input itself, its gradient passed through
     ]) {
       expect(nn.Jacobian.testJacobian(m, x), m.describe()).toBeLessThan(1e-8);
     }

@@ -10,7 +10,7 @@ import { Node, edgeOf } from './tape.js';
  */
 export function boundary(x: Tensor): Tensor {
   checkTensor('boundary', x, 'x');
-  const y = x.alias();
+  const y = x.detach();
   if (!isGradEnabled() || x.dtype === 'int32') return y;
   const node = new Node('boundary', [edgeOf(x)], [x.shape], [], ([g]) => [g!], [{ shape: x.shape }]);
   y.gradFn = node;

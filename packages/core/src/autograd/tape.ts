@@ -202,7 +202,7 @@ export function runBackward(
   const observedPlaces = new GraphPlaces(observe);
   // Gradients of observed tensors are handles of the gradient there, taken once it is complete.
   const note = (positions: readonly number[] | undefined, g: Tensor | null | undefined) => {
-    if (g) for (const p of positions ?? []) observed[p] = g.alias();
+    if (g) for (const p of positions ?? []) observed[p] = g.detach();
   };
 
   const pending = new Map<Node, (Tensor | null)[]>();
@@ -232,7 +232,7 @@ export function runBackward(
     addTo(slots, edge.index, g);
   };
 
-  roots.forEach((r, i) => deliver(edgeOf(r), seeds[i]!.alias()));
+  roots.forEach((r, i) => deliver(edgeOf(r), seeds[i]!.detach()));
   // The sort stops below a node all of whose outputs are inputs (it never gets a pending gradient: those went to
   // `results`), so a step-wise BPTT backward does not walk the whole history. A node with other outputs still
   // runs for the gradients those bring (its input outputs count as zero there).
@@ -278,7 +278,7 @@ export function runBackward(
             `for an input of shape ${fmtShape(node.inputShapes[i]!)}`,
         );
       }
-      out.push([edge, handed.has(g) ? g.alias() : g]);
+      out.push([edge, handed.has(g) ? g.detach() : g]);
       handed.add(g);
     });
     for (const g of slots) if (g && !handed.has(g)) g.dispose();
@@ -291,7 +291,7 @@ export function runBackward(
   inputs.forEach((t, pos) => {
     const first = (t.gradFn ? inputPlaces.atNode(t.gradFn, t.outputIndex) : inputPlaces.atLeaf(t))![0]!;
     // An input listed twice gets its gradient at both places.
-    if (first !== pos) results[pos] = results[first]?.alias() ?? null;
+    if (first !== pos) results[pos] = results[first]?.detach() ?? null;
     // An observed tensor that is also an input stops the backward: its gradient is the input's.
     else
       note(

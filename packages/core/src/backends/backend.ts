@@ -7,6 +7,10 @@ export type { IndexCheck } from '../errors.js';
  * The closed interface every device implements. Tensors talk to devices only through it.
  *
  * Conventions shared by every kernel family:
+ * - One method per kernel family. Its views come as one record, by the names of kernels' operand table
+ *   (FAMILY_OPERANDS: `out` is the written one; `x` the input of one-input families, `a` and `b` of two-input ones),
+ *   then the family's parameters (the op, axes, a flag): `binary('add', { out, a, b })`. A new backend implements
+ *   these methods over its buffers and nothing else; the ops above never see a backend's internals.
  * - A `View` is a strided window on a buffer (shape, strides and offset in elements). Inputs may be any view:
  *   broadcast inputs have stride 0, transposes have swapped strides. Kernels either handle the strides
  *   or ask for a contiguous copy; they never assume.
@@ -36,11 +40,16 @@ import type {
   BinaryOpName,
   CellKind,
   CellOperands,
+  FamilyOperands,
+  KernelFamily,
   LstmCellKind,
   LstmGateOrder,
   UnaryOpName,
 } from '@webrnn/kernels';
-export type { BinaryOpName, CellKind, LstmGateOrder, UnaryOpName };
+export type { BinaryOpName, CellKind, KernelFamily, LstmGateOrder, UnaryOpName };
+
+/** A kernel family's operands by name (kernels' FAMILY_OPERANDS), each a View: `Views<'binary'>` is { out, a, b }. */
+export type Views<F extends KernelFamily> = FamilyOperands<F, View>;
 
 /** A cell kernel's operands by name, typed from kernels' table: its views, null for an absent optional one. */
 export type CellViews<K extends CellKind> = CellOperands<K, View>;
@@ -54,19 +63,10 @@ export interface UnarySpec {
   readonly params?: readonly number[];
 }
 
-/** gather's operands by name: the source, the int32 index and the output (the index's shape). */
-export interface GatherViews {
-  readonly x: View;
-  readonly index: View;
-  readonly out: View;
-}
-
-/** scatterAdd's: the target (updated in place), the int32 index and the values added (the index's shape). */
-export interface ScatterAddViews {
-  readonly out: View;
-  readonly index: View;
-  readonly src: View;
-}
+/** gather's operands: the source x, the int32 index and the output (the index's shape). */
+export type GatherViews = Views<'gather'>;
+/** scatterAdd's: the target out (updated in place), the int32 index and the values src added (the index's shape). */
+export type ScatterAddViews = Views<'scatterAdd'>;
 
 export type ReduceOpName = 'sum' | 'max' | 'min' | 'argmax' | 'argmin';
 
@@ -96,41 +96,41 @@ export interface Backend {
   memory(): MemoryInfo;
 
   /** out = f(x) elementwise; out has x's dtype. */
-  unary(spec: UnarySpec, x: View, out: View): void;
+  unary(spec: UnarySpec, views: Views<'unary'>): void;
   /**
    * out = a op b; a and b are already broadcast to out.shape (stride 0 where stretched). out may alias a. int32
    * `div` by 0 raises (nothing is written on the CPU).
    */
-  binary(op: BinaryOpName, a: View, b: View, out: View): void;
+  binary(op: BinaryOpName, views: Views<'binary'>): void;
   /** out = cond != 0 ? a : b; all three broadcast to out.shape. */
-  where(cond: View, a: View, b: View, out: View): void;
-  /** Strided copy with optional dtype cast; out may be any view (used to write into slices for cat). */
-  copy(x: View, out: View): void;
-  fill(out: View, value: number): void;
+  where(views: Views<'where'>): void;
+  /** out = x, a strided copy with optional dtype cast; out may be any view (used to write into slices for cat). */
+  copy(views: Views<'copy'>): void;
+  fill(views: Views<'fill'>, value: number): void;
 
-  /** Reduce over `axes` (sorted); out has x's rank with those axes of size 1. argmax/argmin take one axis, out int32. */
-  reduce(op: ReduceOpName, x: View, axes: readonly number[], out: View): void;
+  /** Reduce x over `axes` (sorted); out has x's rank with those axes of size 1. argmax/argmin take one axis, out int32. */
+  reduce(op: ReduceOpName, views: Views<'reduce'>, axes: readonly number[]): void;
 
   /**
    * Batched matmul: a [..., M, K] times b [..., K, N] into out [..., M, N]. Batch dims are already broadcast
    * (stride 0 where shared). A transposed operand is a view with swapped strides: no copy needed.
    */
-  matmul(a: View, b: View, out: View): void;
+  matmul(views: Views<'matmul'>): void;
 
-  /** Softmax or log-softmax over the last axis of a contiguous x. */
-  softmax(x: View, out: View, log: boolean): void;
+  /** Softmax (or log-softmax where `log`) of a contiguous x over its last axis. */
+  softmax(views: Views<'softmax'>, log: boolean): void;
 
   /**
    * out[i...] = x[i with i[axis] replaced by index[i...]] (PyTorch gather / take_along_dim). index is int32 with
    * out's shape (broadcast views allowed: indexSelect passes an index with stride 0 off `axis`). An index outside
    * [0, x.shape[axis]) raises as `check` says.
    */
-  gather(operands: GatherViews, axis: number, check: IndexCheck): void;
+  gather(views: Views<'gather'>, axis: number, check: IndexCheck): void;
   /**
    * out[i with i[axis] replaced by index[i...]] += src[i...]; repeated indices accumulate. out is updated in place.
    * An index outside [0, out.shape[axis]) raises as `check` says, and nothing is added through it.
    */
-  scatterAdd(operands: ScatterAddViews, axis: number, check: IndexCheck): void;
+  scatterAdd(views: Views<'scatterAdd'>, axis: number, check: IndexCheck): void;
 
   /**
    * The fused recurrent cells, one method for the family: kernel `kind` of kernels' cell table (cells.ts, where

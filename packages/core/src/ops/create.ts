@@ -122,7 +122,7 @@ function fullAs(op: string, shape: readonly number[], value: number, opts: Tenso
   checkDTypeName(op, opts.dtype ?? 'float32');
   if (opts.dtype === 'int32') checkInt32(op, value, 'the fill value');
   const t = empty(getBackend(opts.device), opts.dtype ?? 'float32', shape, op);
-  t.backend.fill(t.backendView(), value);
+  t.backend.fill({ out: t.backendView() }, value);
   if (opts.requiresGrad) t.requiresGrad = true;
   return t;
 }

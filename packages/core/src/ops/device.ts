@@ -18,15 +18,22 @@ export function cast(x: Tensor, dtype: DType): Tensor {
   const backend = backendOf('cast', x);
   checkDTypeName('cast', dtype);
   const y = alloc(backend, dtype, x.shape);
-  backend.copy(x.backendView('cast'), y.backendView());
+  backend.copy({ x: x.backendView('cast'), out: y.backendView() });
   if (dtype !== 'int32') record('cast', [x], [y], ([g]) => [cast(g!, x.dtype)]);
   return y;
 }
 
-/** The checks `to` and `toAsync` share: another handle when `x` is already on `device`, else null. */
-function aliasOrCheckMove(x: Tensor, device: DeviceName): Tensor | null {
+/**
+ * The checks `to` and `toAsync` share: when `x` is already on `device`, another handle as a move would give it (a
+ * leaf keeps its requiresGrad; a tensor inside a graph stays at its place there, so gradients still flow), else null.
+ */
+function sameDeviceOrCheckMove(x: Tensor, device: DeviceName): Tensor | null {
   checkTensor('to', x, 'x');
-  if (x.device === device) return x.alias();
+  if (x.device === device) {
+    const y = x.handle();
+    if (x.isLeaf && x.requiresGrad) y.requiresGrad = true;
+    return y;
+  }
   if (!x.isLeaf) {
     throw new WebrnnError(
       'to',
@@ -41,7 +48,7 @@ function aliasOrCheckMove(x: Tensor, device: DeviceName): Tensor | null {
  * moving parameters), so moving a tensor that is inside a graph is refused.
  */
 export function to(x: Tensor, device: DeviceName): Tensor {
-  const same = aliasOrCheckMove(x, device);
+  const same = sameDeviceOrCheckMove(x, device);
   if (same) return same;
   if (!x.backend.canReadSync) {
     throw new WebrnnError(
@@ -53,7 +60,7 @@ export function to(x: Tensor, device: DeviceName): Tensor {
 }
 
 export async function toAsync(x: Tensor, device: DeviceName): Promise<Tensor> {
-  const same = aliasOrCheckMove(x, device);
+  const same = sameDeviceOrCheckMove(x, device);
   if (same) return same;
   return upload(x, device, await x.data());
 }

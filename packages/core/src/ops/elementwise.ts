@@ -55,7 +55,7 @@ function unary(op: UnaryOpName, x: Tensor): Tensor {
   const backend = backendOf(op, x);
   if (UNARY_FORMULAS[op].floatOnly) floatOnly(op, x);
   const y = alloc(backend, x.dtype, x.shape);
-  backend.unary({ op }, x.backendView(op), y.backendView());
+  backend.unary({ op }, { x: x.backendView(op), out: y.backendView() });
   const { save, grad } = UNARY_GRADS[op];
   if (grad) {
     const saved = save === 'x' ? [x] : save === 'y' ? [y] : [];
@@ -92,8 +92,11 @@ export function affine(x: Tensor, scale: number, shift: number): Tensor {
     );
   }
   const y = alloc(backend, x.dtype, x.shape);
-  backend.unary({ op: 'affine', params: [scale, shift] }, x.backendView('affine'), y.backendView());
-  record('affine', [x], [y], ([g]) => [scale === 1 ? g!.alias() : affine(g!, scale, 0)]);
+  backend.unary(
+    { op: 'affine', params: [scale, shift] },
+    { x: x.backendView('affine'), out: y.backendView() },
+  );
+  record('affine', [x], [y], ([g]) => [scale === 1 ? g!.detach() : affine(g!, scale, 0)]);
   return y;
 }
 
@@ -116,7 +119,7 @@ function clampWith(op: string, x: Tensor, min: number, max: number, strict: bool
   }
   if (x.dtype === 'int32') intBounds(op, min, max);
   const y = alloc(backend, x.dtype, x.shape);
-  backend.unary({ op: 'clamp', params: [min, max] }, x.backendView(op), y.backendView());
+  backend.unary({ op: 'clamp', params: [min, max] }, { x: x.backendView(op), out: y.backendView() });
   record(
     op,
     [x],
@@ -141,7 +144,11 @@ function binary(op: BinaryOpName, a: Tensor, b: Tensor, name: string = op): Tens
   if (BINARY_FORMULAS[op].floatOnly) floatOnly(name, a);
   const shape = broadcastShapes(name, a.shape, b.shape);
   const y = alloc(backend, a.dtype, shape);
-  backend.binary(op, broadcastView(a, shape, name), broadcastView(b, shape, name), y.backendView());
+  backend.binary(op, {
+    a: broadcastView(a, shape, name),
+    b: broadcastView(b, shape, name),
+    out: y.backendView(),
+  });
   return y;
 }
 
@@ -255,35 +262,25 @@ function powT(a: Tensor, bt: Tensor): Tensor {
 }
 
 /** Elementwise maximum; at ties the gradient goes to a. */
-export function maximum(a: Tensor, b: Operand): Tensor {
-  return withOperand('maximum', a, b, (bt) =>
-    arith(
-      'max',
-      a,
-      bt,
-      'ab',
-      (g, [as, bs]) => {
-        const m = ge(as!, bs!);
-        return [mul(g, m), mul(g, affine(m, -1, 1))];
-      },
-      'maximum',
-    ),
-  );
-}
+export const maximum = (a: Tensor, b: Operand): Tensor => extremum('maximum', a, b);
 
 /** Elementwise minimum; at ties the gradient goes to a. */
-export function minimum(a: Tensor, b: Operand): Tensor {
-  return withOperand('minimum', a, b, (bt) =>
+export const minimum = (a: Tensor, b: Operand): Tensor => extremum('minimum', a, b);
+
+/** maximum or minimum: the gradient goes where a wins or ties (a >= b, resp. a <= b), the rest to b. */
+function extremum(name: 'maximum' | 'minimum', a: Tensor, b: Operand): Tensor {
+  const [op, wins] = name === 'maximum' ? (['max', ge] as const) : (['min', le] as const);
+  return withOperand(name, a, b, (bt) =>
     arith(
-      'min',
+      op,
       a,
       bt,
       'ab',
       (g, [as, bs]) => {
-        const m = le(as!, bs!);
+        const m = wins(as!, bs!);
         return [mul(g, m), mul(g, affine(m, -1, 1))];
       },
-      'minimum',
+      name,
     ),
   );
 }
@@ -308,12 +305,12 @@ function whereT(cond: Tensor, at: Tensor, bt: Tensor): Tensor {
   sameDType('where', at, bt);
   const shape = broadcastShapes('where', broadcastShapes('where', cond.shape, at.shape), bt.shape);
   const y = alloc(backend, at.dtype, shape);
-  backend.where(
-    broadcastView(cond, shape, 'where'),
-    broadcastView(at, shape, 'where'),
-    broadcastView(bt, shape, 'where'),
-    y.backendView(),
-  );
+  backend.where({
+    cond: broadcastView(cond, shape, 'where'),
+    a: broadcastView(at, shape, 'where'),
+    b: broadcastView(bt, shape, 'where'),
+    out: y.backendView(),
+  });
   record(
     'where',
     [at, bt],
@@ -341,11 +338,12 @@ export function binaryInPlace(op: 'add' | 'sub' | 'mul' | 'div', target: Tensor,
     sameDType(name, target, src);
     checkInPlace(name, target, src);
     const bv = broadcastView(src, target.shape, name);
-    if (target.isContiguous) backend.binary(op, target.backendView(), bv, target.backendView());
+    if (target.isContiguous)
+      backend.binary(op, { a: target.backendView(), b: bv, out: target.backendView() });
     else {
       const tmp = alloc(backend, target.dtype, target.shape);
-      backend.binary(op, target.backendView(), bv, tmp.backendView());
-      backend.copy(tmp.backendView(), target.backendView());
+      backend.binary(op, { a: target.backendView(), b: bv, out: tmp.backendView() });
+      backend.copy({ x: tmp.backendView(), out: target.backendView() });
       tmp.dispose();
     }
     target.storage.version++;
@@ -366,7 +364,7 @@ export function fillInPlace(target: Tensor, value: number): Tensor {
       'a leaf tensor that requires grad cannot be modified in place; use noGrad()',
     );
   }
-  target.backend.fill(target.backendView(), value);
+  target.backend.fill({ out: target.backendView() }, value);
   target.storage.version++;
   return target;
 }

@@ -58,7 +58,7 @@ export function gruCell(
     gates: gatesRU.backendView(op),
     hPrev: hPrevView,
   });
-  backend.matmul(rh.backendView(), weightView(uc, transU), m.backendView());
+  backend.matmul({ a: rh.backendView(), b: weightView(uc, transU), out: m.backendView() });
   backend.cell('gruOut', {
     hc: hc.backendView(),
     h: h.backendView(),

@@ -34,7 +34,7 @@ export function checkInPlace(op: string, target: Tensor, source: Tensor): void {
 export function copyInPlace(target: Tensor, source: Tensor): Tensor {
   const backend = backendOf('copy_', target, source);
   checkInPlace('copy_', target, source);
-  backend.copy(broadcastView(source, target.shape, 'copy_'), target.backendView());
+  backend.copy({ x: broadcastView(source, target.shape, 'copy_'), out: target.backendView() });
   target.storage.version++;
   return target;
 }

@@ -44,7 +44,7 @@ function spread(index: Tensor, outShape: readonly number[], axis: number): View 
  * its position in `index`, as `report` says (by default as indexSelect's).
  */
 export function indexSelect(x: Tensor, axis: number, index: Tensor, report?: IndexReport): Tensor {
-  const backend = backendOf('indexSelect', x, index);
+  backendOf('indexSelect', x, index);
   intIndex('indexSelect', index);
   if (index.rank !== 1) {
     throw new WebrnnError('indexSelect', `index must be 1-D, got shape ${fmtShape(index.shape)}`);
@@ -53,18 +53,34 @@ export function indexSelect(x: Tensor, axis: number, index: Tensor, report?: Ind
   const shape = x.shape.map((d, i) => (i === a ? index.shape[0]! : d));
   // The kernel walks the index spread over `shape`; a position is the one along `axis`.
   const check = { ...(report ?? along('indexSelect', x, axis)), positionAlongAxis: true };
-  const y = alloc(backend, x.dtype, shape);
+  return gatherRecorded('indexSelect', x, a, index, shape, check, (i) => spread(i, shape, a));
+}
+
+/**
+ * The gather kernel from x into a fresh tensor of `shape`, with the index seen through `indexView` (a view of
+ * `shape`), recorded with its gradient: the output gradient scatter-added into zeros of x's shape.
+ */
+function gatherRecorded(
+  op: string,
+  x: Tensor,
+  a: number,
+  index: Tensor,
+  shape: readonly number[],
+  check: IndexCheck,
+  indexView: (index: Tensor) => View,
+): Tensor {
+  const y = alloc(x.backend, x.dtype, shape);
   into(y, () =>
-    backend.gather({ x: x.backendView(), index: spread(index, shape, a), out: y.backendView() }, a, check),
+    x.backend.gather({ x: x.backendView(), index: indexView(index), out: y.backendView() }, a, check),
   );
   record(
-    'indexSelect',
+    op,
     [x],
     [y],
     ([g], [idx]) => {
       const dx = zeros(x.shape, { dtype: g!.dtype, device: g!.device });
       dx.backend.scatterAdd(
-        { out: dx.backendView(), index: spread(idx!, g!.shape, a), src: g!.backendView() },
+        { out: dx.backendView(), index: indexView(idx!), src: g!.backendView() },
         a,
         check,
       );
@@ -90,30 +106,11 @@ function checkAlong(op: string, x: Tensor, a: number, index: Tensor, axis: numbe
  * its flat position in `index`, as `report` says (by default as gather's).
  */
 export function gather(x: Tensor, axis: number, index: Tensor, report?: IndexReport): Tensor {
-  const backend = backendOf('gather', x, index);
+  backendOf('gather', x, index);
   const a = normalizeAxis('gather', axis, x.rank);
   checkAlong('gather', x, a, index, axis);
   const check = report ?? along('gather', x, axis);
-  const y = alloc(backend, x.dtype, index.shape);
-  into(y, () =>
-    backend.gather({ x: x.backendView(), index: index.backendView(), out: y.backendView() }, a, check),
-  );
-  record(
-    'gather',
-    [x],
-    [y],
-    ([g], [idx]) => {
-      const dx = zeros(x.shape, { dtype: g!.dtype, device: g!.device });
-      dx.backend.scatterAdd(
-        { out: dx.backendView(), index: idx!.backendView(), src: g!.backendView() },
-        a,
-        check,
-      );
-      return [dx];
-    },
-    [index],
-  );
-  return y;
+  return gatherRecorded('gather', x, a, index, index.shape, check, (i) => i.backendView());
 }
 
 /** A copy of x with src added at the positions `index` names along `axis` (torch.scatter_add, out of place). */
@@ -130,7 +127,7 @@ export function scatterAdd(x: Tensor, axis: number, index: Tensor, src: Tensor):
   }
   const check = along('scatterAdd', x, axis);
   const y = alloc(backend, x.dtype, x.shape);
-  backend.copy(x.backendView(), y.backendView());
+  backend.copy({ x: x.backendView(), out: y.backendView() });
   const sv = src.backendView();
   into(y, () =>
     backend.scatterAdd(
@@ -165,7 +162,7 @@ export function scatterAdd(x: Tensor, axis: number, index: Tensor, src: Tensor):
 function padTo(part: Tensor, shape: readonly number[]): Tensor {
   const z = zeros(shape, { dtype: part.dtype, device: part.device });
   const zv = z.backendView();
-  z.backend.copy(part.backendView(), { ...zv, shape: part.shape });
+  z.backend.copy({ x: part.backendView(), out: { ...zv, shape: part.shape } });
   part.dispose();
   return z;
 }

@@ -30,7 +30,7 @@ export function cat(tensors: readonly Tensor[], axis = 0): Tensor {
   let start = 0;
   for (const t of tensors) {
     const n = t.shape[a]!;
-    backend.copy(t.backendView('cat'), { ...yv, shape: t.shape, offset: start * yv.strides[a]! });
+    backend.copy({ x: t.backendView('cat'), out: { ...yv, shape: t.shape, offset: start * yv.strides[a]! } });
     start += n;
   }
   record('cat', tensors, [y], ([g]) => {

@@ -50,11 +50,11 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
   }
   const batch = broadcastShapes('matmul', batchA, batchB);
   const y = alloc(backend, a.dtype, [...batch, M, N]);
-  backend.matmul(
-    broadcastView(a2, [...batch, M, K], 'matmul'),
-    broadcastView(b2, [...batch, K, N], 'matmul'),
-    y.backendView(),
-  );
+  backend.matmul({
+    a: broadcastView(a2, [...batch, M, K], 'matmul'),
+    b: broadcastView(b2, [...batch, K, N], 'matmul'),
+    out: y.backendView(),
+  });
   const outShape = [...batch, ...(at.rank === 1 ? [] : [M]), ...(bt.rank === 1 ? [] : [N])];
   const result = outShape.length === y.rank ? y : reshape(y, outShape);
   // Record once, from the caller's a and b, so the transposes and promotions need no nodes of their own.

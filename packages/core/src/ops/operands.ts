@@ -159,7 +159,7 @@ export function record(
     inputs.map(edgeOf),
     inputs.map((t) => t.shape),
     // The node's own holds, outside any tidy scope: they live exactly as long as the graph.
-    saved.map((t) => untrack(t.alias())),
+    saved.map((t) => untrack(t.detach())),
     backward,
     outputs.map((o) => ({ shape: o.shape })),
   );

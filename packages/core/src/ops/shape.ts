@@ -272,7 +272,7 @@ function padInto(g: Tensor, shape: readonly number[], axis: number, start: numbe
 function contiguousCopy(op: string, x: Tensor): Tensor {
   const backend = backendOf(op, x);
   const y = alloc(backend, x.dtype, x.shape);
-  backend.copy(x.backendView(op), y.backendView());
+  backend.copy({ x: x.backendView(op), out: y.backendView() });
   return y;
 }
 

@@ -25,7 +25,7 @@ function softmaxWith(op: 'softmax' | 'logSoftmax', x: Tensor, axis: number): Ten
   const moved = a === last ? x : transpose(x, a, last);
   const dense = contiguous(moved);
   const y = alloc(backend, x.dtype, dense.shape);
-  backend.softmax(dense.backendView(op), y.backendView(), op === 'logSoftmax');
+  backend.softmax({ x: dense.backendView(op), out: y.backendView() }, op === 'logSoftmax');
   const log = op === 'logSoftmax';
   record(
     op,

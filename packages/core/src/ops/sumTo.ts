@@ -23,11 +23,8 @@ export function rawReduce(
   const backend = backendOf(op, x);
   const out = alloc(backend, op === 'argmax' || op === 'argmin' ? 'int32' : x.dtype, shape);
   const kept = keptShape(x.shape, axes);
-  backend.reduce(op, x.backendView(op), axes, {
-    ...out.backendView(),
-    shape: kept,
-    strides: contiguousStrides(kept),
-  });
+  const outView = { ...out.backendView(), shape: kept, strides: contiguousStrides(kept) };
+  backend.reduce(op, { x: x.backendView(op), out: outView }, axes);
   return out;
 }
 

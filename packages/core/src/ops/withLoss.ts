@@ -13,7 +13,7 @@ export function withLoss(x: Tensor, loss: Tensor): Tensor {
   if (loss.size !== 1) {
     throw new WebrnnError('withLoss', `loss must have one element, got shape ${fmtShape(loss.shape)}`);
   }
-  const y = x.alias();
+  const y = x.detach();
   const { shape, dtype, device } = loss; // all backward needs: the loss tensor itself may be disposed by then
   record('withLoss', [x, loss], [y], ([g], _s, needs) => [
     needs[0] ? g! : null,

@@ -48,7 +48,8 @@ export class Padding extends Module<Tensor, Tensor> {
           `expected 0 to ${n}`,
       );
     }
-    if (this.pad === 0) return x.alias();
+    // Nothing to insert: the input itself, still in the graph (a detached copy would drop the gradient).
+    if (this.pad === 0) return x.handle();
     return tidy(() => {
       const fill = full(
         x.shape.map((s, k) => (k === d ? Math.abs(this.pad) : s)),

@@ -4,6 +4,7 @@ import {
   FLOAT_TO_INT32,
   PARAM_UNARY_FORMULAS,
   UNARY_FORMULAS,
+  coalesce,
   intParams,
   jsFormula,
 } from '@webrnn/kernels';
@@ -88,27 +89,6 @@ function allContiguous(shape: readonly number[], views: readonly { strides: read
   return true;
 }
 
-/** Merge adjacent dims that every view walks as one, so the inner loop runs as long as possible. */
-function collapse(shape: readonly number[], strideSets: (readonly number[])[]): [number[], number[][]] {
-  const outShape: number[] = [];
-  const outStrides: number[][] = strideSets.map(() => []);
-  for (let d = 0; d < shape.length; d++) {
-    const size = shape[d]!;
-    if (size === 1) continue;
-    const last = outShape.length - 1;
-    if (last >= 0 && strideSets.every((s, k) => outStrides[k]![last] === s[d]! * size)) {
-      outShape[last] = outShape[last]! * size;
-      strideSets.forEach((s, k) => {
-        outStrides[k]![last] = s[d]!;
-      });
-    } else {
-      outShape.push(size);
-      strideSets.forEach((s, k) => outStrides[k]!.push(s[d]!));
-    }
-  }
-  return [outShape, outStrides];
-}
-
 function run(expr: string, inputs: readonly View[], out: View, p0 = 0, p1 = 0): void {
   const kernel = compile(expr, NAMES[inputs.length]!);
   const contig = allContiguous(out.shape, [out, ...inputs]);
@@ -116,10 +96,11 @@ function run(expr: string, inputs: readonly View[], out: View, p0 = 0, p1 = 0): 
   let outStrides: readonly number[] = out.strides;
   let strides: (readonly number[])[] = inputs.map((v) => v.strides);
   if (!contig) {
-    const [s, all] = collapse(out.shape, [out.strides, ...strides]);
-    shape = s;
-    outStrides = all[0]!;
-    strides = all.slice(1);
+    // Merge the dims every view walks as one (kernels' coalesce, as the WebGPU launches do): longer inner loops.
+    const merged = coalesce(out.shape, [out.strides, ...strides]);
+    shape = merged.shape;
+    outStrides = merged.strides[0]!;
+    strides = merged.strides.slice(1);
   }
   const operands: (TypedArray | number | readonly number[])[] = [];
   inputs.forEach((v, k) => operands.push(v.buffer as TypedArray, v.offset, strides[k]!));

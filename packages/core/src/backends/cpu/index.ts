@@ -2,20 +2,7 @@ import { bytesPerElement, type DType, type TypedArray, dtypeOfArray, typedArrayF
 import { contiguousStrides } from '../../shape.js';
 import { divisionByZero } from '../../errors.js';
 import { hostArray } from '../../storage.js';
-import type {
-  Backend,
-  BinaryOpName,
-  CellKind,
-  CellLayout,
-  CellViews,
-  GatherViews,
-  IndexCheck,
-  MemoryInfo,
-  ReduceOpName,
-  ScatterAddViews,
-  UnarySpec,
-  View,
-} from '../backend.js';
+import type * as B from '../backend.js';
 import { binaryCpu, copyCpu, fillCpu, paramUnaryCpu, unaryCpu, whereCpu } from './elementwise.js';
 import { gatherCpu, scatterAddCpu } from './gather.js';
 import { cellCpu } from './cells.js';
@@ -24,7 +11,7 @@ import { reduceCpu } from './reduce.js';
 import { softmaxCpu } from './softmax.js';
 
 /** The reference backend: typed arrays on the JS heap, everything synchronous. */
-export class CpuBackend implements Backend {
+export class CpuBackend implements B.Backend {
   readonly name = 'cpu' as const;
   readonly canReadSync = true;
   private live = 0;
@@ -50,11 +37,11 @@ export class CpuBackend implements Backend {
     (buffer as TypedArray).set(data);
   }
 
-  read(view: View): Promise<TypedArray> {
+  read(view: B.View): Promise<TypedArray> {
     return Promise.resolve(this.readSync(view));
   }
 
-  readSync(view: View): TypedArray {
+  readSync(view: B.View): TypedArray {
     let n = 1;
     for (const s of view.shape) n *= s;
     const out = typedArrayFor(view.dtype, n);
@@ -68,54 +55,54 @@ export class CpuBackend implements Backend {
     return out;
   }
 
-  memory(): MemoryInfo {
+  memory(): B.MemoryInfo {
     return { liveBuffers: this.live, liveBytes: this.bytes, pooledBuffers: 0, pooledBytes: 0 };
   }
 
-  unary(spec: UnarySpec, x: View, out: View): void {
+  unary(spec: B.UnarySpec, { x, out }: B.Views<'unary'>): void {
     if (spec.op === 'clamp' || spec.op === 'affine') paramUnaryCpu(spec.op, spec.params ?? [], x, out);
     else unaryCpu(spec.op, x, out);
   }
 
-  binary(op: BinaryOpName, a: View, b: View, out: View): void {
+  binary(op: B.BinaryOpName, { a, b, out }: B.Views<'binary'>): void {
     // Integer division by zero raises (as in PyTorch) before anything is written: div_ leaves its target as it was.
     if (op === 'div' && b.dtype === 'int32' && this.readSync(b).includes(0)) throw divisionByZero('div');
     binaryCpu(op, a, b, out);
   }
 
-  where(cond: View, a: View, b: View, out: View): void {
+  where({ cond, a, b, out }: B.Views<'where'>): void {
     whereCpu(cond, a, b, out);
   }
 
-  copy(x: View, out: View): void {
+  copy({ x, out }: B.Views<'copy'>): void {
     copyCpu(x, out);
   }
 
-  fill(out: View, value: number): void {
+  fill({ out }: B.Views<'fill'>, value: number): void {
     fillCpu(out, value);
   }
 
-  reduce(op: ReduceOpName, x: View, axes: readonly number[], out: View): void {
+  reduce(op: B.ReduceOpName, { x, out }: B.Views<'reduce'>, axes: readonly number[]): void {
     reduceCpu(op, x, axes, out);
   }
 
-  matmul(a: View, b: View, out: View): void {
+  matmul({ a, b, out }: B.Views<'matmul'>): void {
     matmulCpu(a, b, out);
   }
 
-  softmax(x: View, out: View, log: boolean): void {
+  softmax({ x, out }: B.Views<'softmax'>, log: boolean): void {
     softmaxCpu(x, out, log);
   }
 
-  gather({ x, index, out }: GatherViews, axis: number, check: IndexCheck): void {
+  gather({ x, index, out }: B.Views<'gather'>, axis: number, check: B.IndexCheck): void {
     gatherCpu(x, index, axis, out, check);
   }
 
-  scatterAdd({ out, index, src }: ScatterAddViews, axis: number, check: IndexCheck): void {
+  scatterAdd({ out, index, src }: B.Views<'scatterAdd'>, axis: number, check: B.IndexCheck): void {
     scatterAddCpu(out, index, src, axis, check);
   }
 
-  cell<K extends CellKind>(kind: K, operands: CellViews<K>, ...layout: CellLayout<K>): void {
+  cell<K extends B.CellKind>(kind: K, operands: B.CellViews<K>, ...layout: B.CellLayout<K>): void {
     cellCpu(kind, operands, layout[0]);
   }
 

@@ -3,7 +3,7 @@ import type { FieldValues, Kernel, ScalarType, Spec } from '@webrnn/kernels';
 import type { DType } from '../../dtype.js';
 import type { DeviceCheck } from '../../errors.js';
 import { contiguousStrides } from '../../shape.js';
-import type { View } from '../backend.js';
+import type { View, Views } from '../backend.js';
 
 /**
  * What the WebGPU kernel families (elementwise.ts, reduce.ts, gather.ts, cells.ts) need from the backend: to
@@ -11,20 +11,25 @@ import type { View } from '../backend.js';
  * backend class stays the one place that owns the device, the pool, the pipelines and the queue.
  */
 export interface Launcher {
-  /** Compile (once per key) and record one launch; a checked kernel gets `check` (see WebGPUBackend.launch). */
-  launch<S extends Spec>(
-    op: string,
-    spec: S,
-    build: (spec: S) => Kernel,
-    buffers: readonly GPUBuffer[],
-    values: FieldValues,
-    groups: readonly [number, number, number],
-    check?: DeviceCheck,
-  ): void;
+  readonly launch: LaunchFn;
   alloc(dtype: DType, size: number, op?: string): GpuStorage;
   free(buffer: object): void;
-  copy(x: View, out: View): void;
+  copy(views: Views<'copy'>): void;
 }
+
+/**
+ * Compile (once per key) and record one launch of `build(spec)` over `buffers` with the uniform `values`; a checked
+ * kernel (one that can raise a device-side error) gets `check` (see WebGPUBackend.launch).
+ */
+export type LaunchFn = <S extends Spec>(
+  op: string,
+  spec: S,
+  build: (spec: S) => Kernel,
+  buffers: readonly GPUBuffer[],
+  values: FieldValues,
+  groups: readonly [number, number, number],
+  check?: DeviceCheck,
+) => void;
 
 /** A tensor's storage on the GPU. */
 export interface GpuStorage {

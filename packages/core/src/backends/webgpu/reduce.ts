@@ -61,6 +61,6 @@ function asDense(l: Launcher, v: View): { view: View; done: () => void } {
   if (isContiguous(v.shape, v.strides)) return { view: v, done: () => {} };
   const t = l.alloc(v.dtype, sizeOf(v.shape));
   const d = dense(t, v.shape);
-  l.copy(v, d);
+  l.copy({ x: v, out: d });
   return { view: d, done: () => l.free(t) };
 }
