@@ -93,7 +93,7 @@ export class Dropout extends Module {
     // copy_ of the out-of-place product: bit for bit the out-of-place output (core's mul_ rounds a number
     // operand otherwise than mul).
     noGrad(() => tidy(() => x.copy_(mul(x, factor))));
-    const out = noGrad(() => x.alias());
+    const out = noGrad(() => x.detach());
     const saved = typeof factor === 'number' ? [] : [factor];
     return customOp(
       'nn.Dropout',
