@@ -248,3 +248,23 @@ function cloneCriterion<T extends Criterion>(root: T): T {
   };
   return copy(root, root) as T;
 }
+
+/**
+ * Check a criterion a decorator (SequencerCriterion, RepeaterCriterion, MaskZeroCriterion) differentiates on the
+ * tape: it must be a criterion, and one whose backward is the tape's. A criterion with a backward of its own
+ * (VRClassReward hands out its reward there; ModuleCriterion and ParallelCriterion call their parts') would have
+ * that work silently skipped by the decorator's one tape backward, so it is refused.
+ */
+export function tapeCriterion(owner: string, criterion: unknown): Criterion {
+  if (!(criterion instanceof Criterion)) {
+    throw new WebrnnError(owner, `expected a criterion to decorate, got ${String(criterion)}`);
+  }
+  if (criterion.backward !== Criterion.prototype.backward) {
+    throw new WebrnnError(
+      owner,
+      `cannot decorate ${criterion.typeName}: its backward does work of its own (a reward, a module's backward) ` +
+        "that this decorator's tape backward would skip; apply it per step instead",
+    );
+  }
+  return criterion;
+}

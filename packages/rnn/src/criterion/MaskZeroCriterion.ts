@@ -11,7 +11,7 @@ import {
   zeros,
 } from '../module/deps.js';
 import { batchRankOf, floatOf, nonZeroRows } from '../rnn/masking.js';
-import { Criterion, type Target } from './Criterion.js';
+import { Criterion, type Target, tapeCriterion } from './Criterion.js';
 
 /**
  * Torch's nn.MaskZeroCriterion: the decorated criterion applied to the rows that are not padding, so the loss (and
@@ -32,12 +32,7 @@ export class MaskZeroCriterion extends Criterion {
     readonly nInputDim?: number,
   ) {
     super();
-    if (!(criterion instanceof Criterion)) {
-      throw new WebrnnError(
-        'nn.MaskZeroCriterion',
-        `expected a criterion to decorate, got ${String(criterion)}`,
-      );
-    }
+    tapeCriterion('nn.MaskZeroCriterion', criterion);
     if (nInputDim !== undefined && (!Number.isInteger(nInputDim) || nInputDim < 0)) {
       throw new WebrnnError(
         'nn.MaskZeroCriterion',

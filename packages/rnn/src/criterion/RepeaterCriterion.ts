@@ -1,7 +1,7 @@
 import type { Activity } from '../module/activity.js';
 import { type Tensor, WebrnnError, add, tidy } from '../module/deps.js';
 import { toSteps } from '../rnn/Sequencer.js';
-import { Criterion, type Target } from './Criterion.js';
+import { Criterion, type Target, tapeCriterion } from './Criterion.js';
 import { stepLoss } from './SequencerCriterion.js';
 
 /**
@@ -12,9 +12,7 @@ import { stepLoss } from './SequencerCriterion.js';
 export class RepeaterCriterion extends Criterion {
   constructor(readonly criterion: Criterion) {
     super();
-    if (!(criterion instanceof Criterion)) {
-      throw new WebrnnError('nn.RepeaterCriterion', `expected a criterion, got ${String(criterion)}`);
-    }
+    tapeCriterion('nn.RepeaterCriterion', criterion);
   }
 
   override updateOutput(input: Activity, target: Target): Tensor {

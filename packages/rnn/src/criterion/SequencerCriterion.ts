@@ -1,7 +1,7 @@
 import type { Activity } from '../module/activity.js';
 import { type Tensor, WebrnnError, add, div, fmtShape, keep, select, tidy } from '../module/deps.js';
 import { toSteps } from '../rnn/Sequencer.js';
-import { Criterion, type Target } from './Criterion.js';
+import { Criterion, type Target, tapeCriterion } from './Criterion.js';
 
 /**
  * Applies a criterion to every step of a sequence and adds the losses (divided by the number of steps with
@@ -18,6 +18,7 @@ export class SequencerCriterion extends Criterion {
     public sizeAverage = false,
   ) {
     super();
+    tapeCriterion('nn.SequencerCriterion', criterion);
   }
 
   override updateOutput(input: Activity, target: Target): Tensor {
