@@ -4,6 +4,7 @@ import path from 'node:path';
 import { io } from '@webrnn/rnn';
 import { describe, expect, it } from 'vitest';
 import { main as cos } from '../src/cos.js';
+import { main as nested } from '../src/nested-recurrence-lstm.js';
 import { main as attention } from '../src/recurrent-visual-attention.js';
 import { RunCheckpoints, resumedSeed } from '../src/shared/checkpoint.js';
 import { expectPlot, quietly, tmpDir } from './helpers.js';
@@ -149,6 +150,47 @@ describe('Ctrl-C in the built programs writes a checkpoint that --resume continu
       attention([...shape, '--fast-l-s-t-m', '--iterations', String(iteration + 2), '--resume', file]),
     ).rejects.toThrow('differs from the checkpoint');
   }, 180_000);
+});
+
+describe('Ctrl-C in the loops with their own checkpoints', () => {
+  it('char-lm: a real SIGINT reaches its loop on the CPU; the checkpoint holds the iterations done', async () => {
+    const out = tmpDir();
+    const file = path.join(out, 'model.safetensors');
+    const args = ['--backend', 'cpu', '--hidden', '16', '--embed', '8', '--batch', '8', '--seq-length', '16'];
+    const r = await interrupt('char-lm', [
+      ...args,
+      '--sample-length',
+      '10',
+      '--iterations',
+      '1000000',
+      '--save',
+      file,
+      '--out',
+      out,
+    ]);
+    expect(r.code).toBe(0);
+    const m = /interrupted after (\d+) of 1000000 iterations/.exec(r.stdout);
+    expect(m, r.stdout).not.toBeNull();
+    const meta = io.decodeSafetensors(new Uint8Array(readFileSync(file)), file, 'test').metadata;
+    expect(JSON.parse(meta.charLm!).iterations).toBe(Number(m![1]));
+    expectPlot(path.join(out, 'loss'));
+  }, 180_000);
+});
+
+describe('nested-recurrence-lstm', () => {
+  it('--save writes the end of the run, --resume goes on to --iterations in all', async () => {
+    const dir = tmpDir();
+    const file = path.join(dir, 'n.safetensors');
+    const args = ['--backend', 'cpu', '--hidden', '5', '--out', dir];
+    const done = (await quietly(() => nested([...args, '--iterations', '30', '--save', file])))!;
+    expect(done.checkpoint).toBe(file);
+    expect(runInfo(file)).toMatchObject({ program: 'nested-recurrence-lstm', iteration: 30 });
+    const resumed = (await quietly(() => nested([...args, '--iterations', '35', '--resume', file])))!;
+    expect(resumed.iterations).toBe(35);
+    expect(resumed.losses).toHaveLength(5);
+    // Trained weights: the resumed run starts below where the first one started.
+    expect(resumed.losses[0]!).toBeLessThan(done.losses[0]!);
+  });
 });
 
 describe('RunCheckpoints', () => {

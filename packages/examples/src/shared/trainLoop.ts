@@ -1,6 +1,6 @@
 import { type Tensor, type nn, tidy } from '@webrnn/rnn';
 import type { RunCheckpoints } from './checkpoint.js';
-import { stopOnSignal } from './interrupt.js';
+import { signalsTurn, stopOnSignal } from './interrupt.js';
 import { Progress } from './progress.js';
 
 /**
@@ -58,9 +58,7 @@ export async function trainLoop(
       for (const t of [loss!, ...more]) t.dispose();
       progress.update(iteration, losses.at(-1)!);
       await after?.(iteration);
-      // On the CPU the awaits above settle as microtasks: without a turn of the event loop a real SIGINT would
-      // not reach its handler before the loop ends (process.emit in a test would not notice).
-      await new Promise((resolve) => setImmediate(resolve));
+      await signalsTurn();
       if (checkpoint?.to.due(iteration) && iteration < iterations) await save(iteration);
     }
     const reached = first + losses.length;
