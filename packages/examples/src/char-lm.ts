@@ -41,7 +41,7 @@ import { chooseBackend, teardown } from './shared/backend.js';
 import { atLeast, parseCli, run } from './shared/cli.js';
 import { lineChart, smoothed } from './shared/plot.js';
 import { Progress } from './shared/progress.js';
-import { stopOnSignal } from './shared/interrupt.js';
+import { signalsTurn, stopOnSignal } from './shared/interrupt.js';
 import { meanOf, summary } from './shared/summary.js';
 
 // The defaults train in about a minute on two CPU cores (a little over one pass over the text) and end well
@@ -239,6 +239,7 @@ export async function main(argv: readonly string[]): Promise<CharLmResult | null
           trainSeconds += (performance.now() - started) / 1000;
           progress.update(i, losses.at(-1)!);
           ran = i;
+          await signalsTurn();
           if (i % s.evalEvery === 0 || i === s.iterations) {
             validations.push({ iteration, loss: await evaluateLoss(model, criterion, validStreams, device) });
           }

@@ -17,7 +17,8 @@ import { EVAL_START, LENGTH, TRAIN_END, type CosData, buildModel, cosData, predi
 import { chooseBackend, teardown } from './shared/backend.js';
 import { atLeast, parseCli, run } from './shared/cli.js';
 import { lineChart, smoothed } from './shared/plot.js';
-import { Progress } from './shared/progress.js';
+import { CHECKPOINT_OPTIONS, RunCheckpoints } from './shared/checkpoint.js';
+import { type LoopCheckpoint, type TrainRun, trainLoop } from './shared/trainLoop.js';
 import { meanOf, mse, summary } from './shared/summary.js';
 
 /** The tutorial's hyper-parameters (its Lua: nIters, batchSize, rho, hiddenSize, lr, nPredict; a constant lr). */
@@ -51,13 +52,21 @@ const OPTIONS = {
   select: { type: 'boolean', help: 'the SplitTable -> Sequencer -> SelectTable(-1) form of the model' },
   evalOneStep: { type: 'boolean', help: 'evaluate one step ahead only (skip feeding predictions back)' },
   tutorial: { type: 'boolean', help: "the tutorial's settings for every option not given explicitly" },
+  ...CHECKPOINT_OPTIONS,
 } as const;
 
 export interface CosResult {
   /** The settings used (the defaults, the tutorial's or the given ones). */
   readonly settings: typeof TUTORIAL;
   readonly device: string;
+  /** The loss of each iteration of this run. */
   readonly losses: number[];
+  /** Iterations done in all (resumed ones included). */
+  readonly iterations: number;
+  /** True when a signal stopped the training early. */
+  readonly stopped: boolean;
+  /** The checkpoint written (--save, or on a stop), or null. */
+  readonly checkpoint: string | null;
   readonly oneStepMse: number;
   readonly multiStepMse: number | null;
   readonly itPerSecond: number;
@@ -88,23 +97,29 @@ export async function main(argv: readonly string[]): Promise<CosResult | null> {
     const data = cosData(settings.rho, device);
     const rnn = buildModel(settings.hidden, o.select).to(device);
     console.log(`${rnn}\n`);
-    const { losses, seconds } = await train(rnn, data, settings, o.select);
+    // The options that shape the model; the schedule's length (--iterations) may grow on --resume.
+    const checkpoints = new RunCheckpoints('cos', o, { hidden: settings.hidden, select: o.select });
+    const first = checkpoints.resume(rnn, undefined, settings.iterations);
+    const run = await train(rnn, data, settings, o.select, { to: checkpoints, net: rnn, first });
+    const { losses, seconds } = run;
     const { truth, oneStep, multiStep } = await evaluate(rnn, data, settings, o.select, !o.evalOneStep);
     const oneStepMse = mse(oneStep, truth);
     const multiStepMse = multiStep ? mse(multiStep, truth) : null;
-    const files = await plot(o.out, settings, data, { losses, truth, oneStep, multiStep });
+    const files = await plot(o.out, settings, data, { losses, first, truth, oneStep, multiStep });
 
-    const itPerSecond = settings.iterations / seconds;
-    const [first, last] = [meanOf(losses, 10, 'first'), meanOf(losses, 10, 'last')];
+    const itPerSecond = losses.length / seconds;
+    const [head, tail] = [meanOf(losses, 10, 'first'), meanOf(losses, 10, 'last')];
     const form = o.select ? 'SplitTable/SelectTable form' : 'Sequencer form';
     const rows: [string, string][] = [
       ['device', `${device} (${reason})`],
       ['model', `${form}, hidden ${settings.hidden}, rho ${settings.rho}`],
       [
         'training',
-        `${settings.iterations} iterations in ${seconds.toFixed(1)} s (${itPerSecond.toFixed(1)} it/s)`,
+        `${losses.length} iterations in ${seconds.toFixed(1)} s (${itPerSecond.toFixed(1)} it/s)` +
+          (run.stopped ? ', stopped by a signal' : '') +
+          (first > 0 ? `, resumed at ${first}` : ''),
       ],
-      ['loss', `${first.toExponential(3)} (first 10) -> ${last.toExponential(3)} (last 10)`],
+      ['loss', `${head.toExponential(3)} (first 10) -> ${tail.toExponential(3)} (last 10)`],
       ['one-step MSE', `${oneStepMse.toExponential(3)} over ${settings.predict} held-out points`],
     ];
     if (multiStepMse !== null) {
@@ -113,15 +128,36 @@ export async function main(argv: readonly string[]): Promise<CosResult | null> {
         `${multiStepMse.toExponential(3)} over ${settings.predict} points fed back`,
       ]);
     }
+    if (run.saved) rows.push(['checkpoint', path.resolve(run.saved)]);
     summary({ title: 'cos', rows, outDir: o.out, files });
-    return { settings, device, losses, oneStepMse, multiStepMse, itPerSecond, files };
+    return {
+      settings,
+      device,
+      losses,
+      iterations: first + losses.length,
+      stopped: run.stopped,
+      checkpoint: run.saved,
+      oneStepMse,
+      multiStepMse,
+      itPerSecond,
+      files,
+    };
   } finally {
     teardown(device);
   }
 }
 
-/** Training, as the tutorial's loop: forward, MSE of the last step, backward, updateParameters. */
-async function train(rnn: nn.Module, data: CosData, s: typeof TUTORIAL, select: boolean) {
+/**
+ * Training, as the tutorial's loop: forward, MSE of the last step, backward, updateParameters; from the iteration
+ * after `checkpoint.first`, saving as --save/--save-every/Ctrl-C ask (shared/trainLoop.ts).
+ */
+async function train(
+  rnn: nn.Module,
+  data: CosData,
+  s: typeof TUTORIAL,
+  select: boolean,
+  checkpoint: LoopCheckpoint,
+): Promise<TrainRun> {
   const { rho, batch, iterations } = s;
   rnn.training();
   const criterion = new nn.MSECriterion();
@@ -132,41 +168,40 @@ async function train(rnn: nn.Module, data: CosData, s: typeof TUTORIAL, select: 
   );
   // Only the last step is scored: the other steps get zero gradients (the tutorial's gradOutputsZeroed).
   const gradOutputsZeroed = Array.from({ length: rho - 1 }, () => zeros([batch, 1], { device: data.device }));
-
-  const losses: number[] = [];
-  const progress = new Progress(iterations);
-  for (let iteration = 1; iteration <= iterations; iteration++) {
-    const lr = s.schedule === 'linear' ? s.lr * (1 - (iteration - 1) / iterations) : s.lr;
-    // tidy frees every tensor made inside except the one returned (the loss); the weights live outside.
-    const loss = tidy(() => {
-      const x = data.windowsAt(offsets); // [rho, batch, 1]
-      const y = data.nextValuesAt(offsets); // [batch, 1]
-      rnn.zeroGradParameters();
-      let err: Tensor;
-      if (select) {
-        // SplitTable -> Sequencer -> SelectTable(-1) -> ...: the output is the last step's only.
-        const output = rnn.forward(x) as Tensor;
-        err = criterion.forward(output, y);
-        rnn.backward(x, criterion.backward(output, y));
-      } else {
-        const inputs = unbind(x, 0); // a table of rho steps, each [batch, 1]
-        const outputs = rnn.forward(inputs) as Tensor[];
-        err = criterion.forward(outputs[rho - 1]!, y);
-        rnn.backward(inputs, [...gradOutputsZeroed, criterion.backward(outputs[rho - 1]!, y)]);
-      }
-      rnn.updateParameters(lr);
-      return err;
-    });
-    losses.push(await loss.item());
-    loss.dispose();
-    for (let b = 0; b < batch; b++) {
-      const next = offsets[b]! + rho;
-      offsets[b] = next + rho < TRAIN_END ? next : 0;
-    }
-    progress.update(iteration, losses.at(-1)!);
+  try {
+    return await trainLoop(
+      'training',
+      iterations,
+      (iteration) => {
+        const lr = s.schedule === 'linear' ? s.lr * (1 - (iteration - 1) / iterations) : s.lr;
+        const x = data.windowsAt(offsets); // [rho, batch, 1]
+        const y = data.nextValuesAt(offsets); // [batch, 1]
+        for (let b = 0; b < batch; b++) {
+          const next = offsets[b]! + rho;
+          offsets[b] = next + rho < TRAIN_END ? next : 0;
+        }
+        rnn.zeroGradParameters();
+        let err: Tensor;
+        if (select) {
+          // SplitTable -> Sequencer -> SelectTable(-1) -> ...: the output is the last step's only.
+          const output = rnn.forward(x) as Tensor;
+          err = criterion.forward(output, y);
+          rnn.backward(x, criterion.backward(output, y));
+        } else {
+          const inputs = unbind(x, 0); // a table of rho steps, each [batch, 1]
+          const outputs = rnn.forward(inputs) as Tensor[];
+          err = criterion.forward(outputs[rho - 1]!, y);
+          rnn.backward(inputs, [...gradOutputsZeroed, criterion.backward(outputs[rho - 1]!, y)]);
+        }
+        rnn.updateParameters(lr);
+        return err;
+      },
+      undefined,
+      checkpoint,
+    );
+  } finally {
+    for (const g of gradOutputsZeroed) g.dispose();
   }
-  for (const g of gradOutputsZeroed) g.dispose();
-  return { losses, seconds: progress.seconds };
 }
 
 /** One-step-ahead and (unless `multi` is false) multi-step-ahead predictions on the held-out stretch. */
@@ -195,7 +230,7 @@ async function plot(
   out: string,
   s: typeof TUTORIAL,
   data: CosData,
-  r: { losses: number[]; truth: number[]; oneStep: number[]; multiStep: number[] | null },
+  r: { losses: number[]; first: number; truth: number[]; oneStep: number[]; multiStep: number[] | null },
 ): Promise<string[]> {
   const xs = r.truth.map((_, i) => EVAL_START + s.rho + i);
   const truth = { name: 'cos(x)', xs, ys: r.truth };
@@ -207,7 +242,11 @@ async function plot(
         yLabel: 'loss',
         logY: true,
         xFromZero: true,
-        series: smoothed('loss', r.losses),
+        series: smoothed(
+          'loss',
+          r.losses,
+          r.losses.map((_, i) => r.first + i + 1),
+        ),
       },
       path.join(out, 'loss'),
     )),

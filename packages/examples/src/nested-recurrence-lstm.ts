@@ -18,6 +18,7 @@ import { pathToFileURL } from 'node:url';
 import { manualSeed, nn } from '@webrnn/rnn';
 import { chooseBackend, teardown } from './shared/backend.js';
 import { parseCli, run } from './shared/cli.js';
+import { CHECKPOINT_OPTIONS, RunCheckpoints } from './shared/checkpoint.js';
 import { trainOnCounting } from './shared/countingSequence.js';
 import { lineChart, smoothed } from './shared/plot.js';
 import { meanOf, summary } from './shared/summary.js';
@@ -29,6 +30,7 @@ const OPTIONS = {
   rho: { type: 'int', default: 5, min: 1, help: 'sequence length (Lua: 5)' },
   hidden: { type: 'int', default: 7, min: 1, help: 'hidden size (Lua: hiddenSize 7)' },
   lr: { type: 'number', default: 0.1, above: 0, help: 'learning rate of updateParameters (Lua: 0.1)' },
+  ...CHECKPOINT_OPTIONS,
 } as const;
 
 /** The items of the counting sequence (nIndex 10, fixed by the data set). */
@@ -40,6 +42,10 @@ export interface NestedRecurrenceResult {
   /** Next-item accuracy on a fresh batch after training. */
   readonly accuracy: number;
   readonly stopped: boolean;
+  /** Iterations done in all (resumed ones included). */
+  readonly iterations: number;
+  /** The checkpoint written (--save, or on a stop), or null. */
+  readonly checkpoint: string | null;
   readonly summary: string;
   readonly files: string[];
 }
@@ -79,7 +85,8 @@ export async function main(argv: readonly string[]): Promise<NestedRecurrenceRes
   try {
     const rnn = buildModel(o.hidden).to(device);
     console.log(`${rnn}\n`);
-    const r = await trainOnCounting(rnn, { ...o, device });
+    const checkpoints = new RunCheckpoints('nested-recurrence-lstm', o, { hidden: o.hidden });
+    const r = await trainOnCounting(rnn, { ...o, device }, checkpoints);
     const files = await lineChart(
       {
         title: `nested-recurrence-lstm: training loss (NLL summed over ${o.rho} steps)`,
@@ -87,7 +94,11 @@ export async function main(argv: readonly string[]): Promise<NestedRecurrenceRes
         yLabel: 'loss',
         logY: true,
         xFromZero: true,
-        series: smoothed('loss', r.losses),
+        series: smoothed(
+          'loss',
+          r.losses,
+          r.losses.map((_, i) => r.first + i + 1),
+        ),
       },
       path.join(o.out, 'loss'),
     );
@@ -98,18 +109,28 @@ export async function main(argv: readonly string[]): Promise<NestedRecurrenceRes
         ['model', `Recurrence(... FastLSTM(${o.hidden}) ...) -> Linear -> LogSoftMax; SGD lr ${o.lr}`],
         [
           'training',
-          `${r.losses.length} iterations of ${o.batch} x ${o.rho} steps in ${r.seconds.toFixed(1)} s (${(r.losses.length / r.seconds).toFixed(1)} it/s)${r.stopped ? ', stopped by a signal' : ''}`,
+          `${r.losses.length} iterations of ${o.batch} x ${o.rho} steps in ${r.seconds.toFixed(1)} s (${(r.losses.length / r.seconds).toFixed(1)} it/s)${r.stopped ? ', stopped by a signal' : ''}${r.first > 0 ? `, resumed at ${r.first}` : ''}`,
         ],
         [
           'loss',
           `${meanOf(r.losses, 10, 'first').toFixed(3)} (first 10) -> ${meanOf(r.losses, 10, 'last').toFixed(3)} (last 10), NLL`,
         ],
         ['accuracy', `${(100 * r.accuracy).toFixed(1)}% of next items on a fresh batch (chance 10%)`],
+        ...(r.saved ? [['checkpoint', path.resolve(r.saved)] as [string, string]] : []),
       ],
       outDir: o.out,
       files,
     });
-    return { device, losses: r.losses, accuracy: r.accuracy, stopped: r.stopped, summary: text, files };
+    return {
+      device,
+      losses: r.losses,
+      iterations: r.first + r.losses.length,
+      accuracy: r.accuracy,
+      stopped: r.stopped,
+      checkpoint: r.saved,
+      summary: text,
+      files,
+    };
   } finally {
     teardown(device);
   }

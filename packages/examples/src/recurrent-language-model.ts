@@ -37,7 +37,7 @@ import {
 } from './languageModel/train.js';
 import { chooseBackend, teardown } from './shared/backend.js';
 import { parseCli, run } from './shared/cli.js';
-import { stopOnSignal } from './shared/interrupt.js';
+import { signalsTurn, stopOnSignal } from './shared/interrupt.js';
 import { Progress } from './shared/progress.js';
 import { summary } from './shared/summary.js';
 
@@ -183,6 +183,7 @@ export async function main(argv: readonly string[]): Promise<LanguageModelResult
           losses.push(err / chunk.steps);
           progress?.update(i, err / chunk.steps);
           iteration++;
+          await signalsTurn();
           if (latest && o.saveEvery > 0 && iteration % o.saveEvery === 0) {
             await save(latest, model.net, info(epoch));
           }

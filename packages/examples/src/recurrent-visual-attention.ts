@@ -17,6 +17,7 @@ import { chooseBackend, teardown } from './shared/backend.js';
 import { parseCli, run } from './shared/cli.js';
 import { lineChart, smoothed } from './shared/plot.js';
 import { meanOf, summary } from './shared/summary.js';
+import { CHECKPOINT_OPTIONS, RunCheckpoints } from './shared/checkpoint.js';
 import { trainLoop } from './shared/trainLoop.js';
 
 /** The Lua script's settings for the options it has (its data are MNIST, 28x28, in dp; its training runs epochs). */
@@ -71,7 +72,22 @@ const OPTIONS = {
   evalSize: { type: 'int', default: 500, min: 1, help: 'held-out images for the accuracy' },
   evalEvery: { type: 'int', default: 200, min: 1, help: 'iterations between evaluations' },
   lua: { type: 'boolean', help: "the Lua script's sizes, initialisation and rate for the options not given" },
+  ...CHECKPOINT_OPTIONS,
 } as const;
+
+/** The options that shape the agent: a checkpoint must have been trained with the same. */
+const SHAPE = [
+  'glimpseHiddenSize',
+  'glimpsePatchSize',
+  'glimpseScale',
+  'glimpseDepth',
+  'locatorHiddenSize',
+  'imageHiddenSize',
+  'rho',
+  'hiddenSize',
+  'fastLSTM',
+  'classes',
+] as const;
 
 export interface RecurrentVisualAttentionResult {
   readonly device: string;
@@ -83,6 +99,10 @@ export interface RecurrentVisualAttentionResult {
   readonly evaluations: { iteration: number; accuracy: number }[];
   readonly accuracy: number;
   readonly stopped: boolean;
+  /** Iterations done in all (resumed ones included). */
+  readonly iterations: number;
+  /** The checkpoint written (--save, or on a stop), or null. */
+  readonly checkpoint: string | null;
   readonly summary: string;
   readonly files: string[];
 }
@@ -112,7 +132,13 @@ export async function main(argv: readonly string[]): Promise<RecurrentVisualAtte
   try {
     console.log(`${agent}\n`);
     const held = digitImages(o.evalSize, data, device); // drawn first: the same whatever the training length
-    const evaluations = [{ iteration: 0, accuracy: await accuracyOn(agent, held) }];
+    const checkpoints = new RunCheckpoints(
+      'recurrent-visual-attention',
+      o,
+      Object.fromEntries(SHAPE.map((k) => [k, o[k]])),
+    );
+    const first = checkpoints.resume(agent, optimizer, o.iterations);
+    const evaluations = [{ iteration: first, accuracy: await accuracyOn(agent, held) }];
     const decay = (o.minLR - o.learningRate) / o.saturate;
     const r = await trainLoop(
       'training',
@@ -136,10 +162,13 @@ export async function main(argv: readonly string[]): Promise<RecurrentVisualAtte
         if (iteration % o.evalEvery === 0)
           evaluations.push({ iteration, accuracy: await accuracyOn(agent, held) });
       },
+      { to: checkpoints, net: agent, optimizer, first },
     );
-    if (evaluations.at(-1)!.iteration !== r.losses.length) {
-      evaluations.push({ iteration: r.losses.length, accuracy: await accuracyOn(agent, held) });
+    const reached = first + r.losses.length;
+    if (evaluations.at(-1)!.iteration !== reached) {
+      evaluations.push({ iteration: reached, accuracy: await accuracyOn(agent, held) });
     }
+    const xs = r.losses.map((_, i) => first + i + 1);
     const rewards = r.extras.map(([v]) => v! / o.rewardScale);
     const last = evaluations.at(-1)!;
     const files = [
@@ -150,7 +179,7 @@ export async function main(argv: readonly string[]): Promise<RecurrentVisualAtte
           yLabel: 'loss',
           logY: true,
           xFromZero: true,
-          series: smoothed('NLL', r.losses),
+          series: smoothed('NLL', r.losses, xs),
         },
         path.join(o.out, 'loss'),
       )),
@@ -165,6 +194,7 @@ export async function main(argv: readonly string[]): Promise<RecurrentVisualAtte
             smoothed(
               'reward (sampled glimpses)',
               rewards.map((v) => 100 * v),
+              xs,
             )[1]!,
             {
               name: 'held out',
@@ -191,7 +221,7 @@ export async function main(argv: readonly string[]): Promise<RecurrentVisualAtte
         ],
         [
           'training',
-          `${r.losses.length} batches of ${o.batchSize} in ${r.seconds.toFixed(1)} s (${(r.losses.length / r.seconds).toFixed(1)} it/s)${r.stopped ? ', stopped by a signal' : ''}`,
+          `${r.losses.length} batches of ${o.batchSize} in ${r.seconds.toFixed(1)} s (${(r.losses.length / r.seconds).toFixed(1)} it/s)${r.stopped ? ', stopped by a signal' : ''}${first > 0 ? `, resumed at ${first}` : ''}`,
         ],
         [
           'loss',
@@ -203,8 +233,9 @@ export async function main(argv: readonly string[]): Promise<RecurrentVisualAtte
         ],
         [
           'accuracy',
-          `${pct(last.accuracy)} of ${o.evalSize} held-out images (${pct(evaluations[0]!.accuracy)} before training; chance ${pct(1 / o.classes)})`,
+          `${pct(last.accuracy)} of ${o.evalSize} held-out images (${pct(evaluations[0]!.accuracy)} before ${first > 0 ? 'this run' : 'training'}; chance ${pct(1 / o.classes)})`,
         ],
+        ...(r.saved ? [['checkpoint', path.resolve(r.saved)] as [string, string]] : []),
       ],
       outDir: o.out,
       files,
@@ -217,6 +248,8 @@ export async function main(argv: readonly string[]): Promise<RecurrentVisualAtte
       evaluations,
       accuracy: last.accuracy,
       stopped: r.stopped,
+      iterations: reached,
+      checkpoint: r.saved,
       summary: text,
       files,
     };

@@ -9,6 +9,7 @@ import {
   tensor,
   tidy,
 } from '@webrnn/rnn';
+import type { RunCheckpoints } from './checkpoint.js';
 import { type TrainRun, trainLoop } from './trainLoop.js';
 
 /**
@@ -94,26 +95,37 @@ export interface CountingRun extends TrainRun {
 export async function trainOnCounting(
   rnn: nn.Module,
   s: { iterations: number; rho: number; batch: number; lr: number; device: DeviceName },
+  /** --save/--save-every/--resume of the program (shared/checkpoint.ts), when it takes them. */
+  checkpoints?: RunCheckpoints,
 ): Promise<CountingRun> {
+  // Resumed before the data: resuming reseeds the generator the batches' offsets come from.
+  const first = checkpoints?.resume(rnn, undefined, s.iterations) ?? 0;
   const data = new CountingSequence(s.batch);
   const criterion = new nn.SequencerCriterion(new nn.ClassNLLCriterion());
   const steps = (rows: number[][]) => rows.map((r) => tokens(r, s.device, -1));
   rnn.training();
-  const run = await trainLoop('training', s.iterations, () => {
-    // 1. create a sequence of rho time-steps
-    const batch = data.next(s.rho);
-    const inputs = steps(batch.inputs);
-    const targets = steps(batch.targets);
-    // 2. forward the sequence through the rnn
-    rnn.zeroGradParameters();
-    const outputs = rnn.forward(inputs);
-    const err = criterion.forward(outputs, targets);
-    // 3. backward the sequence through the rnn (backpropagation through time)
-    rnn.backward(inputs, criterion.backward(outputs, targets));
-    // 4. update
-    rnn.updateParameters(s.lr);
-    return err;
-  });
+  const loopCheckpoint = checkpoints ? { to: checkpoints, net: rnn, first } : undefined;
+  const run = await trainLoop(
+    'training',
+    s.iterations,
+    () => {
+      // 1. create a sequence of rho time-steps
+      const batch = data.next(s.rho);
+      const inputs = steps(batch.inputs);
+      const targets = steps(batch.targets);
+      // 2. forward the sequence through the rnn
+      rnn.zeroGradParameters();
+      const outputs = rnn.forward(inputs);
+      const err = criterion.forward(outputs, targets);
+      // 3. backward the sequence through the rnn (backpropagation through time)
+      rnn.backward(inputs, criterion.backward(outputs, targets));
+      // 4. update
+      rnn.updateParameters(s.lr);
+      return err;
+    },
+    undefined,
+    loopCheckpoint,
+  );
   rnn.evaluate();
   const batch = data.next(s.rho);
   const out = noGrad(() =>

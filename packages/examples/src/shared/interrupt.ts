@@ -8,6 +8,15 @@ export interface StopRequest {
   dispose(): void;
 }
 
+/**
+ * Give a pending signal its turn: a training loop on the CPU awaits only promises that settle as microtasks, and
+ * Node delivers a real SIGINT from the event loop, so without this turn the handler would not run before the loop
+ * ends (process.emit in a test calls it directly and would not notice). Await it once per iteration.
+ */
+export function signalsTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
 export function stopOnSignal(what: string): StopRequest {
   let requested = false;
   const onSignal = (signal: NodeJS.Signals) => {

@@ -152,7 +152,8 @@ export function movingAverage(ys: readonly number[], window: number): number[] {
 function decades(ys: readonly number[]): number[] {
   const pos = ys.filter((y) => y > 0 && Number.isFinite(y));
   if (pos.length === 0) return [1];
-  const lo = Math.floor(Math.log10(Math.min(...pos)));
-  const hi = Math.ceil(Math.log10(Math.max(...pos)));
+  // A loop, not Math.min(...pos): spreading a long run's losses (100 000 of them) overflows the call stack.
+  const lo = Math.floor(Math.log10(pos.reduce((a, b) => Math.min(a, b))));
+  const hi = Math.ceil(Math.log10(pos.reduce((a, b) => Math.max(a, b))));
   return Array.from({ length: hi - lo + 1 }, (_, i) => 10 ** (lo + i));
 }

@@ -8,6 +8,8 @@ export interface ProgressOptions {
   readonly every?: number;
   /** Where to write (default process.stdout). */
   readonly stream?: NodeJS.WriteStream;
+  /** Iterations done before this run (a resumed one): the rate counts only this run's. */
+  readonly first?: number;
 }
 
 export class Progress {
@@ -16,6 +18,7 @@ export class Progress {
   private readonly stream: NodeJS.WriteStream;
   private readonly tty: boolean;
   private readonly every: number | undefined;
+  private readonly first: number;
 
   constructor(
     private readonly total: number,
@@ -24,12 +27,13 @@ export class Progress {
     this.stream = options.stream ?? process.stdout;
     this.tty = Boolean(this.stream.isTTY);
     this.every = options.every;
+    this.first = options.first ?? 0;
   }
 
   /** Report iteration `iteration` (1-based) and its loss. */
   update(iteration: number, loss: number): void {
     const now = performance.now();
-    const edge = iteration === 1 || iteration === this.total;
+    const edge = iteration === this.first + 1 || iteration === this.total;
     const due = this.tty
       ? now - this.lastPrint >= 100
       : this.every
@@ -38,7 +42,7 @@ export class Progress {
     if (!edge && !due) return;
     this.lastPrint = now;
     const elapsed = (now - this.start) / 1000;
-    const rate = iteration / Math.max(elapsed, 1e-9);
+    const rate = (iteration - this.first) / Math.max(elapsed, 1e-9);
     const eta = (this.total - iteration) / rate;
     const width = String(this.total).length;
     const line =
