@@ -40,7 +40,7 @@ export { Tensor, type NestedArray } from './tensor.js';
 export { Storage } from './storage.js';
 export { keep, memory, type MemoryReport } from './memory.js';
 export { tidy } from './scopes.js';
-export { Generator, defaultGenerator, manualSeed } from './random.js';
+export { Generator, type GeneratorState, defaultGenerator, manualSeed } from './random.js';
 export { isGradEnabled, noGrad, withGradMode } from './autograd/gradMode.js';
 export { vjp, vjpObserving } from './autograd/vjp.js';
 export type { BackwardResult, VjpOptions } from './autograd/tape.js';

@@ -1,8 +1,16 @@
+import { WebrnnError } from './errors.js';
+
 /**
  * The seedable generator behind rand/randn/uniform and parameter initialisation: xoshiro128** (fast, 2^128 period,
  * good statistical quality), seeded through splitmix32. Values are generated on the host and uploaded, so every
  * backend sees the same numbers for the same seed.
  */
+/** A Generator's state (getState/setState): xoshiro128**'s four words and the Box-Muller value kept for next. */
+export interface GeneratorState {
+  readonly xoshiro128: readonly number[];
+  readonly spare: number | null;
+}
+
 export class Generator {
   private s = new Uint32Array(4);
   private spare: number | null = null;
@@ -21,6 +29,34 @@ export class Generator {
       this.s[i] = (z ^ (z >>> 16)) >>> 0;
     }
     this.spare = null;
+  }
+
+  /**
+   * The generator's state, as plain JSON-able data (PyTorch's get_rng_state): `setState` of it makes the generator
+   * draw exactly what it would have drawn next, so a checkpoint can resume a run bit for bit.
+   */
+  getState(): GeneratorState {
+    return { xoshiro128: [...this.s], spare: this.spare };
+  }
+
+  setState(state: GeneratorState): void {
+    const s = (state as Partial<GeneratorState> | null)?.xoshiro128;
+    const spare = (state as Partial<GeneratorState> | null)?.spare;
+    const word = (v: unknown) => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 0xffffffff;
+    if (!Array.isArray(s) || s.length !== 4 || !s.every(word) || s.every((v) => v === 0)) {
+      throw new WebrnnError(
+        'Generator.setState',
+        `expected { xoshiro128: four 32-bit unsigned integers, not all 0; spare }, got xoshiro128 ${JSON.stringify(s)}`,
+      );
+    }
+    if (spare !== null && !(typeof spare === 'number' && Number.isFinite(spare))) {
+      throw new WebrnnError(
+        'Generator.setState',
+        `spare must be null or a finite number, got ${String(spare)}`,
+      );
+    }
+    this.s.set(s);
+    this.spare = spare;
   }
 
   /** Uniform 32-bit unsigned integer. */

@@ -190,6 +190,10 @@ describe('nested-recurrence-lstm', () => {
     expect(resumed.losses).toHaveLength(5);
     // Trained weights: the resumed run starts below where the first one started.
     expect(resumed.losses[0]!).toBeLessThan(done.losses[0]!);
+    // The generator's state is in the checkpoint, and restored: resuming again repeats the same iterations.
+    expect((runInfo(file) as { rng?: { xoshiro128: number[] } }).rng?.xoshiro128).toHaveLength(4);
+    const again = (await quietly(() => nested([...args, '--iterations', '35', '--resume', file])))!;
+    expect(again.losses).toEqual(resumed.losses);
   });
 });
 

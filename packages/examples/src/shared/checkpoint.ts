@@ -1,6 +1,6 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { io, manualSeed, type nn } from '@webrnn/rnn';
+import { type GeneratorState, defaultGenerator, io, manualSeed, type nn } from '@webrnn/rnn';
 
 /**
  * Checkpoints of a training run, shared by the long examples: --save F writes the model, the optimiser's state
@@ -8,9 +8,9 @@ import { io, manualSeed, type nn } from '@webrnn/rnn';
  * through io.saveModule) at the end, every --save-every N iterations and when Ctrl-C stops the run; --resume F
  * loads them and the run continues at the next iteration, up to --iterations in all.
  *
- * The random generator cannot be read back (core's Generator has no state accessor), so a resumed run reseeds it
- * from the seed and the iteration reached: it is reproducible (the same checkpoint and seed give the same
- * continuation) but draws other batches than the uninterrupted run would have.
+ * The random generator's state is saved too (Generator.getState), so a resumed run draws the batches the
+ * uninterrupted run would have drawn; a checkpoint without it (written before) reseeds from the seed and the
+ * iteration reached instead, reproducibly.
  */
 export const CHECKPOINT_OPTIONS = {
   save: {
@@ -40,6 +40,8 @@ export interface RunInfo {
   /** Iterations done when it was written. */
   readonly iteration: number;
   readonly seed: number;
+  /** The default generator's state when it was written (absent in older checkpoints). */
+  readonly rng?: GeneratorState;
   /** The options that shape the model: resuming with other values is refused. */
   readonly settings: Record<string, Setting>;
 }
@@ -66,7 +68,7 @@ export class RunCheckpoints {
 
   /**
    * With --resume: check the file is this program's with the same settings, load the weights (and the
-   * optimiser's state) and reseed the generator; returns the iterations done (0 without --resume).
+   * optimiser's state) and restore the generator; returns the iterations done (0 without --resume).
    */
   resume(net: nn.Module, optimizer?: Optimizer, iterations = Number.POSITIVE_INFINITY): number {
     const file = this.o.resume;
@@ -84,7 +86,8 @@ export class RunCheckpoints {
       );
     }
     io.loadModuleFromSafetensors(bytes, net, optimizer ? { optimizer } : {}, file, '--resume');
-    manualSeed(resumedSeed(this.o.seed, info.iteration));
+    if (info.rng) defaultGenerator.setState(info.rng);
+    else manualSeed(resumedSeed(this.o.seed, info.iteration));
     console.log(`resumed from ${file}: ${info.iteration} iterations done`);
     return info.iteration;
   }
@@ -102,8 +105,15 @@ export class RunCheckpoints {
   /** Write the checkpoint (atomically: a reader sees the old file or the new one, never a torn one). */
   async save(iteration: number, net: nn.Module, optimizer?: Optimizer): Promise<string> {
     mkdirSync(path.dirname(path.resolve(this.file)), { recursive: true });
-    const info: RunInfo = { program: this.program, iteration, seed: this.o.seed, settings: this.settings };
-    await io.saveModule(this.file, net, { [KEY]: { ...info } }, optimizer);
+    const rng = defaultGenerator.getState();
+    const info = {
+      program: this.program,
+      iteration,
+      seed: this.o.seed,
+      rng: { xoshiro128: [...rng.xoshiro128], spare: rng.spare },
+      settings: this.settings,
+    } satisfies RunInfo;
+    await io.saveModule(this.file, net, { [KEY]: info }, optimizer);
     return this.file;
   }
 
