@@ -151,6 +151,28 @@ describe('packed-weight cache of the wasm matmul', () => {
     for (const t of [x, once, ...products]) t.dispose();
   });
 
+  it('runs thin products (batch 1 to 7) in wasm once their weight is cached, plain and transposed', () => {
+    for (const [rows, trans] of [
+      [1, false],
+      [1, true],
+      [3, true],
+      [7, false],
+    ] as const) {
+      const w = fromData(rand(200 * 300), trans ? [300, 200] : [200, 300]);
+      const x = fromData(rand(rows * 200), [rows, 200]);
+      checkProduct(x, w, trans); // first sight: JavaScript, not cached
+      expect(packedCacheStats().entries).toBe(0);
+      for (let i = 0; i < 3; i++) checkProduct(x, w, trans);
+      expect(packedCacheStats()).toMatchObject({ entries: 1, bytes: 200 * 304 * 4 }); // N padded to 8 columns
+      const factor = fromData(Float32Array.of(-2), [1]);
+      noGrad(() => binaryInPlace('mul', w, factor));
+      factor.dispose();
+      checkProduct(x, w, trans); // repacked at the new version
+      w.dispose();
+      x.dispose();
+    }
+  });
+
   it('stays within its bound, evicting the least recently used weights, and still computes right', () => {
     setPackedCacheLimit(3 * 32 * 32 * 4); // room for three 32 x 32 weights
     setCpuWasm('on');

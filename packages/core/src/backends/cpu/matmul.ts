@@ -9,7 +9,7 @@ import { wasmEnabled } from './wasm/runtime.js';
  * Batched matmul on the CPU, any strides (transposes are swapped strides, shared batch dims stride 0).
  *
  * - Small or thin products (a few rows, a few columns, a short K) run unpacked: `direct` computes 2x4 blocks of
- *   dot products straight from the strided operands.
+ *   dot products straight from the strided operands, unless B is in the wasm cache (below).
  * - Larger ones pack A into dense rows and B into panels of four columns, K chunk by K chunk (the layout of
  *   matmulKernel.ts), so the kernel reads both sequentially whatever the original strides; `computeRows` there
  *   sweeps each B panel over MC rows of packed A with a 4x4 register-blocked kernel, on this thread and on the
@@ -62,10 +62,11 @@ export function matmulCpu(a: View, b: View, out: View): void {
   const small = rows * N * K < 4096;
   const thin = small || rows < 8 || N < 4 || K < 8;
   const wasm = out.dtype === 'float32' && !small && N >= 4 && K >= 8 && wasmEnabled('matmul');
-  // A B packed earlier (a weight read at every step) is not packed again.
+  // A B packed earlier (a weight read at every step) is not packed again, and makes wasm pay even for thin
+  // products (batch 1 to 8), where copying B in would cost as much as the product.
   const cached =
-    wasm && !thin && (batch === 1 || sharedAcrossBatch(b, out.shape)) ? cachedB(B, b, brs, bcs, K, N) : null;
-  if (wasm && !thin) {
+    wasm && (batch === 1 || sharedAcrossBatch(b, out.shape)) ? cachedB(B, b, brs, bcs, K, N) : null;
+  if (wasm && (cached || !thin)) {
     const plan = planWasmMatmul(rows, N, K, cached?.off ?? null);
     if (plan) {
       if (cached && !cached.filled) {
