@@ -97,6 +97,7 @@ export class Tensor {
       shape: this.shape,
       strides: this.strides,
       offset: this.offset,
+      version: this.storage.version,
     };
   }
 

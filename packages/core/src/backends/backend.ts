@@ -27,6 +27,11 @@ export interface View {
   readonly shape: readonly number[];
   readonly strides: readonly number[];
   readonly offset: number;
+  /**
+   * The storage's count of in-place writes when the view was taken (set by Tensor.backendView): lets the CPU
+   * matmul keep packed weights until they change. Absent on views a backend builds itself.
+   */
+  readonly version?: number;
 }
 
 /** Opaque per-backend buffer (a TypedArray on the CPU, a GPUBuffer on WebGPU). */

@@ -102,14 +102,18 @@ export abstract class AbstractRecurrent<In extends Activity = Activity, Out exte
   override forward(input: In): Out {
     try {
       const keepRows = this.stepKeep(input);
-      const seen = mapActivity(input, boundary);
+      // Evaluation keeps no history and has no backward: the step runs on the input and state themselves,
+      // without boundary nodes (a tape node and a handle per tensor per step) and under noGrad.
+      const tape = this.train;
+      const seen = tape ? mapActivity(input, boundary) : input;
       const prev = this.state ?? this.startState ?? this.userState ?? this.initialState(input);
-      const cut = this.cutNext || !this.train;
       // A cut detaches the previous state, so the tape does not reach into older steps.
-      const prevSeen = prev ? mapActivity(prev, (t) => (cut ? detachedBoundary(t) : boundary(t))) : null;
+      const cut = this.cutNext;
+      const prevSeen =
+        prev && tape ? mapActivity(prev, (t) => (cut ? detachedBoundary(t) : boundary(t))) : prev;
       this.cutNext = false;
       const run = () => this.stepForward(seen, prevSeen);
-      let { output, state } = this.asCallee(seen, () => (this.train ? run() : noGrad(run)));
+      let { output, state } = this.asCallee(seen, () => (tape ? run() : noGrad(run)));
       if (keepRows) {
         // A masked sample's output and next state are zero: its state is reset, its gradients are zero.
         ({ output, state } = maskStep(keepRows, output, state, 'step'));
@@ -121,7 +125,7 @@ export abstract class AbstractRecurrent<In extends Activity = Activity, Out exte
       this.setStartState(null);
       this.step++;
       this.totalSteps++;
-      if (this.train) this.keepStep(seen, prevSeen, output, state);
+      if (tape) this.keepStep(seen, prevSeen, output, state);
       this.output = output as Out;
       return output as Out;
     } catch (e) {

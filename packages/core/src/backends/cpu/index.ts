@@ -7,6 +7,7 @@ import { binaryCpu, copyCpu, fillCpu, paramUnaryCpu, unaryCpu, whereCpu } from '
 import { gatherCpu, scatterAddCpu } from './gather.js';
 import { cellCpu } from './cells.js';
 import { matmulCpu } from './matmul.js';
+import { forgetPackedB } from './wasm/packedCache.js';
 import { reduceCpu } from './reduce.js';
 import { softmaxCpu } from './softmax.js';
 
@@ -29,6 +30,7 @@ export class CpuBackend implements B.Backend {
 
   free(buffer: object): void {
     const a = buffer as TypedArray;
+    forgetPackedB(a); // the matmul's packed copy of it, if any
     this.live--;
     this.bytes -= a.length * bytesPerElement(dtypeOfArray(a));
   }

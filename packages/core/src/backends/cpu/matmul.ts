@@ -2,14 +2,14 @@ import type { TypedArray } from '../../dtype.js';
 import type { View } from '../backend.js';
 import { KC, type Packed, computeRows } from './matmulKernel.js';
 import { computeParallel, sharedScratch } from './matmulThreads.js';
-import { packAWasm, packBWasm, planWasmMatmul, runWasmMatmul } from './wasm/matmulWasm.js';
+import { cachedB, packAWasm, packBWasm, planWasmMatmul, runWasmMatmul } from './wasm/matmulWasm.js';
 import { wasmEnabled } from './wasm/runtime.js';
 
 /**
  * Batched matmul on the CPU, any strides (transposes are swapped strides, shared batch dims stride 0).
  *
  * - Small or thin products (a few rows, a few columns, a short K) run unpacked: `direct` computes 2x4 blocks of
- *   dot products straight from the strided operands.
+ *   dot products straight from the strided operands, unless B is in the wasm cache (below).
  * - Larger ones pack A into dense rows and B into panels of four columns, K chunk by K chunk (the layout of
  *   matmulKernel.ts), so the kernel reads both sequentially whatever the original strides; `computeRows` there
  *   sweeps each B panel over MC rows of packed A with a 4x4 register-blocked kernel, on this thread and on the
@@ -17,6 +17,8 @@ import { wasmEnabled } from './wasm/runtime.js';
  *   (matmulThreads.ts), which share the same packed layout.
  * - A batch whose B is shared (a Linear layer over [T, N, in]) is one tall product when A's batch dims fold
  *   into its rows; otherwise an operand shared across the batch is packed once.
+ * - float32 products run in wasm (wasm/matmulWasm.ts), where a B read again at the same storage version (a
+ *   weight, at every step) stays packed between products (wasm/packedCache.ts).
  *
  * Sums are accumulated in float64 locals (so int32 is exact below 2^53 and wraps like Int32Array stores).
  * Scratch buffers are module-level and grow as needed; nothing is allocated per element or per tile.
@@ -58,17 +60,21 @@ export function matmulCpu(a: View, b: View, out: View): void {
     batch = 1;
   }
   const small = rows * N * K < 4096;
-  if (small || rows < 8 || N < 4 || K < 8) {
-    forEachBatch(a, b, out.shape, batch, (ao, bo, bi) =>
-      direct(A, ao, ars, acs, B, bo, brs, bcs, O, out.offset + bi * rows * N, rows, N, K),
-    );
-    return;
-  }
-  if (out.dtype === 'float32' && wasmEnabled('matmul')) {
-    const plan = planWasmMatmul(rows, N, K);
+  const thin = small || rows < 8 || N < 4 || K < 8;
+  const wasm = out.dtype === 'float32' && !small && N >= 4 && K >= 8 && wasmEnabled('matmul');
+  // A B packed earlier (a weight read at every step) is not packed again, and makes wasm pay even for thin
+  // products (batch 1 to 8), where copying B in would cost as much as the product.
+  const cached =
+    wasm && (batch === 1 || sharedAcrossBatch(b, out.shape)) ? cachedB(B, b, brs, bcs, K, N) : null;
+  if (wasm && (cached || !thin)) {
+    const plan = planWasmMatmul(rows, N, K, cached?.off ?? null);
     if (plan) {
+      if (cached && !cached.filled) {
+        packBWasm(plan, B, b.offset, brs, bcs);
+        cached.fill();
+      }
       let packedAo = -1;
-      let packedBo = -1;
+      let packedBo = cached ? b.offset : -1;
       forEachBatch(a, b, out.shape, batch, (ao, bo, bi) => {
         if (ao !== packedAo) packAWasm(plan, A, ao, ars, acs);
         if (bo !== packedBo) packBWasm(plan, B, bo, brs, bcs);
@@ -78,6 +84,12 @@ export function matmulCpu(a: View, b: View, out: View): void {
       });
       return;
     }
+  }
+  if (thin) {
+    forEachBatch(a, b, out.shape, batch, (ao, bo, bi) =>
+      direct(A, ao, ars, acs, B, bo, brs, bcs, O, out.offset + bi * rows * N, rows, N, K),
+    );
+    return;
   }
   const Mp = (rows + 3) & ~3;
   const Np = (N + 3) & ~3;

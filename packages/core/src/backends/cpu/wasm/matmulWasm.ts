@@ -1,5 +1,7 @@
 import type { TypedArray } from '../../../dtype.js';
+import type { View } from '../../backend.js';
 import { gemmParallel } from '../matmulThreads.js';
+import { lookupPackedB, markFilled, scratchBase } from './packedCache.js';
 import { type GemmInstance, MAX_WASM_BYTES, gemmInstance, wasmFloats } from './runtime.js';
 
 /**
@@ -7,7 +9,8 @@ import { type GemmInstance, MAX_WASM_BYTES, gemmInstance, wasmFloats } from './r
  * memory in the kernel's panel layout (which also makes transposed, narrowed and expanded views sequential),
  * C is computed there, padded to whole register blocks, and its M x N corner copied into the output.
  *
- * Layout in wasm memory, in floats from 0: packed A (Mp * K), packed B (Np * K), C (Mp * ldc), each 16-byte aligned.
+ * Layout in wasm memory, in floats: the cache of packed B operands (packedCache.ts), then packed A (Mp * K), packed B
+ * (Np * K, unless the cache holds it) and C (Mp * ldc), each 16-byte aligned.
  */
 export interface WasmPlan {
   readonly g: GemmInstance;
@@ -30,19 +33,47 @@ type Seven = [number, number, number, number, number, number, number];
 
 const roundUp = (n: number, m: number) => Math.ceil(n / m) * m;
 
+/** A B operand in the cache: packed at float `off` if `filled`, else to be packed there (then call `filled()`). */
+export interface CachedB {
+  readonly off: number;
+  readonly filled: boolean;
+  /** Records that the entry now holds B at its view's version. */
+  fill(): void;
+}
+
+/**
+ * The cache entry for B (typed array `B` of view `b`, strides brs, bcs, K x N from b.offset), or null: no version
+ * on the view, not seen twice yet, too large, or no wasm instance.
+ */
+export function cachedB(B: object, b: View, brs: number, bcs: number, K: number, N: number): CachedB | null {
+  const version = b.version;
+  const g = version === undefined ? null : gemmInstance();
+  if (!g || version === undefined) return null;
+  const key = `${b.offset},${brs},${bcs},${K},${N}`;
+  const hit = lookupPackedB(g, B, key, version, roundUp(N, g.shape.NR) * K);
+  if (!hit) return null;
+  return { off: hit.off, filled: hit.filled, fill: () => markFilled(hit.entry, version) };
+}
+
 /**
  * A plan for an M x K by K x N product (M, N, K > 0), or null when it would not fit in wasm memory or the host
- * refused the instance: the JavaScript kernel then computes it.
+ * refused the instance: the JavaScript kernel then computes it. `cachedPb`: where the cache holds (or will hold)
+ * packed B.
  */
-export function planWasmMatmul(M: number, N: number, K: number): WasmPlan | null {
+export function planWasmMatmul(
+  M: number,
+  N: number,
+  K: number,
+  cachedPb: number | null = null,
+): WasmPlan | null {
   const g = gemmInstance();
   if (!g) return null;
   const { MR, NR } = g.shape;
   const Mp = roundUp(M, MR);
   const Np = roundUp(N, NR);
-  const pa = 0;
-  const pb = roundUp(Mp * K, 4);
-  const c = pb + roundUp(Np * K, 4);
+  const pa = roundUp(scratchBase(), 4);
+  const pb = cachedPb ?? pa + roundUp(Mp * K, 4);
+  const c = cachedPb === null ? pb + roundUp(Np * K, 4) : pa + roundUp(Mp * K, 4);
   const ldc = Np % 1024 === 0 ? Np + NR : Np;
   const bytes = 4 * (c + Mp * ldc);
   if (bytes > MAX_WASM_BYTES) return null;
