@@ -143,6 +143,8 @@ describe('how masked rows are zeroed', () => {
     const k = tensor([1, 0], { dtype: 'float64' });
     const x = f64([1, 2, 3, 4], [2, 2]);
     expect(arr(maskIfBatched(x, k))).toEqual([1, 2, 0, 0]);
+    // A tensor of exactly the mask's shape is masked too.
+    expect(arr(maskIfBatched(f64([3, 4], [2]), k))).toEqual([3, 0]);
     const ints = tensor([1, 2, 3, 4], { shape: [2, 2], dtype: 'int32' });
     expect(maskIfBatched(ints, k)).toBe(ints);
     const scalar = f64([5], []);
@@ -154,6 +156,7 @@ describe('how masked rows are zeroed', () => {
   it('checkLeading: passes a tensor led by the mask shape, else names the expected shape', () => {
     const k = tensor([1, 0], { dtype: 'float64' });
     expect(() => checkLeading(f64([1, 2], [2, 1]), k, 'gradOutput', null)).not.toThrow();
+    expect(() => checkLeading(f64([1, 2], [2]), k, 'gradOutput', null)).not.toThrow();
     expect(() => checkLeading(f64([1, 2, 3], [3]), k, 'gradOutput', null)).toThrow(
       'gradOutput: has shape [3] float64, but its leading dimensions must be [2] (one mask entry per row)',
     );

@@ -57,6 +57,7 @@ export function nonZeroRows(x: Tensor, batchRank: number, dtype: DType): Tensor 
       const xf = cast(x, dtype);
       const a = abs(xf);
       const axes = Array.from({ length: x.rank - batchRank }, (_, i) => batchRank + i);
+      // Stryker disable next-line ConditionalExpression,EqualityOperator: sum over no axes is the tensor itself (the line's other replacements were killed before marking).
       const s = axes.length > 0 ? sum(a, axes) : a;
       return affine(eq(s, 0), -1, 1);
     }),
@@ -67,6 +68,7 @@ export function nonZeroRows(x: Tensor, batchRank: number, dtype: DType): Tensor 
 export function keepFromZeroMask(zeroMask: Tensor, dtype: DType, device: DeviceName): Tensor {
   return noGrad(() =>
     tidy(() => {
+      // Stryker disable next-line ConditionalExpression: `to` the same device is a copy with the same values (the line's other replacements were killed before marking).
       const m = zeroMask.device === device ? zeroMask.detach() : to(zeroMask.detach(), device);
       return cast(eq(m, 0), dtype);
     }),
@@ -76,6 +78,7 @@ export function keepFromZeroMask(zeroMask: Tensor, dtype: DType, device: DeviceN
 /** `t` with masked rows set to exactly 0 (so are their gradients); `keepRows`' shape leads `t`'s shape. */
 export function applyKeep(t: Tensor, keepRows: Tensor): Tensor {
   return tidy(() => {
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: `where` takes a condition of any dtype, the cast only matches it (the line's other replacements were killed before marking).
     const k = keepRows.dtype === t.dtype ? keepRows : cast(keepRows, t.dtype);
     const shaped = reshape(k, [...k.shape, ...new Array<number>(t.rank - k.rank).fill(1)]);
     return where(shaped, t, 0);
@@ -85,6 +88,7 @@ export function applyKeep(t: Tensor, keepRows: Tensor): Tensor {
 /** Throw unless `t`'s leading dims are `keepRows`' shape. */
 export function checkLeading(t: Tensor, keepRows: Tensor, what: string, zeroMask: Tensor | null): void {
   const lead = t.shape.slice(0, keepRows.rank);
+  // Stryker disable next-line ConditionalExpression: a shorter t's whole shape never joins like the mask's longer one (the line's other replacements were killed before marking).
   if (t.rank >= keepRows.rank && lead.join() === keepRows.shape.join()) return;
   const source = zeroMask
     ? `the zeroMask's shape ${fmtShape(zeroMask.shape)}`
@@ -97,6 +101,7 @@ export function checkLeading(t: Tensor, keepRows: Tensor, what: string, zeroMask
 
 export function maskIfBatched(t: Tensor, keepRows: Tensor): Tensor {
   const lead = t.shape.slice(0, keepRows.rank);
+  // Stryker disable next-line ConditionalExpression: a shorter t's whole shape never joins like the mask's longer one (the line's other replacements were killed before marking).
   if (t.dtype === 'int32' || t.rank < keepRows.rank || lead.join() !== keepRows.shape.join()) return t;
   return applyKeep(t, keepRows);
 }
@@ -127,6 +132,7 @@ export function stepKeepFromMask(x: Tensor, zeroMask: Tensor, step: number): Ten
         'forget(): the mask must cover every step of the sequence',
     );
   }
+  // Stryker disable next-line ConditionalExpression: a scalar's shape[0] is undefined, never N, so it is refused either way (the line's other replacements were killed before marking).
   if (x.rank === 0 || x.shape[0] !== N) {
     throw new WebrnnError(
       'zeroMask',
@@ -155,6 +161,7 @@ export function maskStep(
     const m = (what: string) => (t: Tensor) => {
       let r = done.get(t);
       if (!r) {
+        // Stryker disable next-line ConditionalExpression: a scalar's shape[0] is undefined, never the mask's rows, so it is refused either way (the line's other replacements were killed before marking).
         if (keepRows.rank > 0 && (t.rank === 0 || t.shape[0] !== keepRows.shape[0])) {
           throw new WebrnnError(
             who,
