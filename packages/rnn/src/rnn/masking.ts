@@ -88,7 +88,6 @@ export function applyKeep(t: Tensor, keepRows: Tensor): Tensor {
 /** Throw unless `t`'s leading dims are `keepRows`' shape. */
 export function checkLeading(t: Tensor, keepRows: Tensor, what: string, zeroMask: Tensor | null): void {
   const lead = t.shape.slice(0, keepRows.rank);
-  // Stryker disable next-line ConditionalExpression: a shorter t's whole shape never joins like the mask's longer one (the line's other replacements were killed before marking).
   if (t.rank >= keepRows.rank && lead.join() === keepRows.shape.join()) return;
   const source = zeroMask
     ? `the zeroMask's shape ${fmtShape(zeroMask.shape)}`
@@ -101,7 +100,6 @@ export function checkLeading(t: Tensor, keepRows: Tensor, what: string, zeroMask
 
 export function maskIfBatched(t: Tensor, keepRows: Tensor): Tensor {
   const lead = t.shape.slice(0, keepRows.rank);
-  // Stryker disable next-line ConditionalExpression: a shorter t's whole shape never joins like the mask's longer one (the line's other replacements were killed before marking).
   if (t.dtype === 'int32' || t.rank < keepRows.rank || lead.join() !== keepRows.shape.join()) return t;
   return applyKeep(t, keepRows);
 }
@@ -132,7 +130,6 @@ export function stepKeepFromMask(x: Tensor, zeroMask: Tensor, step: number): Ten
         'forget(): the mask must cover every step of the sequence',
     );
   }
-  // Stryker disable next-line ConditionalExpression: a scalar's shape[0] is undefined, never N, so it is refused either way (the line's other replacements were killed before marking).
   if (x.rank === 0 || x.shape[0] !== N) {
     throw new WebrnnError(
       'zeroMask',
@@ -161,7 +158,6 @@ export function maskStep(
     const m = (what: string) => (t: Tensor) => {
       let r = done.get(t);
       if (!r) {
-        // Stryker disable next-line ConditionalExpression: a scalar's shape[0] is undefined, never the mask's rows, so it is refused either way (the line's other replacements were killed before marking).
         if (keepRows.rank > 0 && (t.rank === 0 || t.shape[0] !== keepRows.shape[0])) {
           throw new WebrnnError(
             who,
