@@ -46,7 +46,7 @@ export function cellClosureLoop(
           // Stryker disable next-line StringLiteral: any text that is no slice's name keeps the keys apart; the key emptied ("") fails cellsClosureStatements.test.ts (checked by hand).
           const key = `load ${k.name}[${k.slice ?? ''}]`;
           const slot = varOf(key);
-          // Stryker disable next-line ConditionalExpression,ArrowFunction: loading a variable twice per statement only costs time.
+          // Stryker disable next-line ConditionalExpression,ArrowFunction: loading a variable twice per statement only costs time (`if (false)` was killed before marking).
           if (!loads.some((l) => l.slot === slot)) loads.push({ slot, name: k.name, slice: k.slice });
           out += `v${slot}`;
         }
@@ -93,7 +93,7 @@ export function cellClosureLoop(
           for (const l of s.loads) v[l.slot] = (V[l.name]!.buffer as Data)[at(l.name, l.slice, n, j)]!;
           const value = s.run(v);
           if (s.store) {
-            // Stryker disable next-line ConditionalExpression: written operands are never optional (only reads are), so never absent today.
+            // Stryker disable next-line ConditionalExpression: written operands are never optional (only reads are), so never absent today (`if (false)` was killed before marking).
             if (!gone.has(s.to)) (V[s.to]!.buffer as Data)[at(s.to, s.slice, n, j)] = value;
           } else v[s.slot] = value;
         }
