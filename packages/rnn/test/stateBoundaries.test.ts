@@ -7,9 +7,42 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { nn, randn } from '@webrnn/rnn';
-import { type StateHolder, markSteps, refuseStepwise, stateHolders } from '../src/rnn/state.js';
+import {
+  type StateHolder,
+  checkRememberMode,
+  markSteps,
+  refuseStepwise,
+  remembers,
+  stateHolders,
+} from '../src/rnn/state.js';
 
 const rnn = () => new nn.Recurrent(3, new nn.Linear(2, 3), new nn.Linear(3, 3), new nn.Tanh(), 5);
+
+describe('remember modes', () => {
+  it("carry the state over as Element-research's remember(mode) says: both always, train or eval in that mode only", () => {
+    const table = (['neither', 'both', 'train', 'eval'] as const).map((mode) => [
+      mode,
+      remembers(mode, true),
+      remembers(mode, false),
+    ]);
+    expect(table).toEqual([
+      ['neither', false, false],
+      ['both', true, true],
+      ['train', true, false],
+      ['eval', false, true],
+    ]);
+  });
+
+  it('refuse anything else, naming the op and the value', () => {
+    for (const mode of ['neither', 'both', 'train', 'eval'])
+      expect(() => checkRememberMode('op', mode)).not.toThrow();
+    for (const bad of ['Both', '', undefined, 1]) {
+      expect(() => checkRememberMode('nn.X.remember', bad)).toThrow(
+        `nn.X.remember: mode must be 'neither', 'both', 'train' or 'eval', got '${String(bad)}'`,
+      );
+    }
+  });
+});
 
 describe('stateHolders', () => {
   it('lists each recurrent module of a tree once, however often the tree reaches it', () => {
