@@ -100,6 +100,7 @@ export abstract class Module<In extends Activity = Activity, Out extends Activit
    * programs read an inner module's gradInput after a container's backward).
    */
   protected asCallee<T>(seen: Activity, run: () => T): T {
+    // Stryker disable next-line UpdateOperator: the numbers only need to be distinct, counting down would do.
     const number = ++forwards;
     this.forwardNumber = number;
     this.callees = [];

@@ -57,6 +57,7 @@ export function nonZeroRows(x: Tensor, batchRank: number, dtype: DType): Tensor 
       const xf = cast(x, dtype);
       const a = abs(xf);
       const axes = Array.from({ length: x.rank - batchRank }, (_, i) => batchRank + i);
+      // Stryker disable next-line ConditionalExpression,EqualityOperator: sum over no axes is the tensor itself (the line's other replacements were killed before marking).
       const s = axes.length > 0 ? sum(a, axes) : a;
       return affine(eq(s, 0), -1, 1);
     }),
@@ -67,6 +68,7 @@ export function nonZeroRows(x: Tensor, batchRank: number, dtype: DType): Tensor 
 export function keepFromZeroMask(zeroMask: Tensor, dtype: DType, device: DeviceName): Tensor {
   return noGrad(() =>
     tidy(() => {
+      // Stryker disable next-line ConditionalExpression: `to` the same device is a copy with the same values (the line's other replacements were killed before marking).
       const m = zeroMask.device === device ? zeroMask.detach() : to(zeroMask.detach(), device);
       return cast(eq(m, 0), dtype);
     }),
@@ -76,6 +78,7 @@ export function keepFromZeroMask(zeroMask: Tensor, dtype: DType, device: DeviceN
 /** `t` with masked rows set to exactly 0 (so are their gradients); `keepRows`' shape leads `t`'s shape. */
 export function applyKeep(t: Tensor, keepRows: Tensor): Tensor {
   return tidy(() => {
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: `where` takes a condition of any dtype, the cast only matches it (the line's other replacements were killed before marking).
     const k = keepRows.dtype === t.dtype ? keepRows : cast(keepRows, t.dtype);
     const shaped = reshape(k, [...k.shape, ...new Array<number>(t.rank - k.rank).fill(1)]);
     return where(shaped, t, 0);
