@@ -1,19 +1,7 @@
 import type { Activity } from '../module/activity.js';
-import { expectTensor } from '../module/activity.js';
-import {
-  Tensor,
-  WebrnnError,
-  add,
-  cat,
-  fmtShape,
-  mul,
-  narrow,
-  noGrad,
-  select,
-  tidy,
-} from '../module/deps.js';
+import { Tensor, WebrnnError, add, cat, fmtShape, mul, narrow, noGrad, select } from '../module/deps.js';
 import { Linear } from '../nn/Linear.js';
-import { GatedRecurrent, asBatch, likeInput, maskedLinear } from './cells/GatedRecurrent.js';
+import { GatedRecurrent, maskedLinear } from './cells/GatedRecurrent.js';
 import { gruStep } from './cells/gruCell.js';
 
 /**
@@ -45,29 +33,18 @@ export class GRU extends GatedRecurrent {
     this.add(this.i2g).add(this.o2g).add(this.i2h).add(this.o2h);
   }
 
-  protected override initialState(input: Activity): Activity {
-    return this.zeroState(input);
-  }
-
   protected override stepForward(
     input: Activity,
     prevState: Activity | null,
   ): { output: Activity; state: Activity } {
-    const x = this.checkInput(input);
-    const hPrev = expectTensor('hidden state', prevState ?? []);
-    this.checkState(x, hPrev, 'output h');
-    return tidy(() => {
-      const xb = asBatch(x);
-      const hb = asBatch(hPrev);
+    return this.stepH(input, prevState, (xb, hb) => {
       const masks = this.dropoutMasks(xb, 3, 3);
       const gates = add(
         maskedLinear(xb, this.i2g, masks ? narrow(masks.x, 0, 0, 2) : null),
         maskedLinear(hb, this.o2g, masks ? narrow(masks.h, 0, 0, 2) : null),
       );
       const xn = maskedLinear(masks ? mul(xb, select(masks.x, 0, 2)) : xb, this.i2h, null);
-      const h = gruStep(gates, xn, hb, this.o2h.weight, masks ? select(masks.h, 0, 2) : null);
-      const out = likeInput(x, h);
-      return { output: out, state: out };
+      return gruStep(gates, xn, hb, this.o2h.weight, masks ? select(masks.h, 0, 2) : null);
     });
   }
 

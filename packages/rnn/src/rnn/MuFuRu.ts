@@ -1,4 +1,4 @@
-import { type Activity, expectTensor } from '../module/activity.js';
+import type { Activity } from '../module/activity.js';
 import {
   type Tensor,
   WebrnnError,
@@ -10,10 +10,9 @@ import {
   softmax,
   stack,
   sum,
-  tidy,
 } from '../module/deps.js';
 import { Linear } from '../nn/Linear.js';
-import { GatedRecurrent, asBatch, likeInput, maskedLinear } from './cells/GatedRecurrent.js';
+import { GatedRecurrent, maskedLinear } from './cells/GatedRecurrent.js';
 import { ALL_MUFURU_OPS, MUFURU_OPS, type MuFuRuOp } from './cells/mufuruOps.js';
 
 /**
@@ -56,20 +55,11 @@ export class MuFuRu extends GatedRecurrent {
     return this.ops.length;
   }
 
-  protected override initialState(input: Activity): Activity {
-    return this.zeroState(input);
-  }
-
   protected override stepForward(
     input: Activity,
     prevState: Activity | null,
   ): { output: Activity; state: Activity } {
-    const x = this.checkInput(input);
-    const hPrev = expectTensor('hidden state', prevState ?? []);
-    this.checkState(x, hPrev, 'output h');
-    return tidy(() => {
-      const xb = asBatch(x);
-      const hb = asBatch(hPrev);
+    return this.stepH(input, prevState, (xb, hb) => {
       const [N, H, K] = [xb.shape[0]!, this.outputSize, this.ops.length];
       const r = sigmoid(
         add(maskedLinear(xb, this.resetInput, null), maskedLinear(hb, this.resetHidden, null)),
@@ -80,8 +70,7 @@ export class MuFuRu extends GatedRecurrent {
         this.ops.map((op) => MUFURU_OPS[op](hb, v)),
         1,
       );
-      const out = likeInput(x, sum(mul(p, candidates), 1));
-      return { output: out, state: out };
+      return sum(mul(p, candidates), 1);
     });
   }
 

@@ -1,4 +1,4 @@
-import { type Activity, flattenActivity, mapActivity } from '../../module/activity.js';
+import { type Activity, expectTensor, flattenActivity, mapActivity } from '../../module/activity.js';
 import { floatTensor, positiveInt } from '../../module/checks.js';
 import {
   type Tensor,
@@ -141,6 +141,29 @@ export abstract class GatedRecurrent extends AbstractRecurrent<Tensor, Tensor> {
   }
 
   /** Zeros shaped like a state for this input. */
+  /** The state before the first step: zeros (LSTMBase, with two states, has its own). */
+  protected override initialState(input: Activity): Activity {
+    return this.zeroState(input);
+  }
+
+  /**
+   * A step of a unit whose only state is its output h (GRU, MuFuRu): the input and h(t-1) checked, `h` computes
+   * h(t) from them as batches [N, ...] inside one tidy, and the output keeps the input's batching.
+   */
+  protected stepH(
+    input: Activity,
+    prevState: Activity | null,
+    h: (xb: Tensor, hb: Tensor) => Tensor,
+  ): { output: Activity; state: Activity } {
+    const x = this.checkInput(input);
+    const hPrev = expectTensor('hidden state', prevState ?? []);
+    this.checkState(x, hPrev, 'output h');
+    return tidy(() => {
+      const out = likeInput(x, h(asBatch(x), asBatch(hPrev)));
+      return { output: out, state: out };
+    });
+  }
+
   protected zeroState(input: Activity): Tensor {
     const x = this.checkInput(input);
     return zeros(this.stateShape(x), { dtype: x.dtype, device: x.device });
