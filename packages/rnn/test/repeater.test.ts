@@ -176,7 +176,7 @@ describe('nn.RepeaterCriterion', () => {
       'nn.RepeaterCriterion(nn.ClassNLLCriterion): input: expected a table of step outputs (e.g. from nn.Repeater), got an empty table',
     );
     expect(() => new nn.RepeaterCriterion(new nn.Linear(2, 2) as never)).toThrow(
-      'nn.RepeaterCriterion: expected a criterion, got nn.Linear(2 -> 2)',
+      'nn.RepeaterCriterion: expected a criterion to decorate, got nn.Linear(2 -> 2)',
     );
   });
 });
