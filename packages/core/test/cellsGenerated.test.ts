@@ -115,6 +115,18 @@ function operands(c: Case): [Views, Views] {
   return [a, b];
 }
 
+/** Every operand of `kind` equal bit for bit (Object.is: NaN equals NaN, 0 differs from -0) to the hand-written loop's. */
+function sameBits(kind: CellKind, got: Views, ref: Views, what: string): void {
+  for (const name of cellOperandNames(kind)) {
+    const [x, y] = [got[name]?.buffer, ref[name]?.buffer] as (Float32Array | undefined)[];
+    if (!x || !y) continue;
+    for (let i = 0; i < x.length; i++) {
+      if (!Object.is(x[i], y[i]))
+        throw new Error(`${kind} ${name}[${i}]: ${what} ${x[i]}, hand-written ${y[i]}`);
+    }
+  }
+}
+
 describe('the generated CPU cell loops', () => {
   it('equal the hand-written loops bit for bit, NaN and Inf included', () => {
     fc.assert(
@@ -122,15 +134,7 @@ describe('the generated CPU cell loops', () => {
         const [gen, ref] = operands(c);
         runGenerated(c.kind, gen, c.order);
         runHand(c.kind, ref, c.order);
-        for (const name of cellOperandNames(c.kind)) {
-          const [x, y] = [gen[name]?.buffer, ref[name]?.buffer] as (Float32Array | undefined)[];
-          if (!x || !y) continue;
-          for (let i = 0; i < x.length; i++) {
-            if (!Object.is(x[i], y[i])) {
-              throw new Error(`${c.kind} ${name}[${i}]: generated ${x[i]}, hand-written ${y[i]}`);
-            }
-          }
-        }
+        sameBits(c.kind, gen, ref, 'generated');
       }),
       { numRuns: 300, seed: Number(process.env.WEBRNN_FC_SEED ?? 20261204) },
     );
@@ -144,15 +148,7 @@ describe('the generated CPU cell loops', () => {
         const order = CELLS[c.kind].family === 'lstm' ? c.order : undefined;
         cellClosureLoop(c.kind, order, absent)(c.N, c.H, gen);
         runHand(c.kind, ref, c.order);
-        for (const name of cellOperandNames(c.kind)) {
-          const [x, y] = [gen[name]?.buffer, ref[name]?.buffer] as (Float32Array | undefined)[];
-          if (!x || !y) continue;
-          for (let i = 0; i < x.length; i++) {
-            if (!Object.is(x[i], y[i])) {
-              throw new Error(`${c.kind} ${name}[${i}]: closures ${x[i]}, hand-written ${y[i]}`);
-            }
-          }
-        }
+        sameBits(c.kind, gen, ref, 'closures');
       }),
       { numRuns: 200, seed: Number(process.env.WEBRNN_FC_SEED ?? 20261204) },
     );
