@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { relaunchWithDawnFilter, wantsDawnFilter } from './quietDawn.js';
 
 /**
  * Command lines with node:util's parseArgs. A program declares its options once (type, default, one line of
@@ -36,6 +37,7 @@ const COMMON = {
   },
   out: { type: 'string', default: 'out/<program>', help: 'folder for the plots' },
   seed: { type: 'int', default: 1, help: 'random seed (weights and data order)' },
+  verbose: { type: 'boolean', help: "show Dawn's adapter warnings (filtered out otherwise)" },
   help: { type: 'boolean', help: 'print this text and exit' },
 } as const satisfies Record<string, OptionSpec>;
 
@@ -169,9 +171,14 @@ export function atLeast(value: number, min: number, name: string): number {
 
 /**
  * The command-line runner: `main(argv)`, then exit with 0, or print the error in one line and exit with 1. Exiting
- * explicitly matters: an open WebGPU device would otherwise keep the process alive.
+ * explicitly matters: an open WebGPU device would otherwise keep the process alive. A run that may load Dawn first
+ * relaunches itself behind a filter for Dawn's adapter warnings (quietDawn.ts); --verbose shows them.
  */
 export function run(main: (argv: string[]) => Promise<unknown>): void {
+  if (wantsDawnFilter(process.argv.slice(2), process.env)) {
+    relaunchWithDawnFilter();
+    return;
+  }
   main(process.argv.slice(2)).then(
     () => process.exit(0),
     (e: unknown) => {
