@@ -1,16 +1,7 @@
 import { floatTensor, positiveInt } from '../module/checks.js';
-import {
-  type Tensor,
-  WebrnnError,
-  add,
-  fmtShape,
-  noGrad,
-  reshape,
-  tidy,
-  uniform,
-  zeros,
-} from '../module/deps.js';
+import { type Tensor, WebrnnError, add, fmtShape, reshape, tidy, zeros } from '../module/deps.js';
 import { Module } from '../module/Module.js';
+import { fillUniform, uniformBound } from './init.js';
 
 /**
  * A learned bias (torch's nn.Add): y = x + b with b of size `inputSize`, added to an input of that size or to each
@@ -44,13 +35,7 @@ export class Add extends Module<Tensor, Tensor> {
 
   /** Uniform in [-stdv, stdv], stdv = 1/sqrt(bias size) by default; a given stdv is scaled by sqrt(3) as in Torch. */
   override reset(stdv?: number): this {
-    const b = this.bias;
-    const s = stdv !== undefined ? stdv * Math.sqrt(3) : 1 / Math.sqrt(b.size);
-    noGrad(() => {
-      const r = uniform(b.shape, -s, s, { dtype: b.dtype, device: b.device });
-      b.copy_(r);
-      r.dispose();
-    });
+    fillUniform(uniformBound(stdv, 1 / Math.sqrt(this.bias.size)), [this.bias]);
     return this;
   }
 

@@ -1,16 +1,7 @@
 import { floatTensor, sizesOf } from '../module/checks.js';
-import {
-  type Tensor,
-  WebrnnError,
-  fmtShape,
-  mul,
-  noGrad,
-  reshape,
-  tidy,
-  uniform,
-  zeros,
-} from '../module/deps.js';
+import { type Tensor, WebrnnError, fmtShape, mul, reshape, tidy, zeros } from '../module/deps.js';
 import { Module } from '../module/Module.js';
+import { fillUniform, uniformBound } from './init.js';
 
 /**
  * A learned elementwise scale (torch's nn.CMul): `new nn.CMul(3, 4)` has a weight [3, 4]. As in Torch the
@@ -39,13 +30,7 @@ export class CMul extends Module<Tensor, Tensor> {
 
   /** Uniform in [-stdv, stdv], stdv = 1/sqrt(nElement) by default; a given stdv is scaled by sqrt(3) as in Torch. */
   override reset(stdv?: number): this {
-    const s = stdv !== undefined ? stdv * Math.sqrt(3) : 1 / Math.sqrt(this.weight.size);
-    const w = this.weight;
-    noGrad(() => {
-      const r = uniform(w.shape, -s, s, { dtype: w.dtype, device: w.device });
-      w.copy_(r);
-      r.dispose();
-    });
+    fillUniform(uniformBound(stdv, 1 / Math.sqrt(this.weight.size)), [this.weight]);
     return this;
   }
 

@@ -1,6 +1,7 @@
 import { type Activity, expectTensor } from '../module/activity.js';
-import { type Tensor, WebrnnError, add, fmtShape, matmul, noGrad, uniform } from '../module/deps.js';
+import { type Tensor, WebrnnError, add, fmtShape, matmul, uniform } from '../module/deps.js';
 import { Module } from '../module/Module.js';
+import { fillUniform, uniformBound } from './init.js';
 
 /** y = x W^T + b, with Torch's layout (weight [outputSize, inputSize]) and initialisation. */
 // Generic so that a subclass with another input (NCEModule's {input, target}) can say so; Linear is Tensor -> Tensor.
@@ -57,14 +58,7 @@ export class Linear<In extends Activity = Tensor, Out extends Activity = Tensor>
    * deviation, so the bound is stdv * sqrt(3).
    */
   override reset(stdv?: number): this {
-    const bound = stdv === undefined ? 1 / Math.sqrt(this.inputSize) : stdv * Math.sqrt(3);
-    noGrad(() => {
-      for (const p of this.params.values()) {
-        const r = uniform(p.shape, -bound, bound, { dtype: p.dtype, device: p.device });
-        p.copy_(r);
-        r.dispose();
-      }
-    });
+    fillUniform(uniformBound(stdv, 1 / Math.sqrt(this.inputSize)), this.params.values());
     return this;
   }
 

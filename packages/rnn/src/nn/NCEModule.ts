@@ -24,8 +24,8 @@ import {
   sum,
   tensor,
   tidy,
-  uniform,
 } from '../module/deps.js';
+import { fillUniform } from './init.js';
 import { Linear } from './Linear.js';
 import { moveTensor } from '../module/parameterStorage.js';
 
@@ -95,15 +95,9 @@ export class NCEModule extends Linear<Activity, Activity> {
    * 1/outputSize and Z = 1 is about right.
    */
   override reset(stdv?: number): this {
-    const bound = stdv ?? 1 / Math.sqrt(this.inputSize);
-    noGrad(() => {
-      for (const [name, p] of this.params) {
-        const r = uniform(p.shape, -bound, bound, { dtype: p.dtype, device: p.device });
-        p.copy_(r);
-        r.dispose();
-        if (name === 'bias' && stdv === undefined) p.fill_(-Math.log(this.outputSize));
-      }
-    });
+    // dpnn takes stdv as the bound itself here, not as a standard deviation.
+    fillUniform(stdv ?? 1 / Math.sqrt(this.inputSize), this.params.values());
+    if (stdv === undefined) noGrad(() => this.param('bias').fill_(-Math.log(this.outputSize)));
     return this;
   }
 
