@@ -11,7 +11,8 @@ import {
   zeros,
 } from '../module/deps.js';
 import { batchRankOf, floatOf, nonZeroRows } from '../rnn/masking.js';
-import { Criterion, type Target, tapeCriterion } from './Criterion.js';
+import type { Criterion, Target } from './Criterion.js';
+import { DecoratorCriterion } from './DecoratorCriterion.js';
 
 /**
  * Torch's nn.MaskZeroCriterion: the decorated criterion applied to the rows that are not padding, so the loss (and
@@ -24,15 +25,14 @@ import { Criterion, type Target, tapeCriterion } from './Criterion.js';
  * batch dimensions, non-zero where a row is padding (Torch's convention). Selecting the rows reads the mask on the
  * host: on a device that cannot be read synchronously (WebGPU), give an explicit mask on the CPU.
  */
-export class MaskZeroCriterion extends Criterion {
+export class MaskZeroCriterion extends DecoratorCriterion {
   private zeroMask: Tensor | null = null;
 
   constructor(
-    readonly criterion: Criterion,
+    criterion: Criterion,
     readonly nInputDim?: number,
   ) {
-    super();
-    tapeCriterion('nn.MaskZeroCriterion', criterion);
+    super('nn.MaskZeroCriterion', criterion);
     if (nInputDim !== undefined && (!Number.isInteger(nInputDim) || nInputDim < 0)) {
       throw new WebrnnError(
         'nn.MaskZeroCriterion',
@@ -114,14 +114,8 @@ export class MaskZeroCriterion extends Criterion {
     return flags;
   }
 
-  /** Also the decorated criterion's. */
   override dispose(): void {
     this.setZeroMask(null);
-    this.criterion.dispose();
     super.dispose();
-  }
-
-  override describe(): string {
-    return `${this.typeName}(${this.criterion.describe()})`;
   }
 }

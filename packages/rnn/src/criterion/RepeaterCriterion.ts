@@ -1,7 +1,8 @@
 import type { Activity } from '../module/activity.js';
 import { type Tensor, WebrnnError, add, tidy } from '../module/deps.js';
 import { toSteps } from '../rnn/Sequencer.js';
-import { Criterion, type Target, tapeCriterion } from './Criterion.js';
+import type { Criterion, Target } from './Criterion.js';
+import { DecoratorCriterion } from './DecoratorCriterion.js';
 import { stepLoss } from './SequencerCriterion.js';
 
 /**
@@ -9,10 +10,9 @@ import { stepLoss } from './SequencerCriterion.js';
  * sequence of outputs (e.g. from nn.Repeater) and adds the losses. The input is a table of steps or a tensor
  * [T, ...]; its gradient has the same form.
  */
-export class RepeaterCriterion extends Criterion {
-  constructor(readonly criterion: Criterion) {
-    super();
-    tapeCriterion('nn.RepeaterCriterion', criterion);
+export class RepeaterCriterion extends DecoratorCriterion {
+  constructor(criterion: Criterion) {
+    super('nn.RepeaterCriterion', criterion);
   }
 
   override updateOutput(input: Activity, target: Target): Tensor {
@@ -29,15 +29,5 @@ export class RepeaterCriterion extends Criterion {
       for (let t = 1; t < steps.length; t++) total = add(total, stepLoss(this.criterion, steps, targets, t));
       return total;
     });
-  }
-
-  /** Also the decorated criterion's. */
-  override dispose(): void {
-    this.criterion.dispose();
-    super.dispose();
-  }
-
-  override describe(): string {
-    return `${this.typeName}(${this.criterion.describe()})`;
   }
 }

@@ -1,7 +1,8 @@
 import type { Activity } from '../module/activity.js';
 import { type Tensor, WebrnnError, add, div, fmtShape, keep, select, tidy } from '../module/deps.js';
 import { toSteps } from '../rnn/Sequencer.js';
-import { Criterion, type Target, tapeCriterion } from './Criterion.js';
+import type { Criterion, Target } from './Criterion.js';
+import { DecoratorCriterion } from './DecoratorCriterion.js';
 
 /**
  * Applies a criterion to every step of a sequence and adds the losses (divided by the number of steps with
@@ -10,15 +11,14 @@ import { Criterion, type Target, tapeCriterion } from './Criterion.js';
  * criterion row t, for a decorated criterion that takes a mask (MaskZeroCriterion): the way to mask padding on a
  * device that cannot be read synchronously, where MaskZeroCriterion cannot look for zero rows.
  */
-export class SequencerCriterion extends Criterion {
+export class SequencerCriterion extends DecoratorCriterion {
   private zeroMask: Tensor | null = null;
 
   constructor(
-    readonly criterion: Criterion,
+    criterion: Criterion,
     public sizeAverage = false,
   ) {
-    super();
-    tapeCriterion('nn.SequencerCriterion', criterion);
+    super('nn.SequencerCriterion', criterion);
   }
 
   override updateOutput(input: Activity, target: Target): Tensor {
@@ -72,15 +72,9 @@ export class SequencerCriterion extends Criterion {
     return this;
   }
 
-  /** Also the decorated criterion's. */
   override dispose(): void {
     this.setZeroMask(null);
-    this.criterion.dispose();
     super.dispose();
-  }
-
-  override describe(): string {
-    return `${this.typeName}(${this.criterion.describe()})`;
   }
 }
 
