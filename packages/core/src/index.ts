@@ -36,6 +36,12 @@ export {
 } from './backends/webgpu/index.js';
 export { type DType, type TypedArray, typedArrayFor } from './dtype.js';
 export { WebrnnError, fmtShape } from './errors.js';
+export {
+  DAWN_FILTERED_ENV,
+  DAWN_LIMIT_WARNING,
+  DawnWarningFilter,
+  relaunchWithoutDawnWarnings,
+} from './quietDawn.js';
 export { Tensor, type NestedArray } from './tensor.js';
 export { Storage } from './storage.js';
 export { keep, memory, type MemoryReport } from './memory.js';

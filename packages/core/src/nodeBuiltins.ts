@@ -4,6 +4,7 @@
  * and in a browser (no `process`) these return undefined, so every caller has its non-Node path.
  */
 interface Builtins {
+  'node:child_process': typeof import('node:child_process');
   'node:os': typeof import('node:os');
   'node:worker_threads': typeof import('node:worker_threads');
 }

@@ -1,81 +1,15 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DawnWarningFilter, FILTERED_MARK, wantsDawnFilter } from '../src/shared/quietDawn.js';
+import { DAWN_FILTERED_ENV } from '@webrnn/rnn';
+import { wantsDawnFilter } from '../src/shared/quietDawn.js';
 import { tmpDir } from './helpers.js';
 
 const WARNINGS = ['Uniform', 'Storage'].map(
   (kind) =>
     `Warning: maxDynamic${kind}BuffersPerPipelineLayout artificially reduced from 1000000 to 16 to fit dynamic offset allocation limit.`,
 );
-
-/** Lines a program may write: Dawn's two, lines that only look like them, and ordinary text (non-ASCII too). */
-const line = fc.oneof(
-  fc.constantFrom(...WARNINGS),
-  fc.constantFrom(
-    `${WARNINGS[0]} (and more)`,
-    `  ${WARNINGS[1]}`,
-    'Warning: maxDynamic',
-    'Warning: something else',
-    'Warning: maxDynamicUniformBuffersPerPipelineLayout artificially reduced from x to 16 to fit dynamic offset allocation limit.',
-    'iteration 3/10  loss 0.25 — ok ✓',
-    '',
-  ),
-  fc.string({ unit: 'grapheme', maxLength: 30 }).filter((s) => !s.includes('\n')),
-);
-
-/** Cut bytes at the given points (UTF-8 characters may be cut in two). */
-function chunks(bytes: Uint8Array, cuts: readonly number[]): Uint8Array[] {
-  const at = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b);
-  const out: Uint8Array[] = [];
-  let from = 0;
-  for (const c of [...at, bytes.length]) {
-    out.push(bytes.subarray(from, c));
-    from = c;
-  }
-  return out;
-}
-
-describe("DawnWarningFilter: Dawn's two adapter lines are dropped, nothing else", () => {
-  it('any lines cut into any chunks: the output is the input without exactly those lines', () => {
-    fc.assert(
-      fc.property(
-        fc.array(line, { maxLength: 12 }),
-        fc.boolean(),
-        fc.array(fc.nat(), { maxLength: 8 }),
-        (lines, lastHasNewline, cuts) => {
-          const text = lines.join('\n') + (lastHasNewline && lines.length > 0 ? '\n' : '');
-          let out = '';
-          const filter = new DawnWarningFilter((t) => {
-            out += t;
-          });
-          for (const c of chunks(new TextEncoder().encode(text), cuts)) filter.push(c);
-          filter.end();
-          const complete = lastHasNewline ? lines : lines.slice(0, -1);
-          const expected =
-            complete
-              .filter((l) => !WARNINGS.includes(l))
-              .map((l) => `${l}\n`)
-              .join('') + (lastHasNewline || lines.length === 0 ? '' : lines.at(-1)!);
-          expect(out).toBe(expected);
-        },
-      ),
-    );
-  });
-
-  it('text that cannot become a warning is passed on before its newline (a progress line is not delayed)', () => {
-    const seen: string[] = [];
-    const filter = new DawnWarningFilter((t) => seen.push(t));
-    filter.push(new TextEncoder().encode('loss 0.5'));
-    expect(seen).toEqual(['loss 0.5']);
-    filter.push(new TextEncoder().encode('Warning: maxDyn'));
-    expect(seen).toEqual(['loss 0.5']); // it may still become Dawn's line: held back
-    filter.push(new TextEncoder().encode('amicFoo\n'));
-    expect(seen).toEqual(['loss 0.5', 'Warning: maxDynamicFoo\n']);
-  });
-});
 
 describe('wantsDawnFilter: only runs that may load Dawn are relaunched', () => {
   it.each([
@@ -87,7 +21,7 @@ describe('wantsDawnFilter: only runs that may load Dawn are relaunched', () => {
     [['--verbose'], {}, false],
     [['--help'], {}, false],
     [[], { WEBRNN_VERBOSE: '1' }, false],
-    [[], { [FILTERED_MARK]: '1' }, false],
+    [[], { [DAWN_FILTERED_ENV]: '1' }, false],
     [['--', '--backend', 'cpu'], {}, true],
   ])('%j with env %j -> %s', (argv, env, want) => {
     expect(wantsDawnFilter(argv, env)).toBe(want);
@@ -111,7 +45,7 @@ function runNode(args: readonly string[], onStdout?: (all: string, pid: number) 
   if (!existsSync(COS)) throw new Error(`${COS} is missing: run pnpm run build first`);
   return new Promise((resolve, reject) => {
     const env = { ...process.env };
-    delete env[FILTERED_MARK];
+    delete env[DAWN_FILTERED_ENV];
     delete env.WEBRNN_VERBOSE;
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
     let stdout = '';

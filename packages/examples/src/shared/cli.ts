@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
-import { relaunchWithDawnFilter, wantsDawnFilter } from './quietDawn.js';
+import { relaunchWithoutDawnWarnings } from '@webrnn/rnn';
+import { wantsDawnFilter } from './quietDawn.js';
 
 /**
  * Command lines with node:util's parseArgs. A program declares its options once (type, default, one line of
@@ -172,13 +173,11 @@ export function atLeast(value: number, min: number, name: string): number {
 /**
  * The command-line runner: `main(argv)`, then exit with 0, or print the error in one line and exit with 1. Exiting
  * explicitly matters: an open WebGPU device would otherwise keep the process alive. A run that may load Dawn first
- * relaunches itself behind a filter for Dawn's adapter warnings (quietDawn.ts); --verbose shows them.
+ * relaunches itself behind core's filter for Dawn's adapter warnings (shared/quietDawn.ts says when);
+ * --verbose shows them.
  */
 export function run(main: (argv: string[]) => Promise<unknown>): void {
-  if (wantsDawnFilter(process.argv.slice(2), process.env)) {
-    relaunchWithDawnFilter();
-    return;
-  }
+  if (wantsDawnFilter(process.argv.slice(2), process.env) && relaunchWithoutDawnWarnings()) return;
   main(process.argv.slice(2)).then(
     () => process.exit(0),
     (e: unknown) => {
