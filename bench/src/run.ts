@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { relaunchWithoutDawnWarnings } from '@webrnn/core';
 import { CHAR_LSTM, MATMUL_SIZES, type Measurement, SEED_COS, SMALL_LATENCY } from './workloads.js';
 
 const ALL_WORKLOADS = [
@@ -107,6 +108,13 @@ async function main() {
   });
   const peers = values.peers.split(',');
   const workloads = values.workloads.split(',');
+  // An unknown name would otherwise measure nothing and print an empty table.
+  const unknown = (given: readonly string[], known: readonly string[], what: string) => {
+    const bad = given.filter((g) => !known.includes(g));
+    if (bad.length > 0) throw new Error(`unknown ${what} ${bad.join(', ')}: one of ${known.join(', ')}`);
+  };
+  unknown(peers, [...OURS, ...PEERS], '--peers');
+  unknown(workloads, ALL_WORKLOADS, '--workloads');
   const machine = `${os.cpus()[0]?.model ?? 'unknown CPU'} x${os.availableParallelism()}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;
   console.log(`webrnn benchmark on ${machine}\nworkloads: ${workloads.join(', ')}`);
   const fresh = peers.flatMap((p) => runPeer(p, workloads));
@@ -128,4 +136,5 @@ async function main() {
   console.log(`results written to ${values.out}/latest.{json,md}`);
 }
 
-await main();
+// Dawn's two adapter warnings (from each peer process that looks for an adapter) are dropped; WEBRNN_VERBOSE=1 keeps them.
+if (!relaunchWithoutDawnWarnings()) await main();
