@@ -173,6 +173,26 @@ describe('packed-weight cache of the wasm matmul', () => {
     }
   });
 
+  it('caches several views of one storage read in turn (SeqLSTM: input and recurrent parts of one weight)', () => {
+    setCpuWasm('on');
+    const D = 40;
+    const R = 56;
+    const weight = fromData(rand((D + R) * 128), [D + R, 128]);
+    const wx = narrow(weight, 0, 0, D);
+    const wh = narrow(weight, 0, D, R);
+    const x = fromData(rand(D), [1, D]);
+    const h = fromData(rand(R), [1, R]);
+    // A recurrence at batch 1: the two views alternate, step after step.
+    for (let step = 0; step < 3; step++) {
+      checkProduct(x, wx, false);
+      checkProduct(h, wh, false);
+    }
+    expect(packedCacheStats()).toMatchObject({ entries: 2, bytes: (D + R) * 128 * 4 });
+    for (const t of [x, h, wx, wh]) t.dispose();
+    weight.dispose();
+    expect(packedCacheStats().entries).toBe(0);
+  });
+
   it('stays within its bound, evicting the least recently used weights, and still computes right', () => {
     setPackedCacheLimit(3 * 32 * 32 * 4); // room for three 32 x 32 weights
     setCpuWasm('on');

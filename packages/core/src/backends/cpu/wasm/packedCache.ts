@@ -32,8 +32,12 @@ let limitFloats = (64 << 20) / 4;
 /** Live entries in address order. */
 let order: Entry[] = [];
 const byBuffer = new Map<object, Entry[]>();
-/** The last layout and version of each buffer read once (GC'd with the buffer). */
-const seen = new WeakMap<object, { key: string; version: number }>();
+/**
+ * The layouts of each buffer read once, with the version each was read at (GC'd with the buffer). Several per
+ * buffer: one weight storage often holds several operands (SeqLSTM's input and recurrent parts are two views of
+ * one tensor), read in turn; remembering only the last would never see any of them twice.
+ */
+const seen = new WeakMap<object, Map<string, number>>();
 let top = 0;
 let clock = 0;
 
@@ -63,9 +67,10 @@ export function lookupPackedB(
     hit.lastUse = ++clock;
     return { off: hit.off, filled: hit.version === version, entry: hit };
   }
-  const last = seen.get(buffer);
-  if (!list && (last?.key !== key || last.version !== version)) {
-    seen.set(buffer, { key, version });
+  let layouts = seen.get(buffer);
+  if (!list && layouts?.get(key) !== version) {
+    if (!layouts) seen.set(buffer, (layouts = new Map()));
+    layouts.set(key, version);
     return null;
   }
   const size = roundUp4(floats);
