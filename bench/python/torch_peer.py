@@ -73,6 +73,25 @@ def char_lstm(s, train):
     return T * B / time_it(step, min_seconds=4)
 
 
+def char_gen(s, g):
+    """Generation: batch 1, one token at a time, the next token the argmax of the logits."""
+    V, E, H, L = s["vocab"], s["embed"], s["hidden"], s["layers"]
+    emb = torch.nn.Embedding(V, E)
+    lstm = torch.nn.LSTM(E, H, L)
+    out = torch.nn.Linear(H, V)
+
+    def step():
+        with torch.no_grad():
+            state = None
+            token = torch.zeros(1, 1, dtype=torch.long)
+            for _ in range(g["tokens"]):
+                y, state = lstm(emb(token), state)
+                token = out(y[0]).argmax(-1, keepdim=True)
+                token.item()
+
+    return g["tokens"] / time_it(step, min_seconds=3)
+
+
 def small_latency(s):
     cell = torch.nn.LSTMCell(s["input"], s["hidden"])
     xs = torch.randn(s["steps"], 1, s["input"])
@@ -105,6 +124,8 @@ def main():
             results.append(dict(workload=w, value=char_lstm(spec["charLstm"], True), unit="tokens/s", higherIsBetter=True))
         elif w == "char-lstm-infer":
             results.append(dict(workload=w, value=char_lstm(spec["charLstm"], False), unit="tokens/s", higherIsBetter=True))
+        elif w == "char-lstm-gen":
+            results.append(dict(workload=w, value=char_gen(spec["charLstm"], spec["charGen"]), unit="tokens/s", higherIsBetter=True))
         elif w == "small-latency":
             results.append(dict(workload=w, value=small_latency(spec["smallLatency"]), unit="ms/seq", higherIsBetter=False))
         elif w.startswith("matmul-"):

@@ -11,12 +11,13 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { relaunchWithoutDawnWarnings } from '@webrnn/core';
-import { CHAR_LSTM, MATMUL_SIZES, type Measurement, SEED_COS, SMALL_LATENCY } from './workloads.js';
+import { CHAR_GEN, CHAR_LSTM, MATMUL_SIZES, type Measurement, SEED_COS, SMALL_LATENCY } from './workloads.js';
 
 const ALL_WORKLOADS = [
   'seed-cos',
   'char-lstm-train',
   'char-lstm-infer',
+  'char-lstm-gen',
   'small-latency',
   ...MATMUL_SIZES.map((n) => `matmul-${n}`),
 ];
@@ -39,6 +40,7 @@ function runPeer(peer: string, workloads: readonly string[]): Measurement[] {
               workloads,
               seedCos: SEED_COS,
               charLstm: CHAR_LSTM,
+              charGen: CHAR_GEN,
               smallLatency: SMALL_LATENCY,
             }),
           ],

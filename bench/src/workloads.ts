@@ -11,6 +11,8 @@ export const CHAR_LSTM = {
   batch: 32,
   lr: 0.1,
 } as const;
+/** Generation: the char model at batch 1, one token at a time, each the argmax of the last logits (read on the host). */
+export const CHAR_GEN = { tokens: 100 } as const;
 export const SMALL_LATENCY = { input: 128, hidden: 128, batch: 1, steps: 100 } as const;
 export const MATMUL_SIZES = [256, 512, 1024] as const;
 
@@ -18,6 +20,7 @@ export type WorkloadName =
   | 'seed-cos'
   | 'char-lstm-train'
   | 'char-lstm-infer'
+  | 'char-lstm-gen'
   | 'small-latency'
   | `matmul-${number}`;
 

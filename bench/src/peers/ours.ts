@@ -5,7 +5,7 @@
  */
 import * as webrnn from '@webrnn/rnn';
 import { type Tensor, memory, nn, tensor, tidy } from '@webrnn/rnn';
-import { CHAR_LSTM, type Measurement, SEED_COS, SMALL_LATENCY, lcg, timeIt } from '../workloads.js';
+import { CHAR_GEN, CHAR_LSTM, type Measurement, SEED_COS, SMALL_LATENCY, lcg, timeIt } from '../workloads.js';
 
 type Device = 'cpu' | 'webgpu';
 
@@ -89,6 +89,33 @@ function charInfer(device: Device) {
   };
 }
 
+/** The index of the largest of the values (the first on ties), as every peer picks the next token. */
+function argmax(v: ArrayLike<number>): number {
+  let best = 0;
+  for (let i = 1; i < v.length; i++) if (v[i]! > v[best]!) best = i;
+  return best;
+}
+
+/**
+ * Generation at batch 1: the same model evaluating one token at a time, its SeqLSTM layers remembering their state
+ * between calls (Element-research's `remember('both')`), the next token the argmax of the logits read back.
+ */
+function charGen(device: Device) {
+  const model = charModel(device).evaluate();
+  for (const m of model.modules) if (m instanceof nn.SeqLSTM) m.remember('both');
+  return async () => {
+    model.forget();
+    let token = 0;
+    for (let t = 0; t < CHAR_GEN.tokens; t++) {
+      const x = tensor(Int32Array.of(token), { shape: [1, 1], device });
+      const out = tidy(() => model.forward(x) as Tensor);
+      token = argmax(await out.data());
+      out.dispose();
+      x.dispose();
+    }
+  };
+}
+
 function smallLatency(device: Device) {
   const { input, hidden: H, batch, steps } = SMALL_LATENCY;
   const model = new nn.Sequential()
@@ -151,6 +178,16 @@ export async function runOurs(device: Device, workloads: readonly string[]): Pro
         peer,
         workload: w,
         value: (CHAR_LSTM.seq * CHAR_LSTM.batch) / s,
+        unit: 'tokens/s',
+        higherIsBetter: true,
+        ...mem(),
+      });
+    } else if (w === 'char-lstm-gen') {
+      const s = await timeIt(charGen(device), { minSeconds: 3 });
+      out.push({
+        peer,
+        workload: w,
+        value: CHAR_GEN.tokens / s,
         unit: 'tokens/s',
         higherIsBetter: true,
         ...mem(),

@@ -5,7 +5,7 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { CHAR_LSTM, type Measurement, SEED_COS, SMALL_LATENCY, lcg, timeIt } from '../workloads.js';
+import { CHAR_GEN, CHAR_LSTM, type Measurement, SEED_COS, SMALL_LATENCY, lcg, timeIt } from '../workloads.js';
 
 const require = createRequire(import.meta.url);
 
@@ -170,6 +170,51 @@ export async function charLstmInfer(): Promise<number> {
   return (seq * batch) / seconds;
 }
 
+/** Generation: batch 1, one token at a time, the next token the argmax of the logits read back. */
+export async function charLstmGen(): Promise<number> {
+  const { hidden: H, vocab } = CHAR_LSTM;
+  const m = charModel(lcg(2));
+  const forget = tf.scalar(1);
+  const step = async () => {
+    let state = m.layers.map(() => ({
+      c: tf.zeros([1, H]) as tf.Tensor2D,
+      h: tf.zeros([1, H]) as tf.Tensor2D,
+    }));
+    let token = 0;
+    for (let t = 0; t < CHAR_GEN.tokens; t++) {
+      const [logits, next] = tf.tidy(() => {
+        const id = tf.tensor1d([token], 'int32');
+        let x = (
+          tf.getBackend() === 'wasm' ? tf.matMul(tf.oneHot(id, vocab), m.embed) : tf.gather(m.embed, id)
+        ) as tf.Tensor2D;
+        const states = m.layers.map((layer, l) => {
+          const s = state[l]!;
+          const [c, h] = tf.basicLSTMCell(
+            forget,
+            layer.kernel as tf.Tensor2D,
+            layer.bias as tf.Tensor1D,
+            x,
+            s.c,
+            s.h,
+          );
+          x = h;
+          return { c, h };
+        });
+        return [tf.add(tf.matMul(x, m.wOut), m.bOut), states] as const;
+      });
+      for (const s of state) tf.dispose([s.c, s.h]);
+      state = next;
+      const v = await logits.data();
+      logits.dispose();
+      token = 0;
+      for (let i = 1; i < v.length; i++) if (v[i]! > v[token]!) token = i;
+    }
+    for (const s of state) tf.dispose([s.c, s.h]);
+  };
+  const seconds = await timeIt(step, { warmup: 1, minRuns: 3, minSeconds: 3 });
+  return CHAR_GEN.tokens / seconds;
+}
+
 /** Hidden 128, batch 1, 100 steps, forward and backward: milliseconds per sequence. */
 export async function smallLatency(): Promise<number> {
   const { input, hidden: H, steps } = SMALL_LATENCY;
@@ -221,6 +266,7 @@ export async function runTfjs(
     'seed-cos': async () => ({ value: await seedCos(), unit: 'it/s', higherIsBetter: true }),
     'char-lstm-train': async () => ({ value: await charLstmTrain(), unit: 'tokens/s', higherIsBetter: true }),
     'char-lstm-infer': async () => ({ value: await charLstmInfer(), unit: 'tokens/s', higherIsBetter: true }),
+    'char-lstm-gen': async () => ({ value: await charLstmGen(), unit: 'tokens/s', higherIsBetter: true }),
     'small-latency': async () => ({ value: await smallLatency(), unit: 'ms/seq', higherIsBetter: false }),
   };
   for (const w of workloads) {
