@@ -37,6 +37,8 @@ export const NOT_OPS: Readonly<Record<string, string>> = {
   setCpuWasm: 'CPU kernel selection (wasm or JavaScript; matmulWasm.test.ts runs both)',
   cpuWasmStatus: 'CPU kernel selection (reports the wasm features found)',
   initWebGPU: 'device set-up',
+  chooseDevice: 'device choice by measurement (chooseDevice.test.ts, chooseDeviceWebgpu.test.ts)',
+  forgetDeviceChoices: 'device choice by measurement (its cache)',
   lastWebGPUError: 'device set-up',
   typedArrayFor: 'dtype helper',
   checkDTypeName: 'dtype helper',
