@@ -1,15 +1,15 @@
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import { forgetDeviceChoices, hasBackend, memory, nn } from '@webrnn/rnn';
+import { afterEach, describe, expect, it } from 'vitest';
+import { forgetDeviceChoices, memory, nn } from '@webrnn/rnn';
 import { main as cos } from '../src/cos.js';
 import { chooseBackend } from '../src/shared/backend.js';
 import { stepsOf, trainingProbe, values } from '../src/shared/probe.js';
-import { quietly, tmpDir } from './helpers.js';
+import { printed, quietly, tmpDir } from './helpers.js';
 import { webgpuForFile } from '../../core/test/helpers/webgpu.js';
 
 /**
  * `--backend auto` by measurement (shared/backend.ts over core's chooseDevice): the probe times the program's model
  * on each device without touching the run (same losses as the chosen device given explicitly), frees what it
- * made, reports its failures, and `--backend cpu` neither measures nor starts Dawn.
+ * made and reports its failures (shared.test.ts: `--backend cpu` neither measures nor starts Dawn).
  */
 
 afterEach(() => forgetDeviceChoices());
@@ -27,35 +27,6 @@ const tinyCos = [
   '6',
   '--eval-one-step',
 ];
-
-/** The lines a program printed while `fn` ran. */
-async function printed<T>(fn: () => Promise<T>): Promise<[T, string[]]> {
-  const lines: string[] = [];
-  const log = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void lines.push(a.join(' ')));
-  const write = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
-  try {
-    return [await fn(), lines];
-  } finally {
-    log.mockRestore();
-    write.mockRestore();
-  }
-}
-
-describe('--backend cpu', () => {
-  it('runs no probe and leaves Dawn alone', async () => {
-    const wasUp = hasBackend('webgpu');
-    let calls = 0;
-    const probe = {
-      key: 'never',
-      probe: () => (calls++, { step: () => values([1], 'cpu'), dispose: () => {} }),
-    };
-    const [d, lines] = await printed(() => chooseBackend('cpu', probe));
-    expect(d).toEqual({ device: 'cpu', reason: 'asked for with --backend cpu' });
-    expect(lines).toEqual(['backend: cpu (asked for with --backend cpu)']);
-    expect(calls).toBe(0);
-    expect(hasBackend('webgpu')).toBe(wasUp);
-  });
-});
 
 // The real measurement needs both devices (lavapipe here); where there is no adapter the probe never runs.
 const gpu = await webgpuForFile('autoBackend');

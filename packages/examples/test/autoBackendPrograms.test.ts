@@ -1,4 +1,4 @@
-import { afterAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { forgetDeviceChoices } from '@webrnn/rnn';
 import { main as charLm } from '../src/char-lm.js';
 import { main as cos } from '../src/cos.js';
@@ -13,7 +13,7 @@ import { main as sequenceToOne } from '../src/sequence-to-one.js';
 import { main as bisequencerVariable } from '../src/simple-bisequencer-network-variable.js';
 import { main as bisequencer } from '../src/simple-bisequencer-network.js';
 import { main as simpleRnn } from '../src/simple-rnn.js';
-import { tmpDir } from './helpers.js';
+import { printed, tmpDir } from './helpers.js';
 import { webgpuForFile } from '../../core/test/helpers/webgpu.js';
 
 /**
@@ -88,17 +88,7 @@ describe('--backend auto in every program', () => {
     it.skipIf(!gpu)(
       `${name}: its probe is measured on cpu and webgpu and the run takes the faster`,
       async () => {
-        const lines: string[] = [];
-        const log = vi
-          .spyOn(console, 'log')
-          .mockImplementation((...a: unknown[]) => void lines.push(a.join(' ')));
-        const write = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
-        try {
-          await main(['--backend', 'auto', ...args, '--out', tmpDir()]);
-        } finally {
-          log.mockRestore();
-          write.mockRestore();
-        }
+        const [, lines] = await printed(() => main(['--backend', 'auto', ...args, '--out', tmpDir()]));
         const line = lines.find((l) => l.startsWith('backend: '));
         expect(line).toMatch(
           /^backend: (cpu|webgpu) \(measured: cpu [\d.]+ ms\/step, webgpu [\d.]+ ms\/step on \S+\)$/,

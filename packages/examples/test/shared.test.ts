@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
+import { hasBackend } from '@webrnn/rnn';
 import { chooseBackend } from '../src/shared/backend.js';
 import { parseCli, usage } from '../src/shared/cli.js';
 import { lineChart, movingAverage } from '../src/shared/plot.js';
@@ -98,9 +99,13 @@ describe('chooseBackend', () => {
     },
   };
 
-  it('cpu is honoured; auto falls back to the CPU with the reason when WebGPU is off', async () => {
+  it('cpu is honoured without starting Dawn; auto falls back to the CPU with the reason when WebGPU is off', async () => {
     const log = vi.spyOn(console, 'log').mockImplementation(() => {});
-    expect((await chooseBackend('cpu', unmeasured)).device).toBe('cpu');
+    expect(await chooseBackend('cpu', unmeasured)).toEqual({
+      device: 'cpu',
+      reason: 'asked for with --backend cpu',
+    });
+    expect(hasBackend('webgpu')).toBe(false); // Dawn was not started
     process.env.WEBRNN_BACKEND = 'cpu';
     try {
       const auto = await chooseBackend('auto', unmeasured);
