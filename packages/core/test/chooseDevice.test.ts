@@ -115,7 +115,13 @@ describe('chooseDevice decides by the measured median step', () => {
           expect(d.reason).toBe(`measured: cpu ${fmt(c)} ms/step, webgpu ${fmt(g)} ms/step on fakepipe`);
         },
       ),
-      { numRuns: 40, examples: [[5, 5, 1, 1], [7, 7, 0, 3]] },
+      {
+        numRuns: 40,
+        examples: [
+          [5, 5, 1, 1],
+          [7, 7, 0, 3],
+        ],
+      },
     );
   });
 
