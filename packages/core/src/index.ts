@@ -34,6 +34,16 @@ export {
   initWebGPU,
   lastWebGPUError,
 } from './backends/webgpu/index.js';
+export {
+  type ChooseDeviceOptions,
+  type DeviceDecision,
+  type DeviceProbe,
+  type DeviceProbeRun,
+  type DeviceTiming,
+  type OpenedDevice,
+  chooseDevice,
+  forgetDeviceChoices,
+} from './chooseDevice.js';
 export { type DType, type TypedArray, typedArrayFor } from './dtype.js';
 export { WebrnnError, fmtShape } from './errors.js';
 export {

@@ -27,6 +27,11 @@ const NOT_TENSOR_FIRST: Record<string, string> = {
   lastWebGPUError: 'takes nothing',
   setCpuWasm: 'takes a mode (a bad one is refused: matmulWasm.test.ts)',
   cpuWasmStatus: 'takes nothing',
+  chooseDevice: 'takes a probe function (a bad one is refused: chooseDevice.test.ts)',
+  forgetDeviceChoices: 'takes nothing',
+  // process set-up (Node)
+  relaunchWithoutDawnWarnings: 'takes nothing',
+  DawnWarningFilter: 'class',
   // helpers on other values
   typedArrayFor: 'takes a dtype',
   fmtShape: 'takes a shape',

@@ -38,6 +38,7 @@ import {
   update,
 } from './charLm/model.js';
 import { chooseBackend, teardown } from './shared/backend.js';
+import { indices, trainingProbe } from './shared/probe.js';
 import { atLeast, parseCli, run } from './shared/cli.js';
 import { lineChart, smoothed } from './shared/plot.js';
 import { Progress } from './shared/progress.js';
@@ -179,7 +180,10 @@ export async function main(argv: readonly string[]): Promise<CharLmResult | null
   const optimName = checkpoint && !cli.given.has('optim') ? checkpoint.info.optim : o.optim;
 
   manualSeed(o.seed);
-  const { device, reason } = await chooseBackend(o.backend);
+  const probe = trainingProbe('char-lm', { ...config, batch: s.batch, seqLength: s.seqLength }, (d) => [
+    { model: buildModel(config, d).net, input: indices([s.seqLength, s.batch], config.vocab, d) },
+  ]);
+  const { device, reason } = await chooseBackend(o.backend, probe);
   const model = buildModel(config, device);
   const params = model.net.parameters()[0];
   const optimizer =

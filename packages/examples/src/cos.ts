@@ -16,6 +16,7 @@ import { type Tensor, defaultGenerator, manualSeed, nn, noGrad, tidy, unbind, ze
 import { EVAL_START, LENGTH, TRAIN_END, type CosData, buildModel, cosData, predictNext } from './cosModel.js';
 import { chooseBackend, teardown } from './shared/backend.js';
 import { atLeast, parseCli, run } from './shared/cli.js';
+import { stepsOf, trainingProbe, values } from './shared/probe.js';
 import { lineChart, smoothed } from './shared/plot.js';
 import { CHECKPOINT_OPTIONS, RunCheckpoints } from './shared/checkpoint.js';
 import { type LoopCheckpoint, type TrainRun, trainLoop } from './shared/trainLoop.js';
@@ -92,7 +93,19 @@ export async function main(argv: readonly string[]): Promise<CosResult | null> {
     throw new Error(`--rho plus --predict must be at most ${LENGTH - EVAL_START}`);
   }
   manualSeed(o.seed);
-  const { device, reason } = await chooseBackend(o.backend);
+  const probe = trainingProbe(
+    'cos',
+    { hidden: settings.hidden, rho: settings.rho, batch: settings.batch, select: o.select },
+    (d) => [
+      {
+        model: buildModel(settings.hidden, o.select).to(d),
+        input: o.select
+          ? values([settings.rho, settings.batch, 1], d)
+          : stepsOf(settings.rho, () => values([settings.batch, 1], d)),
+      },
+    ],
+  );
+  const { device, reason } = await chooseBackend(o.backend, probe);
   try {
     const data = cosData(settings.rho, device);
     const rnn = buildModel(settings.hidden, o.select).to(device);

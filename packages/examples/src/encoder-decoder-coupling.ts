@@ -22,6 +22,7 @@ import {
   moveTo,
 } from './encoder-decoder-coupling/model.js';
 import { chooseBackend, teardown } from './shared/backend.js';
+import { probeOf } from './shared/probe.js';
 import { parseCli, run } from './shared/cli.js';
 import { lineChart, smoothed } from './shared/plot.js';
 import { summary } from './shared/summary.js';
@@ -82,12 +83,13 @@ export function timeMajor(rows: readonly (readonly number[])[], device: DeviceNa
 /** The criterion of the script, with its padding also given as an explicit CPU mask (so that it runs on WebGPU). */
 export function makeCriterion(decOut: readonly (readonly number[])[]): nn.SequencerCriterion {
   const criterion = new nn.SequencerCriterion(new nn.MaskZeroCriterion(new nn.ClassNLLCriterion(), 1));
-  return criterion.setZeroMask(
-    timeMajor(
-      decOut.map((r) => r.map((v) => (v === 0 ? 1 : 0))),
-      'cpu',
-    ),
+  const mask = timeMajor(
+    decOut.map((r) => r.map((v) => (v === 0 ? 1 : 0))),
+    'cpu',
   );
+  criterion.setZeroMask(mask);
+  mask.dispose(); // the criterion keeps a handle of its own
+  return criterion;
 }
 
 /** ClassNLLCriterion's 0-based classes: token - 1 (padded steps are masked: any class will do). */
@@ -108,7 +110,25 @@ export async function main(argv: readonly string[]): Promise<EncoderDecoderCoupl
   const o = cli.options;
   const coupling = o.coupling as Coupling;
   manualSeed(o.seed);
-  const { device, reason } = await chooseBackend(o.backend);
+  // The probe: one coupled training step on the script's sentences.
+  const probe = probeOf('encoder-decoder-coupling', { coupling, hidden: o.hidden, layers: o.layers }, (d) => {
+    const m = moveTo(buildEncoderDecoder(coupling, VOCAB_SIZE, o.hidden, o.layers), d);
+    const criterion = makeCriterion(DEC_OUT);
+    const data = [timeMajor(ENC_IN, d), timeMajor(DEC_IN, d), classes(DEC_OUT, d)] as const;
+    return {
+      step: () => {
+        for (const net of [m.enc, m.dec]) net.training().zeroGradParameters();
+        return coupledStep(m, criterion, ...data);
+      },
+      dispose: () => {
+        m.enc.dispose();
+        m.dec.dispose();
+        criterion.dispose();
+        for (const t of data) t.dispose();
+      },
+    };
+  });
+  const { device, reason } = await chooseBackend(o.backend, probe);
   try {
     const m = moveTo(buildEncoderDecoder(coupling, VOCAB_SIZE, o.hidden, o.layers), device);
     console.log(`encoder: ${m.enc}\ndecoder: ${m.dec}\n`);

@@ -17,6 +17,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { manualSeed, nn } from '@webrnn/rnn';
 import { chooseBackend, teardown } from './shared/backend.js';
+import { indices, stepsOf, trainingProbe } from './shared/probe.js';
 import { parseCli, run } from './shared/cli.js';
 import { CHECKPOINT_OPTIONS, RunCheckpoints } from './shared/checkpoint.js';
 import { trainOnCounting } from './shared/countingSequence.js';
@@ -81,7 +82,14 @@ export async function main(argv: readonly string[]): Promise<NestedRecurrenceRes
   if (!cli) return null;
   const o = cli.options;
   manualSeed(o.seed);
-  const { device, reason } = await chooseBackend(o.backend);
+  const probe = trainingProbe(
+    'nested-recurrence-lstm',
+    { hidden: o.hidden, rho: o.rho, batch: o.batch },
+    (d) => [
+      { model: buildModel(o.hidden).to(d), input: stepsOf(o.rho, () => indices([o.batch], nIndex, d)) },
+    ],
+  );
+  const { device, reason } = await chooseBackend(o.backend, probe);
   try {
     const rnn = buildModel(o.hidden).to(device);
     console.log(`${rnn}\n`);

@@ -36,6 +36,7 @@ import {
   trainChunk,
 } from './languageModel/train.js';
 import { chooseBackend, teardown } from './shared/backend.js';
+import { indices, stepsOf, trainingProbe } from './shared/probe.js';
 import { parseCli, run } from './shared/cli.js';
 import { signalsTurn, stopOnSignal } from './shared/interrupt.js';
 import { Progress } from './shared/progress.js';
@@ -129,7 +130,17 @@ export async function main(argv: readonly string[]): Promise<LanguageModelResult
   };
 
   manualSeed(o.seed);
-  const { device, reason } = await chooseBackend(o.backend);
+  const probe = trainingProbe(
+    'recurrent-language-model',
+    { ...config, hiddensize: hiddensize.join(','), nce: o.nce, seqlen: o.seqlen, batchsize: o.batchsize },
+    (d) => {
+      const x = indices([o.seqlen, o.batchsize], config.vocab, d);
+      const targets = stepsOf(o.seqlen, () => indices([o.batchsize], config.vocab, d));
+      const lm = buildLanguageModel(config, d);
+      return [{ model: lm.net, input: o.nce ? [x, targets] : x, owned: lm.nce ? [lm.nce] : [] }];
+    },
+  );
+  const { device, reason } = await chooseBackend(o.backend, probe);
   const model = buildLanguageModel(config, device);
   const params = model.net.parameters()[0];
   const optimizer = o.adam

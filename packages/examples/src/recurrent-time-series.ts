@@ -25,6 +25,7 @@ import {
   tidy,
 } from '@webrnn/rnn';
 import { chooseBackend, teardown } from './shared/backend.js';
+import { stepsOf, trainingProbe, values } from './shared/probe.js';
 import { parseCli, run } from './shared/cli.js';
 import { lineChart, smoothed } from './shared/plot.js';
 import { meanOf, summary } from './shared/summary.js';
@@ -101,7 +102,17 @@ export async function main(argv: readonly string[]): Promise<RecurrentTimeSeries
   if (!cli) return null;
   const opt = cli.options;
   manualSeed(opt.seed);
-  const { device, reason } = await chooseBackend(opt.backend);
+  const probe = trainingProbe(
+    'recurrent-time-series',
+    { multiSize: opt.multiSize, hiddenSize: opt.hiddenSize, rho: opt.rho, batchSize: opt.batchSize },
+    (d) => [
+      {
+        model: buildModel(opt.multiSize, opt.hiddenSize, opt.rho).to(d),
+        input: stepsOf(opt.rho, () => values([opt.batchSize, opt.multiSize], d)),
+      },
+    ],
+  );
+  const { device, reason } = await chooseBackend(opt.backend, probe);
   try {
     const sequence = timeSeries(opt.dataSize, opt.multiSize);
     // offsets = torch.LongTensor(opt.batchSize):random(1, opt.dataSize)

@@ -14,6 +14,7 @@ import { type Tensor, argmax, manualSeed, nn, noGrad, optim, tensor, tidy } from
 import { type DigitImages, digitImages } from './recurrent-visual-attention/digits.js';
 import { buildAgent } from './recurrent-visual-attention/model.js';
 import { chooseBackend, teardown } from './shared/backend.js';
+import { probeOf } from './shared/probe.js';
 import { parseCli, run } from './shared/cli.js';
 import { lineChart, smoothed } from './shared/plot.js';
 import { meanOf, summary } from './shared/summary.js';
@@ -120,7 +121,30 @@ export async function main(argv: readonly string[]): Promise<RecurrentVisualAtte
   if (o.classes > 10) throw new Error(`--classes must be at most 10, got ${o.classes}`);
   const data = { canvas: o.canvas, scale: o.digitScale, classes: o.classes };
   manualSeed(o.seed);
-  const { device, reason } = await chooseBackend(o.backend);
+  // The probe: one training step (both criterions, REINFORCE included) on a batch of the run's size.
+  const sizes = { ...Object.fromEntries(SHAPE.map((k) => [k, o[k]])), batchSize: o.batchSize };
+  const probe = probeOf('recurrent-visual-attention', sizes, (d) => {
+    const { agent: net } = buildAgent({ ...o, classes: o.classes });
+    net.to(d);
+    const [nllOf, vrOf] = [new nn.ClassNLLCriterion(), new nn.VRClassReward(net, o.rewardScale)];
+    const batch = digitImages(o.batchSize, data, d);
+    const y = tensor(Int32Array.from(batch.labels), { dtype: 'int32', device: d });
+    return {
+      step: () => {
+        net.training().zeroGradParameters();
+        const [logProbs, withBaseline] = net.forward(batch.images) as [Tensor, Tensor[]];
+        const err = nllOf.forward(logProbs, y);
+        vrOf.forward(withBaseline, y);
+        net.backward(batch.images, [nllOf.backward(logProbs, y), vrOf.backward(withBaseline, y)]);
+        return err;
+      },
+      dispose: () => {
+        for (const owned of [nllOf, vrOf, net]) owned.dispose();
+        for (const t of [batch.images, y]) t.dispose();
+      },
+    };
+  });
+  const { device, reason } = await chooseBackend(o.backend, probe);
   const { agent } = buildAgent({ ...o, classes: o.classes });
   agent.to(device);
   const optimizer = new optim.SGD(agent.parameters()[0], {

@@ -24,6 +24,7 @@ import {
   trainStep,
 } from './seq2seq/model.js';
 import { chooseBackend, teardown } from './shared/backend.js';
+import { indices, probeOf } from './shared/probe.js';
 import { atLeast, parseCli, run } from './shared/cli.js';
 import { lineChart, smoothed } from './shared/plot.js';
 import { Progress } from './shared/progress.js';
@@ -93,7 +94,35 @@ export async function main(argv: readonly string[]): Promise<Seq2SeqResult | nul
     evalEvery: atLeast(o.evalEvery, 1, 'evalEvery'),
   };
   manualSeed(o.seed);
-  const { device, reason } = await chooseBackend(o.backend);
+  // The probe: one training step (forward, criterion, backward) of the model at the run's sizes.
+  const probe = probeOf(
+    'seq2seq',
+    {
+      length: s.length,
+      digits: s.digits,
+      batch: s.batch,
+      embed: s.embed,
+      hidden: s.hidden,
+      attention: s.attention ?? 'none',
+    },
+    (d) => {
+      const m = moveTo(buildSeq2Seq(s.digits, s.embed, s.hidden, s.attention), d);
+      const criterion = new nn.SequencerCriterion(new nn.ClassNLLCriterion());
+      const digits = () => indices([s.length, s.batch], s.digits, d);
+      const [source, decIn, target] = [digits(), indices([s.length, s.batch], s.digits + 1, d), digits()];
+      return {
+        step: () => {
+          for (const module of m.modules) module.training().zeroGradParameters();
+          return trainStep(m, criterion, source, decIn, target);
+        },
+        dispose: () => {
+          for (const module of m.modules) module.dispose();
+          for (const t of [source, decIn, target]) t.dispose();
+        },
+      };
+    },
+  );
+  const { device, reason } = await chooseBackend(o.backend, probe);
   const go = s.digits; // the GO token follows the digits
   const model = moveTo(buildSeq2Seq(s.digits, s.embed, s.hidden, s.attention), device);
   const params = model.modules.flatMap((m) => m.parameters()[0]);

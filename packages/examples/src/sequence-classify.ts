@@ -26,6 +26,7 @@ import {
 } from '@webrnn/rnn';
 import { TASKS, type Task, examples, leftPadded, vocabOf } from './sequence-classify/data.js';
 import { chooseBackend, teardown } from './shared/backend.js';
+import { indices, trainingProbe } from './shared/probe.js';
 import { atLeast, parseCli, run } from './shared/cli.js';
 import { lineChart, smoothed } from './shared/plot.js';
 import { Progress } from './shared/progress.js';
@@ -132,7 +133,26 @@ export async function main(argv: readonly string[]): Promise<SequenceClassifyRes
     throw new Error(`--max-length (${s.maxLength}) must be at least --min-length (${s.minLength})`);
   }
   manualSeed(o.seed);
-  const { device, reason } = await chooseBackend(o.backend);
+  // The probe: the model over a batch of the longest sequences (tokens 1..V; 0 is the padding).
+  const probe = trainingProbe(
+    'sequence-classify',
+    {
+      task: s.task,
+      layer: s.layer,
+      vocab: s.vocab,
+      embed: s.embed,
+      hidden: s.hidden,
+      batch: s.batch,
+      maxLength: s.maxLength,
+    },
+    (d) => [
+      {
+        model: buildModel(s.task, s.layer, s.vocab, s.embed, s.hidden).to(d),
+        input: indices([s.maxLength, s.batch], vocabOf(s.task, s.vocab), d, 1),
+      },
+    ],
+  );
+  const { device, reason } = await chooseBackend(o.backend, probe);
   const model = buildModel(s.task, s.layer, s.vocab, s.embed, s.hidden).to(device);
   const optimizer = new optim.Adam(model.parameters()[0], { learningRate: s.lr });
   const draw = (n: number) => examples(s.task, n, s.minLength, s.maxLength, s.vocab);

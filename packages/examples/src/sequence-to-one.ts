@@ -26,6 +26,7 @@ import {
 } from '@webrnn/rnn';
 import { sequenceToOneData } from './sequence-to-one/data.js';
 import { chooseBackend, teardown } from './shared/backend.js';
+import { indices, trainingProbe } from './shared/probe.js';
 import { parseCli, run } from './shared/cli.js';
 import { lineChart, smoothed } from './shared/plot.js';
 import { meanOf, summary } from './shared/summary.js';
@@ -77,7 +78,13 @@ export async function main(argv: readonly string[]): Promise<SequenceToOneResult
   const o = cli.options;
   if (o.nClass > o.nIndex) throw new Error(`--n-class (${o.nClass}) must be at most --n-index (${o.nIndex})`);
   manualSeed(o.seed);
-  const { device, reason } = await chooseBackend(o.backend);
+  const probe = trainingProbe('sequence-to-one', { hidden: o.hidden, rho: o.rho, batch: o.batch }, (d) => [
+    {
+      model: buildModel(o.nIndex, o.hidden, o.nClass, o.rho).to(d),
+      input: indices([o.batch, o.rho], o.nIndex, d),
+    },
+  ]);
+  const { device, reason } = await chooseBackend(o.backend, probe);
   try {
     const ds = sequenceToOneData(o.size, o.rho, o.nClass);
     const rnn = buildModel(o.nIndex, o.hidden, o.nClass, o.rho).to(device);

@@ -19,6 +19,7 @@ import { pathToFileURL } from 'node:url';
 import { type DeviceName, type Tensor, argmax, manualSeed, nn, stack, tensor } from '@webrnn/rnn';
 import { VariableCounting } from './simple-bisequencer-network-variable/data.js';
 import { chooseBackend, teardown } from './shared/backend.js';
+import { indices, stepsOf, trainingProbe } from './shared/probe.js';
 import { parseCli, run } from './shared/cli.js';
 import { tokens } from './shared/countingSequence.js';
 import { lineChart, smoothed } from './shared/plot.js';
@@ -81,7 +82,14 @@ export async function main(argv: readonly string[]): Promise<VariableBiSequencer
   if (!cli) return null;
   const o = cli.options;
   manualSeed(o.seed);
-  const { device, reason } = await chooseBackend(o.backend);
+  // The probe's tokens are 1..9 (0 is the padding that LookupTableMaskZero masks).
+  const tokensOn = (d: DeviceName) => stepsOf(o.rho, () => indices([o.batch], nIndex - 1, d, 1));
+  const probe = trainingProbe(
+    'simple-bisequencer-network-variable',
+    { hidden: o.hidden, rho: o.rho, batch: o.batch },
+    (d) => [{ model: buildModel(o.hidden).to(d), input: [tokensOn(d), tokensOn(d)] }],
+  );
+  const { device, reason } = await chooseBackend(o.backend, probe);
   try {
     const rnn = buildModel(o.hidden).to(device);
     console.log(`${rnn}\n`);

@@ -16,6 +16,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { manualSeed, nn } from '@webrnn/rnn';
 import { chooseBackend, teardown } from './shared/backend.js';
+import { indices, stepsOf, trainingProbe } from './shared/probe.js';
 import { parseCli, run } from './shared/cli.js';
 import { trainOnCounting } from './shared/countingSequence.js';
 import { lineChart, smoothed } from './shared/plot.js';
@@ -73,7 +74,17 @@ export async function main(argv: readonly string[]): Promise<SimpleBiSequencerRe
   if (!cli) return null;
   const o = cli.options;
   manualSeed(o.seed);
-  const { device, reason } = await chooseBackend(o.backend);
+  const probe = trainingProbe(
+    'simple-bisequencer-network',
+    { hidden: o.hidden, rho: o.rho, batch: o.batch },
+    (d) => [
+      {
+        model: buildModel(o.hidden, o.rho).to(d),
+        input: stepsOf(o.rho, () => indices([o.batch], nIndex, d)),
+      },
+    ],
+  );
+  const { device, reason } = await chooseBackend(o.backend, probe);
   try {
     const rnn = buildModel(o.hidden, o.rho).to(device);
     console.log(`${rnn}\n`);

@@ -15,6 +15,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { type Tensor, add, defaultGenerator, manualSeed, nn, tensor, tidy } from '@webrnn/rnn';
 import { chooseBackend, teardown } from './shared/backend.js';
+import { indices, stepsOf, trainingProbe } from './shared/probe.js';
 import { atLeast, parseCli, run } from './shared/cli.js';
 import { lineChart } from './shared/plot.js';
 import { Progress } from './shared/progress.js';
@@ -72,7 +73,14 @@ export async function main(argv: readonly string[]): Promise<SimpleRnnResult | n
   const iterations = atLeast(o.iterations, 1, 'iterations');
   const batch = atLeast(o.batch, 1, 'batch');
   manualSeed(o.seed);
-  const { device, reason } = await chooseBackend(o.backend);
+  // The probe: the Sequencer form over a batch (the three forms cost about the same per step).
+  const probe = trainingProbe('simple-rnn', { batch }, (d) => [
+    {
+      model: new nn.Sequencer(buildNet(false)).to(d),
+      input: stepsOf(rho, () => indices([batch], dictionarySize, d)),
+    },
+  ]);
+  const { device, reason } = await chooseBackend(o.backend, probe);
 
   // The data, as the tutorial's inputs {1, 2, 3, 4, 5} and targets {2, 3, 4, 5, 6}: each word is followed by the
   // next one in the dictionary (wrapping around). A batch is `batch` such sequences from random first words.

@@ -30,3 +30,16 @@ export async function quietly<T>(fn: () => Promise<T>): Promise<T> {
     write.mockRestore();
   }
 }
+
+/** Run a program and return what it returned with the lines it printed through console.log (its progress muted). */
+export async function printed<T>(fn: () => Promise<T>): Promise<[T, string[]]> {
+  const lines: string[] = [];
+  const log = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void lines.push(a.join(' ')));
+  const write = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+  try {
+    return [await fn(), lines];
+  } finally {
+    log.mockRestore();
+    write.mockRestore();
+  }
+}

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
+import { hasBackend } from '@webrnn/rnn';
 import { chooseBackend } from '../src/shared/backend.js';
 import { parseCli, usage } from '../src/shared/cli.js';
 import { lineChart, movingAverage } from '../src/shared/plot.js';
@@ -23,6 +24,7 @@ describe('parseCli', () => {
       backend: 'auto',
       out: 'out/prog',
       seed: 1,
+      verbose: false,
       help: false,
     });
     expect([...cli.given].sort()).toEqual(['fast', 'hiddenSize']);
@@ -90,16 +92,32 @@ describe('parseCli', () => {
 });
 
 describe('chooseBackend', () => {
-  it('cpu is honoured; auto falls back to the CPU with the reason when WebGPU is off', async () => {
+  // With one device there is nothing to measure: the probe must not run (autoBackend.test.ts measures).
+  const unmeasured = {
+    key: 'shared.test',
+    probe: () => {
+      throw new Error('the probe ran');
+    },
+  };
+
+  it('cpu is honoured without starting Dawn; auto falls back to the CPU with the reason when WebGPU is off', async () => {
     const log = vi.spyOn(console, 'log').mockImplementation(() => {});
-    expect((await chooseBackend('cpu')).device).toBe('cpu');
+    expect(await chooseBackend('cpu', unmeasured)).toEqual({
+      device: 'cpu',
+      reason: 'asked for with --backend cpu',
+    });
+    expect(hasBackend('webgpu')).toBe(false); // Dawn was not started
     process.env.WEBRNN_BACKEND = 'cpu';
     try {
-      const auto = await chooseBackend('auto');
+      const auto = await chooseBackend('auto', unmeasured);
       expect(auto.device).toBe('cpu');
-      expect(auto.reason).toContain('WEBRNN_BACKEND=cpu');
+      expect(auto.reason).toBe(
+        'the only device available (webgpu: WebGPU declined (WEBRNN_BACKEND=cpu or enabled: false))',
+      );
       expect(log).toHaveBeenLastCalledWith(`backend: cpu (${auto.reason})`);
-      await expect(chooseBackend('webgpu')).rejects.toThrow(/^--backend webgpu: .*WEBRNN_BACKEND=cpu/);
+      await expect(chooseBackend('webgpu', unmeasured)).rejects.toThrow(
+        /^--backend webgpu: .*WEBRNN_BACKEND=cpu/,
+      );
     } finally {
       delete process.env.WEBRNN_BACKEND;
       log.mockRestore();

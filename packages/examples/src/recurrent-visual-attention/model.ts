@@ -1,4 +1,4 @@
-import { nn, noGrad, rand } from '@webrnn/rnn';
+import { nn, noGrad, rand, tidy } from '@webrnn/rnn';
 
 /** The sizes of the recurrent attention model (the Lua script's options). */
 export interface AgentOptions {
@@ -75,14 +75,17 @@ export function buildAgent(o: AgentOptions): { agent: nn.Sequential; attention: 
   // output: {classpred, {classpred, basereward}}
   agent.add(concat2);
   if (o.uniform > 0) {
-    noGrad(() => {
-      for (const p of agent.parameters()[0])
-        p.copy_(
-          rand(p.shape, { dtype: p.dtype })
-            .mul(2 * o.uniform)
-            .add(-o.uniform),
-        );
-    });
+    // In a tidy scope: the random tensors drawn for the copies are freed.
+    tidy(() =>
+      noGrad(() => {
+        for (const p of agent.parameters()[0])
+          p.copy_(
+            rand(p.shape, { dtype: p.dtype })
+              .mul(2 * o.uniform)
+              .add(-o.uniform),
+          );
+      }),
+    );
   }
   return { agent, attention };
 }

@@ -34,7 +34,7 @@ const COMMON = {
     type: 'string',
     default: 'auto',
     choices: ['cpu', 'webgpu', 'auto'],
-    help: 'cpu, webgpu, or auto: a hardware WebGPU adapter when there is one, else the CPU',
+    help: 'cpu, webgpu, or auto: whichever runs this program faster, measured on its own model',
   },
   out: { type: 'string', default: 'out/<program>', help: 'folder for the plots' },
   seed: { type: 'int', default: 1, help: 'random seed (weights and data order)' },

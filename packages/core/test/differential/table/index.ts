@@ -41,6 +41,8 @@ export const NOT_OPS: Readonly<Record<string, string>> = {
   DawnWarningFilter: 'process set-up (a stderr line filter; quietDawn.test.ts)',
   DAWN_LIMIT_WARNING: "process set-up (Dawn's warning line)",
   DAWN_FILTERED_ENV: 'process set-up (the environment variable of the filtered child)',
+  chooseDevice: 'device choice by measurement (chooseDevice.test.ts, chooseDeviceWebgpu.test.ts)',
+  forgetDeviceChoices: 'device choice by measurement (its cache)',
   lastWebGPUError: 'device set-up',
   typedArrayFor: 'dtype helper',
   checkDTypeName: 'dtype helper',
