@@ -17,7 +17,7 @@ import { EVAL_START, LENGTH, TRAIN_END, type CosData, buildModel, cosData, predi
 import { chooseBackend, teardown } from './shared/backend.js';
 import { atLeast, parseCli, run } from './shared/cli.js';
 import { stepsOf, trainingProbe, values } from './shared/probe.js';
-import { lineChart, smoothed } from './shared/plot.js';
+import { lineChart, lossChart, smoothed } from './shared/plot.js';
 import { CHECKPOINT_OPTIONS, RunCheckpoints } from './shared/checkpoint.js';
 import { type LoopCheckpoint, type TrainRun, trainLoop } from './shared/trainLoop.js';
 import { meanOf, mse, summary } from './shared/summary.js';
@@ -248,20 +248,14 @@ async function plot(
   const xs = r.truth.map((_, i) => EVAL_START + s.rho + i);
   const truth = { name: 'cos(x)', xs, ys: r.truth };
   const files = [
-    ...(await lineChart(
-      {
-        title: `cos: training loss (MSE of the last step; hidden ${s.hidden}, batch ${s.batch}, lr ${s.lr} ${s.schedule})`,
-        xLabel: 'iteration',
-        yLabel: 'loss',
-        logY: true,
-        xFromZero: true,
-        series: smoothed(
-          'loss',
-          r.losses,
-          r.losses.map((_, i) => r.first + i + 1),
-        ),
-      },
-      path.join(out, 'loss'),
+    ...(await lossChart(
+      `cos: training loss (MSE of the last step; hidden ${s.hidden}, batch ${s.batch}, lr ${s.lr} ${s.schedule})`,
+      smoothed(
+        'loss',
+        r.losses,
+        r.losses.map((_, i) => r.first + i + 1),
+      ),
+      out,
     )),
     ...(await lineChart(
       {

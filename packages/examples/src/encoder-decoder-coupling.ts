@@ -10,7 +10,6 @@
  *
  *   node packages/examples/dist/encoder-decoder-coupling.js [--coupling userPrev|state] ...   (--help)
  */
-import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { type DeviceName, type Tensor, argmax, manualSeed, nn, noGrad, tensor } from '@webrnn/rnn';
 import { COUPLINGS, type Coupling } from './shared/coupling.js';
@@ -24,8 +23,8 @@ import {
 import { chooseBackend, teardown } from './shared/backend.js';
 import { probeOf } from './shared/probe.js';
 import { parseCli, run } from './shared/cli.js';
-import { lineChart, smoothed } from './shared/plot.js';
-import { summary } from './shared/summary.js';
+import { lossChart, smoothed } from './shared/plot.js';
+import { summary, trainingRow } from './shared/summary.js';
 import { trainLoop } from './shared/trainLoop.js';
 
 // The script's opt table is the defaults.
@@ -153,16 +152,10 @@ export async function main(argv: readonly string[]): Promise<EncoderDecoderCoupl
     for (const t of [encInSeq, decInSeq, decOutSeq]) t.dispose();
     criterion.dispose();
 
-    const files = await lineChart(
-      {
-        title: `encoder-decoder-coupling (${coupling}): training loss (NLL summed over the decoder steps)`,
-        xLabel: 'iteration',
-        yLabel: 'loss',
-        logY: true,
-        xFromZero: true,
-        series: smoothed('loss', r.losses),
-      },
-      path.join(o.out, 'loss'),
+    const files = await lossChart(
+      `encoder-decoder-coupling (${coupling}): training loss (NLL summed over the decoder steps)`,
+      smoothed('loss', r.losses),
+      o.out,
     );
     const shown = (tokens: readonly number[]) => tokens.map((v) => (v === EOS ? 'EOS' : String(v))).join(' ');
     const text = summary({
@@ -176,10 +169,7 @@ export async function main(argv: readonly string[]): Promise<EncoderDecoderCoupl
             : 'LSTM setHiddenState, getGradHiddenState/setGradHiddenState',
         ],
         ['model', `${o.layers} LSTM layer(s) of ${o.hidden} in each network; SGD lr ${o.lr}`],
-        [
-          'training',
-          `${r.losses.length} iterations in ${r.seconds.toFixed(1)} s (${(r.losses.length / r.seconds).toFixed(1)} it/s)${r.stopped ? ', stopped by a signal' : ''}`,
-        ],
+        trainingRow(r.losses.length, r.seconds, { stopped: r.stopped }),
         ['loss', `${r.losses[0]!.toFixed(4)} (first) -> ${r.losses.at(-1)!.toFixed(4)} (last), NLL`],
         ...ENC_IN.map(
           (src, b) =>

@@ -21,8 +21,8 @@ import { indices, stepsOf, trainingProbe } from './shared/probe.js';
 import { parseCli, run } from './shared/cli.js';
 import { CHECKPOINT_OPTIONS, RunCheckpoints } from './shared/checkpoint.js';
 import { trainOnCounting } from './shared/countingSequence.js';
-import { lineChart, smoothed } from './shared/plot.js';
-import { meanOf, summary } from './shared/summary.js';
+import { lossChart, smoothed } from './shared/plot.js';
+import { meanOf, summary, trainingRow } from './shared/summary.js';
 
 // The script's hyper-parameters are the defaults (it has no iteration limit).
 const OPTIONS = {
@@ -95,30 +95,25 @@ export async function main(argv: readonly string[]): Promise<NestedRecurrenceRes
     console.log(`${rnn}\n`);
     const checkpoints = new RunCheckpoints('nested-recurrence-lstm', o, { hidden: o.hidden });
     const r = await trainOnCounting(rnn, { ...o, device }, checkpoints);
-    const files = await lineChart(
-      {
-        title: `nested-recurrence-lstm: training loss (NLL summed over ${o.rho} steps)`,
-        xLabel: 'iteration',
-        yLabel: 'loss',
-        logY: true,
-        xFromZero: true,
-        series: smoothed(
-          'loss',
-          r.losses,
-          r.losses.map((_, i) => r.first + i + 1),
-        ),
-      },
-      path.join(o.out, 'loss'),
+    const files = await lossChart(
+      `nested-recurrence-lstm: training loss (NLL summed over ${o.rho} steps)`,
+      smoothed(
+        'loss',
+        r.losses,
+        r.losses.map((_, i) => r.first + i + 1),
+      ),
+      o.out,
     );
     const text = summary({
       title: 'nested-recurrence-lstm',
       rows: [
         ['device', `${device} (${reason})`],
         ['model', `Recurrence(... FastLSTM(${o.hidden}) ...) -> Linear -> LogSoftMax; SGD lr ${o.lr}`],
-        [
-          'training',
-          `${r.losses.length} iterations of ${o.batch} x ${o.rho} steps in ${r.seconds.toFixed(1)} s (${(r.losses.length / r.seconds).toFixed(1)} it/s)${r.stopped ? ', stopped by a signal' : ''}${r.first > 0 ? `, resumed at ${r.first}` : ''}`,
-        ],
+        trainingRow(r.losses.length, r.seconds, {
+          what: `iterations of ${o.batch} x ${o.rho} steps`,
+          stopped: r.stopped,
+          resumedAt: r.first,
+        }),
         [
           'loss',
           `${meanOf(r.losses, 10, 'first').toFixed(3)} (first 10) -> ${meanOf(r.losses, 10, 'last').toFixed(3)} (last 10), NLL`,

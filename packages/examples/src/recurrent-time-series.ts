@@ -28,7 +28,7 @@ import { chooseBackend, teardown } from './shared/backend.js';
 import { stepsOf, trainingProbe, values } from './shared/probe.js';
 import { parseCli, run } from './shared/cli.js';
 import { lineChart, smoothed } from './shared/plot.js';
-import { meanOf, summary } from './shared/summary.js';
+import { meanOf, summary, trainingRow } from './shared/summary.js';
 import { trainLoop } from './shared/trainLoop.js';
 
 // cmd:option(...) of the Lua script, with its defaults.
@@ -168,10 +168,7 @@ export async function main(argv: readonly string[]): Promise<RecurrentTimeSeries
           'model',
           `Recurrent(${opt.hiddenSize}) on ${opt.multiSize} variables, rho ${opt.rho}; SGD lr ${opt.learningRate}`,
         ],
-        [
-          'training',
-          `${losses.length} iterations of ${opt.batchSize} in ${seconds.toFixed(1)} s (${(losses.length / seconds).toFixed(1)} it/s)${stopped ? ', stopped by a signal' : ''}`,
-        ],
+        trainingRow(losses.length, seconds, { what: `iterations of ${opt.batchSize}`, stopped: stopped }),
         [
           'error',
           `${meanOf(losses, 10, 'first').toExponential(3)} (first 10) -> ${meanOf(losses, 10, 'last').toExponential(3)} (last 10)`,

@@ -16,8 +16,8 @@ import { buildAgent } from './recurrent-visual-attention/model.js';
 import { chooseBackend, teardown } from './shared/backend.js';
 import { probeOf } from './shared/probe.js';
 import { parseCli, run } from './shared/cli.js';
-import { lineChart, smoothed } from './shared/plot.js';
-import { meanOf, summary } from './shared/summary.js';
+import { lineChart, lossChart, smoothed } from './shared/plot.js';
+import { meanOf, pct, summary, trainingRow } from './shared/summary.js';
 import { CHECKPOINT_OPTIONS, RunCheckpoints } from './shared/checkpoint.js';
 import { trainLoop } from './shared/trainLoop.js';
 
@@ -196,16 +196,10 @@ export async function main(argv: readonly string[]): Promise<RecurrentVisualAtte
     const rewards = r.extras.map(([v]) => v! / o.rewardScale);
     const last = evaluations.at(-1)!;
     const files = [
-      ...(await lineChart(
-        {
-          title: 'recurrent-visual-attention: training loss (NLL of the classifier)',
-          xLabel: 'iteration',
-          yLabel: 'loss',
-          logY: true,
-          xFromZero: true,
-          series: smoothed('NLL', r.losses, xs),
-        },
-        path.join(o.out, 'loss'),
+      ...(await lossChart(
+        'recurrent-visual-attention: training loss (NLL of the classifier)',
+        smoothed('NLL', r.losses, xs),
+        o.out,
       )),
       ...(await lineChart(
         {
@@ -230,7 +224,6 @@ export async function main(argv: readonly string[]): Promise<RecurrentVisualAtte
         path.join(o.out, 'accuracy'),
       )),
     ];
-    const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
     const text = summary({
       title: 'recurrent-visual-attention',
       rows: [
@@ -243,10 +236,11 @@ export async function main(argv: readonly string[]): Promise<RecurrentVisualAtte
           'model',
           `${o.rho} glimpses of ${o.glimpsePatchSize}x${o.glimpsePatchSize} x ${o.glimpseDepth}, ${o.fastLSTM ? 'FastLSTM' : 'Recurrent'} ${o.hiddenSize}; SGD lr ${o.learningRate} -> ${o.minLR}, momentum ${o.momentum}`,
         ],
-        [
-          'training',
-          `${r.losses.length} batches of ${o.batchSize} in ${r.seconds.toFixed(1)} s (${(r.losses.length / r.seconds).toFixed(1)} it/s)${r.stopped ? ', stopped by a signal' : ''}${first > 0 ? `, resumed at ${first}` : ''}`,
-        ],
+        trainingRow(r.losses.length, r.seconds, {
+          what: `batches of ${o.batchSize}`,
+          stopped: r.stopped,
+          resumedAt: first,
+        }),
         [
           'loss',
           `${meanOf(r.losses, 10, 'first').toFixed(3)} (first 10) -> ${meanOf(r.losses, 10, 'last').toFixed(3)} (last 10), NLL`,

@@ -26,9 +26,9 @@ import {
 import { chooseBackend, teardown } from './shared/backend.js';
 import { indices, probeOf } from './shared/probe.js';
 import { atLeast, parseCli, run } from './shared/cli.js';
-import { lineChart, smoothed } from './shared/plot.js';
+import { lineChart, lossChart, smoothed } from './shared/plot.js';
 import { Progress } from './shared/progress.js';
-import { meanOf, summary } from './shared/summary.js';
+import { meanOf, pct, summary } from './shared/summary.js';
 
 const OPTIONS = {
   task: {
@@ -222,8 +222,6 @@ export async function main(argv: readonly string[]): Promise<Seq2SeqResult | nul
   }
 }
 
-const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
-
 /** Greedy decoding of every source sequence at once (no tape); predictions per sequence, and the time it took. */
 async function decode(
   model: Seq2Seq,
@@ -252,16 +250,10 @@ async function plot(
   const name = `seq2seq (${s.task} ${s.length} digits${s.attention ? `, ${s.attention} attention` : ''})`;
   const at = evaluations.map((e) => e.iteration);
   return [
-    ...(await lineChart(
-      {
-        title: `${name}: training loss (NLL per decoder step, teacher forcing)`,
-        xLabel: 'iteration',
-        yLabel: 'loss',
-        logY: true,
-        xFromZero: true,
-        series: smoothed('loss', losses),
-      },
-      path.join(out, 'loss'),
+    ...(await lossChart(
+      `${name}: training loss (NLL per decoder step, teacher forcing)`,
+      smoothed('loss', losses),
+      out,
     )),
     ...(await lineChart(
       {

@@ -28,9 +28,9 @@ import { TASKS, type Task, examples, leftPadded, vocabOf } from './sequence-clas
 import { chooseBackend, teardown } from './shared/backend.js';
 import { indices, trainingProbe } from './shared/probe.js';
 import { atLeast, parseCli, run } from './shared/cli.js';
-import { lineChart, smoothed } from './shared/plot.js';
+import { lineChart, lossChart, smoothed } from './shared/plot.js';
 import { Progress } from './shared/progress.js';
-import { meanOf, summary } from './shared/summary.js';
+import { meanOf, pct, summary } from './shared/summary.js';
 
 export const LAYERS = ['seqblstm', 'bisequencer'] as const;
 export type Layer = (typeof LAYERS)[number];
@@ -199,7 +199,6 @@ export async function main(argv: readonly string[]): Promise<SequenceClassifyRes
     const last = evaluations.at(-1)!;
     const files = await plot(o.out, s, losses, trainAccuracy, evaluations, majority);
     const itPerSecond = s.iterations / trainSeconds;
-    const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
     const text = summary({
       title: 'sequence-classify',
       rows: [
@@ -280,17 +279,7 @@ async function plot(
 ): Promise<string[]> {
   const at = evaluations.map((e) => e.iteration);
   return [
-    ...(await lineChart(
-      {
-        title: `sequence-classify (${s.task}): training loss (NLL)`,
-        xLabel: 'iteration',
-        yLabel: 'loss',
-        logY: true,
-        xFromZero: true,
-        series: smoothed('loss', losses),
-      },
-      path.join(out, 'loss'),
-    )),
+    ...(await lossChart(`sequence-classify (${s.task}): training loss (NLL)`, smoothed('loss', losses), out)),
     ...(await lineChart(
       {
         title: `sequence-classify (${s.task}): accuracy`,

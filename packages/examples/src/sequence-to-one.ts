@@ -11,7 +11,6 @@
  *
  *   node packages/examples/dist/sequence-to-one.js [--iterations N] [--hidden H] ...   (--help)
  */
-import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
   type DeviceName,
@@ -28,8 +27,8 @@ import { sequenceToOneData } from './sequence-to-one/data.js';
 import { chooseBackend, teardown } from './shared/backend.js';
 import { indices, trainingProbe } from './shared/probe.js';
 import { parseCli, run } from './shared/cli.js';
-import { lineChart, smoothed } from './shared/plot.js';
-import { meanOf, summary } from './shared/summary.js';
+import { lossChart, smoothed } from './shared/plot.js';
+import { meanOf, pct, summary, trainingRow } from './shared/summary.js';
 import { trainLoop } from './shared/trainLoop.js';
 
 // The Lua script's hyper-parameters are the defaults.
@@ -116,18 +115,11 @@ export async function main(argv: readonly string[]): Promise<SequenceToOneResult
     });
     const accuracy = await accuracyOn(rnn, ds.inputs, ds.targets, device);
 
-    const files = await lineChart(
-      {
-        title: `sequence-to-one: training loss (NLL; hidden ${o.hidden}, batch ${o.batch}, lr ${o.lr})`,
-        xLabel: 'iteration',
-        yLabel: 'loss',
-        logY: true,
-        xFromZero: true,
-        series: smoothed('loss', losses),
-      },
-      path.join(o.out, 'loss'),
+    const files = await lossChart(
+      `sequence-to-one: training loss (NLL; hidden ${o.hidden}, batch ${o.batch}, lr ${o.lr})`,
+      smoothed('loss', losses),
+      o.out,
     );
-    const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
     const text = summary({
       title: 'sequence-to-one',
       rows: [
@@ -136,10 +128,7 @@ export async function main(argv: readonly string[]): Promise<SequenceToOneResult
           'model',
           `Recurrent(${o.hidden}) over ${o.rho} words, last step -> ${o.nClass} classes; SGD lr ${o.lr}`,
         ],
-        [
-          'training',
-          `${losses.length} iterations of ${o.batch} in ${seconds.toFixed(1)} s (${(losses.length / seconds).toFixed(1)} it/s)${stopped ? ', stopped by a signal' : ''}`,
-        ],
+        trainingRow(losses.length, seconds, { what: `iterations of ${o.batch}`, stopped: stopped }),
         [
           'loss',
           `${meanOf(losses, 10, 'first').toFixed(3)} (first 10) -> ${meanOf(losses, 10, 'last').toFixed(3)} (last 10), NLL`,

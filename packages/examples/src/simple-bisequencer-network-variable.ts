@@ -22,8 +22,8 @@ import { chooseBackend, teardown } from './shared/backend.js';
 import { indices, stepsOf, trainingProbe } from './shared/probe.js';
 import { parseCli, run } from './shared/cli.js';
 import { tokens } from './shared/countingSequence.js';
-import { lineChart, smoothed } from './shared/plot.js';
-import { meanOf, summary } from './shared/summary.js';
+import { lineChart, lossChart, smoothed } from './shared/plot.js';
+import { meanOf, pct, summary, trainingRow } from './shared/summary.js';
 import { trainLoop } from './shared/trainLoop.js';
 
 // The script's hyper-parameters are the defaults (its seed is torch.manualSeed(0); --seed here).
@@ -142,16 +142,10 @@ export async function main(argv: readonly string[]): Promise<VariableBiSequencer
     const accuracies = r.extras.map(([c]) => c! / nReal);
 
     const files = [
-      ...(await lineChart(
-        {
-          title: 'simple-bisequencer-network-variable: training loss (NLL over the real steps)',
-          xLabel: 'iteration',
-          yLabel: 'loss',
-          logY: true,
-          xFromZero: true,
-          series: smoothed('loss', r.losses),
-        },
-        path.join(o.out, 'loss'),
+      ...(await lossChart(
+        'simple-bisequencer-network-variable: training loss (NLL over the real steps)',
+        smoothed('loss', r.losses),
+        o.out,
       )),
       ...(await lineChart(
         {
@@ -168,17 +162,13 @@ export async function main(argv: readonly string[]): Promise<VariableBiSequencer
         path.join(o.out, 'accuracy'),
       )),
     ];
-    const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
     const text = summary({
       title: 'simple-bisequencer-network-variable',
       rows: [
         ['device', `${device} (${reason})`],
         ['model', `masked BLSTM (FastLSTM ${o.hidden} x 2, shared LookupTableMaskZero); SGD lr ${o.lr}`],
         ['lengths', `${data.maxStep.join(' ')} (of ${o.rho}, right-padded)`],
-        [
-          'training',
-          `${r.losses.length} iterations in ${r.seconds.toFixed(1)} s (${(r.losses.length / r.seconds).toFixed(1)} it/s)${r.stopped ? ', stopped by a signal' : ''}`,
-        ],
+        trainingRow(r.losses.length, r.seconds, { stopped: r.stopped }),
         [
           'loss',
           `${meanOf(r.losses, 10, 'first').toFixed(3)} (first 10) -> ${meanOf(r.losses, 10, 'last').toFixed(3)} (last 10), NLL`,

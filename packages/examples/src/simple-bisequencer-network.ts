@@ -12,15 +12,14 @@
  *
  *   node packages/examples/dist/simple-bisequencer-network.js [--iterations N] ...   (--help)
  */
-import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { manualSeed, nn } from '@webrnn/rnn';
 import { chooseBackend, teardown } from './shared/backend.js';
 import { indices, stepsOf, trainingProbe } from './shared/probe.js';
 import { parseCli, run } from './shared/cli.js';
 import { trainOnCounting } from './shared/countingSequence.js';
-import { lineChart, smoothed } from './shared/plot.js';
-import { meanOf, summary } from './shared/summary.js';
+import { lossChart, smoothed } from './shared/plot.js';
+import { meanOf, summary, trainingRow } from './shared/summary.js';
 
 // The script's hyper-parameters are the defaults (it has no iteration limit).
 const OPTIONS = {
@@ -89,26 +88,20 @@ export async function main(argv: readonly string[]): Promise<SimpleBiSequencerRe
     const rnn = buildModel(o.hidden, o.rho).to(device);
     console.log(`${rnn}\n`);
     const r = await trainOnCounting(rnn, { ...o, device });
-    const files = await lineChart(
-      {
-        title: `simple-bisequencer-network: training loss (NLL summed over ${o.rho} steps)`,
-        xLabel: 'iteration',
-        yLabel: 'loss',
-        logY: true,
-        xFromZero: true,
-        series: smoothed('loss', r.losses),
-      },
-      path.join(o.out, 'loss'),
+    const files = await lossChart(
+      `simple-bisequencer-network: training loss (NLL summed over ${o.rho} steps)`,
+      smoothed('loss', r.losses),
+      o.out,
     );
     const text = summary({
       title: 'simple-bisequencer-network',
       rows: [
         ['device', `${device} (${reason})`],
         ['model', `BiSequencerLM(Recurrent(${o.hidden}) x 2) -> Linear -> LogSoftMax; SGD lr ${o.lr}`],
-        [
-          'training',
-          `${r.losses.length} iterations of ${o.batch} x ${o.rho} steps in ${r.seconds.toFixed(1)} s (${(r.losses.length / r.seconds).toFixed(1)} it/s)${r.stopped ? ', stopped by a signal' : ''}`,
-        ],
+        trainingRow(r.losses.length, r.seconds, {
+          what: `iterations of ${o.batch} x ${o.rho} steps`,
+          stopped: r.stopped,
+        }),
         [
           'loss',
           `${meanOf(r.losses, 10, 'first').toFixed(3)} (first 10) -> ${meanOf(r.losses, 10, 'last').toFixed(3)} (last 10), NLL`,

@@ -11,13 +11,12 @@
  *
  *   node packages/examples/dist/simple-rnn.js [--iterations N] [--lr LR] [--batch N]   (--help)
  */
-import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { type Tensor, add, defaultGenerator, manualSeed, nn, tensor, tidy } from '@webrnn/rnn';
 import { chooseBackend, teardown } from './shared/backend.js';
 import { indices, stepsOf, trainingProbe } from './shared/probe.js';
 import { atLeast, parseCli, run } from './shared/cli.js';
-import { lineChart } from './shared/plot.js';
+import { lossChart } from './shared/plot.js';
 import { Progress } from './shared/progress.js';
 import { meanOf, summary } from './shared/summary.js';
 
@@ -134,16 +133,10 @@ export async function main(argv: readonly string[]): Promise<SimpleRnnResult | n
 
   const losses: Record<Variant, number[]> = { Recursor: byStep, Sequencer: whole, Recurrence: recurrence };
   const xs = byStep.map((_, i) => i + 1);
-  const files = await lineChart(
-    {
-      title: 'simple-rnn: training loss (NLL per step)',
-      xLabel: 'iteration',
-      yLabel: 'loss',
-      logY: true,
-      xFromZero: true,
-      series: Object.entries(losses).map(([name, ys]) => ({ name, xs, ys })),
-    },
-    path.join(o.out, 'loss'),
+  const files = await lossChart(
+    'simple-rnn: training loss (NLL per step)',
+    Object.entries(losses).map(([name, ys]) => ({ name, xs, ys })),
+    o.out,
   );
   summary({
     title: 'simple-rnn',

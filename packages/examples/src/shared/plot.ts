@@ -157,3 +157,11 @@ function decades(ys: readonly number[]): number[] {
   const hi = Math.ceil(Math.log10(pos.reduce((a, b) => Math.max(a, b))));
   return Array.from({ length: hi - lo + 1 }, (_, i) => 10 ** (lo + i));
 }
+
+/** The training-loss chart of every program: the series over iterations on a log scale, in `<out>/loss.{svg,png}`. */
+export function lossChart(title: string, series: Series[], out: string): Promise<string[]> {
+  return lineChart(
+    { title, xLabel: 'iteration', yLabel: 'loss', logY: true, xFromZero: true, series },
+    path.join(out, 'loss'),
+  );
+}

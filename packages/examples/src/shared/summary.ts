@@ -33,3 +33,20 @@ export const meanOf = (xs: readonly number[], n: number, from: 'first' | 'last')
 /** Mean squared error between two series. */
 export const mse = (a: readonly number[], b: readonly number[]): number =>
   a.reduce((s, v, i) => s + (v - b[i]!) ** 2, 0) / a.length;
+
+/** A fraction as a percentage with one decimal, e.g. `97.5%`. */
+export const pct = (x: number): string => `${(100 * x).toFixed(1)}%`;
+
+/**
+ * The summary's training row: `<done> <what> in <seconds> s (<rate> it/s)`, then whether a signal stopped the run
+ * and the iteration it resumed at.
+ */
+export function trainingRow(
+  done: number,
+  seconds: number,
+  { what = 'iterations', stopped = false, resumedAt = 0 } = {},
+): [string, string] {
+  const rate = (done / seconds).toFixed(1);
+  const notes = `${stopped ? ', stopped by a signal' : ''}${resumedAt > 0 ? `, resumed at ${resumedAt}` : ''}`;
+  return ['training', `${done} ${what} in ${seconds.toFixed(1)} s (${rate} it/s)${notes}`];
+}
