@@ -85,8 +85,25 @@ export function lstmSequence(
   const acts = alloc(backend, gx.dtype, [T, N, 4 * H]);
   // With a projection the cell's own h (before Wo) is kept for the projection's gradient.
   const hs = wo ? alloc(backend, gx.dtype, [T, N, H]) : out;
+  // A backend may run the whole forward in one launch (WebGPU's persistent kernel for small batches).
+  const fused = backend.lstmSequence?.(
+    {
+      gx: gx.backendView(op),
+      wh: wh.backendView(op),
+      h0: h0.backendView(op),
+      c0: c0.backendView(op),
+      keep: keep?.backendView(op) ?? null,
+      projection: wo?.backendView(op) ?? null,
+      out: out.backendView(),
+      cs: cs.backendView(),
+      acts: acts.backendView(),
+      hs: wo ? hs.backendView() : null,
+    },
+    order,
+  );
   noGrad(() =>
     tidy(() => {
+      if (fused) return;
       let hPrev = h0;
       let cPrev = c0;
       for (let t = 0; t < T; t++) {
