@@ -135,7 +135,11 @@ export function lstmPersistentKernel(spec: LstmPersistentSpec): Kernel {
     const off = (name: string) => U.u(`${name}Offset`);
     const slices = CELL_SLICES.lstm;
     const gx = slices.map((sl) => `      var a_${sl} = ${at('gx', 't', 'n', `s_${sl} + j`)};`);
-    const dot = slices.map((sl) => `        a_${sl} += hv * ${at('wh', 'k', `s_${sl} + j`)};`);
+    // Each unit's four weight columns: start offsets hoisted out of the step loop, a row stride added per k.
+    const cols = slices.map(
+      (sl) => `      let w_${sl} = ${U.at('whOffset')} + i32(s_${sl} + j) * ${U.at('whStrides', 1)};`,
+    );
+    const dot = slices.map((sl) => `        a_${sl} += hv * wh[u32(w_${sl} + kr)];`);
     const keep = s.keep ? at('keep', 't', 'n') : '1.0';
     // Without a projection the (masked) h is the next step's recurrent input; with one, r = h Wo is.
     const store = s.projection
@@ -163,6 +167,7 @@ fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: ve
   let H = ${U.u('H')};
   let R = ${U.u('R')};
   let n = wid.x;
+  let whRow = ${U.at('whStrides', 0)};
 ${slices.map((sl, k) => `  let s_${sl} = ${U.u('gate', k)} * H;`).join('\n')}
   for (var k = lid.x; k < R; k += ${s.wg}u) { rBuf[k] = ${at('h0', 'n', 'k')}; }
   workgroupBarrier();
@@ -175,9 +180,12 @@ ${slices.map((sl, k) => `  let s_${sl} = ${U.u('gate', k)} * H;`).join('\n')}
     let km = ${keep};
     for (var j = lid.x; j < H; j += ${s.wg}u) {
 ${gx.join('\n')}
+${cols.join('\n')}
+      var kr = 0;
       for (var k = 0u; k < R; k++) {
         let hv = rBuf[p + k];
 ${dot.join('\n')}
+        kr += whRow;
       }
       var cPrev: f32;
       if (t == 0u) { cPrev = ${at('c0', 'n', 'j')}; } else { cPrev = cs[${off('cs')} + row - N * H + j]; }

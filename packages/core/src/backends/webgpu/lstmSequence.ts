@@ -16,13 +16,17 @@ export type PersistentLstmMode = 'auto' | 'always' | 'never';
 export const PERSISTENT_LSTM_MODES: readonly PersistentLstmMode[] = ['auto', 'always', 'never'];
 
 /**
- * The crossover, in batch * hidden (N * H): 'auto' runs the persistent kernel up to this and the per-step
- * dispatches past it. One workgroup per sample runs the whole sequence, so the kernel's parallelism is N
- * workgroups of H threads, while the per-step path's matmul tiles N * 4H over the whole device but pays a few
- * dispatches a step. Measured with `node bench/dist/persistentCrossover.js` (CPU time per sequence, T = 50,
- * forward, no tape) on Mesa lavapipe, 2 vCPU EPYC, 2026-12-05: see the README's Performance section for the table.
+ * The crossover, in recurrent multiply-adds per gate and step, N * H * R (batch * hidden * recurrent input):
+ * 'auto' runs the persistent kernel up to it and the per-step dispatches past it. One workgroup per sample runs
+ * the whole sequence, so the kernel does H * R work a step on one workgroup (one core of a software adapter) for
+ * each of N samples, while the per-step path's tiled matmul spreads N * 4H * R over the whole device but pays three
+ * dispatches a step. N * H alone does not separate the two (N * H = 1024 won 1.6x at H = 16 and lost 0.54x at
+ * H = 64); N * H * R does. Measured with `node bench/dist/persistentCrossover.js 50 5` (CPU time per sequence, T =
+ * 50, forward without a tape) on Mesa lavapipe, 2 vCPU EPYC, 2026-12-05: persistent 1.2-23x faster at N * H * R
+ * <= 16384 (N = 1 up to H = 128), 0.1-0.56x past 65536 but for N = 1, H = 256 (1.16x); the table is in the
+ * README's Performance section.
  */
-export const PERSISTENT_LSTM_MAX_WORK = 4096;
+export const PERSISTENT_LSTM_MAX_WORK = 16384;
 
 /** Threads per workgroup at most: past it each thread loops over several units. */
 const MAX_THREADS = 256;
@@ -55,7 +59,7 @@ export function persistentLstmPlan(
 ): LstmPersistentSpec | null {
   const { N, H, R } = sizes;
   if (mode === 'never' || N === 0 || H === 0) return null;
-  if (mode === 'auto' && N * H > PERSISTENT_LSTM_MAX_WORK) return null;
+  if (mode === 'auto' && N * H * R > PERSISTENT_LSTM_MAX_WORK) return null;
   const wg = Math.min(
     MAX_THREADS,
     limits.maxComputeInvocationsPerWorkgroup,
