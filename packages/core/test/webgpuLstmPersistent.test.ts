@@ -13,6 +13,7 @@ import {
 } from '@webrnn/core';
 import {
   PERSISTENT_LSTM_MAX_WORK,
+  PERSISTENT_LSTM_MAX_WORK_SMALL_BATCH,
   type PersistentLstmLimits,
   type PersistentLstmMode,
   persistentLstmPlan,
@@ -42,6 +43,8 @@ interface Case {
   masked: boolean;
   /** Read h0 and c0 through views with stride 0 (an expanded zero state) or transposed. */
   stateView: 'dense' | 'expanded' | 'transposed';
+  /** wh dense (read as vec4 when H % 4 == 0) or a transposed view (read by scalars). */
+  whView: 'dense' | 'transposed';
   seed: number;
 }
 
@@ -52,7 +55,10 @@ async function compare(c: Case, mode: PersistentLstmMode): Promise<boolean> {
   manualSeed(c.seed);
   const r = c.R ?? c.H;
   const gx = randn([c.T, c.N, 4 * c.H], f64);
-  const wh = randn([r, 4 * c.H], f64).mul(1 / Math.sqrt(r));
+  const wh = (c.whView === 'dense' ? randn([r, 4 * c.H], f64) : randn([4 * c.H, r], f64)).mul(
+    1 / Math.sqrt(r),
+  );
+  const whView = (t: Tensor) => (c.whView === 'dense' ? t : t.t());
   // Bases (the leaves differentiated) and the views of them the op reads, made on each device.
   const h0Base =
     c.stateView === 'expanded'
@@ -73,7 +79,7 @@ async function compare(c: Case, mode: PersistentLstmMode): Promise<boolean> {
     tidy(() => {
       const on = (t: Tensor) => (d === 'cpu' ? t.detach() : t.cast('float32').to('webgpu'));
       const ins = bases.map((t) => on(t).requiresGrad_());
-      const [y, cs] = lstmSequence(ins[0]!, ins[1]!, h0View(ins[2]!), c0View(ins[3]!), {
+      const [y, cs] = lstmSequence(ins[0]!, whView(ins[1]!), h0View(ins[2]!), c0View(ins[3]!), {
         order: c.order,
         keep: keep && on(keep),
         projection: ins[4] ?? null,
@@ -107,6 +113,7 @@ const caseArb = (sizes: { N: [number, number]; H: [number, number] }) =>
     order: fc.constantFrom<LstmGateOrder>('izfo', 'ifog', 'ifgo'),
     masked: fc.boolean(),
     stateView: fc.constantFrom<Case['stateView']>('dense', 'expanded', 'transposed'),
+    whView: fc.constantFrom<Case['whView']>('dense', 'transposed'),
     seed: fc.integer({ min: 0, max: 10_000 }),
   });
 
@@ -121,14 +128,54 @@ describe.skipIf(!gpu)('lstmSequence on WebGPU, the persistent forward', () => {
   });
 
   it('forced off: the per-step path runs and agrees too', async () => {
-    const c: Case = { T: 3, N: 2, H: 5, R: 3, order: 'izfo', masked: true, stateView: 'dense', seed: 3 };
+    const c: Case = {
+      T: 3,
+      N: 2,
+      H: 5,
+      R: 3,
+      order: 'izfo',
+      masked: true,
+      stateView: 'dense',
+      whView: 'dense',
+      seed: 3,
+    };
     expect(await compare(c, 'never')).toBe(false);
   });
 
-  it('more units than threads in a workgroup (each thread loops over several), with and without a projection', async () => {
-    for (const R of [null, 5]) {
-      const c: Case = { T: 3, N: 2, H: 300, R, order: 'ifog', masked: true, stateView: 'dense', seed: 11 };
+  it('more units than threads in a workgroup (each thread loops over several), scalar and vec4, with and without a projection', async () => {
+    const cases: [number, number | null, Case['whView']][] = [
+      [300, null, 'transposed'],
+      [300, 5, 'transposed'],
+      [1028, 3, 'dense'],
+    ];
+    for (const [H, R, whView] of cases) {
+      const c: Case = { T: 3, N: 2, H, R, order: 'ifog', masked: true, stateView: 'dense', whView, seed: 11 };
       expect(await compare(c, 'always')).toBe(true);
+    }
+  });
+
+  it('reads a dense weight as vec4 and a transposed one by scalars (H % 4 == 0), both equal to the CPU', async () => {
+    for (const whView of ['dense', 'transposed'] as const) {
+      for (const R of [null, 3]) {
+        const launch = vi.spyOn(gpu!, 'launch');
+        const c: Case = {
+          T: 4,
+          N: 3,
+          H: 8,
+          R,
+          order: 'izfo',
+          masked: true,
+          stateView: 'dense',
+          whView,
+          seed: 5,
+        };
+        expect(await compare(c, 'always')).toBe(true);
+        const specs = launch.mock.calls.map((call) => call[1] as { kind: string; vec4?: boolean });
+        expect(specs.filter((spec) => spec.kind === 'lstmPersistent').map((spec) => spec.vec4)).toEqual([
+          whView === 'dense',
+        ]);
+        launch.mockRestore();
+      }
     }
   });
 
@@ -141,12 +188,35 @@ describe.skipIf(!gpu)('lstmSequence on WebGPU, the persistent forward', () => {
         fc.constantFrom(1, 2, 5),
         fc.integer({ min: 0, max: 1000 }),
         async (N, T, seed) => {
-          const c: Case = { T, N, H, R: null, order: 'ifog', masked: false, stateView: 'dense', seed };
+          const c: Case = {
+            T,
+            N,
+            H,
+            R: null,
+            order: 'ifog',
+            masked: false,
+            stateView: 'dense',
+            whView: 'dense',
+            seed,
+          };
           expect(await compare(c, 'auto')).toBe(N * H * H <= PERSISTENT_LSTM_MAX_WORK);
         },
       ),
       { numRuns: 6 },
     );
+    // Batch 1 takes it further (its per-step matmul of one row leaves the device idle).
+    const c: Case = {
+      T: 2,
+      N: 1,
+      H: 256,
+      R: null,
+      order: 'ifgo',
+      masked: true,
+      stateView: 'dense',
+      whView: 'dense',
+      seed: 2,
+    };
+    expect(await compare(c, 'auto')).toBe(true);
   });
 
   it('an empty sequence is refused by name before any launch, as on the CPU', () => {
@@ -166,7 +236,7 @@ describe('the persistent plan (no device needed)', () => {
     maxStorageBuffersPerShaderStage: 8,
     maxComputeWorkgroupsPerDimension: 65535,
   };
-  const plain = { keep: false, projection: false };
+  const plain = { keep: false, projection: false, vec4: false };
 
   it('respects every device limit, whatever the mode, and falls back where one does not fit', () => {
     fc.assert(
@@ -176,17 +246,18 @@ describe('the persistent plan (no device needed)', () => {
         fc.integer({ min: 1, max: 70000 }),
         fc.boolean(),
         fc.boolean(),
+        fc.boolean(),
         fc.constantFrom(64, 256, 1024),
         fc.constantFrom(4096, 16384, 32768),
         fc.constantFrom(8, 10),
-        (H, R, N, keep, projection, threads, bytes, buffers) => {
+        (H, R, N, keep, projection, vec4, threads, bytes, buffers) => {
           const limits = {
             ...roomy,
             maxComputeInvocationsPerWorkgroup: threads,
             maxComputeWorkgroupStorageSize: bytes,
             maxStorageBuffersPerShaderStage: buffers,
           };
-          const spec = persistentLstmPlan({ N, H, R }, { keep, projection }, limits, 'always');
+          const spec = persistentLstmPlan({ N, H, R }, { keep, projection, vec4 }, limits, 'always');
           const buffersNeeded = 7 + (keep ? 1 : 0) + (projection ? 2 : 0);
           if (spec === null) {
             // Workgroup arrays are sized in blocks of 64 floats (one pipeline serves a range of sizes).
@@ -216,5 +287,11 @@ describe('the persistent plan (no device needed)', () => {
     expect(persistentLstmPlan({ N, H, R }, plain, roomy, 'auto')).not.toBeNull();
     expect(persistentLstmPlan({ N: N + 1, H, R }, plain, roomy, 'auto')).toBeNull();
     expect(persistentLstmPlan({ N: N + 1, H, R }, plain, roomy, 'always')).not.toBeNull();
+    // Batches of 1 and 2 up to the second threshold.
+    const small = PERSISTENT_LSTM_MAX_WORK_SMALL_BATCH;
+    expect(persistentLstmPlan({ N: 1, H: small / 512, R: 512 }, plain, roomy, 'auto')).not.toBeNull();
+    expect(persistentLstmPlan({ N: 2, H: small / 1024, R: 512 }, plain, roomy, 'auto')).not.toBeNull();
+    expect(persistentLstmPlan({ N: 2, H: small / 1024 + 1, R: 512 }, plain, roomy, 'auto')).toBeNull();
+    expect(persistentLstmPlan({ N: 3, H: 64, R: 128 }, plain, roomy, 'auto')).toBeNull();
   });
 });

@@ -29,6 +29,11 @@ export interface LstmPersistentSpec extends Spec {
   readonly capH: number;
   readonly keep: boolean;
   readonly projection: boolean;
+  /**
+   * Read wh as vec4 (each thread four adjacent units, one 16-byte load per gate and k instead of four): wh's
+   * units contiguous (stride 1), its offset and row stride multiples of 4, and H a multiple of 4.
+   */
+  readonly vec4: boolean;
 }
 
 const WRITES = ['out', 'cs', 'act', 'hs'] as const;
@@ -122,10 +127,11 @@ function cellStatements(): string[] {
 export function lstmPersistentKernel(spec: LstmPersistentSpec): Kernel {
   return defineKernel(spec, (s) => {
     const U = UNIFORMS;
+    const whType = s.vec4 ? 'vec4<f32>' : 'f32';
     const names = lstmPersistentOperands(s);
     const writes = names.filter((n) => (WRITES as readonly string[]).includes(n));
     const { code, bindings } = declare(
-      names.map((name) => ({ name, type: 'f32', write: writes.includes(name) })),
+      names.map((name) => ({ name, type: name === 'wh' ? whType : 'f32', write: writes.includes(name) })),
       U,
     );
     const i = (expr: string) => `i32(${expr})`;
@@ -134,12 +140,27 @@ export function lstmPersistentKernel(spec: LstmPersistentSpec): Kernel {
       `${name}[u32(${[U.at(`${name}Offset`), ...coords.map((c, d) => `${i(c)} * ${U.at(`${name}Strides`, d)}`)].join(' + ')})]`;
     const off = (name: string) => U.u(`${name}Offset`);
     const slices = CELL_SLICES.lstm;
-    const gx = slices.map((sl) => `      var a_${sl} = ${at('gx', 't', 'n', `s_${sl} + j`)};`);
-    // Each unit's four weight columns: start offsets hoisted out of the step loop, a row stride added per k.
-    const cols = slices.map(
-      (sl) => `      let w_${sl} = ${U.at('whOffset')} + i32(s_${sl} + j) * ${U.at('whStrides', 1)};`,
-    );
-    const dot = slices.map((sl) => `        a_${sl} += hv * wh[u32(w_${sl} + kr)];`);
+    // The recurrent product of one unit j (scalar) or of units 4q..4q+3 (vec4), into a_<gate> (f32 or vec4f):
+    // weight column offsets hoisted out of the k loop, a row stride added per k.
+    const scalarDot = `${slices.map((sl) => `      var a_${sl} = ${at('gx', 't', 'n', `s_${sl} + j`)};`).join('\n')}
+${slices.map((sl) => `      let w_${sl} = ${U.at('whOffset')} + i32(s_${sl} + j) * ${U.at('whStrides', 1)};`).join('\n')}
+      var kr = 0;
+      for (var k = 0u; k < R; k++) {
+        let hv = rBuf[p + k];
+${slices.map((sl) => `        a_${sl} += hv * wh[u32(w_${sl} + kr)];`).join('\n')}
+        kr += whRow;
+      }`;
+    const gx4 = (sl: string) =>
+      `vec4f(${[0, 1, 2, 3].map((e) => at('gx', 't', 'n', `s_${sl} + j0 + ${e}u`)).join(', ')})`;
+    const vec4Dot = `${slices.map((sl) => `      var acc_${sl} = ${gx4(sl)};`).join('\n')}
+${slices.map((sl) => `      let w_${sl} = (${U.at('whOffset')} + i32(s_${sl} + j0)) / 4;`).join('\n')}
+      let rowStep = whRow / 4;
+      var kr = 0;
+      for (var k = 0u; k < R; k++) {
+        let hv = rBuf[p + k];
+${slices.map((sl) => `        acc_${sl} += hv * wh[u32(w_${sl} + kr)];`).join('\n')}
+        kr += rowStep;
+      }`;
     const keep = s.keep ? at('keep', 't', 'n') : '1.0';
     // Without a projection the (masked) h is the next step's recurrent input; with one, r = h Wo is.
     const store = s.projection
@@ -157,6 +178,13 @@ export function lstmPersistentKernel(spec: LstmPersistentSpec): Kernel {
       rBuf[q + k] = r;
     }`
       : '';
+    // One unit's cell, state and stores, given its pre-activations a_<gate> and its index j.
+    const unit = `      var cPrev: f32;
+      if (t == 0u) { cPrev = ${at('c0', 'n', 'j')}; } else { cPrev = cs[${off('cs')} + row - N * H + j]; }
+${cellStatements().join('\n')}
+      let hm = out_h * km;
+      cs[${off('cs')} + row + j] = out_c * km;
+${store}`;
     const main = `var<workgroup> rBuf: array<f32, ${2 * s.capR}>;
 ${s.projection ? `var<workgroup> hCell: array<f32, ${s.capH}>;` : ''}
 
@@ -178,22 +206,7 @@ ${slices.map((sl, k) => `  let s_${sl} = ${U.u('gate', k)} * H;`).join('\n')}
     let row = (t * N + n) * H;
     let actRow = ${off('act')} + 4u * row;
     let km = ${keep};
-    for (var j = lid.x; j < H; j += ${s.wg}u) {
-${gx.join('\n')}
-${cols.join('\n')}
-      var kr = 0;
-      for (var k = 0u; k < R; k++) {
-        let hv = rBuf[p + k];
-${dot.join('\n')}
-        kr += whRow;
-      }
-      var cPrev: f32;
-      if (t == 0u) { cPrev = ${at('c0', 'n', 'j')}; } else { cPrev = cs[${off('cs')} + row - N * H + j]; }
-${cellStatements().join('\n')}
-      let hm = out_h * km;
-      cs[${off('cs')} + row + j] = out_c * km;
-${store}
-    }${project}
+${unitLoop(s, s.vec4 ? vec4Dot : scalarDot, unit)}${project}
     workgroupBarrier();
   }
 }`;
@@ -204,4 +217,23 @@ ${store}
       uniforms: U,
     };
   });
+}
+
+/** The loop over this thread's units: one unit a pass (scalar), or four adjacent ones from one vec4 product. */
+function unitLoop(s: LstmPersistentSpec, dot: string, unit: string): string {
+  if (!s.vec4) {
+    return `    for (var j = lid.x; j < H; j += ${s.wg}u) {
+${dot}
+${unit}
+    }`;
+  }
+  const slices = CELL_SLICES.lstm;
+  return `    for (var j0 = 4u * lid.x; j0 < H; j0 += ${4 * s.wg}u) {
+${dot}
+      for (var e = 0u; e < 4u; e++) {
+        let j = j0 + e;
+${slices.map((sl) => `        let a_${sl} = acc_${sl}[e];`).join('\n')}
+${unit}
+      }
+    }`;
 }

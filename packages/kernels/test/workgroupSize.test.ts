@@ -74,16 +74,10 @@ function kernels(): [string, Kernel][] {
   for (const wg of [32, 64, 256]) {
     for (const projection of [false, true]) {
       for (const keep of [false, true]) {
-        add(
-          lstmPersistentKernel({
-            kind: 'lstmPersistent',
-            wg,
-            capR: 64,
-            capH: projection ? 128 : 0,
-            keep,
-            projection,
-          }),
-        );
+        for (const vec4 of [false, true]) {
+          const capH = projection ? 128 : 0;
+          add(lstmPersistentKernel({ kind: 'lstmPersistent', wg, capR: 64, capH, keep, projection, vec4 }));
+        }
       }
     }
   }

@@ -17,16 +17,31 @@ export const PERSISTENT_LSTM_MODES: readonly PersistentLstmMode[] = ['auto', 'al
 
 /**
  * The crossover, in recurrent multiply-adds per gate and step, N * H * R (batch * hidden * recurrent input):
- * 'auto' runs the persistent kernel up to it and the per-step dispatches past it. One workgroup per sample runs
- * the whole sequence, so the kernel does H * R work a step on one workgroup (one core of a software adapter) for
- * each of N samples, while the per-step path's tiled matmul spreads N * 4H * R over the whole device but pays three
- * dispatches a step. N * H alone does not separate the two (N * H = 1024 won 1.6x at H = 16 and lost 0.54x at
- * H = 64); N * H * R does. Measured with `node bench/dist/persistentCrossover.js 50 5` (CPU time per sequence, T =
- * 50, forward without a tape) on Mesa lavapipe, 2 vCPU EPYC, 2026-12-05: persistent 1.2-23x faster at N * H * R
- * <= 16384 (N = 1 up to H = 128), 0.1-0.56x past 65536 but for N = 1, H = 256 (1.16x); the table is in the
- * README's Performance section.
+ * 'auto' runs the persistent kernel up to PERSISTENT_LSTM_MAX_WORK at any batch, and up to
+ * PERSISTENT_LSTM_MAX_WORK_SMALL_BATCH at batch 1 or 2 (whose per-step matmuls of one or two rows leave most of
+ * the device idle). One workgroup per sample runs the whole sequence, so each sample's H * R a step runs on one
+ * workgroup (one core of a software adapter), while the per-step path's matmul spreads N * 4H * R over the device
+ * but pays three dispatches a step. N * H alone does not separate the two (N * H = 1024 was 5.7x faster at H = 16
+ * and 0.44x at H = 64).
+ *
+ * Measured with `node bench/dist/persistentCrossover.js 50 5` (CPU time per sequence, T = 50, forward without a
+ * tape, persistent and per-step alternated) on Mesa lavapipe, 2 vCPU EPYC, 2026-12-05, three runs: persistent
+ * 1.2-24x faster below 16384; at 16384 0.75-2.6x (break-even at N >= 16); past it 0.14-1.5x at N >= 4; at N = 1
+ * 1.8-2.3x up to 262144 (H = 512), at N = 2 1.15-1.5x at 131072 and 0.90x at 524288. The table is in the
+ * README's Performance section. A GPU would want its own figures (there workgroups run side by side).
  */
 export const PERSISTENT_LSTM_MAX_WORK = 16384;
+export const PERSISTENT_LSTM_SMALL_BATCH = 2;
+export const PERSISTENT_LSTM_MAX_WORK_SMALL_BATCH = 262144;
+
+/** Whether 'auto' takes the persistent kernel for these sizes (the measured crossover above). */
+export function persistentLstmPays(N: number, H: number, R: number): boolean {
+  const work = N * H * R;
+  return (
+    work <= PERSISTENT_LSTM_MAX_WORK ||
+    (N <= PERSISTENT_LSTM_SMALL_BATCH && work <= PERSISTENT_LSTM_MAX_WORK_SMALL_BATCH)
+  );
+}
 
 /** Threads per workgroup at most: past it each thread loops over several units. */
 const MAX_THREADS = 256;
@@ -53,18 +68,18 @@ const block = (n: number) => Math.ceil(n / 64) * 64;
  */
 export function persistentLstmPlan(
   sizes: { N: number; H: number; R: number },
-  variant: { keep: boolean; projection: boolean },
+  variant: { keep: boolean; projection: boolean; vec4: boolean },
   limits: PersistentLstmLimits,
   mode: PersistentLstmMode,
 ): LstmPersistentSpec | null {
   const { N, H, R } = sizes;
   if (mode === 'never' || N === 0 || H === 0) return null;
-  if (mode === 'auto' && N * H * R > PERSISTENT_LSTM_MAX_WORK) return null;
+  if (mode === 'auto' && !persistentLstmPays(N, H, R)) return null;
   const wg = Math.min(
     MAX_THREADS,
     limits.maxComputeInvocationsPerWorkgroup,
     limits.maxComputeWorkgroupSizeX,
-    Math.max(32, pow2(Math.max(H, R))),
+    Math.max(32, pow2(Math.max(variant.vec4 ? H / 4 : H, R))),
   );
   const spec: LstmPersistentSpec = {
     kind: 'lstmPersistent',
@@ -94,7 +109,10 @@ export function lstmSequenceGpu(
   const written = [views.out, views.cs, views.acts, ...(views.hs ? [views.hs] : [])];
   // The kernel writes its outputs densely (the op allocates them so); anything else goes the per-step way.
   if (!written.every((v) => isContiguous(v.shape, v.strides))) return false;
-  const variant = { keep: views.keep !== null, projection: views.projection !== null };
+  const wh = views.wh;
+  // wh read as vec4 where its units are contiguous and 16-byte aligned (always for a dense weight and H % 4 == 0).
+  const vec4 = H % 4 === 0 && wh.strides[1] === 1 && wh.offset % 4 === 0 && wh.strides[0]! % 4 === 0;
+  const variant = { keep: views.keep !== null, projection: views.projection !== null, vec4 };
   const spec = persistentLstmPlan({ N, H, R }, variant, limits, mode);
   if (!spec) return false;
   const byName: Readonly<Record<string, View | null>> = {
