@@ -65,3 +65,11 @@ export {
   wgslFormula,
 } from './formulas.js';
 export { type LstmGateOrder, gateOffsets } from './gates.js';
+export {
+  type LstmPersistentSpec,
+  type LstmPersistentView,
+  lstmPersistentKernel,
+  lstmPersistentOperands,
+  lstmPersistentSharedFloats,
+  lstmPersistentValues,
+} from './lstmPersistent.js';

@@ -9,6 +9,7 @@ import {
   type ScalarType,
   cellKernel,
   gatherKernel,
+  lstmPersistentKernel,
   mapKernel,
   matmulKernel,
   reduceKernel,
@@ -70,6 +71,16 @@ function kernels(): [string, Kernel][] {
       add(cellKernel({ kind, absent: optional.filter((_, k) => (mask >> k) & 1) }));
     }
   }
+  for (const wg of [32, 64, 256]) {
+    for (const projection of [false, true]) {
+      for (const keep of [false, true]) {
+        for (const vec4 of [false, true]) {
+          const capH = projection ? 128 : 0;
+          add(lstmPersistentKernel({ kind: 'lstmPersistent', wg, capR: 64, capH, keep, projection, vec4 }));
+        }
+      }
+    }
+  }
   return out;
 }
 
@@ -95,7 +106,16 @@ describe('kernels declare the workgroup size their WGSL has', () => {
   it('covers every family', () => {
     const families = new Set(all.map(([, k]) => (JSON.parse(k.key) as { kind: string }).kind));
     expect([...families].sort()).toEqual(
-      ['gather', 'scatterAdd', 'map', 'matmul', 'reduce', 'softmax', ...Object.keys(CELLS)].sort(),
+      [
+        'gather',
+        'scatterAdd',
+        'map',
+        'matmul',
+        'reduce',
+        'softmax',
+        'lstmPersistent',
+        ...Object.keys(CELLS),
+      ].sort(),
     );
   });
 

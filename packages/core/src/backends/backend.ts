@@ -84,6 +84,24 @@ export interface MemoryInfo {
   readonly pooledBytes: number;
 }
 
+/**
+ * lstmSequence's operands (see the op): gx [T,N,4H], wh [R,4H], h0 [N,R], c0 [N,H], keep [T,N,1] or null,
+ * projection [H,R] or null; written, fresh and dense: out [T,N,R], cs [T,N,H], acts [T,N,4H], hs [T,N,H] (the
+ * cell's h before the projection; null without one).
+ */
+export interface LstmSequenceViews {
+  readonly gx: View;
+  readonly wh: View;
+  readonly h0: View;
+  readonly c0: View;
+  readonly keep: View | null;
+  readonly projection: View | null;
+  readonly out: View;
+  readonly cs: View;
+  readonly acts: View;
+  readonly hs: View | null;
+}
+
 export interface Backend {
   readonly name: DeviceName;
   /** False where values can only be read asynchronously (WebGPU). */
@@ -152,6 +170,13 @@ export interface Backend {
    *   gruGatesBackward  act, hPrev, gH, gRh (= gPre Ucᵀ) -> gGates' r block, gHPrev
    */
   cell<K extends CellKind>(kind: K, operands: CellViews<K>, ...layout: CellLayout<K>): void;
+
+  /**
+   * Optional: lstmSequence's whole forward in one launch (WebGPU's persistent kernel, for small batches). Returns
+   * false, having recorded nothing, where the backend leaves it to the per-step ops (a size past its crossover, a
+   * limit of the device); the op then runs its per-step loop. Writes out, cs, acts and (with a projection) hs.
+   */
+  lstmSequence?(views: LstmSequenceViews, order: LstmGateOrder): boolean;
 
   /** Release device resources (Dawn keeps the process alive while a device lives). */
   destroy(): void;

@@ -26,7 +26,8 @@ export interface LstmSequenceOptions {
  * (x Wx + b, one matmul done by the caller); `wh` [R, 4H] is the recurrent weight; `h0` [N, R] and `c0` [N, H]
  * the initial state. Returns the outputs [T, N, R] and the cells [T, N, H] of every step.
  *
- * Forward is, per step, one recurrent matmul, one add and one fused cell kernel writing straight into the output;
+ * Forward is, per step, one recurrent matmul, one add and one fused cell kernel writing straight into the output
+ * (or, where the backend offers it, one launch for every step: WebGPU's persistent kernel for small batches);
  * backward walks the steps in reverse with the fused cell backward and one matmul per step, and then forms the
  * recurrent weight's gradient over all steps with a single matmul (and the projection's with another), as cuDNN
  * does. Nothing is read back to the host.
@@ -85,8 +86,25 @@ export function lstmSequence(
   const acts = alloc(backend, gx.dtype, [T, N, 4 * H]);
   // With a projection the cell's own h (before Wo) is kept for the projection's gradient.
   const hs = wo ? alloc(backend, gx.dtype, [T, N, H]) : out;
+  // A backend may run the whole forward in one launch (WebGPU's persistent kernel for small batches).
+  const fused = backend.lstmSequence?.(
+    {
+      gx: gx.backendView(op),
+      wh: wh.backendView(op),
+      h0: h0.backendView(op),
+      c0: c0.backendView(op),
+      keep: keep?.backendView(op) ?? null,
+      projection: wo?.backendView(op) ?? null,
+      out: out.backendView(),
+      cs: cs.backendView(),
+      acts: acts.backendView(),
+      hs: wo ? hs.backendView() : null,
+    },
+    order,
+  );
   noGrad(() =>
     tidy(() => {
+      if (fused) return;
       let hPrev = h0;
       let cPrev = c0;
       for (let t = 0; t < T; t++) {

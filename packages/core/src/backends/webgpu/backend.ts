@@ -7,6 +7,7 @@ import type * as B from '../backend.js';
 import { unregisterBackend } from '../registry.js';
 import { BufferPool } from './buffers.js';
 import { cellGpu } from './cells.js';
+import { PERSISTENT_LSTM_MODES, type PersistentLstmMode, lstmSequenceGpu } from './lstmSequence.js';
 import type { AdapterDescription } from './device.js';
 import { binaryGpu, copyGpu, fillGpu, unaryGpu, whereGpu } from './elementwise.js';
 import { gatherGpu, scatterAddGpu } from './gather.js';
@@ -32,6 +33,8 @@ export class WebGPUBackend implements B.Backend, Launcher {
   matmulGroupLimit = MAX_GROUPS;
   /** Which scatterAdd kernel to run; 'auto' picks per launch (tests force each). */
   scatterMethod: 'auto' | 'loop' | 'atomic' = 'auto';
+  /** When lstmSequence's forward is one persistent launch; 'auto' (or WEBRNN_PERSISTENT_LSTM) below the crossover. */
+  persistentLstm: PersistentLstmMode = persistentLstmFromEnv(env('WEBRNN_PERSISTENT_LSTM'));
   private readonly errors = new ErrorLog();
   private readonly pool: BufferPool;
   private readonly pipelines: PipelineCache;
@@ -171,6 +174,10 @@ export class WebGPUBackend implements B.Backend, Launcher {
     cellGpu(this, kind, operands, ...layout);
   }
 
+  lstmSequence(views: B.LstmSequenceViews, order: B.LstmGateOrder): boolean {
+    return lstmSequenceGpu(this, this.device.limits, this.persistentLstm, views, order);
+  }
+
   matmul({ a, b, out }: B.Views<'matmul'>): void {
     const { subgroupSize, software } = this.adapter;
     const l = matmulLaunch(a, b, out, this.matmulVariant, subgroupSize, software, this.matmulGroupLimit);
@@ -203,4 +210,15 @@ function matmulVariantFromEnv(value: string | undefined): MatmulVariant {
     );
   }
   return value as MatmulVariant;
+}
+
+function persistentLstmFromEnv(value: string | undefined): PersistentLstmMode {
+  if (value === undefined || value === '') return 'auto';
+  if (!(PERSISTENT_LSTM_MODES as readonly string[]).includes(value)) {
+    throw new WebrnnError(
+      'webgpu',
+      `WEBRNN_PERSISTENT_LSTM is '${value}', expected one of ${PERSISTENT_LSTM_MODES.join(', ')}`,
+    );
+  }
+  return value as PersistentLstmMode;
 }
