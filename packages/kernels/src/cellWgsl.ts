@@ -86,22 +86,7 @@ export function cellKernel(spec: CellSpec): Kernel {
       return `${alias[name] ?? name}[u32(${U.at(`${name}Offset`)} + i32(n) * ${U.at(`${name}Strides`, 0)} + i32(${col}) * ${U.at(`${name}Strides`, 1)})]`;
     };
     const expr = (tokens: readonly CellToken[]) =>
-      tokens
-        .map((k) => {
-          switch (k.t) {
-            case 'text':
-              return k.s;
-            case 'num':
-              return k.s.includes('.') ? k.s : `${k.s}.0`;
-            case 'call':
-              return `${wgslFunction(k.fn)}(`;
-            case 'local':
-              return `v_${k.name}`;
-            case 'load':
-              return absent.has(k.name) ? '0.0' : at(k.name, k.slice);
-          }
-        })
-        .join('');
+      wgslCellExpr(tokens, (k) => (absent.has(k.name) ? '0.0' : at(k.name, k.slice)));
     const slices = CELL_SLICES[CELLS[s.kind].family].map((sl, k) =>
       hasGateUniform(s.kind)
         ? `  let s_${sl} = ${U.u('gate', k)} * H + j;`
@@ -123,4 +108,31 @@ ${[...slices, ...body].join('\n')}`;
       uniforms: U,
     };
   });
+}
+
+/**
+ * One of the cell table's expressions as WGSL: numbers as f32 literals, activations through the numerics prelude,
+ * locals as `v_<name>`; what an operand load becomes is the caller's (a strided read here, a register in the
+ * persistent kernel).
+ */
+export function wgslCellExpr(
+  tokens: readonly CellToken[],
+  load: (k: Extract<CellToken, { t: 'load' }>) => string,
+): string {
+  return tokens
+    .map((k) => {
+      switch (k.t) {
+        case 'text':
+          return k.s;
+        case 'num':
+          return k.s.includes('.') ? k.s : `${k.s}.0`;
+        case 'call':
+          return `${wgslFunction(k.fn)}(`;
+        case 'local':
+          return `v_${k.name}`;
+        case 'load':
+          return load(k);
+      }
+    })
+    .join('');
 }

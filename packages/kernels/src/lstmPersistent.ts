@@ -1,5 +1,5 @@
+import { wgslCellExpr } from './cellWgsl.js';
 import { CELLS, CELL_SLICES, type CellToken, parseCell } from './cells.js';
-import { UNARY_FORMULAS } from './formulas.js';
 import { withNumerics } from './numerics.js';
 import { type Kernel, type Spec, defineKernel } from './spec.js';
 import { Uniforms } from './uniforms.js';
@@ -81,12 +81,6 @@ export function lstmPersistentValues(
   return v;
 }
 
-function wgslFunction(fn: 'sigmoid' | 'tanh'): string {
-  const m = /^(\w+)\(x\)$/.exec(UNARY_FORMULAS[fn].wgsl);
-  if (!m) throw new Error(`the WGSL formula of ${fn} is not a function of x`);
-  return m[1]!;
-}
-
 /**
  * lstmCell's statements as WGSL inside the unit loop: `gates[s]` -> the summed pre-activation `a_s`, `cPrev` ->
  * `cPrev`, `act[s]` stored at the step's row, `h` and `c` kept as `out_h`, `out_c` for the masking after.
@@ -98,24 +92,11 @@ function cellStatements(): string[] {
   if (names !== 'act,c,cPrev,gates,h')
     throw new Error(`lstmPersistent: lstmCell's operands changed (${names})`);
   const expr = (tokens: readonly CellToken[]) =>
-    tokens
-      .map((k) => {
-        switch (k.t) {
-          case 'text':
-            return k.s;
-          case 'num':
-            return k.s.includes('.') ? k.s : `${k.s}.0`;
-          case 'call':
-            return `${wgslFunction(k.fn)}(`;
-          case 'local':
-            return `v_${k.name}`;
-          case 'load':
-            if (k.name === 'gates') return `a_${k.slice}`;
-            if (k.name === 'cPrev') return 'cPrev';
-            throw new Error(`lstmPersistent: lstmCell reads ${k.name}, which it does not map`);
-        }
-      })
-      .join('');
+    wgslCellExpr(tokens, (k) => {
+      if (k.name === 'gates') return `a_${k.slice}`;
+      if (k.name === 'cPrev') return 'cPrev';
+      throw new Error(`lstmPersistent: lstmCell reads ${k.name}, which it does not map`);
+    });
   return parseCell('lstmCell').map((st) => {
     if (!st.store) return `      let v_${st.to} = ${expr(st.expr)};`;
     if (st.to === 'act') return `      act[actRow + s_${st.slice} + j] = ${expr(st.expr)};`;
