@@ -61,7 +61,8 @@ export function cpuWasmStatus(): {
 
 /** The largest wasm memory the kernels use (1 GiB); a product that needs more runs in JavaScript. */
 export const MAX_WASM_BYTES = 1 << 30;
-const PAGE = 65536;
+/** Bytes of a wasm memory page. */
+export const PAGE = 65536;
 
 /** Adds rows [i0, i1) of packed A times packed B to C (byte addresses; see matmulModule.ts). */
 export type GemmFn = (
