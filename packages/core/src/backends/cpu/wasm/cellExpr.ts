@@ -33,22 +33,17 @@ export function cellExpr(tokens: readonly CellToken[]): CellExpr {
     if (peek() !== s) throw new Error(`cell expression: expected '${s}' at item ${at}`);
     at++;
   };
-  const sum = (): CellExpr => {
-    let a = product();
-    for (let op = peek(); op === '+' || op === '-'; op = peek()) {
+  /** One precedence level: operands from `next`, joined left to right by the operators `ops`. */
+  const level = (ops: string, next: () => CellExpr) => (): CellExpr => {
+    let a = next();
+    for (let op = peek(); op !== null && ops.includes(op); op = peek()) {
       at++;
-      a = { k: 'bin', op, a, b: product() };
+      a = { k: 'bin', op: op as '+' | '-' | '*' | '/', a, b: next() };
     }
     return a;
   };
-  const product = (): CellExpr => {
-    let a = unary();
-    for (let op = peek(); op === '*' || op === '/'; op = peek()) {
-      at++;
-      a = { k: 'bin', op, a, b: unary() };
-    }
-    return a;
-  };
+  const product = level('*/', () => unary());
+  const sum = level('+-', product);
   const unary = (): CellExpr => {
     if (peek() === '-') {
       at++;
