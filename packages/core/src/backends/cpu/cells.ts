@@ -15,9 +15,10 @@ import { cellWasmRun } from './wasm/cellsWasm.js';
 import { wasmEnabled } from './wasm/runtime.js';
 
 /**
- * The fused cells on the CPU: the loops @webrnn/kernels generates from its cell table (cellJs.ts), compiled once
- * per (kind, gate order, absent operands) with `new Function`, as elementwise.ts compiles its loops, so the maths
- * is inlined into a plain loop (no closure call per element).
+ * The fused cells on the CPU. float32 cells of at least WASM_MIN_UNITS units with contiguous rows run in wasm
+ * SIMD (wasm/cellsWasm.ts, generated from the same table); the others run the loops @webrnn/kernels generates
+ * from its cell table (cellJs.ts), compiled once per (kind, gate order, absent operands) with `new Function`, as
+ * elementwise.ts compiles its loops, so the maths is inlined into a plain loop (no closure call per element).
  */
 type CellLoop = (N: number, H: number, views: Readonly<Record<string, View | null>>) => void;
 
