@@ -52,8 +52,21 @@ export const SIMD = {
   load: 0x00,
   load32Splat: 0x09,
   store: 0x0b,
+  /** v128.const: 16 immediate bytes (use v128Const). */
+  const: 0x0c,
   f32x4Splat: 0x13,
   f32x4ExtractLane: 0x1f,
+  f32x4Lt: 0x43,
+  /** Bitwise, on any lane type; bitselect(a, b, mask) = (a & mask) | (b & ~mask). */
+  v128And: 0x4e,
+  v128Or: 0x50,
+  v128Bitselect: 0x52,
+  f32x4Nearest: 0x6a,
+  /** i32x4 shifts take the count as an i32 after the vector. */
+  i32x4Shl: 0xab,
+  i32x4ShrS: 0xac,
+  i32x4Add: 0xae,
+  i32x4Sub: 0xb1,
   f32x4Abs: 0xe0,
   f32x4Neg: 0xe1,
   f32x4Sqrt: 0xe3,
@@ -63,6 +76,8 @@ export const SIMD = {
   f32x4Div: 0xe7,
   f32x4Min: 0xe8,
   f32x4Max: 0xe9,
+  /** Saturating, NaN to 0: never traps. */
+  i32x4TruncSatF32x4S: 0xf8,
   /** relaxed-simd: a * b + c, fused or not as the host does it. */
   f32x4RelaxedMadd: 0x105,
 } as const;
@@ -99,6 +114,7 @@ const OP = {
   i32Sub: 0x6b,
   i32Mul: 0x6c,
   i32And: 0x71,
+  i32Or: 0x72,
   i32Shl: 0x74,
   select: 0x1b,
   f32Add: 0x92,
@@ -199,6 +215,15 @@ export class FunctionBuilder {
   }
   f32x4ExtractLane(lane: 0 | 1 | 2 | 3): this {
     return this.simd('f32x4ExtractLane', lane);
+  }
+
+  /** A v128 constant of four equal float32 lanes (`value` rounded to float32). */
+  f32x4Const(value: number): this {
+    return this.simd('const', ...new Uint8Array(new Float32Array([value, value, value, value]).buffer));
+  }
+  /** A v128 constant of four equal int32 lanes. */
+  i32x4Const(value: number): this {
+    return this.simd('const', ...new Uint8Array(new Int32Array([value, value, value, value]).buffer));
   }
 
   /** A SIMD instruction (immediates, if any, follow the opcode). */

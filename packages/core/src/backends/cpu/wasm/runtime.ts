@@ -61,7 +61,8 @@ export function cpuWasmStatus(): {
 
 /** The largest wasm memory the kernels use (1 GiB); a product that needs more runs in JavaScript. */
 export const MAX_WASM_BYTES = 1 << 30;
-const PAGE = 65536;
+/** Bytes of a wasm memory page. */
+export const PAGE = 65536;
 
 /** Adds rows [i0, i1) of packed A times packed B to C (byte addresses; see matmulModule.ts). */
 export type GemmFn = (
@@ -109,9 +110,19 @@ export function gemmInstance(): GemmInstance | null {
   return instance;
 }
 
-/** The instance's memory grown to at least `bytes`, as float32s (a fresh view: growing replaces the buffer). */
+/**
+ * The instance's memory grown to at least `bytes`, as float32s. The view is kept between calls (a cell step calls
+ * this several times per time step: a fresh view of a shared memory's buffer each time cost as much as a small
+ * cell) and replaced when it is too short: after a grow, a non-shared memory's old view is detached (length 0),
+ * a shared one's keeps its old length.
+ */
+let floats: Float32Array | null = null;
+
 export function wasmFloats(g: GemmInstance, bytes: number): Float32Array {
-  const have = g.memory.buffer.byteLength;
-  if (have < bytes) g.memory.grow(Math.ceil((bytes - have) / PAGE));
-  return new Float32Array(g.memory.buffer);
+  if (floats === null || floats.length * 4 < bytes) {
+    const have = g.memory.buffer.byteLength;
+    if (have < bytes) g.memory.grow(Math.ceil((bytes - have) / PAGE));
+    floats = new Float32Array(g.memory.buffer);
+  }
+  return floats;
 }
