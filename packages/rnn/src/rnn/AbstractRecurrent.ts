@@ -7,7 +7,20 @@ import {
 } from '../module/activity.js';
 import { scaledVjp } from '../module/backprop.js';
 import { Container } from '../module/Container.js';
-import { type Tensor, WebrnnError, boundary, fmtShape, keep, mul, noGrad, tidy } from '../module/deps.js';
+import {
+  type Tensor,
+  WebrnnError,
+  boundary,
+  cat,
+  fmtShape,
+  keep,
+  mul,
+  narrow,
+  noGrad,
+  select,
+  tidy,
+  unsqueeze,
+} from '../module/deps.js';
 import { ModuleError } from '../module/errors.js';
 import { maskStep, stepKeepFromInput, stepKeepFromMask } from './masking.js';
 import type { Module } from '../module/Module.js';
@@ -22,6 +35,14 @@ interface StepRecord {
   readonly prevState: Activity | null;
   readonly output: Activity;
   readonly state: Activity | null;
+  /** Made by forwardSequence: one op for the whole sequence, so no per-step graph to backpropagate alone. */
+  readonly wholeSequence?: boolean;
+}
+
+/** What a module's sequenceForward gives: the outputs [T, N, ...] and each step's output and state (views). */
+export interface SequenceResult {
+  readonly output: Tensor;
+  readonly steps: readonly { readonly output: Activity; readonly state: Activity | null }[];
 }
 
 /**
@@ -94,6 +115,20 @@ export abstract class AbstractRecurrent<In extends Activity = Activity, Out exte
   /** The state before the first step, sized for this input (null for modules without a state of their own). */
   protected abstract initialState(input: Activity): Activity | null;
 
+  /**
+   * Whether `input` [T, N, ...] (a whole sequence) can run through sequenceForward in the current mode; false when
+   * the module has no sequence op (the default) or this call is one it does not cover (the step path then runs,
+   * and gives its errors).
+   */
+  protected canForwardSequence(_input: Tensor): boolean {
+    return false;
+  }
+
+  /** The whole sequence `input` [T, N, ...] from `prevState`, as T steps would compute it (see forwardSequence). */
+  protected sequenceForward(_input: Tensor, _prevState: Activity | null): SequenceResult {
+    throw new WebrnnError(this.typeName, 'has no whole-sequence forward');
+  }
+
   /** Not used: recurrent modules step through `forward`. */
   override updateOutput(input: In): Out {
     return this.forward(input);
@@ -128,6 +163,50 @@ export abstract class AbstractRecurrent<In extends Activity = Activity, Out exte
       if (tape) this.keepStep(seen, prevSeen, output, state);
       this.output = output as Out;
       return output as Out;
+    } catch (e) {
+      throw ModuleError.wrap(e, oneLine(this));
+    }
+  }
+
+  /**
+   * @internal A whole sequence [T, N, ...] in one go (Sequencer tries it before stepping): the outputs [T, N, ...],
+   * and the same state, kept steps, gradients and errors as T calls of forward, from the module's sequence op
+   * (FastLSTM: lstmSequence, a handful of tape nodes where stepping records dozens per step). Null when the
+   * module has none or does not cover this call (masking, or the module's own conditions): then nothing changed.
+   */
+  forwardSequence(input: Tensor): Tensor | null {
+    if (this.zeroMask || this.maskzero || !this.canForwardSequence(input)) return null;
+    try {
+      const tape = this.train;
+      const T = input.shape[0]!;
+      const first = select(input, 0, 0);
+      const prev = this.state ?? this.startState ?? this.userState ?? this.initialState(first);
+      const cut = this.cutNext;
+      const prevSeen =
+        prev && tape ? mapActivity(prev, (t) => (cut ? detachedBoundary(t) : boundary(t))) : prev;
+      this.cutNext = false;
+      // Step 0's input passes through a boundary of its own, as each step's does when stepping, so that a backward
+      // through the Sequencer sets this module's gradInput to the first step's (Torch's, and the step path's).
+      const x0 = tape ? boundary(first) : first;
+      const rest = T > 1 ? [narrow(input, 0, 1, T - 1)] : [];
+      const seen = tape ? cat([unsqueeze(x0, 0), ...rest], 0) : input;
+      const run = () => this.sequenceForward(seen, prevSeen);
+      const { output, steps } = this.asCallee(x0, () => (tape ? run() : noGrad(run)));
+      const last = steps[T - 1]!;
+      const next = last.state ? holdActivity(last.state) : null;
+      if (this.state) disposeActivity(this.state);
+      this.state = next;
+      this.setStartState(null);
+      this.step += T;
+      this.totalSteps += T;
+      if (tape) {
+        steps.forEach((s, t) => {
+          const x = t === 0 ? x0 : noGrad(() => select(input, 0, t));
+          this.keepStep(x, t === 0 ? prevSeen : steps[t - 1]!.state, s.output, s.state, true);
+        });
+      }
+      this.output = last.output as Out;
+      return output;
     } catch (e) {
       throw ModuleError.wrap(e, oneLine(this));
     }
@@ -195,12 +274,14 @@ export abstract class AbstractRecurrent<In extends Activity = Activity, Out exte
     prevState: Activity | null,
     output: Activity,
     state: Activity | null,
+    wholeSequence = false,
   ): void {
     this.records.push({
       input: holdActivity(input),
       prevState: prevState && holdActivity(prevState),
       output: holdActivity(output),
       state: state && holdActivity(state),
+      wholeSequence,
     });
     this.capacity = Math.max(this.capacity, this.rho);
     if (this.records.length > this.capacity) disposeRecord(this.records.shift()!);
@@ -292,6 +373,13 @@ export abstract class AbstractRecurrent<In extends Activity = Activity, Out exte
         if (params === 'stash') this.pendingParamGrads.push(null);
         this.gradInput = mapActivity(input, (t) => noGrad(() => t.mul(0))) as In;
         return this.gradInput;
+      }
+      if (rec.wholeSequence) {
+        throw new WebrnnError(
+          op,
+          'the sequence ran as one whole-sequence op (nn.Sequencer over a tensor), which has no per-step graph: ' +
+            "backpropagate it with the Sequencer's backward, or step through the sequence with forward to go back step by step",
+        );
       }
       const outs = flattenActivity(rec.output);
       const gos = flattenActivity(gradOutput);
