@@ -1,6 +1,6 @@
 /**
- * Sequencer's whole-sequence path: a tensor sequence through a FastLSTM runs as one lstmSequence instead of T
- * steps. The reference is the same Sequencer given the sequence as an array of steps, which always steps (and
+ * Sequencer's whole-sequence path: a tensor sequence through a FastLSTM (GRU) runs as one lstmSequence
+ * (gruSequence) instead of T steps. The reference is the same Sequencer given the sequence as an array of steps, which always steps (and
  * the step path is itself checked against hand-unrolled Torch loops in equivalence.test.ts). Float64 on the CPU:
  * outputs, gradInput, parameter gradients, the inner module's gradInput, output and kept states, the initial
  * states' gradients, remembered state across sequences, evaluation, and the cases that must keep stepping.
@@ -11,7 +11,28 @@ import { type Tensor, manualSeed, nn, randn, tidy, unbind } from '@webrnn/rnn';
 import { arr, expectClose, f64, gradValues, values } from './recurrentHelpers.js';
 
 type Seq = InstanceType<typeof nn.Sequencer>;
-type Lstm = InstanceType<typeof nn.FastLSTM>;
+type Unit = InstanceType<typeof nn.FastLSTM> | InstanceType<typeof nn.GRU>;
+
+/** The modules with a whole-sequence op, and how each is given an initial state (userPrevOutput, userPrevCell). */
+const UNITS = [
+  {
+    name: 'FastLSTM',
+    make: (D: number, H: number) => new nn.FastLSTM(D, H),
+    setStart: (m: Unit, h0: Tensor, c0: Tensor) => {
+      const l = m as InstanceType<typeof nn.FastLSTM>;
+      l.userPrevOutput = h0;
+      l.userPrevCell = c0;
+    },
+  },
+  {
+    name: 'GRU',
+    make: (D: number, H: number) => new nn.GRU(D, H),
+    setStart: (m: Unit, h0: Tensor) => {
+      m.userPrevOutput = h0;
+    },
+  },
+] as const;
+type UnitSpec = (typeof UNITS)[number];
 
 const TOL = 1e-12;
 
@@ -24,11 +45,11 @@ const sizes = fc.record({
   user: fc.boolean(),
 });
 
-/** Two identical Sequencer(FastLSTM) (same seed), in float64. */
-function pair(D: number, H: number, seed: number, build: (lstm: Lstm) => void = () => {}) {
+/** Two identical Sequencer(unit) (same seed), in float64. */
+function pair(unit: UnitSpec, D: number, H: number, seed: number, build: (m: Unit) => void = () => {}) {
   const make = () => {
     manualSeed(seed);
-    const lstm = new nn.FastLSTM(D, H);
+    const lstm = unit.make(D, H);
     build(lstm);
     const seq = new nn.Sequencer(lstm).double() as Seq;
     return { seq, lstm };
@@ -37,7 +58,7 @@ function pair(D: number, H: number, seed: number, build: (lstm: Lstm) => void = 
 }
 
 /** Forward and backward of a sequence: as a tensor (whole path) or as its steps (step path). */
-function run(m: { seq: Seq; lstm: Lstm }, x: Tensor, gy: Tensor, asTensor: boolean) {
+function run(m: { seq: Seq; lstm: Unit }, x: Tensor, gy: Tensor, asTensor: boolean) {
   m.seq.zeroGradParameters();
   const xs = asTensor ? x : unbind(x, 0);
   const out = m.seq.forward(xs);
@@ -69,25 +90,22 @@ function expectSame(a: ReturnType<typeof run>, b: ReturnType<typeof run>): void 
   expectClose(a.gradPrev, b.gradPrev, TOL, 'gradPrevState');
 }
 
-describe('Sequencer(FastLSTM) over a tensor runs as one op and equals stepping', () => {
+describe.each(UNITS)('Sequencer($name) over a tensor runs as one op and equals stepping', (unit) => {
   it('outputs, gradients, states and initial-state gradients (with userPrevOutput/userPrevCell)', () => {
     fc.assert(
       fc.property(sizes, ({ T, N, D, H, seed, user }) => {
         tidy(() => {
-          const { whole, stepped } = pair(D, H, seed);
+          const { whole, stepped } = pair(unit, D, H, seed);
           const x = randn([T, N, D], f64);
           const gy = randn([T, N, H], f64);
           if (user) {
             const [h0, c0] = [randn([N, H], f64), randn([N, H], f64)];
-            for (const m of [whole, stepped]) {
-              m.lstm.userPrevOutput = h0;
-              m.lstm.userPrevCell = c0;
-            }
+            for (const m of [whole, stepped]) unit.setStart(m.lstm, h0, c0);
           }
           const a = run(whole, x, gy, true);
           const b = run(stepped, x, gy, false);
           expectSame(a, b);
-          expect(a.gradPrev.length).toBe(2);
+          expect(a.gradPrev.length).toBe(unit.name === 'GRU' ? 1 : 2);
         });
       }),
       { numRuns: 25 },
@@ -98,7 +116,7 @@ describe('Sequencer(FastLSTM) over a tensor runs as one op and equals stepping',
     fc.assert(
       fc.property(sizes, ({ T, N, D, H, seed }) => {
         tidy(() => {
-          const { whole, stepped } = pair(D, H, seed, (l) => l.remember('both'));
+          const { whole, stepped } = pair(unit, D, H, seed, (l) => l.remember('both'));
           for (const [k, train] of [
             [0, true],
             [1, true],
@@ -129,37 +147,17 @@ describe('Sequencer(FastLSTM) over a tensor runs as one op and equals stepping',
 
   it("refuses the module's step-wise backward after a whole-sequence forward, naming the Sequencer's", () => {
     tidy(() => {
-      const { whole } = pair(3, 2, 1);
+      const { whole } = pair(unit, 3, 2, 1);
       whole.seq.forward(randn([4, 2, 3], f64));
       expect(() => whole.lstm.backward(randn([2, 3], f64), randn([2, 2], f64))).toThrow(
-        /FastLSTM.*whole-sequence op.*Sequencer's backward/s,
+        new RegExp(`${unit.name}.*whole-sequence op.*Sequencer's backward`, 's'),
       );
-    });
-  });
-
-  it('keeps stepping where one op would differ: dropout, batch normalisation, maskZero (step-wise backward works)', () => {
-    const builds: [string, (l: Lstm) => Lstm][] = [
-      ['dropout', (l) => l],
-      ['maskZero', (l) => l.maskZero(1)],
-    ];
-    tidy(() => {
-      for (const [what, build] of builds) {
-        manualSeed(3);
-        const lstm = build(what === 'dropout' ? new nn.FastLSTM(3, 2, 9, { p: 0.5 }) : new nn.FastLSTM(3, 2));
-        const seq = new nn.Sequencer(lstm).double();
-        seq.forward(randn([4, 2, 3], f64));
-        expect(() => lstm.backward(randn([2, 3], f64), randn([2, 2], f64)), what).not.toThrow();
-      }
-      manualSeed(3);
-      const bn = new nn.FastLSTM(3, 2, 9, { bn: true });
-      new nn.Sequencer(bn).double().forward(randn([4, 2, 3], f64));
-      expect(() => bn.backward(randn([2, 3], f64), randn([2, 2], f64)), 'bn').not.toThrow();
     });
   });
 
   it('gives the step path its errors: a remembered state of another batch size', () => {
     tidy(() => {
-      const { whole, stepped } = pair(3, 2, 1, (l) => l.remember('both'));
+      const { whole, stepped } = pair(unit, 3, 2, 1, (l) => l.remember('both'));
       const message = (asTensor: boolean) => {
         const m = asTensor ? whole : stepped;
         const x = randn([2, 2, 3], f64);
@@ -175,6 +173,30 @@ describe('Sequencer(FastLSTM) over a tensor runs as one op and equals stepping',
       const got = message(true);
       expect(got).toMatch(/Sequencer step 0.*batch size cannot change/s);
       expect(got).toBe(message(false));
+    });
+  });
+});
+
+describe('Sequencer keeps stepping where one op would differ', () => {
+  it('dropout in training, batch normalisation, maskZero, an array of steps: the step-wise backward works', () => {
+    const cases: [string, () => Unit, number][] = [
+      ['FastLSTM dropout', () => new nn.FastLSTM(3, 2, 9, { p: 0.5 }), 3],
+      ['FastLSTM bn', () => new nn.FastLSTM(3, 2, 9, { bn: true }), 3],
+      ['FastLSTM maskZero', () => new nn.FastLSTM(3, 2).maskZero(1), 3],
+      ['GRU dropout', () => new nn.GRU(3, 2, 9, 0.5), 3],
+      ['GRU maskZero', () => new nn.GRU(3, 2).maskZero(1), 3],
+    ];
+    tidy(() => {
+      for (const [what, make] of cases) {
+        manualSeed(3);
+        const m = make();
+        new nn.Sequencer(m).double().forward(randn([4, 2, 3], f64));
+        expect(() => m.backward(randn([2, 3], f64), randn([2, 2], f64)), what).not.toThrow();
+      }
+      // An array of steps always steps (the reference of the tests above).
+      const { whole } = pair(UNITS[0], 3, 2, 1);
+      whole.seq.forward(unbind(randn([4, 2, 3], f64), 0));
+      expect(() => whole.lstm.backward(randn([2, 3], f64), randn([2, 2], f64))).not.toThrow();
     });
   });
 });

@@ -3,23 +3,31 @@ import { type Tensor, manualSeed, nn, randn } from '@webrnn/rnn';
 import { expectCloseToCpu, webgpuForFile } from './helpers/webgpu.js';
 
 /**
- * Sequencer(FastLSTM) over a tensor runs as one lstmSequence (sequencerWhole.test.ts): on WebGPU it must equal the
- * CPU, outputs, gradInput, the initial states' gradients and every parameter gradient, at batch 1 and a larger one.
+ * Sequencer(FastLSTM) and Sequencer(GRU) over a tensor run as one lstmSequence / gruSequence
+ * (sequencerWhole.test.ts): on WebGPU they must equal the CPU, outputs, gradInput, the initial state's gradient
+ * and every parameter gradient, at batch 1 and a larger one.
  */
 const gpu = await webgpuForFile('rnn whole-sequence Sequencer');
 
-describe('Sequencer(FastLSTM) whole-sequence path on WebGPU equals the CPU', () => {
-  for (const [T, N, D, H] of [
-    [7, 1, 5, 8],
-    [4, 6, 3, 17],
+const UNITS = {
+  FastLSTM: (D: number, H: number) => new nn.FastLSTM(D, H),
+  GRU: (D: number, H: number) => new nn.GRU(D, H),
+};
+
+describe('the whole-sequence Sequencer on WebGPU equals the CPU', () => {
+  for (const [name, make, T, N, D, H] of [
+    ['FastLSTM', UNITS.FastLSTM, 7, 1, 5, 8],
+    ['FastLSTM', UNITS.FastLSTM, 4, 6, 3, 17],
+    ['GRU', UNITS.GRU, 6, 1, 4, 9],
+    ['GRU', UNITS.GRU, 3, 5, 6, 12],
   ] as const) {
-    it.skipIf(!gpu)(`T ${T}, N ${N}, D ${D}, H ${H}`, async () => {
+    it.skipIf(!gpu)(`${name}: T ${T}, N ${N}, D ${D}, H ${H}`, async () => {
       manualSeed(4);
       const x = randn([T, N, D]);
       const gy = randn([T, N, H]);
       const run = (device: 'cpu' | 'webgpu') => {
         manualSeed(9);
-        const lstm = new nn.FastLSTM(D, H);
+        const lstm = make(D, H);
         const seq = new nn.Sequencer(lstm).to(device);
         const xd = x.to(device);
         const out = seq.forward(xd) as Tensor;

@@ -97,17 +97,7 @@ export class FastLSTM extends LSTMBase {
    * training (per-step masks), nor for inputs the step path must refuse (it gives the errors).
    */
   protected override canForwardSequence(x: Tensor): boolean {
-    const w = this.i2g.weight;
-    return (
-      !this.bn &&
-      (!this.train || this.p === 0) &&
-      x.rank === 3 &&
-      x.shape[0]! >= 1 &&
-      x.shape[2] === this.inputSize &&
-      x.dtype === w.dtype &&
-      x.device === w.device &&
-      (x.dtype === 'float32' || x.dtype === 'float64')
-    );
+    return !this.bn && this.fitsSequence(x);
   }
 
   protected override sequenceForward(x: Tensor, prevState: Activity | null): SequenceResult {
