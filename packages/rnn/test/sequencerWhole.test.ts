@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { type Tensor, manualSeed, nn, randn, tidy, unbind } from '@webrnn/rnn';
+import { type Tensor, manualSeed, memory, nn, randn, tidy, unbind } from '@webrnn/rnn';
 import { arr, expectClose, f64, gradValues, values } from './recurrentHelpers.js';
 
 type Seq = InstanceType<typeof nn.Sequencer>;
@@ -153,6 +153,48 @@ describe.each(UNITS)('Sequencer($name) over a tensor runs as one op and equals s
         new RegExp(`${unit.name}.*whole-sequence op.*Sequencer's backward`, 's'),
       );
     });
+  });
+
+  it('holds memory flat over training iterations, remembering or not, and after forget()', () => {
+    for (const remember of [false, true]) {
+      const { whole } = pair(unit, 4, 3, 2, (l) => l.remember(remember ? 'both' : 'neither'));
+      const x = randn([5, 2, 4], f64);
+      const gy = randn([5, 2, 3], f64);
+      const iteration = () =>
+        tidy(() => {
+          whole.seq.zeroGradParameters();
+          whole.seq.forward(x);
+          whole.seq.backward(x, gy);
+          whole.seq.updateParameters(0.01);
+        });
+      iteration();
+      const held = memory();
+      for (let i = 0; i < 4; i++) iteration();
+      expect(memory().tensors, `remember ${remember}`).toBe(held.tensors);
+      expect(memory().bytes, `remember ${remember}`).toBe(held.bytes);
+      whole.seq.forget();
+      expect(memory().tensors).toBeLessThan(held.tensors);
+      for (const t of [x, gy]) t.dispose();
+    }
+  });
+
+  it('holds no more memory between iterations than stepping (but a GRU weight copy); remembered states are copied out', () => {
+    for (const remember of [false, true]) {
+      const held = (asTensor: boolean) =>
+        tidy(() => {
+          const { whole: m } = pair(unit, 4, 3, 2, (l) => l.remember(remember ? 'both' : 'neither'));
+          const x = randn([6, 2, 4], f64);
+          const gy = randn([6, 2, 3], f64);
+          const base = memory().bytes;
+          for (let i = 0; i < 3; i++) tidy(() => run(m, x, gy, asTensor));
+          const bytes = memory().bytes - base;
+          m.seq.dispose();
+          return bytes;
+        });
+      // GRU's graph keeps its two recurrent weights side by side ([H, 3H], the operand of gruSequence): one copy.
+      const weights = unit.name === 'GRU' ? 3 * 3 * 3 * 8 : 0;
+      expect(held(true), `remember ${remember}`).toBeLessThanOrEqual(held(false) + weights);
+    }
   });
 
   it('gives the step path its errors: a remembered state of another batch size', () => {

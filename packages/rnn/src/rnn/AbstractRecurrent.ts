@@ -11,15 +11,12 @@ import {
   type Tensor,
   WebrnnError,
   boundary,
-  cat,
   fmtShape,
   keep,
   mul,
-  narrow,
   noGrad,
   select,
   tidy,
-  unsqueeze,
 } from '../module/deps.js';
 import { ModuleError } from '../module/errors.js';
 import { maskStep, stepKeepFromInput, stepKeepFromMask } from './masking.js';
@@ -96,6 +93,8 @@ export abstract class AbstractRecurrent<In extends Activity = Activity, Out exte
   /** Mask steps whose input row is all zeros (maskZero). */
   maskzero = false;
   private maskNInputDim: number | undefined;
+  /** The input a whole-sequence forward registered with its caller (see gradInputAt). */
+  private sequencePoint: Tensor | null = null;
   /** Explicit [T, N] mask (setZeroMask), non-zero where a step is padding; row zeroMaskStep is the next step's. */
   private zeroMask: Tensor | null = null;
   private zeroMaskStep = 0;
@@ -179,19 +178,17 @@ export abstract class AbstractRecurrent<In extends Activity = Activity, Out exte
     try {
       const tape = this.train;
       const T = input.shape[0]!;
-      const first = select(input, 0, 0);
+      const first = noGrad(() => select(input, 0, 0));
       const prev = this.state ?? this.startState ?? this.userState ?? this.initialState(first);
       const cut = this.cutNext;
       const prevSeen =
         prev && tape ? mapActivity(prev, (t) => (cut ? detachedBoundary(t) : boundary(t))) : prev;
       this.cutNext = false;
-      // Step 0's input passes through a boundary of its own, as each step's does when stepping, so that a backward
-      // through the Sequencer sets this module's gradInput to the first step's (Torch's, and the step path's).
-      const x0 = tape ? boundary(first) : first;
-      const rest = T > 1 ? [narrow(input, 0, 1, T - 1)] : [];
-      const seen = tape ? cat([unsqueeze(x0, 0), ...rest], 0) : input;
+      const seen = tape ? boundary(input) : input;
+      // A backward through the Sequencer sets this module's gradInput from `seen`'s: the first step's (gradInputAt).
+      this.sequencePoint = seen;
       const run = () => this.sequenceForward(seen, prevSeen);
-      const { output, steps } = this.asCallee(x0, () => (tape ? run() : noGrad(run)));
+      const { output, steps } = this.asCallee(seen, () => (tape ? run() : noGrad(run)));
       const last = steps[T - 1]!;
       const next = last.state ? holdActivity(last.state) : null;
       if (this.state) disposeActivity(this.state);
@@ -201,7 +198,7 @@ export abstract class AbstractRecurrent<In extends Activity = Activity, Out exte
       this.totalSteps += T;
       if (tape) {
         steps.forEach((s, t) => {
-          const x = t === 0 ? x0 : noGrad(() => select(input, 0, t));
+          const x = noGrad(() => select(seen, 0, t));
           this.keepStep(x, t === 0 ? prevSeen : steps[t - 1]!.state, s.output, s.state, true);
         });
       }
@@ -210,6 +207,11 @@ export abstract class AbstractRecurrent<In extends Activity = Activity, Out exte
     } catch (e) {
       throw ModuleError.wrap(e, oneLine(this));
     }
+  }
+
+  /** After a whole-sequence forward, a container's backward gives this module the first step's gradInput. */
+  override gradInputAt(point: Activity, grad: Activity): Activity {
+    return point === this.sequencePoint ? select(grad as Tensor, 0, 0) : grad;
   }
 
   /**
@@ -637,7 +639,9 @@ export function recurrentDescendants(m: Module): AbstractRecurrent[] {
 }
 
 function detachedBoundary(t: Tensor): Tensor {
-  const d = t.detach();
+  // A state that is one step of a whole-sequence output is copied out, so that the next sequence does not keep
+  // the last one's [T, N, H] storages alive through it.
+  const d = t.size < t.storage.size ? noGrad(() => t.clone()) : t.detach();
   const b = boundary(d);
   d.dispose();
   return b;
