@@ -79,18 +79,18 @@ const ASK_HOST_FROM = 2 ** 26;
  */
 export function checkHostAllocation(op: string, dtype: DType, size: number, memoryBytes?: number): void {
   const bytes = size * bytesPerElement(dtype);
-  const what = `${bytes} bytes (${size} ${dtype} elements)`;
+  const what = () => `${bytes} bytes (${size} ${dtype} elements)`;
   if (size > MAX_TYPED_ARRAY_LENGTH) {
     throw new WebrnnError(
       op,
-      `cannot allocate ${what} on the CPU: a typed array holds at most ${MAX_TYPED_ARRAY_LENGTH} elements`,
+      `cannot allocate ${what()} on the CPU: a typed array holds at most ${MAX_TYPED_ARRAY_LENGTH} elements`,
     );
   }
   const memory = memoryBytes ?? (bytes >= ASK_HOST_FROM ? hostMemoryBytes() : Number.POSITIVE_INFINITY);
   if (bytes > memory) {
     throw new WebrnnError(
       op,
-      `cannot allocate ${what} on the CPU: this process can get about ${memory} bytes of memory`,
+      `cannot allocate ${what()} on the CPU: this process can get about ${memory} bytes of memory`,
     );
   }
 }

@@ -102,12 +102,13 @@ export function lstmSequence(
     },
     order,
   );
-  noGrad(() =>
-    tidy(() => {
-      if (fused) return;
-      let hPrev = h0;
-      let cPrev = c0;
-      for (let t = 0; t < T; t++) {
+  noGrad(() => {
+    if (fused) return;
+    for (let t = 0; t < T; t++) {
+      // A scope per step: its temporaries go back to the backend at once (the CPU reuses their memory next step).
+      tidy(() => {
+        const hPrev = t > 0 ? select(out, 0, t - 1) : h0;
+        const cPrev = t > 0 ? select(cs, 0, t - 1) : c0;
         const gates = add(select(gx, 0, t), matmul(hPrev, wh));
         const [h, c, a] = [select(hs, 0, t), select(cs, 0, t), select(acts, 0, t)];
         backend.cell(
@@ -127,11 +128,9 @@ export function lstmSequence(
           binaryInPlace('mul', c, k);
         }
         if (wo) copyInPlace(select(out, 0, t), matmul(h, wo));
-        hPrev = select(out, 0, t);
-        cPrev = c;
-      }
-    }),
-  );
+      });
+    }
+  });
   record(
     op,
     [gx, wh, h0, c0, ...(wo ? [wo] : [])],

@@ -141,6 +141,15 @@ export abstract class Module<In extends Activity = Activity, Out extends Activit
   }
 
   /**
+   * @internal The gradInput a backward through a container above sets for this module, from the gradient at the
+   * input it registered (`point`): that gradient itself, except where a module registers more than its input
+   * (AbstractRecurrent after a whole-sequence forward takes the first step's).
+   */
+  gradInputAt(_point: Activity, grad: Activity): Activity {
+    return grad;
+  }
+
+  /**
    * Gradient of the loss with respect to the input, given its gradient with respect to the output; also
    * accumulates `scale` times the parameters' gradients. Calls must follow a `forward` (the last one is used).
    */
@@ -184,7 +193,7 @@ export abstract class Module<In extends Activity = Activity, Out extends Activit
       let j = 0;
       for (const [m, point] of inner) {
         const n = flattenActivity(point).length;
-        m.gradInput = unflattenActivity(point, observed.slice(j, j + n));
+        m.gradInput = m.gradInputAt(point, unflattenActivity(point, observed.slice(j, j + n)));
         j += n;
       }
       let k = ins.length;

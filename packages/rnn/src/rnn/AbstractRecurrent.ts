@@ -7,7 +7,17 @@ import {
 } from '../module/activity.js';
 import { scaledVjp } from '../module/backprop.js';
 import { Container } from '../module/Container.js';
-import { type Tensor, WebrnnError, boundary, fmtShape, keep, mul, noGrad, tidy } from '../module/deps.js';
+import {
+  type Tensor,
+  WebrnnError,
+  boundary,
+  fmtShape,
+  keep,
+  mul,
+  noGrad,
+  select,
+  tidy,
+} from '../module/deps.js';
 import { ModuleError } from '../module/errors.js';
 import { maskStep, stepKeepFromInput, stepKeepFromMask } from './masking.js';
 import type { Module } from '../module/Module.js';
@@ -22,6 +32,14 @@ interface StepRecord {
   readonly prevState: Activity | null;
   readonly output: Activity;
   readonly state: Activity | null;
+  /** Made by forwardSequence: one op for the whole sequence, so no per-step graph to backpropagate alone. */
+  readonly wholeSequence?: boolean;
+}
+
+/** What a module's sequenceForward gives: the outputs [T, N, ...] and each step's output and state (views). */
+export interface SequenceResult {
+  readonly output: Tensor;
+  readonly steps: readonly { readonly output: Activity; readonly state: Activity | null }[];
 }
 
 /**
@@ -75,6 +93,8 @@ export abstract class AbstractRecurrent<In extends Activity = Activity, Out exte
   /** Mask steps whose input row is all zeros (maskZero). */
   maskzero = false;
   private maskNInputDim: number | undefined;
+  /** The input a whole-sequence forward registered with its caller (see gradInputAt). */
+  private sequencePoint: Tensor | null = null;
   /** Explicit [T, N] mask (setZeroMask), non-zero where a step is padding; row zeroMaskStep is the next step's. */
   private zeroMask: Tensor | null = null;
   private zeroMaskStep = 0;
@@ -93,6 +113,20 @@ export abstract class AbstractRecurrent<In extends Activity = Activity, Out exte
 
   /** The state before the first step, sized for this input (null for modules without a state of their own). */
   protected abstract initialState(input: Activity): Activity | null;
+
+  /**
+   * Whether `input` [T, N, ...] (a whole sequence) can run through sequenceForward in the current mode; false when
+   * the module has no sequence op (the default) or this call is one it does not cover (the step path then runs,
+   * and gives its errors).
+   */
+  protected canForwardSequence(_input: Tensor): boolean {
+    return false;
+  }
+
+  /** The whole sequence `input` [T, N, ...] from `prevState`, as T steps would compute it (see forwardSequence). */
+  protected sequenceForward(_input: Tensor, _prevState: Activity | null): SequenceResult {
+    throw new WebrnnError(this.typeName, 'has no whole-sequence forward');
+  }
 
   /** Not used: recurrent modules step through `forward`. */
   override updateOutput(input: In): Out {
@@ -131,6 +165,53 @@ export abstract class AbstractRecurrent<In extends Activity = Activity, Out exte
     } catch (e) {
       throw ModuleError.wrap(e, oneLine(this));
     }
+  }
+
+  /**
+   * @internal A whole sequence [T, N, ...] in one go (Sequencer tries it before stepping): the outputs [T, N, ...],
+   * and the same state, kept steps, gradients and errors as T calls of forward, from the module's sequence op
+   * (FastLSTM: lstmSequence, a handful of tape nodes where stepping records dozens per step). Null when the
+   * module has none or does not cover this call (masking, or the module's own conditions): then nothing changed.
+   */
+  forwardSequence(input: Tensor): Tensor | null {
+    if (this.zeroMask || this.maskzero || !this.canForwardSequence(input)) return null;
+    try {
+      const tape = this.train;
+      const T = input.shape[0]!;
+      const first = noGrad(() => select(input, 0, 0));
+      const prev = this.state ?? this.startState ?? this.userState ?? this.initialState(first);
+      const cut = this.cutNext;
+      const prevSeen =
+        prev && tape ? mapActivity(prev, (t) => (cut ? detachedBoundary(t) : boundary(t))) : prev;
+      this.cutNext = false;
+      const seen = tape ? boundary(input) : input;
+      // A backward through the Sequencer sets this module's gradInput from `seen`'s: the first step's (gradInputAt).
+      this.sequencePoint = seen;
+      const run = () => this.sequenceForward(seen, prevSeen);
+      const { output, steps } = this.asCallee(seen, () => (tape ? run() : noGrad(run)));
+      const last = steps[T - 1]!;
+      const next = last.state ? holdActivity(last.state) : null;
+      if (this.state) disposeActivity(this.state);
+      this.state = next;
+      this.setStartState(null);
+      this.step += T;
+      this.totalSteps += T;
+      if (tape) {
+        steps.forEach((s, t) => {
+          const x = noGrad(() => select(seen, 0, t));
+          this.keepStep(x, t === 0 ? prevSeen : steps[t - 1]!.state, s.output, s.state, true);
+        });
+      }
+      this.output = last.output as Out;
+      return output;
+    } catch (e) {
+      throw ModuleError.wrap(e, oneLine(this));
+    }
+  }
+
+  /** After a whole-sequence forward, a container's backward gives this module the first step's gradInput. */
+  override gradInputAt(point: Activity, grad: Activity): Activity {
+    return point === this.sequencePoint ? select(grad as Tensor, 0, 0) : grad;
   }
 
   /**
@@ -195,12 +276,14 @@ export abstract class AbstractRecurrent<In extends Activity = Activity, Out exte
     prevState: Activity | null,
     output: Activity,
     state: Activity | null,
+    wholeSequence = false,
   ): void {
     this.records.push({
       input: holdActivity(input),
       prevState: prevState && holdActivity(prevState),
       output: holdActivity(output),
       state: state && holdActivity(state),
+      wholeSequence,
     });
     this.capacity = Math.max(this.capacity, this.rho);
     if (this.records.length > this.capacity) disposeRecord(this.records.shift()!);
@@ -292,6 +375,13 @@ export abstract class AbstractRecurrent<In extends Activity = Activity, Out exte
         if (params === 'stash') this.pendingParamGrads.push(null);
         this.gradInput = mapActivity(input, (t) => noGrad(() => t.mul(0))) as In;
         return this.gradInput;
+      }
+      if (rec.wholeSequence) {
+        throw new WebrnnError(
+          op,
+          'the sequence ran as one whole-sequence op (nn.Sequencer over a tensor), which has no per-step graph: ' +
+            "backpropagate it with the Sequencer's backward, or step through the sequence with forward to go back step by step",
+        );
       }
       const outs = flattenActivity(rec.output);
       const gos = flattenActivity(gradOutput);
@@ -549,7 +639,9 @@ export function recurrentDescendants(m: Module): AbstractRecurrent[] {
 }
 
 function detachedBoundary(t: Tensor): Tensor {
-  const d = t.detach();
+  // A state that is one step of a whole-sequence output is copied out, so that the next sequence does not keep
+  // the last one's [T, N, H] storages alive through it.
+  const d = t.size < t.storage.size ? noGrad(() => t.clone()) : t.detach();
   const b = boundary(d);
   d.dispose();
   return b;

@@ -1,5 +1,16 @@
 import type { Activity } from '../module/activity.js';
-import { WebrnnError, add, tidy } from '../module/deps.js';
+import {
+  type Tensor,
+  WebrnnError,
+  add,
+  lstmSequence,
+  noGrad,
+  reshape,
+  select,
+  tidy,
+  transpose,
+} from '../module/deps.js';
+import type { SequenceResult } from './AbstractRecurrent.js';
 import { Add } from '../nn/Add.js';
 import { Linear } from '../nn/Linear.js';
 import { asBatch, likeInput, maskedLinear } from './cells/GatedRecurrent.js';
@@ -78,6 +89,30 @@ export class FastLSTM extends LSTMBase {
       this.bnC = norm(H);
       this.add(this.bnWx).add(this.bnWh).add(this.biasWh).add(this.bnC);
     }
+  }
+
+  /**
+   * A whole sequence [T, N, inputSize] (from a Sequencer) as one lstmSequence: i2g over all steps in one matmul,
+   * then the recurrence with o2g's weight. Not with batch normalisation (per-step statistics) or dropout in
+   * training (per-step masks), nor for inputs the step path must refuse (it gives the errors).
+   */
+  protected override canForwardSequence(x: Tensor): boolean {
+    return !this.bn && this.fitsSequence(x);
+  }
+
+  protected override sequenceForward(x: Tensor, prevState: Activity | null): SequenceResult {
+    const [T, N] = x.shape as [number, number, number];
+    const H = this.outputSize;
+    const [h0, c0] = noGrad(() => this.previous(select(x, 0, 0), prevState));
+    return tidy(() => {
+      const gx = reshape(maskedLinear(reshape(x, [T * N, this.inputSize]), this.i2g, null), [T, N, 4 * H]);
+      const [out, cs] = lstmSequence(gx, transpose(this.o2g.weight, 0, 1), h0, c0, { order: 'izfo' });
+      const steps = Array.from({ length: T }, (_, t) => {
+        const h = select(out, 0, t);
+        return { output: h, state: [h, select(cs, 0, t)] };
+      });
+      return { output: out, steps };
+    });
   }
 
   protected override stepForward(

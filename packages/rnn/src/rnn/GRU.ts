@@ -1,5 +1,20 @@
-import type { Activity } from '../module/activity.js';
-import { Tensor, WebrnnError, add, cat, fmtShape, mul, narrow, noGrad, select } from '../module/deps.js';
+import { type Activity, expectTensor } from '../module/activity.js';
+import {
+  Tensor,
+  WebrnnError,
+  add,
+  cat,
+  fmtShape,
+  gruSequence,
+  mul,
+  narrow,
+  noGrad,
+  reshape,
+  select,
+  tidy,
+  transpose,
+} from '../module/deps.js';
+import type { SequenceResult } from './AbstractRecurrent.js';
 import { Linear } from '../nn/Linear.js';
 import { GatedRecurrent, maskedLinear } from './cells/GatedRecurrent.js';
 import { gruStep } from './cells/gruCell.js';
@@ -45,6 +60,37 @@ export class GRU extends GatedRecurrent {
       );
       const xn = maskedLinear(masks ? mul(xb, select(masks.x, 0, 2)) : xb, this.i2h, null);
       return gruStep(gates, xn, hb, this.o2h.weight, masks ? select(masks.h, 0, 2) : null);
+    });
+  }
+
+  /**
+   * A whole sequence [T, N, inputSize] (from a Sequencer) as one gruSequence: i2g and i2h over all steps in one
+   * matmul each, then the recurrence with o2g's and o2h's weights side by side ([H, 3H]: r, z, candidate, the
+   * order gruSequence reads). Not with dropout in training (per-step masks).
+   */
+  protected override canForwardSequence(x: Tensor): boolean {
+    return this.fitsSequence(x);
+  }
+
+  protected override sequenceForward(x: Tensor, prevState: Activity | null): SequenceResult {
+    const [T, N] = x.shape as [number, number, number];
+    const H = this.outputSize;
+    const h0 = expectTensor('hidden state', prevState ?? []);
+    noGrad(() => this.checkState(select(x, 0, 0), h0, 'output h'));
+    return tidy(() => {
+      const xs = reshape(x, [T * N, this.inputSize]);
+      const gx = reshape(cat([maskedLinear(xs, this.i2g, null), maskedLinear(xs, this.i2h, null)], 1), [
+        T,
+        N,
+        3 * H,
+      ]);
+      const wh = cat([transpose(this.o2g.weight, 0, 1), transpose(this.o2h.weight, 0, 1)], 1);
+      const out = gruSequence(gx, wh, h0);
+      const steps = Array.from({ length: T }, (_, t) => {
+        const h = select(out, 0, t);
+        return { output: h, state: h };
+      });
+      return { output: out, steps };
     });
   }
 

@@ -20,19 +20,36 @@ import { canCompileFormulas } from './formulaClosure.js';
  */
 type Kernel = (...args: unknown[]) => void;
 
-const cache = new Map<string, Kernel>();
+/**
+ * Kernels by formula, then by signature (arity, the dtypes of the output and inputs, compiled or closure). Each
+ * signature gets its own function object, so that V8's feedback on the loads and stores stays monomorphic (one
+ * typed-array kind each): a function shared by float32, float64 and int32 views runs several times slower on
+ * short rows, where batch-1 recurrences live. The keys are numbers: no string is built per call.
+ */
+const cache = new Map<string, Map<number, Kernel>>();
 
 /** Operand names by arity, matching the formulas' variables (`c` is where's condition). */
 const NAMES: readonly (readonly string[])[] = [[], ['x'], ['a', 'b'], ['c', 'a', 'b']];
 
-function compile(expr: string, names: readonly string[]): Kernel {
+const DTYPE_CODE = { float32: 0, float64: 1, int32: 2 } as const;
+
+function signature(out: View, inputs: readonly View[], compiled: boolean): number {
+  let sig = DTYPE_CODE[out.dtype];
+  for (const v of inputs) sig = sig * 3 + DTYPE_CODE[v.dtype];
+  return (sig * 4 + inputs.length) * 2 + (compiled ? 1 : 0);
+}
+
+function compile(expr: string, out: View, inputs: readonly View[]): Kernel {
   const compiled = canCompileFormulas();
-  const key = `${compiled}|${names.join(',')}|${expr}`;
-  const hit = cache.get(key);
+  let byExpr = cache.get(expr);
+  if (!byExpr) cache.set(expr, (byExpr = new Map()));
+  const sig = signature(out, inputs, compiled);
+  const hit = byExpr.get(sig);
   if (hit) return hit;
+  const names = NAMES[inputs.length]!;
   if (!compiled) {
     const kernel = closureKernel(expr, names);
-    cache.set(key, kernel);
+    byExpr.set(sig, kernel);
     return kernel;
   }
   const args = names.map((n) => `D_${n}, o_${n}, s_${n}`).join(', ');
@@ -73,7 +90,7 @@ function compile(expr: string, names: readonly string[]): Kernel {
     args,
     src,
   ) as Kernel;
-  cache.set(key, kernel);
+  byExpr.set(sig, kernel);
   return kernel;
 }
 
@@ -90,7 +107,7 @@ function allContiguous(shape: readonly number[], views: readonly { strides: read
 }
 
 function run(expr: string, inputs: readonly View[], out: View, p0 = 0, p1 = 0): void {
-  const kernel = compile(expr, NAMES[inputs.length]!);
+  const kernel = compile(expr, out, inputs);
   const contig = allContiguous(out.shape, [out, ...inputs]);
   let shape: readonly number[] = out.shape;
   let outStrides: readonly number[] = out.strides;

@@ -1,8 +1,9 @@
 import { bytesPerElement, type DType, type TypedArray, dtypeOfArray, typedArrayFor } from '../../dtype.js';
 import { contiguousStrides } from '../../shape.js';
 import { divisionByZero } from '../../errors.js';
-import { hostArray } from '../../storage.js';
+import { checkHostAllocation, hostArray } from '../../storage.js';
 import type * as B from '../backend.js';
+import { BufferPool } from './bufferPool.js';
 import { binaryCpu, copyCpu, fillCpu, paramUnaryCpu, unaryCpu, whereCpu } from './elementwise.js';
 import { gatherCpu, scatterAddCpu } from './gather.js';
 import { cellCpu } from './cells.js';
@@ -11,18 +12,28 @@ import { forgetPackedB } from './wasm/packedCache.js';
 import { reduceCpu } from './reduce.js';
 import { softmaxCpu } from './softmax.js';
 
+/** Allocations up to this many elements may come from the pool (BufferPool keeps no longer ones). */
+const SMALL = 1 << 16;
+
 /** The reference backend: typed arrays on the JS heap, everything synchronous. */
 export class CpuBackend implements B.Backend {
   readonly name = 'cpu' as const;
   readonly canReadSync = true;
   private live = 0;
   private bytes = 0;
+  /** Freed small buffers, reused by alloc (see bufferPool.ts). */
+  private readonly pool = new BufferPool(SMALL);
 
   /** @param memoryBytes what one allocation may take (default: what the host reports at each allocation). */
   constructor(private readonly memoryBytes?: number) {}
 
   alloc(dtype: DType, size: number, op = 'alloc'): TypedArray {
-    const array = hostArray(op, dtype, size, this.memoryBytes);
+    let array: TypedArray | null = null;
+    if (size <= SMALL) {
+      checkHostAllocation(op, dtype, size, this.memoryBytes);
+      array = this.pool.take(dtype, size);
+    }
+    array ??= hostArray(op, dtype, size, this.memoryBytes);
     this.live++;
     this.bytes += size * bytesPerElement(dtype);
     return array;
@@ -33,6 +44,7 @@ export class CpuBackend implements B.Backend {
     forgetPackedB(a); // the matmul's packed copy of it, if any
     this.live--;
     this.bytes -= a.length * bytesPerElement(dtypeOfArray(a));
+    this.pool.give(a);
   }
 
   write(buffer: object, data: TypedArray): void {
@@ -58,7 +70,8 @@ export class CpuBackend implements B.Backend {
   }
 
   memory(): B.MemoryInfo {
-    return { liveBuffers: this.live, liveBytes: this.bytes, pooledBuffers: 0, pooledBytes: 0 };
+    const { buffers, bytes } = this.pool;
+    return { liveBuffers: this.live, liveBytes: this.bytes, pooledBuffers: buffers, pooledBytes: bytes };
   }
 
   unary(spec: B.UnarySpec, { x, out }: B.Views<'unary'>): void {

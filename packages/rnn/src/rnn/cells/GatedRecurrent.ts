@@ -164,6 +164,23 @@ export abstract class GatedRecurrent extends AbstractRecurrent<Tensor, Tensor> {
     });
   }
 
+  /**
+   * Whether a whole sequence [T, N, inputSize] fits a sequence op in the current mode: no per-step dropout masks
+   * (training with p > 0), and an input the steps would take (anything else steps, and gets the step's errors).
+   */
+  protected fitsSequence(x: Tensor): boolean {
+    const w = this.parameters()[0][0];
+    return (
+      (!this.train || this.p === 0) &&
+      x.rank === 3 &&
+      x.shape[2] === this.inputSize &&
+      w !== undefined &&
+      x.dtype === w.dtype &&
+      x.device === w.device &&
+      (x.dtype === 'float32' || x.dtype === 'float64')
+    );
+  }
+
   protected zeroState(input: Activity): Tensor {
     const x = this.checkInput(input);
     return zeros(this.stateShape(x), { dtype: x.dtype, device: x.device });
