@@ -123,6 +123,7 @@ export function encodeSafetensors(
     headerSum = headerDigest(entries, metadata);
   }
   const json = headerOf(sums, headerSum);
+  // Stryker disable next-line ConditionalExpression,StringLiteral: a defence that cannot fire (the length was measured on the same header, the checksum entry has a fixed length); 'true' was checked by hand to fail the tests.
   if (json.length !== length) throw new Error('encodeSafetensors: header length changed'); // cannot happen
   new DataView(out.buffer).setBigUint64(0, BigInt(length), true);
   out.set(json, 8);
@@ -150,6 +151,7 @@ export function decodeSafetensors(
   const tensors: Record<string, HostTensor> = {};
   for (const e of entries) {
     const raw = bytes.subarray(dataStart + e.begin, dataStart + e.end);
+    // Stryker disable next-line ConditionalExpression: verifyTensor passes anything when the file has no checksums (the test only spares the hashing); 'false' was checked by hand to fail the tests.
     if (checksums) verifyTensor(checksums, e.name, sha256().update(raw).digest('hex'), source, op);
     setOwn(tensors, e.name, { dtype: e.dtype, shape: e.shape, data: fromLittleEndian(raw, e.dtype) });
   }

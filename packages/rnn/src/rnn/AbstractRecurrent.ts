@@ -334,6 +334,7 @@ export abstract class AbstractRecurrent<In extends Activity = Activity, Out exte
       noGrad(() =>
         tidy(() => {
           params.forEach((p, i) => {
+            // Stryker disable next-line ConditionalExpression: a product with 1 is exact; the test saves an op.
             p.grad!.add_(scale === 1 ? grads[i]! : mul(grads[i]!, scale));
           });
         }),
@@ -523,6 +524,7 @@ export abstract class AbstractRecurrent<In extends Activity = Activity, Out exte
     const held = state ? holdActivity(state) : null;
     if (this.state) disposeActivity(this.state);
     this.state = null;
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: state and startState are read together (state ?? startState), both cleared by forget() and the next step; the split says what Torch's step-0 state is.
     if (this.step === 0) this.setStartState(held);
     else this.state = held;
   }
