@@ -275,6 +275,14 @@ describe('in-place writes whose source shares memory with the target', () => {
     );
   });
 
+  it('a dim of size 1 with stride 0 is no expansion: writing into it is allowed', () => {
+    const x = core.zeros([], { dtype: 'float64' }).expand([1, 1]);
+    expect(x.strides).toEqual([0, 0]);
+    x.add_(2);
+    x.copy_(f64([3]).reshape([1, 1]));
+    expect(list(x)).toEqual([3]);
+  });
+
   it('the identical view, and views of one storage that share no element, are written as usual', () => {
     const n = 4;
     const x = square(n);
