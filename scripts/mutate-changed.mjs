@@ -105,30 +105,35 @@ async function plan(root, base = 'HEAD^1') {
 
 /** Runs scripts/mutate.mjs on the plan within MAX_MINUTES; resolves with the exit code to pass on. */
 function mutate(root, { files, tests }) {
+  // --full: every mutant tested, none reused from a developer's earlier run of these files (a run of its own).
   const args = [
     join(root, 'scripts/mutate.mjs'),
+    '--full',
     '--mutate',
     files.join(','),
     '--testFiles',
     tests.join(','),
   ];
   // A process group of its own, so that the time limit stops Stryker's test-runner children too.
-  const env = { ...process.env, WEBRNN_MUTATION_CI: '1' };
+  const env = { ...process.env, WEBRNN_MUTATION_CI: '1', WEBRNN_MUTATION_RUN: 'ci' };
   const child = spawn(process.execPath, args, { cwd: root, env, stdio: 'inherit', detached: true });
-  // Detached, so a CI cancel that reaches this process must be passed on.
-  for (const sig of ['SIGINT', 'SIGTERM']) process.once(sig, () => process.kill(-child.pid, sig));
+  // Stopped early (past the time limit, or a CI cancel passed on: the child is detached), Stryker leaves its
+  // sandbox behind.
+  let stopped = null;
+  const stop = (why, sig) => {
+    stopped = why;
+    process.kill(-child.pid, sig);
+  };
+  for (const sig of ['SIGINT', 'SIGTERM']) process.once(sig, () => stop(`cancelled (${sig})`, sig));
   return new Promise((resolve) => {
-    let late = false;
-    const timer = setTimeout(() => {
-      late = true;
-      process.kill(-child.pid, 'SIGTERM');
-    }, MAX_MINUTES * 60_000);
+    const limit = `stopped after ${MAX_MINUTES} minutes (WEBRNN_MUTATION_MAX_MINUTES); not judged`;
+    const timer = setTimeout(() => stop(limit, 'SIGTERM'), MAX_MINUTES * 60_000);
     child.on('exit', (code) => {
       clearTimeout(timer);
-      if (!late) return resolve(code ?? 1);
+      if (stopped === null) return resolve(code ?? 1);
       rmSync(join(root, '.stryker-tmp'), { recursive: true, force: true });
-      console.log(`mutation: stopped after ${MAX_MINUTES} minutes (WEBRNN_MUTATION_MAX_MINUTES); not judged`);
-      resolve(0);
+      console.log(`mutation: ${stopped}`);
+      resolve(stopped === limit ? 0 : 1);
     });
   });
 }
