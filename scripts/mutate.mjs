@@ -21,8 +21,8 @@ for (let i = 0; i < args.length; i++) {
 }
 if (subset !== undefined) {
   const name = subset.replace(/[^A-Za-z0-9]+/g, '_').replace(/^_|_$/g, '');
-  // stryker.config.mjs names the incremental file and the html report after it.
-  process.env.WEBRNN_MUTATION_RUN = name;
+  // stryker.config.mjs names the incremental file and the html report after it (CI names its own run).
+  process.env.WEBRNN_MUTATION_RUN ??= name;
 }
 
 const bin = fileURLToPath(new URL('../node_modules/@stryker-mutator/core/bin/stryker.js', import.meta.url));

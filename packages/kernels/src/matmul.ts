@@ -39,9 +39,11 @@ interface TileStage {
  */
 function stageTile({ operand, loads, cell, origin, bound, at, into, layout }: TileStage): string {
   const [i, g] = operand === 'A' ? ['i', 'gm'] : ['j', 'gn'];
+  // Stryker disable next-line StringLiteral: equivalent: WGSL statements end with ';', line breaks are layout.
+  const lines = layout.join('\n      ');
   return `    for (var q = 0u; q < ${loads}u; q++) {
       let e = t + q * 256u;
-      ${layout.join('\n      ')}
+      ${lines}
       let gk = k0 + i32(kk);
       var v = V(T(0));
       for (var ${i} = 0; ${i} < 4; ${i}++) {
@@ -87,10 +89,12 @@ function emitTiled(s: MatmulSpec) {
     ],
   });
   // Stores unrolled with constant indices: a dynamically indexed accumulator array would live in memory.
-  const stores = Array.from({ length: 32 }, (_, e) => {
+  const storeLines = Array.from({ length: 32 }, (_, e) => {
     const [i, j] = [Math.floor(e / 8), e % 8];
     return `  if (r0 + ${i} < M && c0 + ${j} < N) { C[cBase + (r0 + ${i}) * N + c0 + ${j}] = acc[${i * 2 + Math.floor(j / 4)}][${j % 4}]; }`;
-  }).join('\n');
+  });
+  // Stryker disable next-line StringLiteral: equivalent: each store is a whole statement; '\n' is layout.
+  const stores = storeLines.join('\n');
   const code = `${head}
 
 var<workgroup> As: array<V, 512>;
