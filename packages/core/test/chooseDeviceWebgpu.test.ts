@@ -6,11 +6,13 @@ import {
   defaultGenerator,
   forgetDeviceChoices,
   getBackend,
+  getDefaultDevice,
   hasBackend,
   manualSeed,
   matmul,
   memory,
   randn,
+  setDefaultDevice,
   sum,
   tanh,
 } from '@webrnn/core';
@@ -70,4 +72,14 @@ describe('chooseDevice on cpu and webgpu', () => {
     },
     120_000,
   );
+
+  it.skipIf(!gpu)('a probe that switches the default device leaves it as it was', async () => {
+    const before = getDefaultDevice();
+    const switching = (device: DeviceName): DeviceProbeRun => {
+      setDefaultDevice(device); // a careless probe: its tensors then go there by default
+      return twoLayerProbe(device);
+    };
+    await chooseDevice(switching, { key: 'switching default', steps: 1 });
+    expect(getDefaultDevice()).toBe(before);
+  });
 });

@@ -7,6 +7,8 @@ import {
   lstmSequence,
   manualSeed,
   memory,
+  narrow,
+  select,
   rand,
   randn,
   tensor,
@@ -45,8 +47,12 @@ interface Case {
   masked: boolean;
   /** Read h0 and c0 through views with stride 0 (an expanded zero state) or transposed. */
   stateView: 'dense' | 'expanded' | 'transposed';
-  /** wh dense (read as vec4 when H % 4 == 0) or a transposed view (read by scalars). */
-  whView: 'dense' | 'transposed';
+  /**
+   * wh dense or a view at an offset of 4 floats, rows 4H + 4 apart (read as vec4 when H % 4 == 0), or read by
+   * scalars: a transposed view, a view at an offset of one float (not 16-byte aligned, rows 4H + 4 apart), or
+   * one whose rows are 4H + 2 floats apart, or one whose units are 2 floats apart (interleaved).
+   */
+  whView: 'dense' | 'alignedOffset' | 'transposed' | 'offset' | 'rowStride' | 'interleaved';
   seed: number;
 }
 
@@ -57,10 +63,23 @@ async function compare(c: Case, mode: PersistentLstmMode): Promise<boolean> {
   manualSeed(c.seed);
   const r = c.R ?? c.H;
   const gx = randn([c.T, c.N, 4 * c.H], f64);
-  const wh = (c.whView === 'dense' ? randn([r, 4 * c.H], f64) : randn([4 * c.H, r], f64)).mul(
-    1 / Math.sqrt(r),
-  );
-  const whView = (t: Tensor) => (c.whView === 'dense' ? t : t.t());
+  const whShape = {
+    dense: [r, 4 * c.H],
+    transposed: [4 * c.H, r],
+    alignedOffset: [r, 4 * c.H + 4],
+    offset: [r, 4 * c.H + 4],
+    rowStride: [r, 4 * c.H + 2],
+    interleaved: [r, 4 * c.H, 2],
+  }[c.whView];
+  const wh = randn(whShape, f64).mul(1 / Math.sqrt(r));
+  const whView = (t: Tensor) =>
+    c.whView === 'dense'
+      ? t
+      : c.whView === 'transposed'
+        ? t.t()
+        : c.whView === 'interleaved'
+          ? select(t, 2, 0)
+          : narrow(t, 1, { alignedOffset: 4, offset: 1, rowStride: 0 }[c.whView as 'offset'], 4 * c.H);
   // Bases (the leaves differentiated) and the views of them the op reads, made on each device.
   const h0Base =
     c.stateView === 'expanded'
@@ -157,7 +176,14 @@ describe.skipIf(!gpu)('lstmSequence on WebGPU, the persistent forward', () => {
   });
 
   it('reads a dense weight as vec4 and a transposed one by scalars (H % 4 == 0), both equal to the CPU', async () => {
-    for (const whView of ['dense', 'transposed'] as const) {
+    for (const whView of [
+      'dense',
+      'alignedOffset',
+      'transposed',
+      'offset',
+      'rowStride',
+      'interleaved',
+    ] as const) {
       for (const R of [null, 3]) {
         const launch = vi.spyOn(gpu!, 'launch');
         const c: Case = {
@@ -174,7 +200,7 @@ describe.skipIf(!gpu)('lstmSequence on WebGPU, the persistent forward', () => {
         expect(await compare(c, 'always')).toBe(true);
         const specs = launch.mock.calls.map((call) => call[1] as { kind: string; vec4?: boolean });
         expect(specs.filter((spec) => spec.kind === 'lstmPersistent').map((spec) => spec.vec4)).toEqual([
-          whView === 'dense',
+          whView === 'dense' || whView === 'alignedOffset',
         ]);
         launch.mockRestore();
       }

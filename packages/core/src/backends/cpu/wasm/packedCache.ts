@@ -79,7 +79,9 @@ export function lookupPackedB(
   const entry: Entry = { buffer, key, version: -1, off: top, floats, lastUse: ++clock };
   order.push(entry);
   top += size;
-  if (list) list.push(entry);
+  // Read again: makeRoom may have evicted this buffer's other entries and dropped its list.
+  const kept = byBuffer.get(buffer);
+  if (kept) kept.push(entry);
   else byBuffer.set(buffer, [entry]);
   return { off: entry.off, filled: false, entry };
 }
