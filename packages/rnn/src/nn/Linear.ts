@@ -1,5 +1,5 @@
 import { type Activity, expectTensor } from '../module/activity.js';
-import { type Tensor, WebrnnError, add, fmtShape, matmul, uniform } from '../module/deps.js';
+import { type Tensor, WebrnnError, add, addmm, fmtShape, matmul, uniform } from '../module/deps.js';
 import { Module } from '../module/Module.js';
 import { fillUniform, uniformBound } from './init.js';
 
@@ -74,6 +74,8 @@ export class Linear<In extends Activity = Tensor, Out extends Activity = Tensor>
         `has shape ${fmtShape(x.shape)}, expected [${this.inputSize}] or [N, ${this.inputSize}]`,
       );
     }
+    // A batch of rows: the bias is added by the product itself (no second pass, no temporary).
+    if (this.bias && x.rank === 2) return addmm(this.bias, x, this.weight, { transB: true });
     const y = matmul(x, this.weight, { transB: true });
     if (!this.bias) return y;
     const out = add(y, this.bias);

@@ -105,6 +105,10 @@ export class CpuBackend implements B.Backend {
     matmulCpu(a, b, out);
   }
 
+  addmm({ a, b, c, out }: { a: B.View; b: B.View; c: B.View; out: B.View }): void {
+    matmulCpu(a, b, out, c);
+  }
+
   softmax({ x, out }: B.Views<'softmax'>, log: boolean): void {
     softmaxCpu(x, out, log);
   }
