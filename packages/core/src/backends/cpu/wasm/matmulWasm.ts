@@ -200,7 +200,9 @@ export function runWasmMatmul(
   F.fill(0, p.c, p.c + Mp * ldc);
   if (addend) startFrom(p, addend);
   const args = [4 * p.pa, 4 * p.pb, 4 * p.c, Mp, Np, K] as const;
-  if (!parallel || !gemmParallel(p.g, ...args, ldc)) p.g.gemm(...args, 0, Mp, ldc);
+  // Fewer rows than a register block (batch 1 to 3): gemv, which computes only those rows.
+  if (M < p.g.shape.MR) p.g.gemv(...args, 0, M, ldc);
+  else if (!parallel || !gemmParallel(p.g, ...args, ldc)) p.g.gemm(...args, 0, Mp, ldc);
   for (let i = 0; i < M; i++) O.set(F.subarray(p.c + i * ldc, p.c + i * ldc + N), oo + i * N);
 }
 
