@@ -197,11 +197,17 @@ export function runWasmMatmul(
   addend?: View,
 ): void {
   const { F, M, N, K, Mp, Np, ldc } = p;
-  F.fill(0, p.c, p.c + Mp * ldc);
-  if (addend) startFrom(p, addend);
+  // Fewer rows than a register block (batch 1 to 3): gemv, which computes (and reads) only those rows.
+  const gemv = M < p.g.shape.MR;
+  const end = p.c + (gemv ? M : Mp) * ldc;
+  if (addend) {
+    // The addend fills the M x N corner; only the padding the kernel adds into is zeroed.
+    startFrom(p, addend);
+    for (let i = 0; i < M; i++) F.fill(0, p.c + i * ldc + N, p.c + i * ldc + Np);
+    F.fill(0, p.c + M * ldc, end);
+  } else F.fill(0, p.c, end);
   const args = [4 * p.pa, 4 * p.pb, 4 * p.c, Mp, Np, K] as const;
-  // Fewer rows than a register block (batch 1 to 3): gemv, which computes only those rows.
-  if (M < p.g.shape.MR) p.g.gemv(...args, 0, M, ldc);
+  if (gemv) p.g.gemv(...args, 0, M, ldc);
   else if (!parallel || !gemmParallel(p.g, ...args, ldc)) p.g.gemm(...args, 0, Mp, ldc);
   for (let i = 0; i < M; i++) O.set(F.subarray(p.c + i * ldc, p.c + i * ldc + N), oo + i * N);
 }
