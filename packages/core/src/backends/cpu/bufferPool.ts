@@ -1,12 +1,20 @@
 import { type DType, type TypedArray, bytesPerElement, dtypeOfArray } from '../../dtype.js';
 
 /**
+ * The default bounds: buffers up to 2M elements (8 MiB of float32: a [1600, 1024] input projection of char-lstm's
+ * batch, whose fresh allocation and zeroing each forward took 7-15% of its CPU time), 32 MiB in all.
+ */
+export const POOL_MAX_LENGTH = 1 << 21;
+export const POOL_MAX_BYTES = 32 << 20;
+
+/**
  * Freed small CPU buffers, kept for reuse. At batch 1 an op's arithmetic costs less than allocating its output:
  * a new typed array takes about 0.6 us (an off-heap backing store, then garbage-collector work), a reused one
- * zeroed with fill(0) under 0.1 us. Buffers come back zeroed, as new arrays are; only small ones are kept, a few
- * of each length and dtype, and a bounded total, so the pool never holds much memory. What is kept is the memory
- * (the ArrayBuffer), handed out again as a new typed array: caches keyed on a buffer's identity (the wasm matmul's
- * packed weights, which counts sightings) never mistake a new tensor for a freed one.
+ * zeroed with fill(0) under 0.1 us; at a batch of 32 long sequences, a fresh multi-megabyte array is zeroed by the
+ * host and page-faulted in at each forward. Buffers come back zeroed, as new arrays are; only buffers up to a
+ * bounded length are kept, a few of each length and dtype, and a bounded total (memory() reports it). What is
+ * kept is the memory (the ArrayBuffer), handed out again as a new typed array: caches keyed on a buffer's identity
+ * (the wasm matmul's packed weights, which counts sightings) never mistake a new tensor for a freed one.
  */
 export class BufferPool {
   /** Free memory by dtype and length. */
@@ -16,11 +24,11 @@ export class BufferPool {
 
   constructor(
     /** Longest buffer kept, in elements. */
-    private readonly maxLength = 1 << 16,
+    private readonly maxLength = POOL_MAX_LENGTH,
     /** Buffers kept per dtype and length. */
     private readonly perLength = 16,
     /** Bytes kept in all. */
-    private readonly maxBytes = 16 << 20,
+    private readonly maxBytes = POOL_MAX_BYTES,
   ) {}
 
   /** A zeroed buffer of `length` elements of `dtype` from the pool, or null when it has none. */
