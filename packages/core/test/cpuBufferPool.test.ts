@@ -6,7 +6,12 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { CpuBackend, type DType, type TypedArray, memory, tensor, tidy } from '@webrnn/core';
-import { POOL_MAX_BYTES, POOL_MAX_LENGTH } from '../src/backends/cpu/bufferPool.js';
+import {
+  POOL_LARGE_BYTES,
+  POOL_MAX_BYTES,
+  POOL_MAX_LENGTH,
+  POOL_SMALL_LENGTH,
+} from '../src/backends/cpu/bufferPool.js';
 
 const DTYPES: DType[] = ['float32', 'float64', 'int32'];
 const KIND = { float32: Float32Array, float64: Float64Array, int32: Int32Array } as const;
@@ -18,7 +23,7 @@ describe('CPU buffer reuse', () => {
         alloc: fc.constantFrom(...DTYPES),
         size: fc.oneof(
           fc.integer({ min: 0, max: 40 }),
-          fc.constantFrom(1 << 16, POOL_MAX_LENGTH, POOL_MAX_LENGTH + 1),
+          fc.constantFrom(POOL_SMALL_LENGTH, POOL_SMALL_LENGTH + 1, POOL_MAX_LENGTH, POOL_MAX_LENGTH + 1),
         ),
       }),
       fc.record({ free: fc.nat() }),
@@ -64,6 +69,24 @@ describe('CPU buffer reuse', () => {
     const large = be.alloc('float32', POOL_MAX_LENGTH + 1);
     be.free(large);
     expect(be.memory().pooledBuffers).toBe(0);
+  });
+
+  it('keeps small buffers when large ones have filled their own budget', () => {
+    const be = new CpuBackend();
+    // More large buffers than their budget holds, all freed: the large budget is full.
+    const n = Math.ceil(POOL_LARGE_BYTES / (4 * POOL_MAX_LENGTH)) + 1;
+    const large = Array.from({ length: n }, () => be.alloc('float32', POOL_MAX_LENGTH));
+    for (const a of large) be.free(a);
+    const full = be.memory();
+    expect(full.pooledBytes).toBe(POOL_LARGE_BYTES);
+    const small = be.alloc('float32', 100);
+    be.free(small);
+    expect(be.memory()).toMatchObject({
+      pooledBuffers: full.pooledBuffers + 1,
+      pooledBytes: POOL_LARGE_BYTES + 400,
+    });
+    expect(be.alloc('float32', 100).buffer).toBe(small.buffer);
+    expect(be.alloc('float32', POOL_MAX_LENGTH).buffer).toBe(large[n - 2]!.buffer);
   });
 
   it('still refuses what its memory limit refuses, pooled or not', () => {
