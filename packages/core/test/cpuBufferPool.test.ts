@@ -6,6 +6,12 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { CpuBackend, type DType, type TypedArray, memory, tensor, tidy } from '@webrnn/core';
+import {
+  POOL_LARGE_BYTES,
+  POOL_MAX_BYTES,
+  POOL_MAX_LENGTH,
+  POOL_SMALL_LENGTH,
+} from '../src/backends/cpu/bufferPool.js';
 
 const DTYPES: DType[] = ['float32', 'float64', 'int32'];
 const KIND = { float32: Float32Array, float64: Float64Array, int32: Int32Array } as const;
@@ -15,7 +21,10 @@ describe('CPU buffer reuse', () => {
     const step = fc.oneof(
       fc.record({
         alloc: fc.constantFrom(...DTYPES),
-        size: fc.oneof(fc.integer({ min: 0, max: 40 }), fc.constantFrom(1 << 16, (1 << 16) + 1)),
+        size: fc.oneof(
+          fc.integer({ min: 0, max: 40 }),
+          fc.constantFrom(POOL_SMALL_LENGTH, POOL_SMALL_LENGTH + 1, POOL_MAX_LENGTH, POOL_MAX_LENGTH + 1),
+        ),
       }),
       fc.record({ free: fc.nat() }),
     );
@@ -38,7 +47,7 @@ describe('CPU buffer reuse', () => {
           const m = be.memory();
           expect(m.liveBuffers).toBe(live.length);
           expect(m.liveBytes).toBe(live.reduce((n, a) => n + a.byteLength, 0));
-          expect(m.pooledBytes).toBeLessThanOrEqual(16 << 20);
+          expect(m.pooledBytes).toBeLessThanOrEqual(POOL_MAX_BYTES);
         }
       }),
       { numRuns: 150 },
@@ -57,9 +66,27 @@ describe('CPU buffer reuse', () => {
     expect(reused.buffer).toBe(small.buffer);
     expect(reused).not.toBe(small);
     expect(be.memory()).toMatchObject({ pooledBuffers: 0, pooledBytes: 0 });
-    const large = be.alloc('float32', (1 << 16) + 1);
+    const large = be.alloc('float32', POOL_MAX_LENGTH + 1);
     be.free(large);
     expect(be.memory().pooledBuffers).toBe(0);
+  });
+
+  it('keeps small buffers when large ones have filled their own budget', () => {
+    const be = new CpuBackend();
+    // More large buffers than their budget holds, all freed: the large budget is full.
+    const n = Math.ceil(POOL_LARGE_BYTES / (4 * POOL_MAX_LENGTH)) + 1;
+    const large = Array.from({ length: n }, () => be.alloc('float32', POOL_MAX_LENGTH));
+    for (const a of large) be.free(a);
+    const full = be.memory();
+    expect(full.pooledBytes).toBe(POOL_LARGE_BYTES);
+    const small = be.alloc('float32', 100);
+    be.free(small);
+    expect(be.memory()).toMatchObject({
+      pooledBuffers: full.pooledBuffers + 1,
+      pooledBytes: POOL_LARGE_BYTES + 400,
+    });
+    expect(be.alloc('float32', 100).buffer).toBe(small.buffer);
+    expect(be.alloc('float32', POOL_MAX_LENGTH).buffer).toBe(large[n - 2]!.buffer);
   });
 
   it('still refuses what its memory limit refuses, pooled or not', () => {

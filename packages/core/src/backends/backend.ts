@@ -140,6 +140,12 @@ export interface Backend {
    */
   matmul(views: Views<'matmul'>): void;
 
+  /**
+   * Optional: out = c + a b for a [M, K], b [K, N] and c a view broadcast to [M, N] (stride 0 on a bias's rows).
+   * Where absent, the addmm op runs matmul then add.
+   */
+  addmm?(views: { a: View; b: View; c: View; out: View }): void;
+
   /** Softmax (or log-softmax where `log`) of a contiguous x over its last axis. */
   softmax(views: Views<'softmax'>, log: boolean): void;
 

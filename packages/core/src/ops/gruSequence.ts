@@ -3,6 +3,7 @@ import { WebrnnError, fmtShape } from '../errors.js';
 import { tidy } from '../scopes.js';
 import type { Tensor } from '../tensor.js';
 import { alloc, backendOf, floatOnly, record, sameDType } from './operands.js';
+import { addmm } from './addmm.js';
 import { add, binaryInPlace, mul } from './elementwise.js';
 import { cat } from './join.js';
 import { matmul } from './matmul.js';
@@ -64,7 +65,7 @@ export function gruSequence(gx: Tensor, wh: Tensor, h0: Tensor, opts: GruSequenc
     for (let t = 0; t < T; t++) {
       tidy(() => {
         const g = select(gx, 0, t);
-        const gates = add(narrow(g, 1, 0, 2 * H), matmul(hPrev, whRU));
+        const gates = addmm(narrow(g, 1, 0, 2 * H), hPrev, whRU);
         const [act, rh, hc, h] = [
           select(acts, 0, t),
           select(rhs, 0, t),

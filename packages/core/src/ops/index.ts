@@ -5,6 +5,7 @@ export * from './indexing.js';
 export * from './join.js';
 export * from './loss.js';
 export * from './matmul.js';
+export * from './addmm.js';
 export * from './reduce.js';
 export * from './shape.js';
 export * from './device.js';

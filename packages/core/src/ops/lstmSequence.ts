@@ -4,6 +4,7 @@ import { WebrnnError, fmtShape } from '../errors.js';
 import { tidy } from '../scopes.js';
 import type { Tensor } from '../tensor.js';
 import { alloc, backendOf, checkTensor, floatOnly, record, sameDType } from './operands.js';
+import { addmm } from './addmm.js';
 import { add, binaryInPlace, copyInPlace } from './elementwise.js';
 import { cat } from './join.js';
 import { matmul } from './matmul.js';
@@ -109,7 +110,7 @@ export function lstmSequence(
       tidy(() => {
         const hPrev = t > 0 ? select(out, 0, t - 1) : h0;
         const cPrev = t > 0 ? select(cs, 0, t - 1) : c0;
-        const gates = add(select(gx, 0, t), matmul(hPrev, wh));
+        const gates = addmm(select(gx, 0, t), hPrev, wh);
         const [h, c, a] = [select(hs, 0, t), select(cs, 0, t), select(acts, 0, t)];
         backend.cell(
           'lstmCell',

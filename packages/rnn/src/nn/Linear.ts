@@ -1,5 +1,5 @@
 import { type Activity, expectTensor } from '../module/activity.js';
-import { type Tensor, WebrnnError, add, fmtShape, matmul, uniform } from '../module/deps.js';
+import { type Tensor, WebrnnError, add, addmm, fmtShape, matmul, reshape, uniform } from '../module/deps.js';
 import { Module } from '../module/Module.js';
 import { fillUniform, uniformBound } from './init.js';
 
@@ -73,6 +73,16 @@ export class Linear<In extends Activity = Tensor, Out extends Activity = Tensor>
         'input',
         `has shape ${fmtShape(x.shape)}, expected [${this.inputSize}] or [N, ${this.inputSize}]`,
       );
+    }
+    // The bias is added by the product itself (no second pass, no temporary): leading dims fold into rows.
+    if (this.bias && x.isContiguous) {
+      const rows = x.rank === 2 ? x : reshape(x, [x.size / this.inputSize, this.inputSize]);
+      const y = addmm(this.bias, rows, this.weight, { transB: true });
+      if (rows === x) return y;
+      rows.dispose();
+      const out = reshape(y, [...x.shape.slice(0, -1), this.outputSize]);
+      y.dispose();
+      return out;
     }
     const y = matmul(x, this.weight, { transB: true });
     if (!this.bias) return y;

@@ -1,6 +1,8 @@
 import type { Activity } from '../module/activity.js';
 import type { Module } from '../module/Module.js';
-import { AbstractRecurrent } from './AbstractRecurrent.js';
+import { type Tensor, select } from '../module/deps.js';
+import { Linear } from '../nn/Linear.js';
+import { AbstractRecurrent, type SequenceResult } from './AbstractRecurrent.js';
 
 /**
  * Decorates any module so that it follows the AbstractRecurrent protocol: one forward per time step, backward
@@ -25,6 +27,24 @@ export class Recursor<
 
   protected override initialState(): null {
     return null;
+  }
+
+  /**
+   * In evaluation, a Linear (whose forward takes [..., inputSize]) runs once over the whole sequence [T, N, in]
+   * instead of T times: the same values, without T step calls, T slices and a stack. Training keeps stepping, so
+   * that each step has its graph for the step-wise backward.
+   */
+  protected override canForwardSequence(_input: Tensor): boolean {
+    return !this.train && this.module.constructor === Linear;
+  }
+
+  protected override sequenceForward(x: Tensor): SequenceResult {
+    const output = this.forwardChild(0, x) as Tensor;
+    const steps = Array.from({ length: x.shape[0]! }, (_, t) => ({
+      output: select(output, 0, t),
+      state: null,
+    }));
+    return { output, steps };
   }
 
   // The state lives in the decorated module: Torch's Recursor passes the state API on to it.

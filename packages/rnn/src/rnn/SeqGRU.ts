@@ -4,6 +4,7 @@ import {
   type Tensor,
   WebrnnError,
   add,
+  addmm,
   gruSequence,
   matmul,
   narrow,
@@ -103,7 +104,7 @@ export class SeqGRU extends SeqRecurrent {
     const wx = narrow(this.weight, 0, 0, D);
     const wh = narrow(this.weight, 0, D, H);
     // Its intermediates go at once (the recurrence does not keep gx): only what backward reads stays alive.
-    const gx = tidy(() => reshape(add(matmul(reshape(x, [T * N, D]), wx), this.bias), [T, N, 3 * H]));
+    const gx = tidy(() => reshape(addmm(this.bias, reshape(x, [T * N, D]), wx), [T, N, 3 * H]));
     const out = this.resetAfter
       ? this.resetAfterSequence(gx, wh, starts[0]!, keepMask)
       : gruSequence(gx, wh, starts[0]!, { keep: keepMask });

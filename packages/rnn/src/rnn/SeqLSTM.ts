@@ -3,9 +3,8 @@ import { positiveInt } from '../module/checks.js';
 import {
   type Tensor,
   WebrnnError,
-  add,
+  addmm,
   lstmSequence,
-  matmul,
   narrow,
   noGrad,
   randn,
@@ -154,9 +153,9 @@ export class SeqLSTM extends SeqRecurrent {
     const R = this.outputSize;
     const wx = narrow(this.weight, 0, 0, D);
     const wh = narrow(this.weight, 0, D, R);
-    // The input projection of every step at once.
+    // The input projection of every step at once, the bias added by the product (addmm).
     // Its intermediates go at once (the recurrence does not keep gx): only what backward reads stays alive.
-    const gx = tidy(() => reshape(add(matmul(reshape(x, [T * N, D]), wx), this.bias), [T, N, 4 * H]));
+    const gx = tidy(() => reshape(addmm(this.bias, reshape(x, [T * N, D]), wx), [T, N, 4 * H]));
     const [out, cells] = lstmSequence(gx, wh, starts[0]!, starts[1]!, {
       order: 'ifog',
       keep: keepMask,

@@ -3,7 +3,7 @@ import { contiguousStrides } from '../../shape.js';
 import { divisionByZero } from '../../errors.js';
 import { checkHostAllocation, hostArray } from '../../storage.js';
 import type * as B from '../backend.js';
-import { BufferPool } from './bufferPool.js';
+import { BufferPool, POOL_MAX_LENGTH } from './bufferPool.js';
 import { binaryCpu, copyCpu, fillCpu, paramUnaryCpu, unaryCpu, whereCpu } from './elementwise.js';
 import { gatherCpu, scatterAddCpu } from './gather.js';
 import { cellCpu } from './cells.js';
@@ -13,7 +13,7 @@ import { reduceCpu } from './reduce.js';
 import { softmaxCpu } from './softmax.js';
 
 /** Allocations up to this many elements may come from the pool (BufferPool keeps no longer ones). */
-const SMALL = 1 << 16;
+const SMALL = POOL_MAX_LENGTH;
 
 /** The reference backend: typed arrays on the JS heap, everything synchronous. */
 export class CpuBackend implements B.Backend {
@@ -103,6 +103,10 @@ export class CpuBackend implements B.Backend {
 
   matmul({ a, b, out }: B.Views<'matmul'>): void {
     matmulCpu(a, b, out);
+  }
+
+  addmm({ a, b, c, out }: { a: B.View; b: B.View; c: B.View; out: B.View }): void {
+    matmulCpu(a, b, out, c);
   }
 
   softmax({ x, out }: B.Views<'softmax'>, log: boolean): void {

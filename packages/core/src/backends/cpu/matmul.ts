@@ -34,7 +34,11 @@ function grow(a: Float64Array, n: number): Float64Array {
   return a.length >= n ? a : new Float64Array(Math.max(n, a.length * 2));
 }
 
-export function matmulCpu(a: View, b: View, out: View): void {
+/**
+ * out = A B, or with `addend` (a rank-2 view broadcast to out's [M, N], from addmm) out = addend + A B: the wasm
+ * kernel then starts its accumulators from the addend instead of zeros, the JavaScript kernels add it afterwards.
+ */
+export function matmulCpu(a: View, b: View, out: View, addend?: View): void {
   const r = out.shape.length;
   const M = out.shape[r - 2]!;
   const N = out.shape[r - 1]!;
@@ -45,6 +49,7 @@ export function matmulCpu(a: View, b: View, out: View): void {
   if (M === 0 || N === 0 || batch === 0) return;
   if (K === 0) {
     O.fill(0, out.offset, out.offset + batch * M * N);
+    if (addend) addTo(O, out.offset, addend, M, N);
     return;
   }
   const A = a.buffer as TypedArray;
@@ -80,7 +85,7 @@ export function matmulCpu(a: View, b: View, out: View): void {
         if (bo !== packedBo) packBWasm(plan, B, bo, brs, bcs);
         packedAo = ao;
         packedBo = bo;
-        runWasmMatmul(plan, O, out.offset + bi * rows * N, rows * N * K >= PARALLEL_MACS);
+        runWasmMatmul(plan, O, out.offset + bi * rows * N, rows * N * K >= PARALLEL_MACS, addend);
       });
       return;
     }
@@ -89,6 +94,7 @@ export function matmulCpu(a: View, b: View, out: View): void {
     forEachBatch(a, b, out.shape, batch, (ao, bo, bi) =>
       direct(A, ao, ars, acs, B, bo, brs, bcs, O, out.offset + bi * rows * N, rows, N, K),
     );
+    if (addend) addTo(O, out.offset, addend, M, N);
     return;
   }
   const Mp = (rows + 3) & ~3;
@@ -113,6 +119,18 @@ export function matmulCpu(a: View, b: View, out: View): void {
     const C = shared.C;
     for (let i = 0; i < rows * N; i++) O[oo + i] = C[i]!;
   });
+  if (addend) addTo(O, out.offset, addend, M, N);
+}
+
+/** O[oo + i N + j] += c[i, j] for the M x N view c (any strides: a bias's rows have stride 0). */
+function addTo(O: TypedArray, oo: number, c: View, M: number, N: number): void {
+  const C = c.buffer as TypedArray;
+  const [rs, cs] = c.strides as [number, number];
+  for (let i = 0; i < M; i++) {
+    const s = c.offset + i * rs;
+    const o = oo + i * N;
+    for (let j = 0; j < N; j++) O[o + j] += C[s + j * cs]!;
+  }
 }
 
 /** Calls fn(offset of A, offset of B, batch index) for each batch, odometer-style over the leading dims. */

@@ -57,6 +57,29 @@ export const MATMUL: OpEntry[] = [
     tol: (c) => summed((c.params as { K: number }).K),
     shadow: true,
   },
+  {
+    // c + a b with c a full [M, N], a bias row [N], a column [M, 1] or a scalar (the broadcasts addmm takes).
+    op: 'addmm',
+    gen: fc
+      .record({
+        M: bigDim,
+        N: bigDim,
+        K: bigDim,
+        c: fc.constantFrom('full', 'row', 'column', 'scalar'),
+        transA: fc.boolean(),
+        transB: fc.boolean(),
+      })
+      .map(({ M, N, K, c, transA, transB }) => {
+        const cShape = { full: [M, N], row: [N], column: [M, 1], scalar: [] }[c];
+        return {
+          inputs: [F(cShape), F(transA ? [K, M] : [M, K]), F(transB ? [N, K] : [K, N])],
+          params: { transA, transB, K },
+        };
+      }),
+    run: ([c, a, b], { transA, transB }) => core.addmm(c!, a!, b!, { transA, transB }),
+    tol: (c) => summed((c.params as { K: number }).K + 1),
+    shadow: true,
+  },
 ];
 
 const reduceInput = (int: boolean, domain: 'any' | 'grid' = 'any') =>

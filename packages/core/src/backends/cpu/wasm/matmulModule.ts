@@ -6,6 +6,7 @@ import {
   V128,
   encodeModule,
 } from './emitter.js';
+import { gemvBody } from './gemvBody.js';
 
 /**
  * The wasm float32 matmul kernel, generated: `gemm(pa, pb, c, Mp, Np, K, i0, i1, ldc)` adds rows [i0, i1) of A B to C,
@@ -176,10 +177,16 @@ function forEachRowOfC(
   }
 }
 
-/** The module's bytes: gemm over an imported memory (shared when threads will use it). */
+/**
+ * The module's bytes: gemm, and gemv for fewer rows than a register block (gemvBody.ts), over an imported memory
+ * (shared when threads will use it).
+ */
 export function gemmModule(shape: GemmShape, memory: { maximum: number; shared: boolean }): Uint8Array {
   return encodeModule({
     memory: { initial: 1, maximum: memory.maximum, shared: memory.shared },
-    functions: [{ name: 'gemm', body: gemmBody(shape) }],
+    functions: [
+      { name: 'gemm', body: gemmBody(shape) },
+      { name: 'gemv', body: gemvBody(shape) },
+    ],
   });
 }

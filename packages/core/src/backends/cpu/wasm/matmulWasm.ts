@@ -185,13 +185,42 @@ export function packBWasm(p: WasmPlan, B: TypedArray, bo: number, brs: number, b
 }
 
 /**
- * C = packed A times packed B, rows [0, M) written to O[oo + i * N + j]; with `parallel`, the rows are split with
- * the matmul worker where it can take them (shared wasm memory).
+ * C = packed A times packed B (plus `addend`, an M x N view of any strides, which C starts from instead of zeros),
+ * rows [0, M) written to O[oo + i * N + j]; with `parallel`, the rows are split with the matmul worker where it can
+ * take them (shared wasm memory).
  */
-export function runWasmMatmul(p: WasmPlan, O: TypedArray, oo: number, parallel: boolean): void {
+export function runWasmMatmul(
+  p: WasmPlan,
+  O: TypedArray,
+  oo: number,
+  parallel: boolean,
+  addend?: View,
+): void {
   const { F, M, N, K, Mp, Np, ldc } = p;
-  F.fill(0, p.c, p.c + Mp * ldc);
+  // Fewer rows than a register block (batch 1 to 3): gemv, which computes (and reads) only those rows.
+  const gemv = M < p.g.shape.MR;
+  const end = p.c + (gemv ? M : Mp) * ldc;
+  if (addend) {
+    // The addend fills the M x N corner; only the padding the kernel adds into is zeroed.
+    startFrom(p, addend);
+    for (let i = 0; i < M; i++) F.fill(0, p.c + i * ldc + N, p.c + i * ldc + Np);
+    F.fill(0, p.c + M * ldc, end);
+  } else F.fill(0, p.c, end);
   const args = [4 * p.pa, 4 * p.pb, 4 * p.c, Mp, Np, K] as const;
-  if (!parallel || !gemmParallel(p.g, ...args, ldc)) p.g.gemm(...args, 0, Mp, ldc);
+  if (gemv) p.g.gemv(...args, 0, M, ldc);
+  else if (!parallel || !gemmParallel(p.g, ...args, ldc)) p.g.gemm(...args, 0, Mp, ldc);
   for (let i = 0; i < M; i++) O.set(F.subarray(p.c + i * ldc, p.c + i * ldc + N), oo + i * N);
+}
+
+/** Rows [0, M) of C set to the M x N view `c` (contiguous rows are copied whole). */
+function startFrom(p: WasmPlan, c: View): void {
+  const { F, M, N, ldc } = p;
+  const C = c.buffer as TypedArray;
+  const [rs, cs] = c.strides as [number, number];
+  for (let i = 0; i < M; i++) {
+    const s = c.offset + i * rs;
+    const d = p.c + i * ldc;
+    if (cs === 1) F.set(C.subarray(s, s + N), d);
+    else for (let j = 0; j < N; j++) F[d + j] = C[s + j * cs]!;
+  }
 }

@@ -82,6 +82,8 @@ export interface GemmInstance {
   readonly module: WasmModule;
   readonly memory: WasmMemory;
   readonly gemm: GemmFn;
+  /** gemm for rows [i0, i1) with i1 <= MR (products of fewer rows than a register block). */
+  readonly gemv: GemmFn;
 }
 
 let instance: GemmInstance | null = null;
@@ -103,7 +105,7 @@ export function gemmInstance(): GemmInstance | null {
     const memory = new wa.Memory({ initial: 1, ...limits });
     const module = new wa.Module(gemmModule(shape, limits));
     const exports = new wa.Instance(module, { env: { memory } }).exports;
-    instance = { shape, module, memory, gemm: exports.gemm as GemmInstance['gemm'] };
+    instance = { shape, module, memory, gemm: exports.gemm as GemmFn, gemv: exports.gemv as GemmFn };
   } catch {
     instanceFailed = true;
   }
