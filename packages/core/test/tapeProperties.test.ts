@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { realIn } from './helpers/reals.js';
 import {
   type Tensor,
   add,
@@ -46,15 +47,15 @@ const graphArb: fc.Arbitrary<Graph> = fc.integer({ min: 1, max: 7 }).chain((K) =
         kind: fc.constantFrom<Step['kind']>('add', 'mul', 'tanh', 'scale', 'unbind'),
         a: fc.nat(),
         b: fc.nat(),
-        c: fc.double({ min: -2, max: 2, noNaN: true }),
+        c: realIn(-2, 2),
       }),
       { minLength: K, maxLength: K },
     ),
     // Roots in any order, repeats allowed (their seeds add up).
     roots: fc.array(fc.nat(), { minLength: 1, maxLength: 5 }),
     input: fc.nat(),
-    x: fc.array(fc.double({ min: -1.5, max: 1.5, noNaN: true }), { minLength: W, maxLength: W }),
-    seeds: fc.array(fc.array(fc.double({ min: -1, max: 1, noNaN: true }), { minLength: W, maxLength: W }), {
+    x: fc.array(realIn(-1.5, 1.5), { minLength: W, maxLength: W }),
+    seeds: fc.array(fc.array(realIn(-1, 1), { minLength: W, maxLength: W }), {
       minLength: 5,
       maxLength: 5,
     }),

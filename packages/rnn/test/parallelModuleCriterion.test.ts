@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { realIn } from './helpers/arbitraries.js';
 import { type Activity, type Tensor, memory, nn, randn, tensor, tidy } from '@webrnn/rnn';
 import { close } from './helpers/compare.js';
 import { f64, numeric, tensorsOf } from './helpers/jacobian.js';
@@ -23,7 +24,7 @@ function gradcheck(c: nn.Criterion, input: Activity, target: Activity | number):
   });
 }
 
-const weightArb = fc.double({ min: -3, max: 3, noNaN: true });
+const weightArb = realIn(-3, 3);
 
 describe('nn.ParallelCriterion', () => {
   it('is the weighted sum of its criteria on the input entries, with their weighted gradients', () => {

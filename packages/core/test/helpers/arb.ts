@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { expect } from 'vitest';
+import { realIn } from './reals.js';
 import {
   type DType,
   type Tensor,
@@ -107,15 +108,12 @@ export type Kind =
   | 'intNonZero';
 
 /**
- * Values of `kind`, `n` of them. For float32 the values are drawn with fc.float between exact float32 bounds
- * (Math.fround), so that what is drawn is what the tensor holds.
+ * Values of `kind`, `n` of them, spread over each kind's range (realIn). For float32 the values are rounded to
+ * float32 within float32 bounds, so that what is drawn is what the tensor holds.
  */
 export function valuesArb(kind: Kind, n: number, dtype: DType = 'float64'): fc.Arbitrary<number[]> {
   const f32 = dtype === 'float32';
-  const real = (min: number, max: number) =>
-    f32
-      ? fc.float({ min: Math.fround(min), max: Math.fround(max), noNaN: true, noDefaultInfinity: true })
-      : fc.double({ min, max, noNaN: true, noDefaultInfinity: true });
+  const real = (min: number, max: number) => realIn(min, max, { f32 });
   const signed = (mag: fc.Arbitrary<number>) => fc.tuple(mag, fc.boolean()).map(([m, s]) => (s ? -m : m));
   const round = (v: number) => (f32 ? Math.fround(v) : v);
   const grid = (offset: number) => fc.integer({ min: -100, max: 100 }).map((k) => round(k * 0.02 + offset));

@@ -1,5 +1,7 @@
 import fc from 'fast-check';
 
+export { realIn } from '../../../core/test/helpers/reals.js';
+
 /**
  * Sizes of a small sequence problem for property tests: T steps (from `minT`), batch N, input D, hidden H, a
  * seed, and the fields of `extra`. Small on purpose: every case runs float64 forward and backward passes.
