@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { realIn } from './reals.js';
 import { type DeviceName, type Tensor, fromData } from '@webrnn/core';
 
 /**
@@ -86,7 +87,7 @@ export async function sameOnBoth(
 export const sprinkled = (n: number, most = 6, scale = 4): fc.Arbitrary<number[]> =>
   fc
     .tuple(
-      fc.array(fc.float({ min: Math.fround(-scale), max: Math.fround(scale), noNaN: true }), {
+      fc.array(realIn(-scale, scale, { f32: true }), {
         minLength: n,
         maxLength: n,
       }),
