@@ -28,13 +28,13 @@ export class WebGPUBackend implements B.Backend, Launcher {
   readonly canReadSync = false;
   destroyed = false;
   /** Which matmul kernel to run; 'auto' (or WEBRNN_MATMUL) picks per adapter and operands. */
-  matmulVariant: MatmulVariant = matmulVariantFromEnv(env('WEBRNN_MATMUL'));
+  matmulVariant: MatmulVariant = choiceFromEnv('WEBRNN_MATMUL', MATMUL_VARIANTS);
   /** Workgroups per grid dimension in one matmul launch (WebGPU's 65535; tests lower it to split small products). */
   matmulGroupLimit = MAX_GROUPS;
   /** Which scatterAdd kernel to run; 'auto' picks per launch (tests force each). */
   scatterMethod: 'auto' | 'loop' | 'atomic' = 'auto';
   /** When lstmSequence's forward is one persistent launch; 'auto' (or WEBRNN_PERSISTENT_LSTM) below the crossover. */
-  persistentLstm: PersistentLstmMode = persistentLstmFromEnv(env('WEBRNN_PERSISTENT_LSTM'));
+  persistentLstm: PersistentLstmMode = choiceFromEnv('WEBRNN_PERSISTENT_LSTM', PERSISTENT_LSTM_MODES);
   private readonly errors = new ErrorLog();
   private readonly pool: BufferPool;
   private readonly pipelines: PipelineCache;
@@ -201,24 +201,12 @@ export class WebGPUBackend implements B.Backend, Launcher {
   }
 }
 
-function matmulVariantFromEnv(value: string | undefined): MatmulVariant {
+/** A setting chosen by an environment variable: 'auto' when unset or empty, else one of `choices` (or an error). */
+function choiceFromEnv<T extends string>(name: string, choices: readonly T[]): T | 'auto' {
+  const value = env(name);
   if (value === undefined || value === '') return 'auto';
-  if (!(MATMUL_VARIANTS as readonly string[]).includes(value)) {
-    throw new WebrnnError(
-      'webgpu',
-      `WEBRNN_MATMUL is '${value}', expected one of ${MATMUL_VARIANTS.join(', ')}`,
-    );
+  if (!(choices as readonly string[]).includes(value)) {
+    throw new WebrnnError('webgpu', `${name} is '${value}', expected one of ${choices.join(', ')}`);
   }
-  return value as MatmulVariant;
-}
-
-function persistentLstmFromEnv(value: string | undefined): PersistentLstmMode {
-  if (value === undefined || value === '') return 'auto';
-  if (!(PERSISTENT_LSTM_MODES as readonly string[]).includes(value)) {
-    throw new WebrnnError(
-      'webgpu',
-      `WEBRNN_PERSISTENT_LSTM is '${value}', expected one of ${PERSISTENT_LSTM_MODES.join(', ')}`,
-    );
-  }
-  return value as PersistentLstmMode;
+  return value as T;
 }

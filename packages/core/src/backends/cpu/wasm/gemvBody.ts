@@ -78,34 +78,14 @@ export function gemvBody(s: GemmShape): FunctionBuilder {
   f.get(ap).get(a4End).op('i32GeS').brIf(0);
   f.loop(); // k, U at a time
   for (let u = 0; u < U; u++) step(u);
-  f.get(bp)
-    .i32(4 * NR * U)
-    .op('i32Add')
-    .set(bp);
-  f.get(ap)
-    .i32(4 * MR * U)
-    .op('i32Add')
-    .tee(ap)
-    .get(a4End)
-    .op('i32LtS')
-    .brIf(0);
+  nextK(f, bp, 4 * NR * U, ap, 4 * MR * U, a4End);
   f.end();
   f.end();
   f.block();
   f.get(ap).get(aEnd).op('i32GeS').brIf(0);
   f.loop(); // the last kc % U values of k
   step(0);
-  f.get(bp)
-    .i32(4 * NR)
-    .op('i32Add')
-    .set(bp);
-  f.get(ap)
-    .i32(4 * MR)
-    .op('i32Add')
-    .tee(ap)
-    .get(aEnd)
-    .op('i32LtS')
-    .brIf(0);
+  nextK(f, bp, 4 * NR, ap, 4 * MR, aEnd);
   f.end();
   f.end();
   // C[i, j .. j + NR) += the sum of the U partial sums.
@@ -123,4 +103,20 @@ export function gemvBody(s: GemmShape): FunctionBuilder {
   f.get(k0).i32(KC).op('i32Add').tee(k0).get(K).op('i32LtS').brIf(0);
   f.end();
   return f;
+}
+
+/**
+ * The end of a loop over k in the packed panels: advance B's and A's pointers by their bytes per step and loop
+ * again while A's is below `aEnd` (gemm's and gemv's inner loops).
+ */
+export function nextK(
+  f: FunctionBuilder,
+  bp: Local,
+  bBytes: number,
+  ap: Local,
+  aBytes: number,
+  aEnd: Local,
+): void {
+  f.get(bp).i32(bBytes).op('i32Add').set(bp);
+  f.get(ap).i32(aBytes).op('i32Add').tee(ap).get(aEnd).op('i32LtS').brIf(0);
 }

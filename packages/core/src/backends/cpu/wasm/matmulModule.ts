@@ -6,7 +6,7 @@ import {
   V128,
   encodeModule,
 } from './emitter.js';
-import { gemvBody } from './gemvBody.js';
+import { gemvBody, nextK } from './gemvBody.js';
 
 /**
  * The wasm float32 matmul kernel, generated: `gemm(pa, pb, c, Mp, Np, K, i0, i1, ldc)` adds rows [i0, i1) of A B to C,
@@ -132,17 +132,7 @@ export function gemmBody(s: GemmShape): FunctionBuilder {
       f.set(acc[r]![v]!);
     }
   }
-  f.get(bp)
-    .i32(NR * 4)
-    .op('i32Add')
-    .set(bp);
-  f.get(ap)
-    .i32(MR * 4)
-    .op('i32Add')
-    .tee(ap)
-    .get(aEnd)
-    .op('i32LtS')
-    .brIf(0);
+  nextK(f, bp, NR * 4, ap, MR * 4, aEnd);
   f.end();
   forEachRowOfC(f, MR, cp, row, ldc, (r) => {
     for (let v = 0; v < NR / 4; v++)
