@@ -13,6 +13,13 @@ export const CHAR_LSTM = {
 } as const;
 /** Generation: the char model at batch 1, one token at a time, each the argmax of the last logits (read on the host). */
 export const CHAR_GEN = { tokens: 100 } as const;
+/** The index of the largest of the values (the first on ties): how every JavaScript peer picks the next token. */
+export function argmax(v: ArrayLike<number>): number {
+  let best = 0;
+  for (let i = 1; i < v.length; i++) if (v[i]! > v[best]!) best = i;
+  return best;
+}
+
 export const SMALL_LATENCY = { input: 128, hidden: 128, batch: 1, steps: 100 } as const;
 export const MATMUL_SIZES = [256, 512, 1024] as const;
 

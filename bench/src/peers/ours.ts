@@ -5,7 +5,16 @@
  */
 import * as webrnn from '@webrnn/rnn';
 import { type Tensor, memory, nn, tensor, tidy } from '@webrnn/rnn';
-import { CHAR_GEN, CHAR_LSTM, type Measurement, SEED_COS, SMALL_LATENCY, lcg, timeIt } from '../workloads.js';
+import {
+  CHAR_GEN,
+  argmax,
+  CHAR_LSTM,
+  type Measurement,
+  SEED_COS,
+  SMALL_LATENCY,
+  lcg,
+  timeIt,
+} from '../workloads.js';
 
 type Device = 'cpu' | 'webgpu';
 
@@ -87,13 +96,6 @@ function charInfer(device: Device) {
     await out.data();
     out.dispose();
   };
-}
-
-/** The index of the largest of the values (the first on ties), as every peer picks the next token. */
-function argmax(v: ArrayLike<number>): number {
-  let best = 0;
-  for (let i = 1; i < v.length; i++) if (v[i]! > v[best]!) best = i;
-  return best;
 }
 
 /**

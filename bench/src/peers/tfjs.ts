@@ -5,7 +5,16 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { CHAR_GEN, CHAR_LSTM, type Measurement, SEED_COS, SMALL_LATENCY, lcg, timeIt } from '../workloads.js';
+import {
+  CHAR_GEN,
+  argmax,
+  CHAR_LSTM,
+  type Measurement,
+  SEED_COS,
+  SMALL_LATENCY,
+  lcg,
+  timeIt,
+} from '../workloads.js';
 
 const require = createRequire(import.meta.url);
 
@@ -206,8 +215,7 @@ export async function charLstmGen(): Promise<number> {
       state = next;
       const v = await logits.data();
       logits.dispose();
-      token = 0;
-      for (let i = 1; i < v.length; i++) if (v[i]! > v[token]!) token = i;
+      token = argmax(v);
     }
     for (const s of state) tf.dispose([s.c, s.h]);
   };
