@@ -2,6 +2,7 @@
 /// <reference types="@webgpu/types" preserve="true" />
 import { registerBackend } from '../registry.js';
 import { WebGPUBackend } from './backend.js';
+import { kernelChoicesFromEnv } from './envChoices.js';
 
 /**
  * Finding a WebGPU device: the browser's `navigator.gpu`, or in Node Dawn through the `webgpu` package, trying
@@ -68,6 +69,8 @@ export async function initWebGPU(options: WebGPUOptions = {}): Promise<WebGPUBac
     say(lastError);
     return null;
   }
+  // A bad WEBRNN_MATMUL or WEBRNN_PERSISTENT_LSTM is an error here, not a device that silently fails to start.
+  const choices = kernelChoicesFromEnv();
   const candidates: [string, () => Promise<GPU | null>, 'core' | 'compatibility'][] = [];
   const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
   const inNode =
@@ -103,7 +106,7 @@ export async function initWebGPU(options: WebGPUOptions = {}): Promise<WebGPUBac
         requiredLimits: limitsOf(adapter),
       });
       const description = describe(adapter, source, featureLevel, features);
-      current = new WebGPUBackend(device, description);
+      current = new WebGPUBackend(device, description, choices);
       registerBackend(current);
       say(
         `${[description.vendor, description.architecture, description.description].filter(Boolean).join(' ') || 'unknown adapter'} (${source}, ${featureLevel} feature level${description.software ? ', software' : ''})`,
