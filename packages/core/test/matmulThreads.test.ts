@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest';
 /**
  * The two-thread CPU matmul runs only from the compiled package (its worker is a .js file), so this test runs the
  * built core in a child process: large products (threaded) must equal a plain loop, for both dtypes and
- * transposes, float32 in JavaScript and in wasm (over shared wasm memory), and the process must exit on its own
+ * transposes, float32 in JavaScript and in wasm (over shared wasm memory, split by rows or, for few rows, by
+ * columns), and the process must exit on its own
  * (the worker must not keep it alive).
  */
 const dist = fileURLToPath(new URL('../dist/index.js', import.meta.url));
@@ -19,7 +20,9 @@ const cases = [[130, 300, 97, 'float64', false], [64, 257, 128, 'float32', true]
 // float32 in wasm: the first product hands the worker the wasm module, the next ones split their rows with it.
 for (const wasm of ['off', 'on']) {
 setCpuWasm(wasm);
-for (const [M, K, N, dtype, tb] of [...cases, [301, 260, 150, 'float32', false], [301, 260, 150, 'float32', true], [70, 40, 1021, 'float32', false]]) {
+for (const [M, K, N, dtype, tb] of [...cases, [301, 260, 150, 'float32', false], [301, 260, 150, 'float32', true], [70, 40, 1021, 'float32', false],
+  // Few rows (a recurrent step's batch): the wasm product is shared by blocks of columns, K across chunks.
+  [32, 300, 1024, 'float32', false], [33, 256, 1021, 'float32', true], [5, 64, 200, 'float32', false]]) {
   const a = randn([M, K], { dtype });
   const b = randn(tb ? [N, K] : [K, N], { dtype });
   for (let rep = 0; rep < 3; rep++) {

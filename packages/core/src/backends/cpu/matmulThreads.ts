@@ -1,5 +1,6 @@
 import type { Worker as NodeWorker } from 'node:worker_threads';
 import { type Packed, computeRows } from './matmulKernel.js';
+import { gemmBlocks, takeGemmBlocks } from './gemmBlocks.js';
 import type { GemmInstance } from './wasm/runtime.js';
 import { nodeBuiltin, nodeEnv } from '../../nodeBuiltins.js';
 
@@ -39,15 +40,16 @@ declare const Worker: new (url: URL, options: { type: 'module' }) => PageWorker;
 
 /**
  * Control word states: ctl = [state, M, N, K, i0, i1, kind, pa, pb, c, ldc, next]; kind 0 runs the JavaScript
- * kernel on rows [i0, i1); kind WASM_JOB the wasm gemm on the shared wasm memory (pa, pb, c, Mp = M, Np = N, K,
- * ldc), in blocks of i0 rows that both threads take in turn from the counter `next` (Atomics.add): a thread the
- * machine starves of time then takes fewer blocks instead of holding the other back.
+ * kernel on rows [i0, i1); kind WASM_JOB the wasm gemm on the shared wasm memory, in blocks both threads take
+ * (gemmBlocks.ts, which names the slots for it).
  */
 export const STARTING = 4;
 export const IDLE = 0;
 export const JOB = 1;
 export const DONE = 2;
 export const SWAP = 3;
+/** The worker took the job (from JOB): the caller waits for DONE. */
+export const RUNNING = 5;
 export const WASM_JOB = 1;
 
 interface Shared {
@@ -109,14 +111,15 @@ export function computeParallel(p: Packed): void {
   Atomics.store(ctl, 0, JOB);
   Atomics.notify(ctl, 0);
   computeRows(p, s.C, 0, 0, Math.min(half, p.M));
-  while (Atomics.load(ctl, 0) === JOB) waitWhile(JOB);
+  for (let st = Atomics.load(ctl, 0); st === JOB || st === RUNNING; st = Atomics.load(ctl, 0)) waitWhile(st);
   Atomics.store(ctl, 0, IDLE);
 }
 
 /**
- * The wasm gemm of rows [0, Mp) split with the worker, over shared wasm memory (byte addresses as for
- * `GemmInstance.gemm`). False when the worker cannot take it now (threads off, memory not shared, worker
- * starting or busy, or just handed this instance): the caller then computes everything itself.
+ * The wasm gemm of [0, Mp) x [0, Np) split with the worker in blocks (gemmBlocks.ts), over shared wasm memory
+ * (byte addresses as for `GemmInstance.gemm`). False when the worker cannot take it now (threads off, memory not
+ * shared, worker starting or busy, just handed this instance, or a product too small to share): the caller then
+ * computes everything itself.
  */
 export function gemmParallel(
   g: GemmInstance,
@@ -137,17 +140,16 @@ export function gemmParallel(
     sendToWorker();
     return false;
   }
-  // About eight blocks, of at least 32 rows (fewer rows per block would reload packed B too often).
-  const MR = g.shape.MR;
-  const block = Math.max(32, Math.ceil(Mp / 8 / MR) * MR);
-  if (block >= Mp) return false;
-  ctl.set([Mp, Np, K, block, Mp, WASM_JOB, pa, pb, c, ldc, 0], 1);
+  const blocks = gemmBlocks(Mp, Np, g.shape.MR, g.shape.NR);
+  if (!blocks) return false;
+  ctl.set([Mp, Np, K, blocks.rows, blocks.cols, WASM_JOB, pa, pb, c, ldc, 0], 1);
   Atomics.store(ctl, 0, JOB);
   Atomics.notify(ctl, 0);
-  for (let b = Atomics.add(ctl, 11, 1); b * block < Mp; b = Atomics.add(ctl, 11, 1)) {
-    g.gemm(pa, pb, c, Mp, Np, K, b * block, Math.min(Mp, (b + 1) * block), ldc);
-  }
-  while (Atomics.load(ctl, 0) === JOB) waitWhile(JOB);
+  takeGemmBlocks(g.gemm, ctl);
+  // Every block is taken. A worker that has not woken yet is told not to start (its wake-up, tens of
+  // microseconds, would otherwise be waited for); one that has started is waited for.
+  if (Atomics.compareExchange(ctl, 0, JOB, IDLE) === JOB) return true;
+  while (Atomics.load(ctl, 0) === RUNNING) waitWhile(RUNNING);
   Atomics.store(ctl, 0, IDLE);
   return true;
 }

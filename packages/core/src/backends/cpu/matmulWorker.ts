@@ -4,6 +4,7 @@
  * signal done. On SWAP it leaves the loop to receive larger buffers (or the wasm gemm's module and shared memory,
  * whose rows it then computes in place in that memory).
  */
+import { takeGemmBlocks } from './gemmBlocks.js';
 import { computeRows } from './matmulKernel.js';
 import { type WasmMemory, type WasmModule, wasmApi } from './wasm/api.js';
 import type { GemmFn } from './wasm/runtime.js';
@@ -28,17 +29,10 @@ const IDLE = 0;
 const JOB = 1;
 const DONE = 2;
 const SWAP = 3;
+const RUNNING = 5;
 const WASM_JOB = 1;
 
 let gemm: GemmFn | null = null;
-
-/** Blocks of ctl[4] rows of the wasm product, taken from the shared counter ctl[11] until none is left. */
-function wasmBlocks(): void {
-  const [Mp, Np, K, block] = [ctl[1]!, ctl[2]!, ctl[3]!, ctl[4]!];
-  for (let b = Atomics.add(ctl, 11, 1); b * block < Mp; b = Atomics.add(ctl, 11, 1)) {
-    gemm!(ctl[7]!, ctl[8]!, ctl[9]!, Mp, Np, K, b * block, Math.min(Mp, (b + 1) * block), ctl[10]!);
-  }
-}
 
 function serve(msg: Buffers): void {
   const PA = new Float64Array(msg.PA);
@@ -60,8 +54,9 @@ function serve(msg: Buffers): void {
       Atomics.notify(ctl, 0);
       return;
     }
-    if (state !== JOB) continue;
-    if (ctl[6] === WASM_JOB) wasmBlocks();
+    // Take the job, unless the main thread took every block and withdrew it meanwhile (matmulThreads.gemmParallel).
+    if (state !== JOB || Atomics.compareExchange(ctl, 0, JOB, RUNNING) !== JOB) continue;
+    if (ctl[6] === WASM_JOB) takeGemmBlocks(gemm!, ctl);
     else computeRows({ PA, PB, M: ctl[1]!, N: ctl[2]!, K: ctl[3]! }, C, 0, ctl[4]!, ctl[5]!);
     Atomics.store(ctl, 0, DONE);
     Atomics.notify(ctl, 0);

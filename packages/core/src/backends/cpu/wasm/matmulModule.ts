@@ -9,8 +9,9 @@ import {
 import { gemvBody, nextK } from './gemvBody.js';
 
 /**
- * The wasm float32 matmul kernel, generated: `gemm(pa, pb, c, Mp, Np, K, i0, i1, ldc)` adds rows [i0, i1) of A B to C,
- * from operands packed by matmulWasm.ts:
+ * The wasm float32 matmul kernel, generated: `gemm(pa, pb, c, Mp, Np, K, i0, i1, ldc, j0, j1)` adds the block of rows
+ * [i0, i1) and columns [j0, j1) (j0, j1 multiples of NR, or j1 = Np) of A B to C, from operands packed by
+ * matmulWasm.ts (a block of columns lets two threads share a product of few rows, a recurrent step's):
  *
  * - A, K chunk by K chunk (KC values), in panels of MR rows, k-major in a panel: element (i, k) of the chunk that
  *   starts at k0 is at PA[Mp * k0 + (i - i % MR) * kc + k * MR + i % MR].
@@ -51,13 +52,15 @@ function min(f: Fn, a: () => void, b: () => void, out: Local): void {
   f.op('i32LtS').op('select').set(out);
 }
 
-type Nine = [Local, Local, Local, Local, Local, Local, Local, Local, Local];
+type Eleven = [Local, Local, Local, Local, Local, Local, Local, Local, Local, Local, Local];
 
 /** The body of gemm (see the module comment). */
 export function gemmBody(s: GemmShape): FunctionBuilder {
   const { MR, NR, KC, MC } = s;
-  const f = new FunctionBuilder([I32, I32, I32, I32, I32, I32, I32, I32, I32]);
-  const [pa, pb, c, Mp, Np, K, i0, i1, ldC] = Array.from({ length: 9 }, (_, i) => f.param(i, I32)) as Nine;
+  const f = new FunctionBuilder([I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32]);
+  const [pa, pb, c, Mp, Np, K, i0, i1, ldC, j0, j1] = Array.from({ length: 11 }, (_, i) =>
+    f.param(i, I32),
+  ) as Eleven;
   const k0 = f.local(I32);
   const kc = f.local(I32);
   const paChunk = f.local(I32);
@@ -78,7 +81,7 @@ export function gemmBody(s: GemmShape): FunctionBuilder {
   const bv: Local[] = Array.from({ length: NR / 4 }, () => f.local(V128));
   const av = f.local(V128);
 
-  // Every loop is do-while: the caller passes K > 0, Np > 0 and i0 < i1.
+  // Every loop is do-while: the caller passes K > 0, i0 < i1 and j0 < j1.
   f.get(ldC).i32(2).op('i32Shl').set(ldc); // bytes per row of C
   f.i32(0).set(k0);
   f.loop(); // K chunks
@@ -98,7 +101,7 @@ export function gemmBody(s: GemmShape): FunctionBuilder {
     () => f.get(i1),
     r1,
   );
-  f.i32(0).set(j);
+  f.get(j0).set(j);
   f.loop(); // B panels
   f.get(r0).set(i);
   f.loop(); // register blocks down the MC rows
@@ -142,7 +145,7 @@ export function gemmBody(s: GemmShape): FunctionBuilder {
   });
   f.get(i).i32(MR).op('i32Add').tee(i).get(r1).op('i32LtS').brIf(0);
   f.end();
-  f.get(j).i32(NR).op('i32Add').tee(j).get(Np).op('i32LtS').brIf(0);
+  f.get(j).i32(NR).op('i32Add').tee(j).get(j1).op('i32LtS').brIf(0);
   f.end();
   f.get(r1).tee(r0).get(i1).op('i32LtS').brIf(0);
   f.end();

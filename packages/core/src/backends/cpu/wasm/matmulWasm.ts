@@ -208,7 +208,7 @@ export function runWasmMatmul(
   } else F.fill(0, p.c, end);
   const args = [4 * p.pa, 4 * p.pb, 4 * p.c, Mp, Np, K] as const;
   if (gemv) p.g.gemv(...args, 0, M, ldc);
-  else if (!parallel || !gemmParallel(p.g, ...args, ldc)) p.g.gemm(...args, 0, Mp, ldc);
+  else if (!parallel || !gemmParallel(p.g, ...args, ldc)) p.g.gemm(...args, 0, Mp, ldc, 0, Np);
   for (let i = 0; i < M; i++) O.set(F.subarray(p.c + i * ldc, p.c + i * ldc + N), oo + i * N);
 }
 

@@ -64,8 +64,23 @@ export const MAX_WASM_BYTES = 1 << 30;
 /** Bytes of a wasm memory page. */
 export const PAGE = 65536;
 
-/** Adds rows [i0, i1) of packed A times packed B to C (byte addresses; see matmulModule.ts). */
+/** Adds rows [i0, i1), columns [j0, j1) of packed A times packed B to C (byte addresses; see matmulModule.ts). */
 export type GemmFn = (
+  pa: number,
+  pb: number,
+  c: number,
+  Mp: number,
+  Np: number,
+  K: number,
+  i0: number,
+  i1: number,
+  ldc: number,
+  j0: number,
+  j1: number,
+) => void;
+
+/** Adds rows [i0, i1) (i1 <= MR) of packed A times packed B to C, every column (gemvBody.ts). */
+export type GemvFn = (
   pa: number,
   pb: number,
   c: number,
@@ -83,7 +98,7 @@ export interface GemmInstance {
   readonly memory: WasmMemory;
   readonly gemm: GemmFn;
   /** gemm for rows [i0, i1) with i1 <= MR (products of fewer rows than a register block). */
-  readonly gemv: GemmFn;
+  readonly gemv: GemvFn;
 }
 
 let instance: GemmInstance | null = null;
@@ -105,7 +120,7 @@ export function gemmInstance(): GemmInstance | null {
     const memory = new wa.Memory({ initial: 1, ...limits });
     const module = new wa.Module(gemmModule(shape, limits));
     const exports = new wa.Instance(module, { env: { memory } }).exports;
-    instance = { shape, module, memory, gemm: exports.gemm as GemmFn, gemv: exports.gemv as GemmFn };
+    instance = { shape, module, memory, gemm: exports.gemm as GemmFn, gemv: exports.gemv as GemvFn };
   } catch {
     instanceFailed = true;
   }
