@@ -46,9 +46,10 @@ describe('gemmBlocks', () => {
         );
         expect(seen.every((v) => v === 1)).toBe(true);
         expect(count).toBeGreaterThanOrEqual(2);
-        // Rows first where there are enough of them; a recurrent step's few rows are split by columns.
-        if (Mp >= 64) expect(b.cols).toBe(Np);
-        else expect([b.rows, b.cols >= 32]).toEqual([Mp, true]);
+        // Rows first where there are enough of them; a recurrent step's few rows are split by columns. At most
+        // eight blocks, of at least 32 rows or columns (fewer would reload packed B, or cost more than they share).
+        if (Mp >= 64) expect([b.cols, b.rows >= 32, Math.ceil(Mp / b.rows) <= 8]).toEqual([Np, true, true]);
+        else expect([b.rows, b.cols >= 32, Math.ceil(Np / b.cols) <= 8]).toEqual([Mp, true, true]);
       }),
       { numRuns: 300, seed: SEED },
     );
@@ -58,6 +59,7 @@ describe('gemmBlocks', () => {
     expect(gemmBlocks(32, 1024, MR, NR)).toEqual({ rows: 32, cols: 128 });
     expect(gemmBlocks(32, 32, MR, NR)).toBeNull();
     expect(gemmBlocks(256, 1024, MR, NR)).toEqual({ rows: 32, cols: 1024 });
+    expect(gemmBlocks(1024, 64, MR, NR)).toEqual({ rows: 128, cols: 64 });
   });
 
   it('leaves nothing for a second thread that arrives after the first took every block', () => {

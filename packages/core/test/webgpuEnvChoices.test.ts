@@ -50,6 +50,7 @@ describe('kernel variants chosen by environment variables', () => {
         );
         expect(err).toBeInstanceOf(WebrnnError);
         const msg = (err as Error).message;
+        expect((err as WebrnnError).op).toBe('webgpu');
         expect(msg).toContain(`${c.name} is '${bad}'`);
         expect(msg).toContain(`expected one of ${c.choices.join(', ')}`);
       }

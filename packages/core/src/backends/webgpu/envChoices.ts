@@ -1,4 +1,5 @@
 import { WebrnnError } from '../../errors.js';
+import { nodeEnv } from '../../nodeBuiltins.js';
 import { PERSISTENT_LSTM_MODES, type PersistentLstmMode } from './lstmSequence.js';
 import { MATMUL_VARIANTS, type MatmulVariant } from './matmul.js';
 
@@ -20,11 +21,9 @@ export function kernelChoicesFromEnv(): KernelChoices {
   };
 }
 
-const env = (name: string) => (typeof process !== 'undefined' ? process.env?.[name] : undefined);
-
 /** A setting chosen by an environment variable: 'auto' when unset or empty, else one of `choices` (or an error). */
 function choiceFromEnv<T extends string>(name: string, choices: readonly T[]): T | 'auto' {
-  const value = env(name);
+  const value = nodeEnv(name);
   if (value === undefined || value === '') return 'auto';
   if (!(choices as readonly string[]).includes(value)) {
     throw new WebrnnError('webgpu', `${name} is '${value}', expected one of ${choices.join(', ')}`);
