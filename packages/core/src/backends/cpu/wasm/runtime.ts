@@ -64,22 +64,7 @@ export const MAX_WASM_BYTES = 1 << 30;
 /** Bytes of a wasm memory page. */
 export const PAGE = 65536;
 
-/** Adds rows [i0, i1), columns [j0, j1) of packed A times packed B to C (byte addresses; see matmulModule.ts). */
-export type GemmFn = (
-  pa: number,
-  pb: number,
-  c: number,
-  Mp: number,
-  Np: number,
-  K: number,
-  i0: number,
-  i1: number,
-  ldc: number,
-  j0: number,
-  j1: number,
-) => void;
-
-/** Adds rows [i0, i1) (i1 <= MR) of packed A times packed B to C, every column (gemvBody.ts). */
+/** Adds rows [i0, i1) (i1 <= MR) of packed A times packed B to C, every column (byte addresses; gemvBody.ts). */
 export type GemvFn = (
   pa: number,
   pb: number,
@@ -91,6 +76,9 @@ export type GemvFn = (
   i1: number,
   ldc: number,
 ) => void;
+
+/** Adds rows [i0, i1), columns [j0, j1) of packed A times packed B to C (gemv's arguments, then the columns). */
+export type GemmFn = (...args: [...Parameters<GemvFn>, j0: number, j1: number]) => void;
 
 export interface GemmInstance {
   readonly shape: GemmShape;
