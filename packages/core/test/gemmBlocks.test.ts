@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { gemmBlocks, takeGemmBlocks } from '../src/backends/cpu/gemmBlocks.js';
+import { CTL_SLOTS, gemmBlocks, takeGemmBlocks } from '../src/backends/cpu/gemmBlocks.js';
 import { packAWasm, packBWasm, planWasmMatmul } from '../src/backends/cpu/wasm/matmulWasm.js';
 import { gemmInstance } from '../src/backends/cpu/wasm/runtime.js';
 
@@ -12,10 +12,18 @@ import { gemmInstance } from '../src/backends/cpu/wasm/runtime.js';
 const SEED = Number(process.env.WEBRNN_FC_SEED ?? 20261205);
 const [MR, NR] = [4, 8];
 
-/** A control word holding the job for an Mp x Np product in the given blocks. */
-function job(Mp: number, Np: number, K: number, rows: number, cols: number, addr: number[] = [0, 0, 0, 0]) {
-  const ctl = new Int32Array(new SharedArrayBuffer(12 * 4));
-  ctl.set([Mp, Np, K, rows, cols, 1, ...addr, 0], 1);
+/** A control word holding the job for rows [0, rowEnd) of an Mp x Np product in the given blocks. */
+function job(
+  Mp: number,
+  Np: number,
+  K: number,
+  rows: number,
+  cols: number,
+  addr = [0, 0, 0, 0],
+  rowEnd = Mp,
+) {
+  const ctl = new Int32Array(new SharedArrayBuffer(CTL_SLOTS * 4));
+  ctl.set([Mp, Np, K, rows, cols, 1, ...addr, 0, rowEnd], 1);
   return ctl;
 }
 
@@ -71,13 +79,13 @@ describe('gemmBlocks', () => {
   });
 });
 
-describe('the wasm gemm over blocks of rows and columns', () => {
-  it('equals the whole product for blocks taken in any order (K across chunks)', () => {
+describe('the wasm gemm and gemv over blocks of rows and columns', () => {
+  it('equal the whole product for blocks taken in any order (K across chunks; gemv below MR rows)', () => {
     const g = gemmInstance()!;
     expect(g.shape).toMatchObject({ MR, NR });
     fc.assert(
       fc.property(
-        fc.integer({ min: 1, max: 40 }),
+        fc.oneof(fc.integer({ min: 1, max: MR - 1 }), fc.integer({ min: 1, max: 40 })),
         fc.integer({ min: 1, max: 90 }),
         fc.integer({ min: 1, max: 600 }),
         fc.integer({ min: 1, max: 3 }),
@@ -92,18 +100,20 @@ describe('the wasm gemm over blocks of rows and columns', () => {
           packAWasm(p, A, 0, K, 1);
           packBWasm(p, B, 0, N, 1);
           const { Mp, Np, ldc } = p;
+          // gemv for 1 to MR - 1 rows (only those rows), gemm for the rest (all of the padded rows).
+          const [kernel, rowEnd] = M < MR ? [g.gemv, M] : [g.gemm, Mp];
           const whole = (): Float32Array => {
             p.F.fill(0, p.c, p.c + Mp * ldc);
-            g.gemm(4 * p.pa, 4 * p.pb, 4 * p.c, Mp, Np, K, 0, Mp, ldc, 0, Np);
+            kernel(4 * p.pa, 4 * p.pb, 4 * p.c, Mp, Np, K, 0, rowEnd, ldc, 0, Np);
             return p.F.slice(p.c, p.c + Mp * ldc);
           };
           const expected = whole();
-          const rows = Math.ceil(Mp / rowBlocks / MR) * MR;
+          const rows = M < MR ? M : Math.ceil(Mp / rowBlocks / MR) * MR;
           const cols = Math.ceil(Np / colBlocks / NR) * NR;
-          const ctl = job(Mp, Np, K, rows, cols, [4 * p.pa, 4 * p.pb, 4 * p.c, ldc]);
-          // Blocks in a shuffled order: the counter hands out b, the gemm gets the permuted block.
+          const ctl = job(Mp, Np, K, rows, cols, [4 * p.pa, 4 * p.pb, 4 * p.c, ldc], rowEnd);
+          // Blocks in a shuffled order: the counter hands out b, the kernel gets the permuted block.
           const across = Math.ceil(Np / cols);
-          const count = Math.ceil(Mp / rows) * across;
+          const count = Math.ceil(rowEnd / rows) * across;
           const order = Array.from({ length: count }, (_, i) => i);
           for (let i = count - 1; i > 0; i--) {
             const k = Math.floor(((rnd() + 1) / 2) * (i + 1));
@@ -114,7 +124,7 @@ describe('the wasm gemm over blocks of rows and columns', () => {
           takeGemmBlocks((pa, pb, c, mp, np, k, _i0, _i1, l) => {
             const b = order[n++]!;
             const [i0, j0] = [Math.floor(b / across) * rows, (b % across) * cols];
-            g.gemm(pa, pb, c, mp, np, k, i0, Math.min(Mp, i0 + rows), l, j0, Math.min(Np, j0 + cols));
+            kernel(pa, pb, c, mp, np, k, i0, Math.min(rowEnd, i0 + rows), l, j0, Math.min(Np, j0 + cols));
           }, ctl);
           expect(n).toBe(count);
           const got = p.F.slice(p.c, p.c + Mp * ldc);

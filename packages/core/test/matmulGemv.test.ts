@@ -41,7 +41,7 @@ describe('wasm gemv (1 to MR - 1 rows)', () => {
           const O = new Float32Array(M * N);
           // A bias row as the addend: stride 0 down the rows.
           const c = { buffer: Cv, dtype: 'float32' as const, shape: [M, N], strides: [0, 1], offset: 0 };
-          runWasmMatmul(p, O, 0, false, withC ? c : undefined);
+          runWasmMatmul(p, O, 0, withC ? c : undefined);
           for (let i = 0; i < M; i++) {
             for (let j = 0; j < N; j++) {
               let want = withC ? Cv[j]! : 0;

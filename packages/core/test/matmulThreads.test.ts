@@ -22,7 +22,9 @@ for (const wasm of ['off', 'on']) {
 setCpuWasm(wasm);
 for (const [M, K, N, dtype, tb] of [...cases, [301, 260, 150, 'float32', false], [301, 260, 150, 'float32', true], [70, 40, 1021, 'float32', false],
   // Few rows (a recurrent step's batch): the wasm product is shared by blocks of columns, K across chunks.
-  [32, 300, 1024, 'float32', false], [33, 256, 1021, 'float32', true], [5, 64, 200, 'float32', false]]) {
+  [32, 300, 1024, 'float32', false], [33, 256, 1021, 'float32', true], [5, 64, 200, 'float32', false],
+  // 1 to 3 rows (gemv, on the third repetition, once the weight is in the packed cache): shared by columns too.
+  [1, 256, 1024, 'float32', false], [3, 300, 517, 'float32', true]]) {
   const a = randn([M, K], { dtype });
   const b = randn(tb ? [N, K] : [K, N], { dtype });
   for (let rep = 0; rep < 3; rep++) {

@@ -85,7 +85,7 @@ export function matmulCpu(a: View, b: View, out: View, addend?: View): void {
         if (bo !== packedBo) packBWasm(plan, B, bo, brs, bcs);
         packedAo = ao;
         packedBo = bo;
-        runWasmMatmul(plan, O, out.offset + bi * rows * N, rows * N * K >= PARALLEL_MACS, addend);
+        runWasmMatmul(plan, O, out.offset + bi * rows * N, addend);
       });
       return;
     }

@@ -1,6 +1,6 @@
 import type { Worker as NodeWorker } from 'node:worker_threads';
 import { type Packed, computeRows } from './matmulKernel.js';
-import { gemmBlocks, takeGemmBlocks } from './gemmBlocks.js';
+import { CTL_SLOTS, WASM_GEMM, WASM_GEMV, gemmBlocks, takeGemmBlocks } from './gemmBlocks.js';
 import type { GemmInstance } from './wasm/runtime.js';
 import { nodeBuiltin, nodeEnv } from '../../nodeBuiltins.js';
 
@@ -40,8 +40,8 @@ declare const Worker: new (url: URL, options: { type: 'module' }) => PageWorker;
 
 /**
  * Control word states: ctl = [state, M, N, K, i0, i1, kind, pa, pb, c, ldc, next]; kind 0 runs the JavaScript
- * kernel on rows [i0, i1); kind WASM_JOB the wasm gemm on the shared wasm memory, in blocks both threads take
- * (gemmBlocks.ts, which names the slots for it).
+ * kernel on rows [i0, i1); kinds WASM_GEMM and WASM_GEMV the wasm kernels on the shared wasm memory, in blocks
+ * both threads take (gemmBlocks.ts, which names the slots for them).
  */
 export const STARTING = 4;
 export const IDLE = 0;
@@ -50,7 +50,6 @@ export const DONE = 2;
 export const SWAP = 3;
 /** The worker took the job (from JOB): the caller waits for DONE. */
 export const RUNNING = 5;
-export const WASM_JOB = 1;
 
 interface Shared {
   PA: Float64Array;
@@ -59,7 +58,7 @@ interface Shared {
 }
 
 let worker: NodeWorker | PageWorker | null = null;
-const ctl = enabled ? new Int32Array(new SharedArrayBuffer(12 * 4)) : new Int32Array(12);
+const ctl = enabled ? new Int32Array(new SharedArrayBuffer(CTL_SLOTS * 4)) : new Int32Array(CTL_SLOTS);
 let shared: Shared | null = null;
 /** The wasm instance whose module and memory the worker has (it instantiates its own over the same memory). */
 let workerWasm: GemmInstance | null = null;
@@ -116,13 +115,14 @@ export function computeParallel(p: Packed): void {
 }
 
 /**
- * The wasm gemm of [0, Mp) x [0, Np) split with the worker in blocks (gemmBlocks.ts), over shared wasm memory
- * (byte addresses as for `GemmInstance.gemm`). False when the worker cannot take it now (threads off, memory not
- * shared, worker starting or busy, just handed this instance, or a product too small to share): the caller then
- * computes everything itself.
+ * The wasm gemm (or, for 1 to MR - 1 rows, gemv) of rows [0, rowEnd) of the padded Mp x Np result, split with the
+ * worker in blocks (gemmBlocks.ts), over shared wasm memory (byte addresses as for `GemmInstance.gemm`). False
+ * when the worker cannot take it now (threads off, memory not shared, worker starting or busy, just handed this
+ * instance, or a product too small to share): the caller then computes everything itself.
  */
 export function gemmParallel(
   g: GemmInstance,
+  kind: typeof WASM_GEMM | typeof WASM_GEMV,
   pa: number,
   pb: number,
   c: number,
@@ -130,6 +130,7 @@ export function gemmParallel(
   Np: number,
   K: number,
   ldc: number,
+  rowEnd: number,
 ): boolean {
   if (!enabled || !(g.memory.buffer instanceof SharedArrayBuffer)) return false;
   if (worker && Atomics.load(ctl, 0) !== IDLE) return false;
@@ -140,12 +141,12 @@ export function gemmParallel(
     sendToWorker();
     return false;
   }
-  const blocks = gemmBlocks(Mp, Np, g.shape.MR, g.shape.NR);
+  const blocks = gemmBlocks(rowEnd, Np, g.shape.MR, g.shape.NR);
   if (!blocks) return false;
-  ctl.set([Mp, Np, K, blocks.rows, blocks.cols, WASM_JOB, pa, pb, c, ldc, 0], 1);
+  ctl.set([Mp, Np, K, blocks.rows, blocks.cols, kind, pa, pb, c, ldc, 0, rowEnd], 1);
   Atomics.store(ctl, 0, JOB);
   Atomics.notify(ctl, 0);
-  takeGemmBlocks(g.gemm, ctl);
+  takeGemmBlocks(kind === WASM_GEMV ? g.gemv : g.gemm, ctl);
   // Every block is taken. A worker that has not woken yet is told not to start (its wake-up, tens of
   // microseconds, would otherwise be waited for); one that has started is waited for.
   if (Atomics.compareExchange(ctl, 0, JOB, IDLE) === JOB) return true;

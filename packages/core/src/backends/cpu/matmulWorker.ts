@@ -4,7 +4,7 @@
  * signal done. On SWAP it leaves the loop to receive larger buffers (or the wasm gemm's module and shared memory,
  * whose rows it then computes in place in that memory).
  */
-import { takeGemmBlocks } from './gemmBlocks.js';
+import { CTL_SLOTS, WASM_GEMV, takeGemmBlocks } from './gemmBlocks.js';
 import { computeRows } from './matmulKernel.js';
 import { type WasmMemory, type WasmModule, wasmApi } from './wasm/api.js';
 import type { GemmFn } from './wasm/runtime.js';
@@ -23,16 +23,16 @@ interface Buffers {
 type WorkerThreads = typeof import('node:worker_threads');
 const proc = (globalThis as { process?: { getBuiltinModule?(id: string): unknown } }).process;
 const threads = proc?.getBuiltinModule?.('node:worker_threads') as WorkerThreads | undefined;
-let ctl = threads ? new Int32Array(threads.workerData as SharedArrayBuffer) : new Int32Array(12);
+let ctl = threads ? new Int32Array(threads.workerData as SharedArrayBuffer) : new Int32Array(CTL_SLOTS);
 const STARTING = 4;
 const IDLE = 0;
 const JOB = 1;
 const DONE = 2;
 const SWAP = 3;
 const RUNNING = 5;
-const WASM_JOB = 1;
 
 let gemm: GemmFn | null = null;
+let gemv: GemmFn | null = null;
 
 function serve(msg: Buffers): void {
   const PA = new Float64Array(msg.PA);
@@ -40,13 +40,17 @@ function serve(msg: Buffers): void {
   const C = new Float64Array(msg.C);
   if (msg.wasm) {
     const { module, memory } = msg.wasm;
-    gemm = new wasmApi!.Instance(module, { env: { memory } }).exports.gemm as GemmFn;
+    const exports = new wasmApi!.Instance(module, { env: { memory } }).exports;
+    gemm = exports.gemm as GemmFn;
+    gemv = exports.gemv as GemmFn;
   }
   Atomics.store(ctl, 0, IDLE);
   for (;;) {
     const state = Atomics.load(ctl, 0);
     if (state === IDLE || state === DONE) {
-      Atomics.wait(ctl, 0, state); // sleep until the main thread changes the state
+      // Sleep until the main thread changes the state. (Spinning a while first, to wake faster, measured slower on
+      // a loaded machine: the spinning thread takes the core the main thread needs.)
+      Atomics.wait(ctl, 0, state);
       continue;
     }
     if (state === SWAP) {
@@ -56,7 +60,7 @@ function serve(msg: Buffers): void {
     }
     // Take the job, unless the main thread took every block and withdrew it meanwhile (matmulThreads.gemmParallel).
     if (state !== JOB || Atomics.compareExchange(ctl, 0, JOB, RUNNING) !== JOB) continue;
-    if (ctl[6] === WASM_JOB) takeGemmBlocks(gemm!, ctl);
+    if (ctl[6]) takeGemmBlocks((ctl[6] === WASM_GEMV ? gemv : gemm)!, ctl);
     else computeRows({ PA, PB, M: ctl[1]!, N: ctl[2]!, K: ctl[3]! }, C, 0, ctl[4]!, ctl[5]!);
     Atomics.store(ctl, 0, DONE);
     Atomics.notify(ctl, 0);

@@ -1,11 +1,11 @@
 import { FunctionBuilder, I32, type Local, V128 } from './emitter.js';
 import type { GemmShape } from './matmulModule.js';
 
-type Nine = [Local, Local, Local, Local, Local, Local, Local, Local, Local];
+type Eleven = [Local, Local, Local, Local, Local, Local, Local, Local, Local, Local, Local];
 
 /**
- * `gemv(pa, pb, c, Mp, Np, K, i0, i1, ldc)`: gemm's contract (matmulModule.ts, same packed layouts, byte
- * addresses) for rows [i0, i1) of the first register block only (i1 <= MR): products of one to MR - 1 rows, a
+ * `gemv(pa, pb, c, Mp, Np, K, i0, i1, ldc, j0, j1)`: gemm's contract (matmulModule.ts, same packed layouts, byte
+ * addresses, a block of columns [j0, j1)) for rows [i0, i1) of the first register block only (i1 <= MR): products of one to MR - 1 rows, a
  * batch-1 recurrence's step. gemm would compute all MR rows of the block, mostly padding, in one chain of
  * dependent adds per accumulator; here each row is a chain of its own, and K is unrolled four ways into separate
  * accumulators (summed at the end), so that the multiply-adds overlap instead of waiting for each other.
@@ -15,8 +15,10 @@ export function gemvBody(s: GemmShape): FunctionBuilder {
   const { MR, NR, KC } = s;
   const V = NR / 4;
   const U = 4; // k unroll
-  const f = new FunctionBuilder([I32, I32, I32, I32, I32, I32, I32, I32, I32]);
-  const [pa, pb, c, Mp, Np, K, i0, i1, ldC] = Array.from({ length: 9 }, (_, i) => f.param(i, I32)) as Nine;
+  const f = new FunctionBuilder([I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32]);
+  const [pa, pb, c, Mp, Np, K, i0, i1, ldC, j0, j1] = Array.from({ length: 11 }, (_, i) =>
+    f.param(i, I32),
+  ) as Eleven;
   const [k0, kc, paChunk, pbChunk, j, i, ap, aEnd, a4End, bp, bRow, cp] = Array.from({ length: 12 }, () =>
     f.local(I32),
   );
@@ -52,7 +54,7 @@ export function gemvBody(s: GemmShape): FunctionBuilder {
   f.i32(KC).get(K).get(k0).op('i32Sub').i32(KC).get(K).get(k0).op('i32Sub').op('i32LtS').op('select').set(kc);
   f.get(pa).get(Mp).get(k0).op('i32Mul').i32(2).op('i32Shl').op('i32Add').set(paChunk);
   f.get(pb).get(Np).get(k0).op('i32Mul').i32(2).op('i32Shl').op('i32Add').set(pbChunk);
-  f.i32(0).set(j);
+  f.get(j0).set(j);
   f.loop(); // B panels
   f.get(pbChunk).get(j).get(kc).op('i32Mul').i32(2).op('i32Shl').op('i32Add').set(bRow);
   f.get(i0).set(i);
@@ -98,7 +100,7 @@ export function gemvBody(s: GemmShape): FunctionBuilder {
   }
   f.get(i).i32(1).op('i32Add').tee(i).get(i1).op('i32LtS').brIf(0);
   f.end();
-  f.get(j).i32(NR).op('i32Add').tee(j).get(Np).op('i32LtS').brIf(0);
+  f.get(j).i32(NR).op('i32Add').tee(j).get(j1).op('i32LtS').brIf(0);
   f.end();
   f.get(k0).i32(KC).op('i32Add').tee(k0).get(K).op('i32LtS').brIf(0);
   f.end();

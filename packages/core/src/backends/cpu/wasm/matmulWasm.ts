@@ -1,5 +1,6 @@
 import type { TypedArray } from '../../../dtype.js';
 import type { View } from '../../backend.js';
+import { WASM_GEMM, WASM_GEMV } from '../gemmBlocks.js';
 import { gemmParallel } from '../matmulThreads.js';
 import { lookupPackedB, markFilled, scratchBase } from './packedCache.js';
 import { type GemmInstance, MAX_WASM_BYTES, gemmInstance, wasmFloats } from './runtime.js';
@@ -185,17 +186,18 @@ export function packBWasm(p: WasmPlan, B: TypedArray, bo: number, brs: number, b
 }
 
 /**
- * C = packed A times packed B (plus `addend`, an M x N view of any strides, which C starts from instead of zeros),
- * rows [0, M) written to O[oo + i * N + j]; with `parallel`, the rows are split with the matmul worker where it can
- * take them (shared wasm memory).
+ * Products of at least this many multiply-adds are shared with the matmul worker where it can take them (shared
+ * wasm memory); below, waking it costs more than it saves. Products of 1 to 3 rows (gemv, a batch-1 step) read
+ * all of B for little arithmetic: two threads read it about twice as fast, from a lower size.
  */
-export function runWasmMatmul(
-  p: WasmPlan,
-  O: TypedArray,
-  oo: number,
-  parallel: boolean,
-  addend?: View,
-): void {
+const GEMM_PARALLEL_MACS = 1 << 21;
+const GEMV_PARALLEL_MACS = 1 << 16;
+
+/**
+ * C = packed A times packed B (plus `addend`, an M x N view of any strides, which C starts from instead of zeros),
+ * rows [0, M) written to O[oo + i * N + j].
+ */
+export function runWasmMatmul(p: WasmPlan, O: TypedArray, oo: number, addend?: View): void {
   const { F, M, N, K, Mp, Np, ldc } = p;
   // Fewer rows than a register block (batch 1 to 3): gemv, which computes (and reads) only those rows.
   const gemv = M < p.g.shape.MR;
@@ -207,8 +209,12 @@ export function runWasmMatmul(
     F.fill(0, p.c + M * ldc, end);
   } else F.fill(0, p.c, end);
   const args = [4 * p.pa, 4 * p.pb, 4 * p.c, Mp, Np, K] as const;
-  if (gemv) p.g.gemv(...args, 0, M, ldc);
-  else if (!parallel || !gemmParallel(p.g, ...args, ldc)) p.g.gemm(...args, 0, Mp, ldc, 0, Np);
+  const macs = M * N * K;
+  if (gemv) {
+    if (macs < GEMV_PARALLEL_MACS || !gemmParallel(p.g, WASM_GEMV, ...args, ldc, M))
+      p.g.gemv(...args, 0, M, ldc, 0, Np);
+  } else if (macs < GEMM_PARALLEL_MACS || !gemmParallel(p.g, WASM_GEMM, ...args, ldc, Mp))
+    p.g.gemm(...args, 0, Mp, ldc, 0, Np);
   for (let i = 0; i < M; i++) O.set(F.subarray(p.c + i * ldc, p.c + i * ldc + N), oo + i * N);
 }
 

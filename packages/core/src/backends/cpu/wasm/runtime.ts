@@ -64,8 +64,11 @@ export const MAX_WASM_BYTES = 1 << 30;
 /** Bytes of a wasm memory page. */
 export const PAGE = 65536;
 
-/** Adds rows [i0, i1) (i1 <= MR) of packed A times packed B to C, every column (byte addresses; gemvBody.ts). */
-export type GemvFn = (
+/**
+ * Adds rows [i0, i1), columns [j0, j1) of packed A times packed B to C (byte addresses; matmulModule.ts). gemm's
+ * and gemv's signature (gemv: i1 <= MR).
+ */
+export type GemmFn = (
   pa: number,
   pb: number,
   c: number,
@@ -75,10 +78,9 @@ export type GemvFn = (
   i0: number,
   i1: number,
   ldc: number,
+  j0: number,
+  j1: number,
 ) => void;
-
-/** Adds rows [i0, i1), columns [j0, j1) of packed A times packed B to C (gemv's arguments, then the columns). */
-export type GemmFn = (...args: [...Parameters<GemvFn>, j0: number, j1: number]) => void;
 
 export interface GemmInstance {
   readonly shape: GemmShape;
@@ -86,7 +88,7 @@ export interface GemmInstance {
   readonly memory: WasmMemory;
   readonly gemm: GemmFn;
   /** gemm for rows [i0, i1) with i1 <= MR (products of fewer rows than a register block). */
-  readonly gemv: GemvFn;
+  readonly gemv: GemmFn;
 }
 
 let instance: GemmInstance | null = null;
@@ -108,7 +110,7 @@ export function gemmInstance(): GemmInstance | null {
     const memory = new wa.Memory({ initial: 1, ...limits });
     const module = new wa.Module(gemmModule(shape, limits));
     const exports = new wa.Instance(module, { env: { memory } }).exports;
-    instance = { shape, module, memory, gemm: exports.gemm as GemmFn, gemv: exports.gemv as GemvFn };
+    instance = { shape, module, memory, gemm: exports.gemm as GemmFn, gemv: exports.gemv as GemmFn };
   } catch {
     instanceFailed = true;
   }
