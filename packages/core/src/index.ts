@@ -27,6 +27,7 @@ export {
 } from './backends/registry.js';
 export { CpuBackend } from './backends/cpu/index.js';
 export { type CpuWasmMode, cpuWasmStatus, setCpuWasm } from './backends/cpu/wasm/runtime.js';
+export { cpuThreadStatus } from './backends/cpu/matmulThreads.js';
 export {
   type AdapterDescription,
   type WebGPUOptions,

@@ -55,3 +55,55 @@ describe('CPU matmul on two threads (compiled package)', () => {
     expect(wasm).toMatchObject({ active: true, sharedMemory: true }); // so the wasm products had the worker
   });
 });
+
+/**
+ * Random shapes around the sharing thresholds (1 to 3 rows: gemv by columns; under 64 rows: gemm by columns; more:
+ * by rows), K across chunks, transposed B, each product three times (the third with B in the packed cache): every
+ * result equals a float64 loop whichever blocks the worker took, and the worker did take blocks (cpuThreadStatus).
+ */
+const randomScript = `
+import { cpuThreadStatus, manualSeed, matmul, randn, setCpuWasm } from ${JSON.stringify(dist)};
+setCpuWasm('on');
+manualSeed(2);
+let s = ${Number(process.env.WEBRNN_FC_SEED ?? 20261205)} >>> 0;
+const rnd = (lo, hi) => lo + ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) % (hi - lo + 1));
+let worst = 0;
+const shapes = [[256, 512, 512]];
+for (let n = 0; n < 24; n++) {
+  const M = [rnd(1, 3), rnd(4, 63), rnd(64, 200)][n % 3];
+  const K = rnd(1, 700);
+  shapes.push([M, K, Math.min(1100, rnd(8, Math.max(8, Math.floor(6e6 / (M * K)))))]);
+}
+for (const [M, K, N] of shapes) {
+  const tb = rnd(0, 1) === 1;
+  const a = randn([M, K]);
+  const b = randn(tb ? [N, K] : [K, N]);
+  const A = a.dataSync(), B = b.dataSync();
+  for (let rep = 0; rep < 3; rep++) {
+    const c = matmul(a, b, { transB: tb }).dataSync();
+    for (let i = 0; i < M; i++) for (let j = 0; j < N; j++) {
+      let t = 0, abs = 0;
+      for (let k = 0; k < K; k++) { const p = A[i * K + k] * (tb ? B[j * K + k] : B[k * N + j]); t += p; abs += Math.abs(p); }
+      worst = Math.max(worst, Math.abs(t - c[i * N + j]) / (2e-7 * (K + 4) * abs + 1e-30));
+    }
+  }
+}
+console.log(JSON.stringify({ worst, threads: cpuThreadStatus(), shapes: shapes.length }));
+`;
+
+describe('CPU matmul on two threads, random shapes (compiled package)', () => {
+  it.skipIf(!existsSync(dist))('equals a float64 loop for any split, and the worker takes part', () => {
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', randomScript], {
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
+    const { worst, threads } = JSON.parse(out.trim().split('\n').pop()!) as {
+      worst: number;
+      threads: { enabled: boolean; sharedProducts: number; workerBlocks: number };
+    };
+    expect(worst).toBeLessThanOrEqual(1);
+    expect(threads.enabled).toBe(true);
+    expect(threads.sharedProducts).toBeGreaterThan(10);
+    expect(threads.workerBlocks).toBeGreaterThan(0);
+  });
+});

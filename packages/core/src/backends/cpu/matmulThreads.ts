@@ -1,6 +1,6 @@
 import type { Worker as NodeWorker } from 'node:worker_threads';
 import { type Packed, computeRows } from './matmulKernel.js';
-import { CTL_SLOTS, WASM_GEMM, WASM_GEMV, gemmBlocks, takeGemmBlocks } from './gemmBlocks.js';
+import { CTL_SLOTS, WASM_GEMM, WASM_GEMV, WORKER_BLOCKS, gemmBlocks, takeGemmBlocks } from './gemmBlocks.js';
 import type { GemmInstance } from './wasm/runtime.js';
 import { nodeBuiltin, nodeEnv } from '../../nodeBuiltins.js';
 
@@ -144,6 +144,7 @@ export function gemmParallel(
   const blocks = gemmBlocks(rowEnd, Np, g.shape.MR, g.shape.NR);
   if (!blocks) return false;
   ctl.set([Mp, Np, K, blocks.rows, blocks.cols, kind, pa, pb, c, ldc, 0, rowEnd], 1);
+  sharedProducts++;
   Atomics.store(ctl, 0, JOB);
   Atomics.notify(ctl, 0);
   takeGemmBlocks(kind === WASM_GEMV ? g.gemv : g.gemm, ctl);
@@ -153,6 +154,17 @@ export function gemmParallel(
   while (Atomics.load(ctl, 0) === RUNNING) waitWhile(RUNNING);
   Atomics.store(ctl, 0, IDLE);
   return true;
+}
+
+let sharedProducts = 0;
+
+/**
+ * Whether the CPU backend's matmuls can use a second thread here, and how much they did: products offered to the
+ * worker (wasm ones; each is cut into blocks both threads take) and blocks the worker computed. For tests,
+ * benchmarks and bug reports ("is the second core used?").
+ */
+export function cpuThreadStatus(): { enabled: boolean; sharedProducts: number; workerBlocks: number } {
+  return { enabled, sharedProducts, workerBlocks: Atomics.load(ctl, WORKER_BLOCKS) };
 }
 
 /** Sleep while the control word holds `state` (Node), or return at once so that the caller spins (a page). */

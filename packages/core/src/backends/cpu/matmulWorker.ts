@@ -4,7 +4,7 @@
  * signal done. On SWAP it leaves the loop to receive larger buffers (or the wasm gemm's module and shared memory,
  * whose rows it then computes in place in that memory).
  */
-import { CTL_SLOTS, WASM_GEMV, takeGemmBlocks } from './gemmBlocks.js';
+import { CTL_SLOTS, WASM_GEMV, WORKER_BLOCKS, takeGemmBlocks } from './gemmBlocks.js';
 import { computeRows } from './matmulKernel.js';
 import { type WasmMemory, type WasmModule, wasmApi } from './wasm/api.js';
 import type { GemmFn } from './wasm/runtime.js';
@@ -60,7 +60,7 @@ function serve(msg: Buffers): void {
     }
     // Take the job, unless the main thread took every block and withdrew it meanwhile (matmulThreads.gemmParallel).
     if (state !== JOB || Atomics.compareExchange(ctl, 0, JOB, RUNNING) !== JOB) continue;
-    if (ctl[6]) takeGemmBlocks((ctl[6] === WASM_GEMV ? gemv : gemm)!, ctl);
+    if (ctl[6]) Atomics.add(ctl, WORKER_BLOCKS, takeGemmBlocks((ctl[6] === WASM_GEMV ? gemv : gemm)!, ctl));
     else computeRows({ PA, PB, M: ctl[1]!, N: ctl[2]!, K: ctl[3]! }, C, 0, ctl[4]!, ctl[5]!);
     Atomics.store(ctl, 0, DONE);
     Atomics.notify(ctl, 0);

@@ -36,6 +36,7 @@ export const NOT_OPS: Readonly<Record<string, string>> = {
   WebGPUBackend: 'a backend class (checked kernel by kernel in webgpuBackend.test.ts)',
   setCpuWasm: 'CPU kernel selection (wasm or JavaScript; matmulWasm.test.ts runs both)',
   cpuWasmStatus: 'CPU kernel selection (reports the wasm features found)',
+  cpuThreadStatus: "CPU matmul threading (reports the worker's share)",
   initWebGPU: 'device set-up',
   relaunchWithoutDawnWarnings: "process set-up (hides Dawn's adapter warnings; quietDawn.test.ts)",
   DawnWarningFilter: 'process set-up (a stderr line filter; quietDawn.test.ts)',
