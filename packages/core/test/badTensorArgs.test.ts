@@ -27,6 +27,7 @@ const NOT_TENSOR_FIRST: Record<string, string> = {
   lastWebGPUError: 'takes nothing',
   setCpuWasm: 'takes a mode (a bad one is refused: matmulWasm.test.ts)',
   cpuWasmStatus: 'takes nothing',
+  cpuThreadStatus: 'takes nothing',
   chooseDevice: 'takes a probe function (a bad one is refused: chooseDevice.test.ts)',
   forgetDeviceChoices: 'takes nothing',
   // process set-up (Node)
