@@ -217,9 +217,9 @@ ui.download.onclick = async () => {
  */
 async function chooseStart(gpu: boolean): Promise<{ device: DeviceName; reason: string }> {
   const wanted = query.get('backend') ?? 'auto';
+  if (wanted === 'cpu') return { device: 'cpu', reason: 'asked for with ?backend=cpu' };
   if (!gpu) return { device: 'cpu', reason: 'no WebGPU adapter here' };
-  if (wanted === 'cpu' || wanted === 'webgpu')
-    return { device: wanted, reason: `asked for with ?backend=${wanted}` };
+  if (wanted === 'webgpu') return { device: 'webgpu', reason: 'asked for with ?backend=webgpu' };
   const auto = cosProbe(S, false);
   demo.probeKey = auto.key;
   ui.status.textContent = 'measuring which device trains this model faster';
@@ -228,6 +228,7 @@ async function chooseStart(gpu: boolean): Promise<{ device: DeviceName; reason: 
 }
 
 async function boot(): Promise<void> {
+  ui.start.disabled = true; // until the model is built on the chosen device
   const gpu = await initWebGPU();
   const webgpuOption = ui.backend.querySelector<HTMLOptionElement>('option[value=webgpu]')!;
   if (gpu)
@@ -242,6 +243,7 @@ async function boot(): Promise<void> {
   $('choice').textContent = `backend: ${demo.device} (${demo.reason})`;
   ui.backend.value = demo.device;
   reset();
+  ui.start.disabled = false;
   showStatus();
   if (query.has('autostart')) await train();
 }
