@@ -179,20 +179,8 @@ export const main = exampleMain({
         };
     const optimName = checkpoint && !given.has('optim') ? checkpoint.info.optim : o.optim;
 
-    return {
-      s,
-      checkpoint,
-      vocab,
-      ids,
-      train,
-      valid,
-      trainStreams,
-      validStreams,
-      prime,
-      primeIds,
-      config,
-      optimName,
-    };
+    const corpus = { vocab, ids, train, valid, trainStreams, validStreams, prime, primeIds };
+    return { s, checkpoint, config, optimName, corpus };
   },
   probe: ({ settings: { s, config } }) =>
     trainingProbe('char-lm', { ...config, batch: s.batch, seqLength: s.seqLength }, (d) => [
@@ -201,20 +189,7 @@ export const main = exampleMain({
   body: async ({
     options: o,
     given,
-    settings: {
-      s,
-      checkpoint,
-      vocab,
-      ids,
-      train,
-      valid,
-      trainStreams,
-      validStreams,
-      prime,
-      primeIds,
-      config,
-      optimName,
-    },
+    settings: { s, checkpoint, config, optimName, corpus: c },
     device,
     reason,
   }): Promise<CharLmResult> => {
@@ -236,15 +211,15 @@ export const main = exampleMain({
         console.log(`resumed from ${o.resume}: ${done} iterations done`);
       }
       console.log(`${model.net}\n`);
-      const baseline = unigramPerplexity(train, valid, vocab.chars.length);
+      const baseline = unigramPerplexity(c.train, c.valid, c.vocab.chars.length);
       console.log(
-        `text: ${ids.length} characters, ${vocab.chars.length} distinct; ${train.length} for training, ` +
-          `${valid.length} held out (unigram perplexity ${baseline.toFixed(2)})`,
+        `text: ${c.ids.length} characters, ${c.vocab.chars.length} distinct; ${c.train.length} for training, ` +
+          `${c.valid.length} held out (unigram perplexity ${baseline.toFixed(2)})`,
       );
 
       const criterion = new nn.CrossEntropyCriterion();
       const validations = [
-        { iteration: done, loss: await evaluateLoss(model, criterion, validStreams, device) },
+        { iteration: done, loss: await evaluateLoss(model, criterion, c.validStreams, device) },
       ];
       const losses: number[] = [];
       let trainSeconds = 0;
@@ -252,7 +227,7 @@ export const main = exampleMain({
       let ran = 0;
       const info = () => ({
         ...config,
-        chars: [...vocab.chars],
+        chars: [...c.vocab.chars],
         optim: optimName as 'adam' | 'rmsprop',
         iterations: done + ran,
       });
@@ -263,10 +238,10 @@ export const main = exampleMain({
           for (let i = 1; i <= s.iterations && !stop.requested; i++) {
             const started = performance.now();
             const iteration = done + i;
-            const k = (iteration - 1) % trainStreams.chunks;
+            const k = (iteration - 1) % c.trainStreams.chunks;
             model.net.training();
             if (k === 0) forget(model); // a new pass over the text starts the streams afresh
-            const chunk = trainStreams.chunk(k);
+            const chunk = c.trainStreams.chunk(k);
             const loss = tidy(() => {
               optimizer.zeroGrad();
               return trainStep(model, criterion, chunk, s.batch, device);
@@ -281,7 +256,7 @@ export const main = exampleMain({
             if (i % s.evalEvery === 0 || i === s.iterations) {
               validations.push({
                 iteration,
-                loss: await evaluateLoss(model, criterion, validStreams, device),
+                loss: await evaluateLoss(model, criterion, c.validStreams, device),
               });
             }
             if (o.save && o.saveEvery > 0 && i % o.saveEvery === 0 && i < s.iterations) {
@@ -296,7 +271,7 @@ export const main = exampleMain({
           if (validations.at(-1)!.iteration !== done + ran) {
             validations.push({
               iteration: done + ran,
-              loss: await evaluateLoss(model, criterion, validStreams, device),
+              loss: await evaluateLoss(model, criterion, c.validStreams, device),
             });
           }
         }
@@ -306,20 +281,20 @@ export const main = exampleMain({
       const started = performance.now();
       const sampled = decode(
         await sample(model, device, {
-          prime: primeIds,
+          prime: c.primeIds,
           length: s.sampleLength,
           temperature: o.temperature,
           seed: o.seed,
         }),
-        vocab,
+        c.vocab,
       );
       const sampleSeconds = (performance.now() - started) / 1000;
-      console.log(`\nsample (temperature ${o.temperature}, seed ${o.seed}):\n${prime}${sampled}\n`);
+      console.log(`\nsample (temperature ${o.temperature}, seed ${o.seed}):\n${c.prime}${sampled}\n`);
 
       const files = ran > 0 ? await plot(o.out, config, losses, done - ran, validations, baseline) : [];
       const sampleFile = path.join(o.out, 'sample.txt');
       mkdirSync(o.out, { recursive: true });
-      writeFileSync(sampleFile, prime + sampled);
+      writeFileSync(sampleFile, c.prime + sampled);
       files.push(sampleFile);
       if (o.save) await saveCheckpoint(o.save, model.net, optimizer, { ...info(), iterations: done });
 

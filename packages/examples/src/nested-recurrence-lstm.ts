@@ -16,7 +16,7 @@
 import path from 'node:path';
 import { nn } from '@webrnn/rnn';
 import { exampleMain, runIfMain } from './shared/runExample.js';
-import { indices, stepsOf, trainingProbe } from './shared/probe.js';
+import { indices, stepsOf, trainingProbe, sizesOf } from './shared/probe.js';
 import { CHECKPOINT_OPTIONS, RunCheckpoints } from './shared/checkpoint.js';
 import { trainOnCounting } from './shared/countingSequence.js';
 import { lossChart, smoothed } from './shared/plot.js';
@@ -75,7 +75,7 @@ export const main = exampleMain({
   description: "Element-research's nested-recurrence-lstm.lua: a FastLSTM nested within a Recurrence",
   options: OPTIONS,
   probe: ({ options: o }) =>
-    trainingProbe('nested-recurrence-lstm', { hidden: o.hidden, rho: o.rho, batch: o.batch }, (d) => [
+    trainingProbe('nested-recurrence-lstm', sizesOf(o, ['hidden', 'rho', 'batch']), (d) => [
       { model: buildModel(o.hidden).to(d), input: stepsOf(o.rho, () => indices([o.batch], nIndex, d)) },
     ]),
   body: async ({ options: o, device, reason }): Promise<NestedRecurrenceResult> => {

@@ -126,22 +126,8 @@ export const main = exampleMain({
       uniform: o.uniform,
     };
 
-    return {
-      beta1,
-      beta2,
-      vocab,
-      train,
-      valid,
-      test,
-      freq,
-      trainset,
-      validset,
-      testset,
-      trainsize,
-      validsize,
-      config,
-      schedule,
-    };
+    const corpus = { vocab, train, valid, test, freq, trainset, validset, testset, trainsize, validsize };
+    return { config, schedule, betas: [beta1, beta2] as const, corpus };
   },
   probe: ({ options: o, settings: { config } }) =>
     trainingProbe(
@@ -163,20 +149,10 @@ export const main = exampleMain({
   body: async ({
     options: o,
     settings: {
-      beta1,
-      beta2,
-      vocab,
-      train,
-      valid,
-      test,
-      freq,
-      trainset,
-      validset,
-      testset,
-      trainsize,
-      validsize,
       config,
       schedule,
+      betas: [beta1, beta2],
+      corpus: c,
     },
     device,
     reason,
@@ -189,11 +165,11 @@ export const main = exampleMain({
     try {
       console.log(`Language Model:\n${model.net}\n`);
       console.log(
-        `Vocabulary size : ${vocab.words.length} (words seen at least ${o.minCount} times; ${train.length} training, ` +
-          `${valid.length} validation, ${test.length} test words)\n` +
-          `Train set split into ${o.batchsize} sequences of length ${trainset.size}`,
+        `Vocabulary size : ${c.vocab.words.length} (words seen at least ${o.minCount} times; ${c.train.length} training, ` +
+          `${c.valid.length} validation, ${c.test.length} test words)\n` +
+          `Train set split into ${o.batchsize} sequences of length ${c.trainset.size}`,
       );
-      const baseline = unigramPerplexity(freq, valid);
+      const baseline = unigramPerplexity(c.freq, c.valid);
       const losses: number[] = [];
       const epochs: EpochRecord[] = [];
       const stopper = new EarlyStopping(o.earlystop);
@@ -205,22 +181,22 @@ export const main = exampleMain({
       let cursor = 0; // the next training chunk: epochs shorter than the set go on where the last one stopped
       let stoppedEarly = false;
       const latest = o.save ? o.save.replace(/(\.safetensors)?$/, '-latest$1') : '';
-      const info = (epoch: number) => metadata(o, config, vocab, epoch, model.nce?.Z ?? null);
+      const info = (epoch: number) => metadata(o, config, c.vocab, epoch, model.nce?.Z ?? null);
       const stop = stopOnSignal('training');
       try {
         for (let epoch = 1; epoch <= o.maxepoch && !stop.requested; epoch++) {
           console.log(`\nEpoch #${epoch} :`);
           model.net.training();
-          const chunks = trainset.chunks(o.seqlen, trainsize);
+          const chunks = c.trainset.chunks(o.seqlen, c.trainsize);
           const progress = o.progress ? new Progress(chunks) : null;
           const started = performance.now();
           let sumErr = 0;
           let steps = 0;
           for (let i = 1; i <= chunks && !stop.requested; i++) {
-            const k = cursor % trainset.chunks(o.seqlen);
+            const k = cursor % c.trainset.chunks(o.seqlen);
             if (k === 0) model.net.forget(); // a new pass over the text starts the streams afresh
             cursor++;
-            const chunk = trainset.chunk(k, o.seqlen);
+            const chunk = c.trainset.chunk(k, o.seqlen);
             const loss = trainChunk(model, chunk, o.batchsize, device);
             if (o.cutoff > 0) {
               const norm = await optim.clipGradNormAsync(params, o.cutoff);
@@ -254,8 +230,10 @@ export const main = exampleMain({
             o.nce ? `Training error : ${trainLoss}` : `Training PPL : ${Math.exp(trainLoss)}`,
             `(${((steps * o.batchsize) / ((performance.now() - started) / 1000)).toFixed(0)} words/s)`,
           );
-          const validPerplexity = Math.exp(await evaluate(model, validset, o.seqlen, validsize, device));
-          const validNce = o.nce ? await evaluate(model, validset, o.seqlen, validsize, device, false) : null;
+          const validPerplexity = Math.exp(await evaluate(model, c.validset, o.seqlen, c.validsize, device));
+          const validNce = o.nce
+            ? await evaluate(model, c.validset, o.seqlen, c.validsize, device, false)
+            : null;
           console.log(
             `Validation PPL : ${validPerplexity}${validNce !== null ? `; NCE error : ${validNce}` : ''}`,
           );
@@ -281,7 +259,7 @@ export const main = exampleMain({
       if (interrupted && latest) await save(latest, model.net, info(epochs.length));
       // The test perplexity of the best epoch's weights (evaluate-rnnlm.lua on the saved model).
       if (best) restore(params, best);
-      const testPerplexity = Math.exp(await evaluate(model, testset, o.seqlen, testset.size, device));
+      const testPerplexity = Math.exp(await evaluate(model, c.testset, o.seqlen, c.testset.size, device));
       const Z = model.nce ? await model.nce.normalizationConstant() : null;
 
       const files = [
@@ -299,7 +277,7 @@ export const main = exampleMain({
         ],
         [
           'data',
-          `${vocab.words.length} words (<unk> below ${o.minCount}); ${train.length} / ${valid.length} / ${test.length} ` +
+          `${c.vocab.words.length} words (<unk> below ${o.minCount}); ${c.train.length} / ${c.valid.length} / ${c.test.length} ` +
             'for training / validation / test',
         ],
         [
@@ -326,7 +304,7 @@ export const main = exampleMain({
       return {
         device,
         config,
-        vocabulary: vocab,
+        vocabulary: c.vocab,
         losses,
         epochs,
         bestEpoch,

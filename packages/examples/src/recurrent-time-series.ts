@@ -23,7 +23,7 @@ import {
   tidy,
 } from '@webrnn/rnn';
 import { exampleMain, runIfMain } from './shared/runExample.js';
-import { stepsOf, trainingProbe, values } from './shared/probe.js';
+import { stepsOf, trainingProbe, values, sizesOf } from './shared/probe.js';
 import { lineChart, smoothed } from './shared/plot.js';
 import { meanOf, summary, trainingRow } from './shared/summary.js';
 import { trainLoop } from './shared/trainLoop.js';
@@ -96,7 +96,7 @@ export const main = exampleMain({
   probe: ({ options: opt }) =>
     trainingProbe(
       'recurrent-time-series',
-      { multiSize: opt.multiSize, hiddenSize: opt.hiddenSize, rho: opt.rho, batchSize: opt.batchSize },
+      sizesOf(opt, ['multiSize', 'hiddenSize', 'rho', 'batchSize']),
       (d) => [
         {
           model: buildModel(opt.multiSize, opt.hiddenSize, opt.rho).to(d),

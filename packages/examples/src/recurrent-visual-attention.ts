@@ -13,7 +13,7 @@ import { type Tensor, argmax, nn, noGrad, optim, tensor, tidy } from '@webrnn/rn
 import { type DigitImages, digitImages } from './recurrent-visual-attention/digits.js';
 import { buildAgent } from './recurrent-visual-attention/model.js';
 import { exampleMain, runIfMain } from './shared/runExample.js';
-import { probeOf } from './shared/probe.js';
+import { probeOf, sizesOf } from './shared/probe.js';
 import { lineChart, lossChart, smoothed } from './shared/plot.js';
 import { meanOf, pct, summary, trainingRow } from './shared/summary.js';
 import { CHECKPOINT_OPTIONS, RunCheckpoints } from './shared/checkpoint.js';
@@ -118,7 +118,7 @@ export const main = exampleMain({
   },
   probe: ({ options: o, settings: data }) => {
     // The probe: one training step (both criterions, REINFORCE included) on a batch of the run's size.
-    const sizes = { ...Object.fromEntries(SHAPE.map((k) => [k, o[k]])), batchSize: o.batchSize };
+    const sizes = sizesOf(o, [...SHAPE, 'batchSize']);
     return probeOf('recurrent-visual-attention', sizes, (d) => {
       const { agent: net } = buildAgent({ ...o, classes: o.classes });
       net.to(d);

@@ -23,7 +23,7 @@ import {
   trainStep,
 } from './seq2seq/model.js';
 import { exampleMain, runIfMain } from './shared/runExample.js';
-import { indices, probeOf } from './shared/probe.js';
+import { indices, probeOf, sizesOf } from './shared/probe.js';
 import { atLeast } from './shared/cli.js';
 import { lineChart, lossChart, smoothed } from './shared/plot.js';
 import { Progress } from './shared/progress.js';
@@ -94,14 +94,7 @@ export const main = exampleMain({
     // The probe: one training step (forward, criterion, backward) of the model at the run's sizes.
     return probeOf(
       'seq2seq',
-      {
-        length: s.length,
-        digits: s.digits,
-        batch: s.batch,
-        embed: s.embed,
-        hidden: s.hidden,
-        attention: s.attention ?? 'none',
-      },
+      { ...sizesOf(s, ['length', 'digits', 'batch', 'embed', 'hidden']), attention: s.attention ?? 'none' },
       (d) => {
         const m = moveTo(buildSeq2Seq(s.digits, s.embed, s.hidden, s.attention), d);
         const criterion = new nn.SequencerCriterion(new nn.ClassNLLCriterion());

@@ -15,7 +15,7 @@ import path from 'node:path';
 import { type DeviceName, type Tensor, argmax, nn, noGrad, optim, tensor, tidy } from '@webrnn/rnn';
 import { TASKS, type Task, examples, leftPadded, vocabOf } from './sequence-classify/data.js';
 import { exampleMain, runIfMain } from './shared/runExample.js';
-import { indices, trainingProbe } from './shared/probe.js';
+import { indices, trainingProbe, sizesOf } from './shared/probe.js';
 import { atLeast } from './shared/cli.js';
 import { lineChart, lossChart, smoothed } from './shared/plot.js';
 import { Progress } from './shared/progress.js';
@@ -123,15 +123,7 @@ export const main = exampleMain({
     // The probe: the model over a batch of the longest sequences (tokens 1..V; 0 is the padding).
     return trainingProbe(
       'sequence-classify',
-      {
-        task: s.task,
-        layer: s.layer,
-        vocab: s.vocab,
-        embed: s.embed,
-        hidden: s.hidden,
-        batch: s.batch,
-        maxLength: s.maxLength,
-      },
+      sizesOf(s, ['task', 'layer', 'vocab', 'embed', 'hidden', 'batch', 'maxLength']),
       (d) => [
         {
           model: buildModel(s.task, s.layer, s.vocab, s.embed, s.hidden).to(d),

@@ -23,7 +23,7 @@ import {
 } from '@webrnn/rnn';
 import { sequenceToOneData } from './sequence-to-one/data.js';
 import { exampleMain, runIfMain } from './shared/runExample.js';
-import { indices, trainingProbe } from './shared/probe.js';
+import { indices, trainingProbe, sizesOf } from './shared/probe.js';
 import { lossChart, smoothed } from './shared/plot.js';
 import { meanOf, pct, summary, trainingRow } from './shared/summary.js';
 import { trainLoop } from './shared/trainLoop.js';
@@ -73,7 +73,7 @@ export const main = exampleMain({
       throw new Error(`--n-class (${o.nClass}) must be at most --n-index (${o.nIndex})`);
   },
   probe: ({ options: o }) =>
-    trainingProbe('sequence-to-one', { hidden: o.hidden, rho: o.rho, batch: o.batch }, (d) => [
+    trainingProbe('sequence-to-one', sizesOf(o, ['hidden', 'rho', 'batch']), (d) => [
       {
         model: buildModel(o.nIndex, o.hidden, o.nClass, o.rho).to(d),
         input: indices([o.batch, o.rho], o.nIndex, d),

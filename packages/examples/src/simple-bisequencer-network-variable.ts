@@ -18,7 +18,7 @@ import path from 'node:path';
 import { type DeviceName, type Tensor, argmax, nn, stack, tensor } from '@webrnn/rnn';
 import { VariableCounting } from './simple-bisequencer-network-variable/data.js';
 import { exampleMain, runIfMain } from './shared/runExample.js';
-import { indices, stepsOf, trainingProbe } from './shared/probe.js';
+import { indices, stepsOf, trainingProbe, sizesOf } from './shared/probe.js';
 import { tokens } from './shared/countingSequence.js';
 import { lineChart, lossChart, smoothed } from './shared/plot.js';
 import { meanOf, pct, summary, trainingRow } from './shared/summary.js';
@@ -80,7 +80,7 @@ export const main = exampleMain({
     const tokensOn = (d: DeviceName) => stepsOf(o.rho, () => indices([o.batch], nIndex - 1, d, 1));
     return trainingProbe(
       'simple-bisequencer-network-variable',
-      { hidden: o.hidden, rho: o.rho, batch: o.batch },
+      sizesOf(o, ['hidden', 'rho', 'batch']),
       (d) => [{ model: buildModel(o.hidden).to(d), input: [tokensOn(d), tokensOn(d)] }],
     );
   },

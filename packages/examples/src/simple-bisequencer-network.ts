@@ -14,7 +14,7 @@
  */
 import { nn } from '@webrnn/rnn';
 import { exampleMain, runIfMain } from './shared/runExample.js';
-import { indices, stepsOf, trainingProbe } from './shared/probe.js';
+import { indices, stepsOf, trainingProbe, sizesOf } from './shared/probe.js';
 import { trainOnCounting } from './shared/countingSequence.js';
 import { lossChart, smoothed } from './shared/plot.js';
 import { meanOf, summary, trainingRow } from './shared/summary.js';
@@ -66,7 +66,7 @@ export const main = exampleMain({
   description: "Element-research's simple-bisequencer-network.lua: a BiSequencerLM of simple RNNs",
   options: OPTIONS,
   probe: ({ options: o }) =>
-    trainingProbe('simple-bisequencer-network', { hidden: o.hidden, rho: o.rho, batch: o.batch }, (d) => [
+    trainingProbe('simple-bisequencer-network', sizesOf(o, ['hidden', 'rho', 'batch']), (d) => [
       {
         model: buildModel(o.hidden, o.rho).to(d),
         input: stepsOf(o.rho, () => indices([o.batch], nIndex, d)),
