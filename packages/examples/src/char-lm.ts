@@ -15,8 +15,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { type DeviceName, manualSeed, nn, optim, tidy } from '@webrnn/rnn';
+import { type DeviceName, nn, optim, tidy } from '@webrnn/rnn';
 import { type Checkpoint, loadCheckpoint, readCheckpoint, saveCheckpoint } from './charLm/checkpoint.js';
 import {
   DEFAULT_TEXT,
@@ -37,9 +36,9 @@ import {
   trainStep,
   update,
 } from './charLm/model.js';
-import { chooseBackend, teardown } from './shared/backend.js';
+import { exampleMain, runIfMain } from './shared/runExample.js';
 import { indices, trainingProbe } from './shared/probe.js';
-import { atLeast, parseCli, run } from './shared/cli.js';
+import { atLeast } from './shared/cli.js';
 import { lineChart, smoothed } from './shared/plot.js';
 import { Progress } from './shared/progress.js';
 import { signalsTurn, stopOnSignal } from './shared/interrupt.js';
@@ -115,234 +114,247 @@ export interface CharLmResult {
   readonly files: string[];
 }
 
-export async function main(argv: readonly string[]): Promise<CharLmResult | null> {
-  const cli = parseCli(
-    'char-lm',
-    'a character-level language model (LSTM/GRU) trained on a text',
-    OPTIONS,
-    argv,
-  );
-  if (!cli) return null;
-  const o = cli.options;
-  const s = {
-    layers: atLeast(o.layers, 1, 'layers'),
-    embed: atLeast(o.embed, 1, 'embed'),
-    hidden: atLeast(o.hidden, 1, 'hidden'),
-    seqLength: atLeast(o.seqLength, 1, 'seqLength'),
-    batch: atLeast(o.batch, 1, 'batch'),
-    iterations: o.sampleOnly ? 0 : atLeast(o.iterations, 1, 'iterations'),
-    evalEvery: atLeast(o.evalEvery, 1, 'evalEvery'),
-    sampleLength: atLeast(o.sampleLength, 1, 'sampleLength'),
-  };
-  if (!(o.validFraction > 0 && o.validFraction < 1)) {
-    throw new Error(`--valid-fraction must be between 0 and 1, got ${o.validFraction}`);
-  }
-  if (!(o.temperature >= 0)) throw new Error(`--temperature must be 0 or more, got ${o.temperature}`);
-  if (!(o.clip > 0)) throw new Error(`--clip must be positive, got ${o.clip}`);
-  if (o.sampleOnly && !o.resume)
-    throw new Error('--sample-only needs a checkpoint to sample from: --resume FILE');
-
-  // The checkpoint first: it fixes the vocabulary and the model's shape.
-  const checkpoint: Checkpoint | null = o.resume ? await readCheckpoint(o.resume) : null;
-  if (checkpoint) {
-    for (const key of SHAPE) {
-      const saved = checkpoint.info[key];
-      if (cli.given.has(key) && o[key] !== saved) {
-        throw new Error(`--${key} ${o[key]} differs from the checkpoint's ${saved} (${o.resume})`);
-      }
+export const main = exampleMain({
+  program: 'char-lm',
+  description: 'a character-level language model (LSTM/GRU) trained on a text',
+  options: OPTIONS,
+  settings: async ({ options: o, given }) => {
+    const s = {
+      layers: atLeast(o.layers, 1, 'layers'),
+      embed: atLeast(o.embed, 1, 'embed'),
+      hidden: atLeast(o.hidden, 1, 'hidden'),
+      seqLength: atLeast(o.seqLength, 1, 'seqLength'),
+      batch: atLeast(o.batch, 1, 'batch'),
+      iterations: o.sampleOnly ? 0 : atLeast(o.iterations, 1, 'iterations'),
+      evalEvery: atLeast(o.evalEvery, 1, 'evalEvery'),
+      sampleLength: atLeast(o.sampleLength, 1, 'sampleLength'),
+    };
+    if (!(o.validFraction > 0 && o.validFraction < 1)) {
+      throw new Error(`--valid-fraction must be between 0 and 1, got ${o.validFraction}`);
     }
-  }
-  const text = readText(o.data || DEFAULT_TEXT);
-  const vocab = vocabulary(checkpoint ? checkpoint.info.chars : text);
-  const ids = encode(text, vocab, o.data || 'the text');
-  const { train, valid } = split(ids, o.validFraction);
-  const trainStreams = new Streams(train, s.batch, s.seqLength, 'the training text');
-  // The held-out tail in as many streams as fit, each at least one chunk long where the text allows.
-  const validBatch = Math.max(1, Math.min(s.batch, Math.floor((valid.length - 1) / s.seqLength)));
-  const validStreams = new Streams(valid, validBatch, s.seqLength, 'the validation text (--valid-fraction)');
-  const prime = o.prime || '\n';
-  const primeIds = encode(prime, vocab, '--prime');
-  const config: ModelConfig = checkpoint
-    ? {
-        vocab: vocab.chars.length,
-        cell: checkpoint.info.cell,
-        layers: checkpoint.info.layers,
-        embed: checkpoint.info.embed,
-        hidden: checkpoint.info.hidden,
-      }
-    : {
-        vocab: vocab.chars.length,
-        cell: o.cell as 'lstm' | 'gru',
-        layers: s.layers,
-        embed: s.embed,
-        hidden: s.hidden,
-      };
-  const optimName = checkpoint && !cli.given.has('optim') ? checkpoint.info.optim : o.optim;
+    if (!(o.temperature >= 0)) throw new Error(`--temperature must be 0 or more, got ${o.temperature}`);
+    if (!(o.clip > 0)) throw new Error(`--clip must be positive, got ${o.clip}`);
+    if (o.sampleOnly && !o.resume)
+      throw new Error('--sample-only needs a checkpoint to sample from: --resume FILE');
 
-  manualSeed(o.seed);
-  const probe = trainingProbe('char-lm', { ...config, batch: s.batch, seqLength: s.seqLength }, (d) => [
-    { model: buildModel(config, d).net, input: indices([s.seqLength, s.batch], config.vocab, d) },
-  ]);
-  const { device, reason } = await chooseBackend(o.backend, probe);
-  const model = buildModel(config, device);
-  const params = model.net.parameters()[0];
-  const optimizer =
-    optimName === 'rmsprop'
-      ? new optim.RMSprop(params, { learningRate: o.lr })
-      : new optim.Adam(params, { learningRate: o.lr });
-  try {
-    let done = 0;
+    // The checkpoint first: it fixes the vocabulary and the model's shape.
+    const checkpoint: Checkpoint | null = o.resume ? await readCheckpoint(o.resume) : null;
     if (checkpoint) {
-      // The optimiser's state (Adam's moments) only when training goes on with the same kind of optimiser.
-      const withOptimizer = !o.sampleOnly && optimName === checkpoint.info.optim;
-      loadCheckpoint(checkpoint, model.net, withOptimizer ? optimizer : undefined);
-      // Loading restores the saved config (its learning rate); a rate given now wins.
-      if (cli.given.has('lr') || !withOptimizer) optimizer.config.learningRate = o.lr;
-      done = checkpoint.info.iterations;
-      console.log(`resumed from ${o.resume}: ${done} iterations done`);
-    }
-    console.log(`${model.net}\n`);
-    const baseline = unigramPerplexity(train, valid, vocab.chars.length);
-    console.log(
-      `text: ${ids.length} characters, ${vocab.chars.length} distinct; ${train.length} for training, ` +
-        `${valid.length} held out (unigram perplexity ${baseline.toFixed(2)})`,
-    );
-
-    const criterion = new nn.CrossEntropyCriterion();
-    const validations = [
-      { iteration: done, loss: await evaluateLoss(model, criterion, validStreams, device) },
-    ];
-    const losses: number[] = [];
-    let trainSeconds = 0;
-    // Iterations run in this invocation: all of them, or fewer after Ctrl-C (everything below reports these).
-    let ran = 0;
-    const info = () => ({
-      ...config,
-      chars: [...vocab.chars],
-      optim: optimName as 'adam' | 'rmsprop',
-      iterations: done + ran,
-    });
-    if (s.iterations > 0) {
-      const progress = new Progress(s.iterations);
-      const stop = stopOnSignal('training');
-      try {
-        for (let i = 1; i <= s.iterations && !stop.requested; i++) {
-          const started = performance.now();
-          const iteration = done + i;
-          const k = (iteration - 1) % trainStreams.chunks;
-          model.net.training();
-          if (k === 0) forget(model); // a new pass over the text starts the streams afresh
-          const chunk = trainStreams.chunk(k);
-          const loss = tidy(() => {
-            optimizer.zeroGrad();
-            return trainStep(model, criterion, chunk, s.batch, device);
-          });
-          await update(params, optimizer, o.clip);
-          losses.push(await loss.item());
-          loss.dispose();
-          trainSeconds += (performance.now() - started) / 1000;
-          progress.update(i, losses.at(-1)!);
-          ran = i;
-          await signalsTurn();
-          if (i % s.evalEvery === 0 || i === s.iterations) {
-            validations.push({ iteration, loss: await evaluateLoss(model, criterion, validStreams, device) });
-          }
-          if (o.save && o.saveEvery > 0 && i % o.saveEvery === 0 && i < s.iterations) {
-            await saveCheckpoint(o.save, model.net, optimizer, info());
-          }
-        }
-      } finally {
-        stop.dispose();
-      }
-      if (ran < s.iterations) {
-        console.log(`interrupted after ${ran} of ${s.iterations} iterations`);
-        if (validations.at(-1)!.iteration !== done + ran) {
-          validations.push({
-            iteration: done + ran,
-            loss: await evaluateLoss(model, criterion, validStreams, device),
-          });
+      for (const key of SHAPE) {
+        const saved = checkpoint.info[key];
+        if (given.has(key) && o[key] !== saved) {
+          throw new Error(`--${key} ${o[key]} differs from the checkpoint's ${saved} (${o.resume})`);
         }
       }
-      done += ran;
     }
-
-    const started = performance.now();
-    const sampled = decode(
-      await sample(model, device, {
-        prime: primeIds,
-        length: s.sampleLength,
-        temperature: o.temperature,
-        seed: o.seed,
-      }),
-      vocab,
+    const text = readText(o.data || DEFAULT_TEXT);
+    const vocab = vocabulary(checkpoint ? checkpoint.info.chars : text);
+    const ids = encode(text, vocab, o.data || 'the text');
+    const { train, valid } = split(ids, o.validFraction);
+    const trainStreams = new Streams(train, s.batch, s.seqLength, 'the training text');
+    // The held-out tail in as many streams as fit, each at least one chunk long where the text allows.
+    const validBatch = Math.max(1, Math.min(s.batch, Math.floor((valid.length - 1) / s.seqLength)));
+    const validStreams = new Streams(
+      valid,
+      validBatch,
+      s.seqLength,
+      'the validation text (--valid-fraction)',
     );
-    const sampleSeconds = (performance.now() - started) / 1000;
-    console.log(`\nsample (temperature ${o.temperature}, seed ${o.seed}):\n${prime}${sampled}\n`);
+    const prime = o.prime || '\n';
+    const primeIds = encode(prime, vocab, '--prime');
+    const config: ModelConfig = checkpoint
+      ? {
+          vocab: vocab.chars.length,
+          cell: checkpoint.info.cell,
+          layers: checkpoint.info.layers,
+          embed: checkpoint.info.embed,
+          hidden: checkpoint.info.hidden,
+        }
+      : {
+          vocab: vocab.chars.length,
+          cell: o.cell as 'lstm' | 'gru',
+          layers: s.layers,
+          embed: s.embed,
+          hidden: s.hidden,
+        };
+    const optimName = checkpoint && !given.has('optim') ? checkpoint.info.optim : o.optim;
 
-    const files = ran > 0 ? await plot(o.out, config, losses, done - ran, validations, baseline) : [];
-    const sampleFile = path.join(o.out, 'sample.txt');
-    mkdirSync(o.out, { recursive: true });
-    writeFileSync(sampleFile, prime + sampled);
-    files.push(sampleFile);
-    if (o.save) await saveCheckpoint(o.save, model.net, optimizer, { ...info(), iterations: done });
+    const corpus = { vocab, ids, train, valid, trainStreams, validStreams, prime, primeIds };
+    return { s, checkpoint, config, optimName, corpus };
+  },
+  probe: ({ settings: { s, config } }) =>
+    trainingProbe('char-lm', { ...config, batch: s.batch, seqLength: s.seqLength }, (d) => [
+      { model: buildModel(config, d).net, input: indices([s.seqLength, s.batch], config.vocab, d) },
+    ]),
+  body: async ({
+    options: o,
+    given,
+    settings: { s, checkpoint, config, optimName, corpus: c },
+    device,
+    reason,
+  }): Promise<CharLmResult> => {
+    const model = buildModel(config, device);
+    const params = model.net.parameters()[0];
+    const optimizer =
+      optimName === 'rmsprop'
+        ? new optim.RMSprop(params, { learningRate: o.lr })
+        : new optim.Adam(params, { learningRate: o.lr });
+    try {
+      let done = 0;
+      if (checkpoint) {
+        // The optimiser's state (Adam's moments) only when training goes on with the same kind of optimiser.
+        const withOptimizer = !o.sampleOnly && optimName === checkpoint.info.optim;
+        loadCheckpoint(checkpoint, model.net, withOptimizer ? optimizer : undefined);
+        // Loading restores the saved config (its learning rate); a rate given now wins.
+        if (given.has('lr') || !withOptimizer) optimizer.config.learningRate = o.lr;
+        done = checkpoint.info.iterations;
+        console.log(`resumed from ${o.resume}: ${done} iterations done`);
+      }
+      console.log(`${model.net}\n`);
+      const baseline = unigramPerplexity(c.train, c.valid, c.vocab.chars.length);
+      console.log(
+        `text: ${c.ids.length} characters, ${c.vocab.chars.length} distinct; ${c.train.length} for training, ` +
+          `${c.valid.length} held out (unigram perplexity ${baseline.toFixed(2)})`,
+      );
 
-    const validLoss = validations.at(-1)!.loss;
-    const itPerSecond = ran / Math.max(trainSeconds, 1e-9);
-    const charsPerSecond = itPerSecond * s.batch * s.seqLength;
-    const rows: [string, string][] = [
-      ['device', `${device} (${reason})`],
-      [
-        'model',
-        `LookupTable(${config.vocab}, ${config.embed}) -> ${config.layers} x Seq${config.cell === 'gru' ? 'GRU' : 'LSTM'}(${config.hidden}) -> Linear(${config.hidden}, ${config.vocab}); ${optimName} lr ${optimizer.config.learningRate}, clip ${o.clip}`,
-      ],
-    ];
-    if (ran > 0) {
+      const criterion = new nn.CrossEntropyCriterion();
+      const validations = [
+        { iteration: done, loss: await evaluateLoss(model, criterion, c.validStreams, device) },
+      ];
+      const losses: number[] = [];
+      let trainSeconds = 0;
+      // Iterations run in this invocation: all of them, or fewer after Ctrl-C (everything below reports these).
+      let ran = 0;
+      const info = () => ({
+        ...config,
+        chars: [...c.vocab.chars],
+        optim: optimName as 'adam' | 'rmsprop',
+        iterations: done + ran,
+      });
+      if (s.iterations > 0) {
+        const progress = new Progress(s.iterations);
+        const stop = stopOnSignal('training');
+        try {
+          for (let i = 1; i <= s.iterations && !stop.requested; i++) {
+            const started = performance.now();
+            const iteration = done + i;
+            const k = (iteration - 1) % c.trainStreams.chunks;
+            model.net.training();
+            if (k === 0) forget(model); // a new pass over the text starts the streams afresh
+            const chunk = c.trainStreams.chunk(k);
+            const loss = tidy(() => {
+              optimizer.zeroGrad();
+              return trainStep(model, criterion, chunk, s.batch, device);
+            });
+            await update(params, optimizer, o.clip);
+            losses.push(await loss.item());
+            loss.dispose();
+            trainSeconds += (performance.now() - started) / 1000;
+            progress.update(i, losses.at(-1)!);
+            ran = i;
+            await signalsTurn();
+            if (i % s.evalEvery === 0 || i === s.iterations) {
+              validations.push({
+                iteration,
+                loss: await evaluateLoss(model, criterion, c.validStreams, device),
+              });
+            }
+            if (o.save && o.saveEvery > 0 && i % o.saveEvery === 0 && i < s.iterations) {
+              await saveCheckpoint(o.save, model.net, optimizer, info());
+            }
+          }
+        } finally {
+          stop.dispose();
+        }
+        if (ran < s.iterations) {
+          console.log(`interrupted after ${ran} of ${s.iterations} iterations`);
+          if (validations.at(-1)!.iteration !== done + ran) {
+            validations.push({
+              iteration: done + ran,
+              loss: await evaluateLoss(model, criterion, c.validStreams, device),
+            });
+          }
+        }
+        done += ran;
+      }
+
+      const started = performance.now();
+      const sampled = decode(
+        await sample(model, device, {
+          prime: c.primeIds,
+          length: s.sampleLength,
+          temperature: o.temperature,
+          seed: o.seed,
+        }),
+        c.vocab,
+      );
+      const sampleSeconds = (performance.now() - started) / 1000;
+      console.log(`\nsample (temperature ${o.temperature}, seed ${o.seed}):\n${c.prime}${sampled}\n`);
+
+      const files = ran > 0 ? await plot(o.out, config, losses, done - ran, validations, baseline) : [];
+      const sampleFile = path.join(o.out, 'sample.txt');
+      mkdirSync(o.out, { recursive: true });
+      writeFileSync(sampleFile, c.prime + sampled);
+      files.push(sampleFile);
+      if (o.save) await saveCheckpoint(o.save, model.net, optimizer, { ...info(), iterations: done });
+
+      const validLoss = validations.at(-1)!.loss;
+      const itPerSecond = ran / Math.max(trainSeconds, 1e-9);
+      const charsPerSecond = itPerSecond * s.batch * s.seqLength;
+      const rows: [string, string][] = [
+        ['device', `${device} (${reason})`],
+        [
+          'model',
+          `LookupTable(${config.vocab}, ${config.embed}) -> ${config.layers} x Seq${config.cell === 'gru' ? 'GRU' : 'LSTM'}(${config.hidden}) -> Linear(${config.hidden}, ${config.vocab}); ${optimName} lr ${optimizer.config.learningRate}, clip ${o.clip}`,
+        ],
+      ];
+      if (ran > 0) {
+        rows.push(
+          [
+            'training',
+            `${ran} iterations of ${s.batch} x ${s.seqLength} characters in ${trainSeconds.toFixed(1)} s ` +
+              `(${itPerSecond.toFixed(1)} it/s, ${Math.round(charsPerSecond)} characters/s)`,
+          ],
+          [
+            'loss',
+            `${meanOf(losses, 10, 'first').toFixed(3)} (first 10) -> ${meanOf(losses, 10, 'last').toFixed(3)} (last 10), nats per character`,
+          ],
+        );
+      }
       rows.push(
         [
-          'training',
-          `${ran} iterations of ${s.batch} x ${s.seqLength} characters in ${trainSeconds.toFixed(1)} s ` +
-            `(${itPerSecond.toFixed(1)} it/s, ${Math.round(charsPerSecond)} characters/s)`,
+          'validation',
+          `perplexity ${Math.exp(validLoss).toFixed(2)} (loss ${validLoss.toFixed(3)}, ${(validLoss / Math.LN2).toFixed(2)} bits per character) after ${done} iterations; ` +
+            `${Math.exp(validations[0]!.loss).toFixed(2)} before this run`,
         ],
+        ['unigram baseline', `perplexity ${baseline.toFixed(2)} (character frequencies alone)`],
         [
-          'loss',
-          `${meanOf(losses, 10, 'first').toFixed(3)} (first 10) -> ${meanOf(losses, 10, 'last').toFixed(3)} (last 10), nats per character`,
+          'sampling',
+          `${s.sampleLength} characters in ${sampleSeconds.toFixed(1)} s (temperature ${o.temperature})`,
         ],
       );
+      if (o.save) rows.push(['checkpoint', path.resolve(o.save)]);
+      const text = summary({ title: 'char-lm', rows, outDir: o.out, files });
+      return {
+        device,
+        config,
+        losses,
+        iterations: done,
+        validations,
+        validPerplexity: Math.exp(validLoss),
+        unigramPerplexity: baseline,
+        sample: sampled,
+        itPerSecond,
+        charsPerSecond,
+        summary: text,
+        files,
+      };
+    } finally {
+      optimizer.dispose();
+      model.net.dispose();
     }
-    rows.push(
-      [
-        'validation',
-        `perplexity ${Math.exp(validLoss).toFixed(2)} (loss ${validLoss.toFixed(3)}, ${(validLoss / Math.LN2).toFixed(2)} bits per character) after ${done} iterations; ` +
-          `${Math.exp(validations[0]!.loss).toFixed(2)} before this run`,
-      ],
-      ['unigram baseline', `perplexity ${baseline.toFixed(2)} (character frequencies alone)`],
-      [
-        'sampling',
-        `${s.sampleLength} characters in ${sampleSeconds.toFixed(1)} s (temperature ${o.temperature})`,
-      ],
-    );
-    if (o.save) rows.push(['checkpoint', path.resolve(o.save)]);
-    const text = summary({ title: 'char-lm', rows, outDir: o.out, files });
-    return {
-      device,
-      config,
-      losses,
-      iterations: done,
-      validations,
-      validPerplexity: Math.exp(validLoss),
-      unigramPerplexity: baseline,
-      sample: sampled,
-      itPerSecond,
-      charsPerSecond,
-      summary: text,
-      files,
-    };
-  } finally {
-    optimizer.dispose();
-    model.net.dispose();
-    teardown(device);
-  }
-}
+  },
+});
 
 /** The loss curve: training loss per iteration (with its moving average), the validation loss, the baseline. */
 async function plot(
@@ -377,4 +389,4 @@ async function plot(
   );
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) run(main);
+runIfMain(import.meta.url, main);

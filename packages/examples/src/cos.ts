@@ -11,12 +11,19 @@
  *   node packages/examples/dist/cos.js [--iterations N] [--hidden H] [--select] [--tutorial] ...   (--help)
  */
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { type Tensor, defaultGenerator, manualSeed, nn, noGrad, tidy, unbind, zeros } from '@webrnn/rnn';
-import { EVAL_START, LENGTH, TRAIN_END, type CosData, buildModel, cosData, predictNext } from './cosModel.js';
-import { chooseBackend, teardown } from './shared/backend.js';
-import { atLeast, parseCli, run } from './shared/cli.js';
-import { stepsOf, trainingProbe, values } from './shared/probe.js';
+import { type Tensor, defaultGenerator, nn, noGrad, tidy, unbind, zeros } from '@webrnn/rnn';
+import {
+  EVAL_START,
+  LENGTH,
+  TRAIN_END,
+  type CosData,
+  buildModel,
+  cosData,
+  cosProbe,
+  predictNext,
+} from './cosModel.js';
+import { atLeast } from './shared/cli.js';
+import { exampleMain, runIfMain } from './shared/runExample.js';
 import { lineChart, lossChart, smoothed } from './shared/plot.js';
 import { CHECKPOINT_OPTIONS, RunCheckpoints } from './shared/checkpoint.js';
 import { type LoopCheckpoint, type TrainRun, trainLoop } from './shared/trainLoop.js';
@@ -74,39 +81,29 @@ export interface CosResult {
   readonly files: string[];
 }
 
-export async function main(argv: readonly string[]): Promise<CosResult | null> {
-  const cli = parseCli('cos', 'the Torch7 rnn tutorial: predicting cos(x) with a FastLSTM', OPTIONS, argv);
-  if (!cli) return null;
-  const o = cli.options;
-  if (o.tutorial)
-    for (const [k, v] of Object.entries(TUTORIAL)) if (!cli.given.has(k)) Object.assign(o, { [k]: v });
-  const settings = {
-    iterations: atLeast(o.iterations, 1, 'iterations'),
-    hidden: atLeast(o.hidden, 1, 'hidden'),
-    rho: atLeast(o.rho, 1, 'rho'),
-    batch: atLeast(o.batch, 1, 'batch'),
-    lr: o.lr,
-    schedule: o.schedule,
-    predict: atLeast(o.predict, 1, 'predict'),
-  };
-  if (EVAL_START + settings.rho + settings.predict > LENGTH) {
-    throw new Error(`--rho plus --predict must be at most ${LENGTH - EVAL_START}`);
-  }
-  manualSeed(o.seed);
-  const probe = trainingProbe(
-    'cos',
-    { hidden: settings.hidden, rho: settings.rho, batch: settings.batch, select: o.select },
-    (d) => [
-      {
-        model: buildModel(settings.hidden, o.select).to(d),
-        input: o.select
-          ? values([settings.rho, settings.batch, 1], d)
-          : stepsOf(settings.rho, () => values([settings.batch, 1], d)),
-      },
-    ],
-  );
-  const { device, reason } = await chooseBackend(o.backend, probe);
-  try {
+export const main = exampleMain({
+  program: 'cos',
+  description: 'the Torch7 rnn tutorial: predicting cos(x) with a FastLSTM',
+  options: OPTIONS,
+  settings: ({ options: o, given }) => {
+    if (o.tutorial)
+      for (const [k, v] of Object.entries(TUTORIAL)) if (!given.has(k)) Object.assign(o, { [k]: v });
+    const settings = {
+      iterations: atLeast(o.iterations, 1, 'iterations'),
+      hidden: atLeast(o.hidden, 1, 'hidden'),
+      rho: atLeast(o.rho, 1, 'rho'),
+      batch: atLeast(o.batch, 1, 'batch'),
+      lr: o.lr,
+      schedule: o.schedule,
+      predict: atLeast(o.predict, 1, 'predict'),
+    };
+    if (EVAL_START + settings.rho + settings.predict > LENGTH) {
+      throw new Error(`--rho plus --predict must be at most ${LENGTH - EVAL_START}`);
+    }
+    return settings;
+  },
+  probe: ({ settings, options }) => cosProbe(settings, options.select),
+  body: async ({ options: o, settings, device, reason }): Promise<CosResult> => {
     const data = cosData(settings.rho, device);
     const rnn = buildModel(settings.hidden, o.select).to(device);
     console.log(`${rnn}\n`);
@@ -155,10 +152,8 @@ export async function main(argv: readonly string[]): Promise<CosResult | null> {
       itPerSecond,
       files,
     };
-  } finally {
-    teardown(device);
-  }
-}
+  },
+});
 
 /**
  * Training, as the tutorial's loop: forward, MSE of the last step, backward, updateParameters; from the iteration
@@ -290,4 +285,4 @@ async function plot(
   return files;
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) run(main);
+runIfMain(import.meta.url, main);

@@ -1,4 +1,5 @@
 import { type DeviceName, type Tensor, cos, linspace, nn, tensor, tidy, unbind } from '@webrnn/rnn';
+import { type AutoProbe, stepsOf, trainingProbe, values } from './shared/probe.js';
 
 /**
  * The cos example's data and model, free of Node imports: cos.ts trains them from the command line and the web
@@ -65,6 +66,20 @@ export function buildModel(hidden: number, select: boolean): nn.Module {
     .add(new nn.SelectTable(-1))
     .add(new nn.Linear(hidden, 1))
     .add(new nn.HardTanh());
+}
+
+/**
+ * What `--backend auto` times for this model (shared/probe.ts): one training step at these sizes. cos.ts and the
+ * web demo's `auto` measure the same probe.
+ */
+export function cosProbe(s: { hidden: number; rho: number; batch: number }, select: boolean): AutoProbe {
+  const { hidden, rho, batch } = s;
+  return trainingProbe('cos', { hidden, rho, batch, select }, (d) => [
+    {
+      model: buildModel(hidden, select).to(d),
+      input: select ? values([rho, batch, 1], d) : stepsOf(rho, () => values([batch, 1], d)),
+    },
+  ]);
 }
 
 /** The model's prediction of the value after each window x [rho, N, 1], as [N, 1]. */

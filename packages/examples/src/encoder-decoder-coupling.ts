@@ -10,8 +10,7 @@
  *
  *   node packages/examples/dist/encoder-decoder-coupling.js [--coupling userPrev|state] ...   (--help)
  */
-import { pathToFileURL } from 'node:url';
-import { type DeviceName, type Tensor, argmax, manualSeed, nn, noGrad, tensor } from '@webrnn/rnn';
+import { type DeviceName, type Tensor, argmax, nn, noGrad, tensor } from '@webrnn/rnn';
 import { COUPLINGS, type Coupling } from './shared/coupling.js';
 import {
   type EncoderDecoder,
@@ -20,9 +19,8 @@ import {
   coupledStep,
   moveTo,
 } from './encoder-decoder-coupling/model.js';
-import { chooseBackend, teardown } from './shared/backend.js';
+import { exampleMain, runIfMain } from './shared/runExample.js';
 import { probeOf } from './shared/probe.js';
-import { parseCli, run } from './shared/cli.js';
 import { lossChart, smoothed } from './shared/plot.js';
 import { summary, trainingRow } from './shared/summary.js';
 import { trainLoop } from './shared/trainLoop.js';
@@ -98,37 +96,32 @@ export const classes = (rows: readonly (readonly number[])[], device: DeviceName
     device,
   );
 
-export async function main(argv: readonly string[]): Promise<EncoderDecoderCouplingResult | null> {
-  const cli = parseCli(
-    'encoder-decoder-coupling',
-    "Element-research's encoder-decoder-coupling.lua: coupled encoder and decoder LSTMs",
-    OPTIONS,
-    argv,
-  );
-  if (!cli) return null;
-  const o = cli.options;
-  const coupling = o.coupling as Coupling;
-  manualSeed(o.seed);
-  // The probe: one coupled training step on the script's sentences.
-  const probe = probeOf('encoder-decoder-coupling', { coupling, hidden: o.hidden, layers: o.layers }, (d) => {
-    const m = moveTo(buildEncoderDecoder(coupling, VOCAB_SIZE, o.hidden, o.layers), d);
-    const criterion = makeCriterion(DEC_OUT);
-    const data = [timeMajor(ENC_IN, d), timeMajor(DEC_IN, d), classes(DEC_OUT, d)] as const;
-    return {
-      step: () => {
-        for (const net of [m.enc, m.dec]) net.training().zeroGradParameters();
-        return coupledStep(m, criterion, ...data);
-      },
-      dispose: () => {
-        m.enc.dispose();
-        m.dec.dispose();
-        criterion.dispose();
-        for (const t of data) t.dispose();
-      },
-    };
-  });
-  const { device, reason } = await chooseBackend(o.backend, probe);
-  try {
+export const main = exampleMain({
+  program: 'encoder-decoder-coupling',
+  description: "Element-research's encoder-decoder-coupling.lua: coupled encoder and decoder LSTMs",
+  options: OPTIONS,
+  settings: ({ options }) => options.coupling as Coupling,
+  probe: ({ options: o, settings: coupling }) => {
+    // The probe: one coupled training step on the script's sentences.
+    return probeOf('encoder-decoder-coupling', { coupling, hidden: o.hidden, layers: o.layers }, (d) => {
+      const m = moveTo(buildEncoderDecoder(coupling, VOCAB_SIZE, o.hidden, o.layers), d);
+      const criterion = makeCriterion(DEC_OUT);
+      const data = [timeMajor(ENC_IN, d), timeMajor(DEC_IN, d), classes(DEC_OUT, d)] as const;
+      return {
+        step: () => {
+          for (const net of [m.enc, m.dec]) net.training().zeroGradParameters();
+          return coupledStep(m, criterion, ...data);
+        },
+        dispose: () => {
+          m.enc.dispose();
+          m.dec.dispose();
+          criterion.dispose();
+          for (const t of data) t.dispose();
+        },
+      };
+    });
+  },
+  body: async ({ options: o, settings: coupling, device, reason }): Promise<EncoderDecoderCouplingResult> => {
     const m = moveTo(buildEncoderDecoder(coupling, VOCAB_SIZE, o.hidden, o.layers), device);
     console.log(`encoder: ${m.enc}\ndecoder: ${m.dec}\n`);
     const criterion = makeCriterion(DEC_OUT);
@@ -183,10 +176,8 @@ export async function main(argv: readonly string[]): Promise<EncoderDecoderCoupl
       files,
     });
     return { device, coupling, losses: r.losses, predicted, stopped: r.stopped, summary: text, files };
-  } finally {
-    teardown(device);
-  }
-}
+  },
+});
 
 /** The decoder's most likely tokens at the real steps of each sentence, reading the true previous tokens. */
 async function predict(m: EncoderDecoder, encIn: Tensor, decIn: Tensor): Promise<number[][]> {
@@ -202,4 +193,4 @@ async function predict(m: EncoderDecoder, encIn: Tensor, decIn: Tensor): Promise
   return DEC_OUT.map((row, b) => row.flatMap((v, t) => (v > 0 ? [flat[t * N + b]! + 1] : [])));
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) run(main);
+runIfMain(import.meta.url, main);

@@ -14,11 +14,9 @@
  *   node packages/examples/dist/nested-recurrence-lstm.js [--iterations N] [--hidden H] ...   (--help)
  */
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { manualSeed, nn } from '@webrnn/rnn';
-import { chooseBackend, teardown } from './shared/backend.js';
-import { indices, stepsOf, trainingProbe } from './shared/probe.js';
-import { parseCli, run } from './shared/cli.js';
+import { nn } from '@webrnn/rnn';
+import { exampleMain, runIfMain } from './shared/runExample.js';
+import { indices, stepsOf, trainingProbe, sizesOf } from './shared/probe.js';
 import { CHECKPOINT_OPTIONS, RunCheckpoints } from './shared/checkpoint.js';
 import { trainOnCounting } from './shared/countingSequence.js';
 import { lossChart, smoothed } from './shared/plot.js';
@@ -72,25 +70,15 @@ export function buildModel(hidden: number): nn.Sequencer {
   return new nn.Sequencer(rnn);
 }
 
-export async function main(argv: readonly string[]): Promise<NestedRecurrenceResult | null> {
-  const cli = parseCli(
-    'nested-recurrence-lstm',
-    "Element-research's nested-recurrence-lstm.lua: a FastLSTM nested within a Recurrence",
-    OPTIONS,
-    argv,
-  );
-  if (!cli) return null;
-  const o = cli.options;
-  manualSeed(o.seed);
-  const probe = trainingProbe(
-    'nested-recurrence-lstm',
-    { hidden: o.hidden, rho: o.rho, batch: o.batch },
-    (d) => [
+export const main = exampleMain({
+  program: 'nested-recurrence-lstm',
+  description: "Element-research's nested-recurrence-lstm.lua: a FastLSTM nested within a Recurrence",
+  options: OPTIONS,
+  probe: ({ options: o }) =>
+    trainingProbe('nested-recurrence-lstm', sizesOf(o, ['hidden', 'rho', 'batch']), (d) => [
       { model: buildModel(o.hidden).to(d), input: stepsOf(o.rho, () => indices([o.batch], nIndex, d)) },
-    ],
-  );
-  const { device, reason } = await chooseBackend(o.backend, probe);
-  try {
+    ]),
+  body: async ({ options: o, device, reason }): Promise<NestedRecurrenceResult> => {
     const rnn = buildModel(o.hidden).to(device);
     console.log(`${rnn}\n`);
     const checkpoints = new RunCheckpoints('nested-recurrence-lstm', o, { hidden: o.hidden });
@@ -134,9 +122,7 @@ export async function main(argv: readonly string[]): Promise<NestedRecurrenceRes
       summary: text,
       files,
     };
-  } finally {
-    teardown(device);
-  }
-}
+  },
+});
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) run(main);
+runIfMain(import.meta.url, main);

@@ -12,21 +12,18 @@
  *   node packages/examples/dist/recurrent-time-series.js [--rho N] [--multi-size M] ...   (--help)
  */
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import {
   type DeviceName,
   type Tensor,
   defaultGenerator,
   linspace,
-  manualSeed,
   nn,
   randn,
   tensor,
   tidy,
 } from '@webrnn/rnn';
-import { chooseBackend, teardown } from './shared/backend.js';
-import { stepsOf, trainingProbe, values } from './shared/probe.js';
-import { parseCli, run } from './shared/cli.js';
+import { exampleMain, runIfMain } from './shared/runExample.js';
+import { stepsOf, trainingProbe, values, sizesOf } from './shared/probe.js';
 import { lineChart, smoothed } from './shared/plot.js';
 import { meanOf, summary, trainingRow } from './shared/summary.js';
 import { trainLoop } from './shared/trainLoop.js';
@@ -92,28 +89,22 @@ export function buildModel(multiSize: number, hiddenSize: number, rho: number): 
   return new nn.Sequencer(new nn.Sequential().add(r).add(new nn.Linear(hiddenSize, multiSize)));
 }
 
-export async function main(argv: readonly string[]): Promise<RecurrentTimeSeriesResult | null> {
-  const cli = parseCli(
-    'recurrent-time-series',
-    "Element-research's recurrent-time-series.lua: a multivariate time-series model using an RNN",
-    OPTIONS,
-    argv,
-  );
-  if (!cli) return null;
-  const opt = cli.options;
-  manualSeed(opt.seed);
-  const probe = trainingProbe(
-    'recurrent-time-series',
-    { multiSize: opt.multiSize, hiddenSize: opt.hiddenSize, rho: opt.rho, batchSize: opt.batchSize },
-    (d) => [
-      {
-        model: buildModel(opt.multiSize, opt.hiddenSize, opt.rho).to(d),
-        input: stepsOf(opt.rho, () => values([opt.batchSize, opt.multiSize], d)),
-      },
-    ],
-  );
-  const { device, reason } = await chooseBackend(opt.backend, probe);
-  try {
+export const main = exampleMain({
+  program: 'recurrent-time-series',
+  description: "Element-research's recurrent-time-series.lua: a multivariate time-series model using an RNN",
+  options: OPTIONS,
+  probe: ({ options: opt }) =>
+    trainingProbe(
+      'recurrent-time-series',
+      sizesOf(opt, ['multiSize', 'hiddenSize', 'rho', 'batchSize']),
+      (d) => [
+        {
+          model: buildModel(opt.multiSize, opt.hiddenSize, opt.rho).to(d),
+          input: stepsOf(opt.rho, () => values([opt.batchSize, opt.multiSize], d)),
+        },
+      ],
+    ),
+  body: async ({ options: opt, device, reason }): Promise<RecurrentTimeSeriesResult> => {
     const sequence = timeSeries(opt.dataSize, opt.multiSize);
     // offsets = torch.LongTensor(opt.batchSize):random(1, opt.dataSize)
     const offsets = Array.from({ length: opt.batchSize }, () =>
@@ -179,10 +170,8 @@ export async function main(argv: readonly string[]): Promise<RecurrentTimeSeries
       files,
     });
     return { device, losses, minErr, minK, stopped, summary: text, files };
-  } finally {
-    teardown(device);
-  }
-}
+  },
+});
 
 /** inputs[step]:index(sequence, 1, offsets): the rows of the data set at the offsets, [batch, multiSize]. */
 function rows(sequence: readonly number[][], offsets: readonly number[], device: DeviceName): Tensor {
@@ -193,4 +182,4 @@ function rows(sequence: readonly number[][], offsets: readonly number[], device:
   });
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) run(main);
+runIfMain(import.meta.url, main);

@@ -9,13 +9,11 @@
  *   node packages/examples/dist/recurrent-visual-attention.js [--iterations N] [--canvas P] ...   (--help)
  */
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { type Tensor, argmax, manualSeed, nn, noGrad, optim, tensor, tidy } from '@webrnn/rnn';
+import { type Tensor, argmax, nn, noGrad, optim, tensor, tidy } from '@webrnn/rnn';
 import { type DigitImages, digitImages } from './recurrent-visual-attention/digits.js';
 import { buildAgent } from './recurrent-visual-attention/model.js';
-import { chooseBackend, teardown } from './shared/backend.js';
-import { probeOf } from './shared/probe.js';
-import { parseCli, run } from './shared/cli.js';
+import { exampleMain, runIfMain } from './shared/runExample.js';
+import { probeOf, sizesOf } from './shared/probe.js';
 import { lineChart, lossChart, smoothed } from './shared/plot.js';
 import { meanOf, pct, summary, trainingRow } from './shared/summary.js';
 import { CHECKPOINT_OPTIONS, RunCheckpoints } from './shared/checkpoint.js';
@@ -108,174 +106,173 @@ export interface RecurrentVisualAttentionResult {
   readonly files: string[];
 }
 
-export async function main(argv: readonly string[]): Promise<RecurrentVisualAttentionResult | null> {
-  const cli = parseCli(
-    'recurrent-visual-attention',
+export const main = exampleMain({
+  program: 'recurrent-visual-attention',
+  description:
     "Element-research's recurrent-visual-attention.lua: a recurrent model of visual attention on translated digits",
-    OPTIONS,
-    argv,
-  );
-  if (!cli) return null;
-  const o = cli.options;
-  if (o.lua) for (const [k, v] of Object.entries(LUA)) if (!cli.given.has(k)) Object.assign(o, { [k]: v });
-  if (o.classes > 10) throw new Error(`--classes must be at most 10, got ${o.classes}`);
-  const data = { canvas: o.canvas, scale: o.digitScale, classes: o.classes };
-  manualSeed(o.seed);
-  // The probe: one training step (both criterions, REINFORCE included) on a batch of the run's size.
-  const sizes = { ...Object.fromEntries(SHAPE.map((k) => [k, o[k]])), batchSize: o.batchSize };
-  const probe = probeOf('recurrent-visual-attention', sizes, (d) => {
-    const { agent: net } = buildAgent({ ...o, classes: o.classes });
-    net.to(d);
-    const [nllOf, vrOf] = [new nn.ClassNLLCriterion(), new nn.VRClassReward(net, o.rewardScale)];
-    const batch = digitImages(o.batchSize, data, d);
-    const y = tensor(Int32Array.from(batch.labels), { dtype: 'int32', device: d });
-    return {
-      step: () => {
-        net.training().zeroGradParameters();
-        const [logProbs, withBaseline] = net.forward(batch.images) as [Tensor, Tensor[]];
-        const err = nllOf.forward(logProbs, y);
-        vrOf.forward(withBaseline, y);
-        net.backward(batch.images, [nllOf.backward(logProbs, y), vrOf.backward(withBaseline, y)]);
-        return err;
-      },
-      dispose: () => {
-        for (const owned of [nllOf, vrOf, net]) owned.dispose();
-        for (const t of [batch.images, y]) t.dispose();
-      },
-    };
-  });
-  const { device, reason } = await chooseBackend(o.backend, probe);
-  const { agent } = buildAgent({ ...o, classes: o.classes });
-  agent.to(device);
-  const optimizer = new optim.SGD(agent.parameters()[0], {
-    learningRate: o.learningRate,
-    momentum: o.momentum,
-  });
-  const nll = new nn.ClassNLLCriterion(); // BACKPROP
-  const vr = new nn.VRClassReward(agent, o.rewardScale); // REINFORCE
-  try {
-    console.log(`${agent}\n`);
-    const held = digitImages(o.evalSize, data, device); // drawn first: the same whatever the training length
-    const checkpoints = new RunCheckpoints(
-      'recurrent-visual-attention',
-      o,
-      Object.fromEntries(SHAPE.map((k) => [k, o[k]])),
-    );
-    const first = checkpoints.resume(agent, optimizer, o.iterations);
-    const evaluations = [{ iteration: first, accuracy: await accuracyOn(agent, held) }];
-    const decay = (o.minLR - o.learningRate) / o.saturate;
-    const r = await trainLoop(
-      'training',
-      o.iterations,
-      (iteration) => {
-        agent.training();
-        optimizer.config.learningRate = Math.max(o.minLR, o.learningRate + decay * (iteration - 1));
-        const batch = digitImages(o.batchSize, data, device);
-        const y = tensor(Int32Array.from(batch.labels), { dtype: 'int32', device });
-        optimizer.zeroGrad();
-        const [logProbs, withBaseline] = agent.forward(batch.images) as [Tensor, Tensor[]];
-        // ParallelCriterion(true):add(ClassNLLCriterion):add(VRClassReward): the losses add, each gets its output
-        const err = nll.forward(logProbs!, y);
-        const reward = vr.forward(withBaseline!, y); // -(mean reward)
-        const gradOutput = [nll.backward(logProbs!, y), vr.backward(withBaseline!, y)];
-        agent.backward(batch.images, gradOutput);
-        optimizer.step(); // updateGradParameters(momentum) + updateParameters(learningRate)
-        return [err, reward.neg()] as const;
-      },
-      async (iteration) => {
-        if (iteration % o.evalEvery === 0)
-          evaluations.push({ iteration, accuracy: await accuracyOn(agent, held) });
-      },
-      { to: checkpoints, net: agent, optimizer, first },
-    );
-    const reached = first + r.losses.length;
-    if (evaluations.at(-1)!.iteration !== reached) {
-      evaluations.push({ iteration: reached, accuracy: await accuracyOn(agent, held) });
-    }
-    const xs = r.losses.map((_, i) => first + i + 1);
-    const rewards = r.extras.map(([v]) => v! / o.rewardScale);
-    const last = evaluations.at(-1)!;
-    const files = [
-      ...(await lossChart(
-        'recurrent-visual-attention: training loss (NLL of the classifier)',
-        smoothed('NLL', r.losses, xs),
-        o.out,
-      )),
-      ...(await lineChart(
-        {
-          title: 'recurrent-visual-attention: reward (training batches) and held-out accuracy',
-          xLabel: 'iteration',
-          yLabel: 'accuracy (%)',
-          legend: 'bottom-right',
-          xFromZero: true,
-          series: [
-            smoothed(
-              'reward (sampled glimpses)',
-              rewards.map((v) => 100 * v),
-              xs,
-            )[1]!,
-            {
-              name: 'held out',
-              xs: evaluations.map((e) => e.iteration),
-              ys: evaluations.map((e) => 100 * e.accuracy),
-            },
-          ],
+  options: OPTIONS,
+  settings: ({ options: o, given }) => {
+    if (o.lua) for (const [k, v] of Object.entries(LUA)) if (!given.has(k)) Object.assign(o, { [k]: v });
+    if (o.classes > 10) throw new Error(`--classes must be at most 10, got ${o.classes}`);
+    return { canvas: o.canvas, scale: o.digitScale, classes: o.classes };
+  },
+  probe: ({ options: o, settings: data }) => {
+    // The probe: one training step (both criterions, REINFORCE included) on a batch of the run's size.
+    const sizes = sizesOf(o, [...SHAPE, 'batchSize']);
+    return probeOf('recurrent-visual-attention', sizes, (d) => {
+      const { agent: net } = buildAgent({ ...o, classes: o.classes });
+      net.to(d);
+      const [nllOf, vrOf] = [new nn.ClassNLLCriterion(), new nn.VRClassReward(net, o.rewardScale)];
+      const batch = digitImages(o.batchSize, data, d);
+      const y = tensor(Int32Array.from(batch.labels), { dtype: 'int32', device: d });
+      return {
+        step: () => {
+          net.training().zeroGradParameters();
+          const [logProbs, withBaseline] = net.forward(batch.images) as [Tensor, Tensor[]];
+          const err = nllOf.forward(logProbs, y);
+          vrOf.forward(withBaseline, y);
+          net.backward(batch.images, [nllOf.backward(logProbs, y), vrOf.backward(withBaseline, y)]);
+          return err;
         },
-        path.join(o.out, 'accuracy'),
-      )),
-    ];
-    const text = summary({
-      title: 'recurrent-visual-attention',
-      rows: [
-        ['device', `${device} (${reason})`],
-        [
-          'data',
-          `digits 0-${o.classes - 1} of a 5x7 font x${o.digitScale} at random places in ${o.canvas}x${o.canvas}`,
-        ],
-        [
-          'model',
-          `${o.rho} glimpses of ${o.glimpsePatchSize}x${o.glimpsePatchSize} x ${o.glimpseDepth}, ${o.fastLSTM ? 'FastLSTM' : 'Recurrent'} ${o.hiddenSize}; SGD lr ${o.learningRate} -> ${o.minLR}, momentum ${o.momentum}`,
-        ],
-        trainingRow(r.losses.length, r.seconds, {
-          what: `batches of ${o.batchSize}`,
-          stopped: r.stopped,
-          resumedAt: first,
-        }),
-        [
-          'loss',
-          `${meanOf(r.losses, 10, 'first').toFixed(3)} (first 10) -> ${meanOf(r.losses, 10, 'last').toFixed(3)} (last 10), NLL`,
-        ],
-        [
-          'reward',
-          `${pct(meanOf(rewards, 10, 'first'))} (first 10) -> ${pct(meanOf(rewards, 10, 'last'))} (last 10)`,
-        ],
-        [
-          'accuracy',
-          `${pct(last.accuracy)} of ${o.evalSize} held-out images (${pct(evaluations[0]!.accuracy)} before ${first > 0 ? 'this run' : 'training'}; chance ${pct(1 / o.classes)})`,
-        ],
-        ...(r.saved ? [['checkpoint', path.resolve(r.saved)] as [string, string]] : []),
-      ],
-      outDir: o.out,
-      files,
+        dispose: () => {
+          for (const owned of [nllOf, vrOf, net]) owned.dispose();
+          for (const t of [batch.images, y]) t.dispose();
+        },
+      };
     });
-    held.images.dispose();
-    return {
-      device,
-      losses: r.losses,
-      rewards,
-      evaluations,
-      accuracy: last.accuracy,
-      stopped: r.stopped,
-      iterations: reached,
-      checkpoint: r.saved,
-      summary: text,
-      files,
-    };
-  } finally {
-    optimizer.dispose();
-    teardown(device);
-  }
-}
+  },
+  body: async ({ options: o, settings: data, device, reason }): Promise<RecurrentVisualAttentionResult> => {
+    const { agent } = buildAgent({ ...o, classes: o.classes });
+    agent.to(device);
+    const optimizer = new optim.SGD(agent.parameters()[0], {
+      learningRate: o.learningRate,
+      momentum: o.momentum,
+    });
+    const nll = new nn.ClassNLLCriterion(); // BACKPROP
+    const vr = new nn.VRClassReward(agent, o.rewardScale); // REINFORCE
+    try {
+      console.log(`${agent}\n`);
+      const held = digitImages(o.evalSize, data, device); // drawn first: the same whatever the training length
+      const checkpoints = new RunCheckpoints(
+        'recurrent-visual-attention',
+        o,
+        Object.fromEntries(SHAPE.map((k) => [k, o[k]])),
+      );
+      const first = checkpoints.resume(agent, optimizer, o.iterations);
+      const evaluations = [{ iteration: first, accuracy: await accuracyOn(agent, held) }];
+      const decay = (o.minLR - o.learningRate) / o.saturate;
+      const r = await trainLoop(
+        'training',
+        o.iterations,
+        (iteration) => {
+          agent.training();
+          optimizer.config.learningRate = Math.max(o.minLR, o.learningRate + decay * (iteration - 1));
+          const batch = digitImages(o.batchSize, data, device);
+          const y = tensor(Int32Array.from(batch.labels), { dtype: 'int32', device });
+          optimizer.zeroGrad();
+          const [logProbs, withBaseline] = agent.forward(batch.images) as [Tensor, Tensor[]];
+          // ParallelCriterion(true):add(ClassNLLCriterion):add(VRClassReward): the losses add, each gets its output
+          const err = nll.forward(logProbs!, y);
+          const reward = vr.forward(withBaseline!, y); // -(mean reward)
+          const gradOutput = [nll.backward(logProbs!, y), vr.backward(withBaseline!, y)];
+          agent.backward(batch.images, gradOutput);
+          optimizer.step(); // updateGradParameters(momentum) + updateParameters(learningRate)
+          return [err, reward.neg()] as const;
+        },
+        async (iteration) => {
+          if (iteration % o.evalEvery === 0)
+            evaluations.push({ iteration, accuracy: await accuracyOn(agent, held) });
+        },
+        { to: checkpoints, net: agent, optimizer, first },
+      );
+      const reached = first + r.losses.length;
+      if (evaluations.at(-1)!.iteration !== reached) {
+        evaluations.push({ iteration: reached, accuracy: await accuracyOn(agent, held) });
+      }
+      const xs = r.losses.map((_, i) => first + i + 1);
+      const rewards = r.extras.map(([v]) => v! / o.rewardScale);
+      const last = evaluations.at(-1)!;
+      const files = [
+        ...(await lossChart(
+          'recurrent-visual-attention: training loss (NLL of the classifier)',
+          smoothed('NLL', r.losses, xs),
+          o.out,
+        )),
+        ...(await lineChart(
+          {
+            title: 'recurrent-visual-attention: reward (training batches) and held-out accuracy',
+            xLabel: 'iteration',
+            yLabel: 'accuracy (%)',
+            legend: 'bottom-right',
+            xFromZero: true,
+            series: [
+              smoothed(
+                'reward (sampled glimpses)',
+                rewards.map((v) => 100 * v),
+                xs,
+              )[1]!,
+              {
+                name: 'held out',
+                xs: evaluations.map((e) => e.iteration),
+                ys: evaluations.map((e) => 100 * e.accuracy),
+              },
+            ],
+          },
+          path.join(o.out, 'accuracy'),
+        )),
+      ];
+      const text = summary({
+        title: 'recurrent-visual-attention',
+        rows: [
+          ['device', `${device} (${reason})`],
+          [
+            'data',
+            `digits 0-${o.classes - 1} of a 5x7 font x${o.digitScale} at random places in ${o.canvas}x${o.canvas}`,
+          ],
+          [
+            'model',
+            `${o.rho} glimpses of ${o.glimpsePatchSize}x${o.glimpsePatchSize} x ${o.glimpseDepth}, ${o.fastLSTM ? 'FastLSTM' : 'Recurrent'} ${o.hiddenSize}; SGD lr ${o.learningRate} -> ${o.minLR}, momentum ${o.momentum}`,
+          ],
+          trainingRow(r.losses.length, r.seconds, {
+            what: `batches of ${o.batchSize}`,
+            stopped: r.stopped,
+            resumedAt: first,
+          }),
+          [
+            'loss',
+            `${meanOf(r.losses, 10, 'first').toFixed(3)} (first 10) -> ${meanOf(r.losses, 10, 'last').toFixed(3)} (last 10), NLL`,
+          ],
+          [
+            'reward',
+            `${pct(meanOf(rewards, 10, 'first'))} (first 10) -> ${pct(meanOf(rewards, 10, 'last'))} (last 10)`,
+          ],
+          [
+            'accuracy',
+            `${pct(last.accuracy)} of ${o.evalSize} held-out images (${pct(evaluations[0]!.accuracy)} before ${first > 0 ? 'this run' : 'training'}; chance ${pct(1 / o.classes)})`,
+          ],
+          ...(r.saved ? [['checkpoint', path.resolve(r.saved)] as [string, string]] : []),
+        ],
+        outDir: o.out,
+        files,
+      });
+      held.images.dispose();
+      return {
+        device,
+        losses: r.losses,
+        rewards,
+        evaluations,
+        accuracy: last.accuracy,
+        stopped: r.stopped,
+        iterations: reached,
+        checkpoint: r.saved,
+        summary: text,
+        files,
+      };
+    } finally {
+      optimizer.dispose();
+    }
+  },
+});
 
 /** Held-out accuracy in evaluation mode (the locator looks at its means), without a tape. */
 async function accuracyOn(agent: nn.Module, held: DigitImages): Promise<number> {
@@ -292,4 +289,4 @@ async function accuracyOn(agent: nn.Module, held: DigitImages): Promise<number> 
   return n / held.labels.length;
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) run(main);
+runIfMain(import.meta.url, main);

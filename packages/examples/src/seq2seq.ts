@@ -10,8 +10,7 @@
  *   node packages/examples/dist/seq2seq.js [--task reverse|sort] [--length N] [--attention] ...   (--help)
  */
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { type Tensor, manualSeed, nn, noGrad, optim, tidy } from '@webrnn/rnn';
+import { type Tensor, nn, noGrad, optim, tidy } from '@webrnn/rnn';
 import { TASKS, type Task, accuracy, decoderInputs, examples, timeMajor } from './seq2seq/data.js';
 import {
   SCORES,
@@ -23,9 +22,9 @@ import {
   moveTo,
   trainStep,
 } from './seq2seq/model.js';
-import { chooseBackend, teardown } from './shared/backend.js';
-import { indices, probeOf } from './shared/probe.js';
-import { atLeast, parseCli, run } from './shared/cli.js';
+import { exampleMain, runIfMain } from './shared/runExample.js';
+import { indices, probeOf, sizesOf } from './shared/probe.js';
+import { atLeast } from './shared/cli.js';
 import { lineChart, lossChart, smoothed } from './shared/plot.js';
 import { Progress } from './shared/progress.js';
 import { meanOf, pct, summary } from './shared/summary.js';
@@ -71,156 +70,148 @@ export interface Seq2SeqResult {
   readonly files: string[];
 }
 
-export async function main(argv: readonly string[]): Promise<Seq2SeqResult | null> {
-  const cli = parseCli(
-    'seq2seq',
-    'an encoder-decoder (coupled SeqLSTMs) learns to reverse or sort digit sequences',
-    OPTIONS,
-    argv,
-  );
-  if (!cli) return null;
-  const o = cli.options;
-  const s = {
-    task: o.task as Task,
-    length: atLeast(o.length, 1, 'length'),
-    digits: atLeast(o.digits, 2, 'digits'),
-    iterations: atLeast(o.iterations, 1, 'iterations'),
-    batch: atLeast(o.batch, 1, 'batch'),
-    hidden: atLeast(o.hidden, 1, 'hidden'),
-    embed: atLeast(o.embed, 1, 'embed'),
-    lr: o.lr,
-    attention: o.attention ? (o.score as Score) : null,
-    evalSize: atLeast(o.evalSize, 1, 'evalSize'),
-    evalEvery: atLeast(o.evalEvery, 1, 'evalEvery'),
-  };
-  manualSeed(o.seed);
-  // The probe: one training step (forward, criterion, backward) of the model at the run's sizes.
-  const probe = probeOf(
-    'seq2seq',
-    {
-      length: s.length,
-      digits: s.digits,
-      batch: s.batch,
-      embed: s.embed,
-      hidden: s.hidden,
-      attention: s.attention ?? 'none',
-    },
-    (d) => {
-      const m = moveTo(buildSeq2Seq(s.digits, s.embed, s.hidden, s.attention), d);
-      const criterion = new nn.SequencerCriterion(new nn.ClassNLLCriterion());
-      const digits = () => indices([s.length, s.batch], s.digits, d);
-      const [source, decIn, target] = [digits(), indices([s.length, s.batch], s.digits + 1, d), digits()];
-      return {
-        step: () => {
-          for (const module of m.modules) module.training().zeroGradParameters();
-          return trainStep(m, criterion, source, decIn, target);
-        },
-        dispose: () => {
-          for (const module of m.modules) module.dispose();
-          for (const t of [source, decIn, target]) t.dispose();
-        },
+export const main = exampleMain({
+  program: 'seq2seq',
+  description: 'an encoder-decoder (coupled SeqLSTMs) learns to reverse or sort digit sequences',
+  options: OPTIONS,
+  settings: ({ options: o }) => {
+    const s = {
+      task: o.task as Task,
+      length: atLeast(o.length, 1, 'length'),
+      digits: atLeast(o.digits, 2, 'digits'),
+      iterations: atLeast(o.iterations, 1, 'iterations'),
+      batch: atLeast(o.batch, 1, 'batch'),
+      hidden: atLeast(o.hidden, 1, 'hidden'),
+      embed: atLeast(o.embed, 1, 'embed'),
+      lr: o.lr,
+      attention: o.attention ? (o.score as Score) : null,
+      evalSize: atLeast(o.evalSize, 1, 'evalSize'),
+      evalEvery: atLeast(o.evalEvery, 1, 'evalEvery'),
+    };
+    return s;
+  },
+  probe: ({ settings: s }) => {
+    // The probe: one training step (forward, criterion, backward) of the model at the run's sizes.
+    return probeOf(
+      'seq2seq',
+      { ...sizesOf(s, ['length', 'digits', 'batch', 'embed', 'hidden']), attention: s.attention ?? 'none' },
+      (d) => {
+        const m = moveTo(buildSeq2Seq(s.digits, s.embed, s.hidden, s.attention), d);
+        const criterion = new nn.SequencerCriterion(new nn.ClassNLLCriterion());
+        const digits = () => indices([s.length, s.batch], s.digits, d);
+        const [source, decIn, target] = [digits(), indices([s.length, s.batch], s.digits + 1, d), digits()];
+        return {
+          step: () => {
+            for (const module of m.modules) module.training().zeroGradParameters();
+            return trainStep(m, criterion, source, decIn, target);
+          },
+          dispose: () => {
+            for (const module of m.modules) module.dispose();
+            for (const t of [source, decIn, target]) t.dispose();
+          },
+        };
+      },
+    );
+  },
+  body: async ({ options: o, settings: s, device, reason }): Promise<Seq2SeqResult> => {
+    const go = s.digits; // the GO token follows the digits
+    const model = moveTo(buildSeq2Seq(s.digits, s.embed, s.hidden, s.attention), device);
+    const params = model.modules.flatMap((m) => m.parameters()[0]);
+    const optimizer = new optim.Adam(params, { learningRate: s.lr });
+    try {
+      console.log(`${describeSeq2Seq(model)}\n`);
+      // The held-out set is drawn first, so that it is the same whatever the training length.
+      const held = examples(s.task, s.evalSize, s.length, s.digits);
+      const evaluate = async (iteration: number) => {
+        const { predicted, seconds } = await decode(model, held.source, s.length, go, device);
+        return { iteration, ...accuracy(predicted, held.target), predicted, seconds };
       };
-    },
-  );
-  const { device, reason } = await chooseBackend(o.backend, probe);
-  const go = s.digits; // the GO token follows the digits
-  const model = moveTo(buildSeq2Seq(s.digits, s.embed, s.hidden, s.attention), device);
-  const params = model.modules.flatMap((m) => m.parameters()[0]);
-  const optimizer = new optim.Adam(params, { learningRate: s.lr });
-  try {
-    console.log(`${describeSeq2Seq(model)}\n`);
-    // The held-out set is drawn first, so that it is the same whatever the training length.
-    const held = examples(s.task, s.evalSize, s.length, s.digits);
-    const evaluate = async (iteration: number) => {
-      const { predicted, seconds } = await decode(model, held.source, s.length, go, device);
-      return { iteration, ...accuracy(predicted, held.target), predicted, seconds };
-    };
 
-    // One criterion per decoder step, added (Torch's SequencerCriterion); the plotted loss is per step.
-    const criterion = new nn.SequencerCriterion(new nn.ClassNLLCriterion());
-    const evaluations = [await evaluate(0)];
-    const losses: number[] = [];
-    const progress = new Progress(s.iterations);
-    let trainSeconds = 0;
-    for (let iteration = 1; iteration <= s.iterations; iteration++) {
-      const started = performance.now();
-      const batch = examples(s.task, s.batch, s.length, s.digits);
-      for (const m of model.modules) m.training();
-      const loss = tidy(() => {
-        optimizer.zeroGrad();
-        const err = trainStep(
-          model,
-          criterion,
-          timeMajor(batch.source, device),
-          timeMajor(decoderInputs(batch.target, go), device),
-          timeMajor(batch.target, device),
-        );
-        optimizer.step();
-        return err.div(s.length);
-      });
-      losses.push(await loss.item());
-      loss.dispose();
-      trainSeconds += (performance.now() - started) / 1000;
-      progress.update(iteration, losses.at(-1)!);
-      if (iteration % s.evalEvery === 0 || iteration === s.iterations) {
-        evaluations.push(await evaluate(iteration));
+      // One criterion per decoder step, added (Torch's SequencerCriterion); the plotted loss is per step.
+      const criterion = new nn.SequencerCriterion(new nn.ClassNLLCriterion());
+      const evaluations = [await evaluate(0)];
+      const losses: number[] = [];
+      const progress = new Progress(s.iterations);
+      let trainSeconds = 0;
+      for (let iteration = 1; iteration <= s.iterations; iteration++) {
+        const started = performance.now();
+        const batch = examples(s.task, s.batch, s.length, s.digits);
+        for (const m of model.modules) m.training();
+        const loss = tidy(() => {
+          optimizer.zeroGrad();
+          const err = trainStep(
+            model,
+            criterion,
+            timeMajor(batch.source, device),
+            timeMajor(decoderInputs(batch.target, go), device),
+            timeMajor(batch.target, device),
+          );
+          optimizer.step();
+          return err.div(s.length);
+        });
+        losses.push(await loss.item());
+        loss.dispose();
+        trainSeconds += (performance.now() - started) / 1000;
+        progress.update(iteration, losses.at(-1)!);
+        if (iteration % s.evalEvery === 0 || iteration === s.iterations) {
+          evaluations.push(await evaluate(iteration));
+        }
       }
-    }
-    const last = evaluations.at(-1)!;
-    const files = await plot(o.out, s, losses, evaluations);
+      const last = evaluations.at(-1)!;
+      const files = await plot(o.out, s, losses, evaluations);
 
-    const itPerSecond = s.iterations / trainSeconds;
-    const shown = held.source
-      .slice(0, 3)
-      .map(
-        (src, b) =>
-          `${src.join('')} -> ${last.predicted[b]!.join('')} (${last.predicted[b]!.join() === held.target[b]!.join() ? 'right' : `want ${held.target[b]!.join('')}`})`,
-      );
-    const text = summary({
-      title: 'seq2seq',
-      rows: [
-        ['device', `${device} (${reason})`],
-        ['task', `${s.task} ${s.length} digits of ${s.digits}`],
-        [
-          'model',
-          `SeqLSTM encoder-decoder, hidden ${s.hidden}, embedding ${s.embed}${s.attention ? `, attention (${s.attention})` : ''}; Adam lr ${s.lr}`,
+      const itPerSecond = s.iterations / trainSeconds;
+      const shown = held.source
+        .slice(0, 3)
+        .map(
+          (src, b) =>
+            `${src.join('')} -> ${last.predicted[b]!.join('')} (${last.predicted[b]!.join() === held.target[b]!.join() ? 'right' : `want ${held.target[b]!.join('')}`})`,
+        );
+      const text = summary({
+        title: 'seq2seq',
+        rows: [
+          ['device', `${device} (${reason})`],
+          ['task', `${s.task} ${s.length} digits of ${s.digits}`],
+          [
+            'model',
+            `SeqLSTM encoder-decoder, hidden ${s.hidden}, embedding ${s.embed}${s.attention ? `, attention (${s.attention})` : ''}; Adam lr ${s.lr}`,
+          ],
+          [
+            'training',
+            `${s.iterations} iterations of ${s.batch} in ${trainSeconds.toFixed(1)} s (${itPerSecond.toFixed(1)} it/s)`,
+          ],
+          [
+            'loss',
+            `${meanOf(losses, 10, 'first').toFixed(3)} (first 10) -> ${meanOf(losses, 10, 'last').toFixed(3)} (last 10), NLL per step`,
+          ],
+          [
+            'exact match',
+            `${pct(last.exact)} of ${s.evalSize} held-out sequences (greedy decoding; ${pct(evaluations[0]!.exact)} before training)`,
+          ],
+          ['token accuracy', `${pct(last.token)} (chance ${pct(1 / s.digits)})`],
+          ['decoding', `${(s.evalSize / last.seconds).toFixed(0)} sequences/s`],
+          ...shown.map((line, i) => [i === 0 ? 'examples' : '', line] as const),
         ],
-        [
-          'training',
-          `${s.iterations} iterations of ${s.batch} in ${trainSeconds.toFixed(1)} s (${itPerSecond.toFixed(1)} it/s)`,
-        ],
-        [
-          'loss',
-          `${meanOf(losses, 10, 'first').toFixed(3)} (first 10) -> ${meanOf(losses, 10, 'last').toFixed(3)} (last 10), NLL per step`,
-        ],
-        [
-          'exact match',
-          `${pct(last.exact)} of ${s.evalSize} held-out sequences (greedy decoding; ${pct(evaluations[0]!.exact)} before training)`,
-        ],
-        ['token accuracy', `${pct(last.token)} (chance ${pct(1 / s.digits)})`],
-        ['decoding', `${(s.evalSize / last.seconds).toFixed(0)} sequences/s`],
-        ...shown.map((line, i) => [i === 0 ? 'examples' : '', line] as const),
-      ],
-      outDir: o.out,
-      files,
-    });
-    return {
-      device,
-      task: s.task,
-      attention: s.attention,
-      losses,
-      evaluations: evaluations.map(({ iteration, exact, token }) => ({ iteration, exact, token })),
-      exactMatch: last.exact,
-      tokenAccuracy: last.token,
-      itPerSecond,
-      summary: text,
-      files,
-    };
-  } finally {
-    optimizer.dispose();
-    teardown(device);
-  }
-}
+        outDir: o.out,
+        files,
+      });
+      return {
+        device,
+        task: s.task,
+        attention: s.attention,
+        losses,
+        evaluations: evaluations.map(({ iteration, exact, token }) => ({ iteration, exact, token })),
+        exactMatch: last.exact,
+        tokenAccuracy: last.token,
+        itPerSecond,
+        summary: text,
+        files,
+      };
+    } finally {
+      optimizer.dispose();
+    }
+  },
+});
 
 /** Greedy decoding of every source sequence at once (no tape); predictions per sequence, and the time it took. */
 async function decode(
@@ -273,4 +264,4 @@ async function plot(
   ];
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) run(main);
+runIfMain(import.meta.url, main);

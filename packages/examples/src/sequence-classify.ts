@@ -12,22 +12,11 @@
  *   node packages/examples/dist/sequence-classify.js [--task sentiment|parity] [--layer ...] ...   (--help)
  */
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
-import {
-  type DeviceName,
-  type Tensor,
-  argmax,
-  manualSeed,
-  nn,
-  noGrad,
-  optim,
-  tensor,
-  tidy,
-} from '@webrnn/rnn';
+import { type DeviceName, type Tensor, argmax, nn, noGrad, optim, tensor, tidy } from '@webrnn/rnn';
 import { TASKS, type Task, examples, leftPadded, vocabOf } from './sequence-classify/data.js';
-import { chooseBackend, teardown } from './shared/backend.js';
-import { indices, trainingProbe } from './shared/probe.js';
-import { atLeast, parseCli, run } from './shared/cli.js';
+import { exampleMain, runIfMain } from './shared/runExample.js';
+import { indices, trainingProbe, sizesOf } from './shared/probe.js';
+import { atLeast } from './shared/cli.js';
 import { lineChart, lossChart, smoothed } from './shared/plot.js';
 import { Progress } from './shared/progress.js';
 import { meanOf, pct, summary } from './shared/summary.js';
@@ -106,142 +95,133 @@ export function buildModel(
     .add(new nn.LogSoftMax());
 }
 
-export async function main(argv: readonly string[]): Promise<SequenceClassifyResult | null> {
-  const cli = parseCli(
-    'sequence-classify',
-    'a bidirectional LSTM classifies sequences of varying length (sentiment or parity)',
-    OPTIONS,
-    argv,
-  );
-  if (!cli) return null;
-  const o = cli.options;
-  const s = {
-    task: o.task as Task,
-    layer: o.layer as Layer,
-    minLength: atLeast(o.minLength, 1, 'minLength'),
-    maxLength: atLeast(o.maxLength, 1, 'maxLength'),
-    vocab: atLeast(o.vocab, 4, 'vocab'),
-    iterations: atLeast(o.iterations, 1, 'iterations'),
-    batch: atLeast(o.batch, 1, 'batch'),
-    hidden: atLeast(o.hidden, 1, 'hidden'),
-    embed: atLeast(o.embed, 1, 'embed'),
-    lr: o.lr,
-    evalSize: atLeast(o.evalSize, 1, 'evalSize'),
-    evalEvery: atLeast(o.evalEvery, 1, 'evalEvery'),
-  };
-  if (s.maxLength < s.minLength) {
-    throw new Error(`--max-length (${s.maxLength}) must be at least --min-length (${s.minLength})`);
-  }
-  manualSeed(o.seed);
-  // The probe: the model over a batch of the longest sequences (tokens 1..V; 0 is the padding).
-  const probe = trainingProbe(
-    'sequence-classify',
-    {
-      task: s.task,
-      layer: s.layer,
-      vocab: s.vocab,
-      embed: s.embed,
-      hidden: s.hidden,
-      batch: s.batch,
-      maxLength: s.maxLength,
-    },
-    (d) => [
-      {
-        model: buildModel(s.task, s.layer, s.vocab, s.embed, s.hidden).to(d),
-        input: indices([s.maxLength, s.batch], vocabOf(s.task, s.vocab), d, 1),
-      },
-    ],
-  );
-  const { device, reason } = await chooseBackend(o.backend, probe);
-  const model = buildModel(s.task, s.layer, s.vocab, s.embed, s.hidden).to(device);
-  const optimizer = new optim.Adam(model.parameters()[0], { learningRate: s.lr });
-  const draw = (n: number) => examples(s.task, n, s.minLength, s.maxLength, s.vocab);
-  try {
-    console.log(`${model}\n`);
-    const held = draw(s.evalSize); // drawn first: the same whatever the training length
-    const majority = Math.max(...[0, 1].map((c) => held.labels.filter((l) => l === c).length)) / s.evalSize;
-    const evaluate = async (iteration: number) => {
-      const started = performance.now();
-      const accuracy = await classify(model, held.tokens, held.labels, device);
-      return { iteration, accuracy, seconds: (performance.now() - started) / 1000 };
+export const main = exampleMain({
+  program: 'sequence-classify',
+  description: 'a bidirectional LSTM classifies sequences of varying length (sentiment or parity)',
+  options: OPTIONS,
+  settings: ({ options: o }) => {
+    const s = {
+      task: o.task as Task,
+      layer: o.layer as Layer,
+      minLength: atLeast(o.minLength, 1, 'minLength'),
+      maxLength: atLeast(o.maxLength, 1, 'maxLength'),
+      vocab: atLeast(o.vocab, 4, 'vocab'),
+      iterations: atLeast(o.iterations, 1, 'iterations'),
+      batch: atLeast(o.batch, 1, 'batch'),
+      hidden: atLeast(o.hidden, 1, 'hidden'),
+      embed: atLeast(o.embed, 1, 'embed'),
+      lr: o.lr,
+      evalSize: atLeast(o.evalSize, 1, 'evalSize'),
+      evalEvery: atLeast(o.evalEvery, 1, 'evalEvery'),
     };
-
-    const criterion = new nn.ClassNLLCriterion();
-    const evaluations = [await evaluate(0)];
-    const losses: number[] = [];
-    const trainAccuracy: number[] = [];
-    const progress = new Progress(s.iterations);
-    let trainSeconds = 0;
-    for (let iteration = 1; iteration <= s.iterations; iteration++) {
-      const started = performance.now();
-      const batch = draw(s.batch);
-      model.training();
-      const [loss, right] = tidy(() => {
-        const x = leftPadded(batch.tokens, device); // [Tmax, N]
-        const y = tensor(Int32Array.from(batch.labels), { dtype: 'int32', device });
-        optimizer.zeroGrad();
-        const logProbs = model.forward(x) as Tensor; // [N, 2]
-        const err = criterion.forward(logProbs, y);
-        model.backward(x, criterion.backward(logProbs, y));
-        optimizer.step();
-        return [err, correct(logProbs, y)];
-      });
-      losses.push(await loss.item());
-      trainAccuracy.push((await right.item()) / s.batch);
-      loss.dispose();
-      right.dispose();
-      trainSeconds += (performance.now() - started) / 1000;
-      progress.update(iteration, losses.at(-1)!);
-      if (iteration % s.evalEvery === 0 || iteration === s.iterations) {
-        evaluations.push(await evaluate(iteration));
-      }
+    if (s.maxLength < s.minLength) {
+      throw new Error(`--max-length (${s.maxLength}) must be at least --min-length (${s.minLength})`);
     }
-    const last = evaluations.at(-1)!;
-    const files = await plot(o.out, s, losses, trainAccuracy, evaluations, majority);
-    const itPerSecond = s.iterations / trainSeconds;
-    const text = summary({
-      title: 'sequence-classify',
-      rows: [
-        ['device', `${device} (${reason})`],
-        ['task', `${s.task}, lengths ${s.minLength}-${s.maxLength} (left-padded, masked)`],
-        [
-          'model',
-          `${s.layer === 'seqblstm' ? 'SeqBLSTM' : 'BiSequencer(SeqLSTM)'} ${s.embed} -> 2x${s.hidden}, last step -> Linear -> LogSoftMax; Adam lr ${s.lr}`,
-        ],
-        [
-          'training',
-          `${s.iterations} iterations of ${s.batch} in ${trainSeconds.toFixed(1)} s (${itPerSecond.toFixed(1)} it/s)`,
-        ],
-        [
-          'loss',
-          `${meanOf(losses, 10, 'first').toFixed(3)} (first 10) -> ${meanOf(losses, 10, 'last').toFixed(3)} (last 10), NLL`,
-        ],
-        [
-          'accuracy',
-          `${pct(last.accuracy)} of ${s.evalSize} held-out sequences (${pct(evaluations[0]!.accuracy)} before training; majority class ${pct(majority)})`,
-        ],
-        ['evaluation', `${(s.evalSize / last.seconds).toFixed(0)} sequences/s`],
+    return s;
+  },
+  probe: ({ settings: s }) => {
+    // The probe: the model over a batch of the longest sequences (tokens 1..V; 0 is the padding).
+    return trainingProbe(
+      'sequence-classify',
+      sizesOf(s, ['task', 'layer', 'vocab', 'embed', 'hidden', 'batch', 'maxLength']),
+      (d) => [
+        {
+          model: buildModel(s.task, s.layer, s.vocab, s.embed, s.hidden).to(d),
+          input: indices([s.maxLength, s.batch], vocabOf(s.task, s.vocab), d, 1),
+        },
       ],
-      outDir: o.out,
-      files,
-    });
-    return {
-      device,
-      task: s.task,
-      layer: s.layer,
-      losses,
-      trainAccuracy,
-      evaluations: evaluations.map(({ iteration, accuracy }) => ({ iteration, accuracy })),
-      accuracy: last.accuracy,
-      itPerSecond,
-      summary: text,
-      files,
-    };
-  } finally {
-    optimizer.dispose();
-    teardown(device);
-  }
-}
+    );
+  },
+  body: async ({ options: o, settings: s, device, reason }): Promise<SequenceClassifyResult> => {
+    const model = buildModel(s.task, s.layer, s.vocab, s.embed, s.hidden).to(device);
+    const optimizer = new optim.Adam(model.parameters()[0], { learningRate: s.lr });
+    const draw = (n: number) => examples(s.task, n, s.minLength, s.maxLength, s.vocab);
+    try {
+      console.log(`${model}\n`);
+      const held = draw(s.evalSize); // drawn first: the same whatever the training length
+      const majority = Math.max(...[0, 1].map((c) => held.labels.filter((l) => l === c).length)) / s.evalSize;
+      const evaluate = async (iteration: number) => {
+        const started = performance.now();
+        const accuracy = await classify(model, held.tokens, held.labels, device);
+        return { iteration, accuracy, seconds: (performance.now() - started) / 1000 };
+      };
+
+      const criterion = new nn.ClassNLLCriterion();
+      const evaluations = [await evaluate(0)];
+      const losses: number[] = [];
+      const trainAccuracy: number[] = [];
+      const progress = new Progress(s.iterations);
+      let trainSeconds = 0;
+      for (let iteration = 1; iteration <= s.iterations; iteration++) {
+        const started = performance.now();
+        const batch = draw(s.batch);
+        model.training();
+        const [loss, right] = tidy(() => {
+          const x = leftPadded(batch.tokens, device); // [Tmax, N]
+          const y = tensor(Int32Array.from(batch.labels), { dtype: 'int32', device });
+          optimizer.zeroGrad();
+          const logProbs = model.forward(x) as Tensor; // [N, 2]
+          const err = criterion.forward(logProbs, y);
+          model.backward(x, criterion.backward(logProbs, y));
+          optimizer.step();
+          return [err, correct(logProbs, y)];
+        });
+        losses.push(await loss.item());
+        trainAccuracy.push((await right.item()) / s.batch);
+        loss.dispose();
+        right.dispose();
+        trainSeconds += (performance.now() - started) / 1000;
+        progress.update(iteration, losses.at(-1)!);
+        if (iteration % s.evalEvery === 0 || iteration === s.iterations) {
+          evaluations.push(await evaluate(iteration));
+        }
+      }
+      const last = evaluations.at(-1)!;
+      const files = await plot(o.out, s, losses, trainAccuracy, evaluations, majority);
+      const itPerSecond = s.iterations / trainSeconds;
+      const text = summary({
+        title: 'sequence-classify',
+        rows: [
+          ['device', `${device} (${reason})`],
+          ['task', `${s.task}, lengths ${s.minLength}-${s.maxLength} (left-padded, masked)`],
+          [
+            'model',
+            `${s.layer === 'seqblstm' ? 'SeqBLSTM' : 'BiSequencer(SeqLSTM)'} ${s.embed} -> 2x${s.hidden}, last step -> Linear -> LogSoftMax; Adam lr ${s.lr}`,
+          ],
+          [
+            'training',
+            `${s.iterations} iterations of ${s.batch} in ${trainSeconds.toFixed(1)} s (${itPerSecond.toFixed(1)} it/s)`,
+          ],
+          [
+            'loss',
+            `${meanOf(losses, 10, 'first').toFixed(3)} (first 10) -> ${meanOf(losses, 10, 'last').toFixed(3)} (last 10), NLL`,
+          ],
+          [
+            'accuracy',
+            `${pct(last.accuracy)} of ${s.evalSize} held-out sequences (${pct(evaluations[0]!.accuracy)} before training; majority class ${pct(majority)})`,
+          ],
+          ['evaluation', `${(s.evalSize / last.seconds).toFixed(0)} sequences/s`],
+        ],
+        outDir: o.out,
+        files,
+      });
+      return {
+        device,
+        task: s.task,
+        layer: s.layer,
+        losses,
+        trainAccuracy,
+        evaluations: evaluations.map(({ iteration, accuracy }) => ({ iteration, accuracy })),
+        accuracy: last.accuracy,
+        itPerSecond,
+        summary: text,
+        files,
+      };
+    } finally {
+      optimizer.dispose();
+    }
+  },
+});
 
 /** The number of rows of log-probabilities [N, 2] whose most likely class is the label. */
 const correct = (logProbs: Tensor, labels: Tensor): Tensor =>
@@ -306,4 +286,4 @@ async function plot(
   ];
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) run(main);
+runIfMain(import.meta.url, main);

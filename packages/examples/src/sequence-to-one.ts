@@ -11,22 +11,19 @@
  *
  *   node packages/examples/dist/sequence-to-one.js [--iterations N] [--hidden H] ...   (--help)
  */
-import { pathToFileURL } from 'node:url';
 import {
   type DeviceName,
   type Tensor,
   argmax,
   defaultGenerator,
-  manualSeed,
   nn,
   noGrad,
   tensor,
   tidy,
 } from '@webrnn/rnn';
 import { sequenceToOneData } from './sequence-to-one/data.js';
-import { chooseBackend, teardown } from './shared/backend.js';
-import { indices, trainingProbe } from './shared/probe.js';
-import { parseCli, run } from './shared/cli.js';
+import { exampleMain, runIfMain } from './shared/runExample.js';
+import { indices, trainingProbe, sizesOf } from './shared/probe.js';
 import { lossChart, smoothed } from './shared/plot.js';
 import { meanOf, pct, summary, trainingRow } from './shared/summary.js';
 import { trainLoop } from './shared/trainLoop.js';
@@ -66,25 +63,23 @@ export function buildModel(nIndex: number, hidden: number, nClass: number, rho: 
     .add(new nn.LogSoftMax());
 }
 
-export async function main(argv: readonly string[]): Promise<SequenceToOneResult | null> {
-  const cli = parseCli(
-    'sequence-to-one',
+export const main = exampleMain({
+  program: 'sequence-to-one',
+  description:
     "Element-research's sequence-to-one.lua: a simple RNN classifies a sequence by its last output",
-    OPTIONS,
-    argv,
-  );
-  if (!cli) return null;
-  const o = cli.options;
-  if (o.nClass > o.nIndex) throw new Error(`--n-class (${o.nClass}) must be at most --n-index (${o.nIndex})`);
-  manualSeed(o.seed);
-  const probe = trainingProbe('sequence-to-one', { hidden: o.hidden, rho: o.rho, batch: o.batch }, (d) => [
-    {
-      model: buildModel(o.nIndex, o.hidden, o.nClass, o.rho).to(d),
-      input: indices([o.batch, o.rho], o.nIndex, d),
-    },
-  ]);
-  const { device, reason } = await chooseBackend(o.backend, probe);
-  try {
+  options: OPTIONS,
+  settings: ({ options: o }) => {
+    if (o.nClass > o.nIndex)
+      throw new Error(`--n-class (${o.nClass}) must be at most --n-index (${o.nIndex})`);
+  },
+  probe: ({ options: o }) =>
+    trainingProbe('sequence-to-one', sizesOf(o, ['hidden', 'rho', 'batch']), (d) => [
+      {
+        model: buildModel(o.nIndex, o.hidden, o.nClass, o.rho).to(d),
+        input: indices([o.batch, o.rho], o.nIndex, d),
+      },
+    ]),
+  body: async ({ options: o, device, reason }): Promise<SequenceToOneResult> => {
     const ds = sequenceToOneData(o.size, o.rho, o.nClass);
     const rnn = buildModel(o.nIndex, o.hidden, o.nClass, o.rho).to(device);
     console.log(`${rnn}\n`);
@@ -142,10 +137,8 @@ export async function main(argv: readonly string[]): Promise<SequenceToOneResult
       files,
     });
     return { device, losses, accuracyBefore, accuracy, stopped, summary: text, files };
-  } finally {
-    teardown(device);
-  }
-}
+  },
+});
 
 /** Samples of words as one int32 batch [N, rho] (batch-major, as the Lua script's ds.input rows). */
 const batchOf = (rows: readonly (readonly number[])[], device: DeviceName): Tensor =>
@@ -174,4 +167,4 @@ async function accuracyOn(
   return n / targets.length;
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) run(main);
+runIfMain(import.meta.url, main);

@@ -13,11 +13,13 @@ import { build } from 'esbuild';
 
 const WEB = fileURLToPath(new URL('../web/', import.meta.url));
 
-const HEADERS = {
-  'Cross-Origin-Opener-Policy': 'same-origin',
-  'Cross-Origin-Embedder-Policy': 'require-corp',
+const CSP = {
   'Content-Security-Policy':
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:",
+};
+const ISOLATION = {
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Embedder-Policy': 'require-corp',
 };
 
 const TYPES: Record<string, string> = {
@@ -32,10 +34,15 @@ export interface WebServer {
   close(): Promise<void>;
 }
 
-/** Bundle the page and serve it. `sources`: bundle the packages' TypeScript sources instead of their dist/. */
+/**
+ * Bundle the page and serve it. `sources`: bundle the packages' TypeScript sources instead of their dist/.
+ * `isolated: false` leaves out COOP/COEP (the CSP stays), as a host that cannot set them would: the page must work
+ * there too, its CPU backend on one thread.
+ */
 export async function serveWeb(
-  options: { port?: number; host?: string; sources?: boolean } = {},
+  options: { port?: number; host?: string; sources?: boolean; isolated?: boolean } = {},
 ): Promise<WebServer> {
+  const headers = options.isolated === false ? CSP : { ...ISOLATION, ...CSP };
   const bundle = await build({
     entryPoints: [`${WEB}main.ts`],
     bundle: true,
@@ -66,7 +73,7 @@ export async function serveWeb(
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0]!;
     const body = files[path === '/index.html' ? '/' : path];
-    for (const [k, v] of Object.entries(HEADERS)) res.setHeader(k, v);
+    for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
     if (body === undefined) {
       res.statusCode = 404;
       res.end('not found');

@@ -15,12 +15,10 @@
  *   node packages/examples/dist/simple-bisequencer-network-variable.js [--max-iter N] ...   (--help)
  */
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { type DeviceName, type Tensor, argmax, manualSeed, nn, stack, tensor } from '@webrnn/rnn';
+import { type DeviceName, type Tensor, argmax, nn, stack, tensor } from '@webrnn/rnn';
 import { VariableCounting } from './simple-bisequencer-network-variable/data.js';
-import { chooseBackend, teardown } from './shared/backend.js';
-import { indices, stepsOf, trainingProbe } from './shared/probe.js';
-import { parseCli, run } from './shared/cli.js';
+import { exampleMain, runIfMain } from './shared/runExample.js';
+import { indices, stepsOf, trainingProbe, sizesOf } from './shared/probe.js';
 import { tokens } from './shared/countingSequence.js';
 import { lineChart, lossChart, smoothed } from './shared/plot.js';
 import { meanOf, pct, summary, trainingRow } from './shared/summary.js';
@@ -72,25 +70,21 @@ export function buildModel(hidden: number): nn.Sequential {
     .add(new nn.Sequencer(new nn.MaskZero(new nn.LogSoftMax(), 1)));
 }
 
-export async function main(argv: readonly string[]): Promise<VariableBiSequencerResult | null> {
-  const cli = parseCli(
-    'simple-bisequencer-network-variable',
+export const main = exampleMain({
+  program: 'simple-bisequencer-network-variable',
+  description:
     "Element-research's simple-bisequencer-network-variable.lua: a masked BLSTM over variable-length sequences",
-    OPTIONS,
-    argv,
-  );
-  if (!cli) return null;
-  const o = cli.options;
-  manualSeed(o.seed);
-  // The probe's tokens are 1..9 (0 is the padding that LookupTableMaskZero masks).
-  const tokensOn = (d: DeviceName) => stepsOf(o.rho, () => indices([o.batch], nIndex - 1, d, 1));
-  const probe = trainingProbe(
-    'simple-bisequencer-network-variable',
-    { hidden: o.hidden, rho: o.rho, batch: o.batch },
-    (d) => [{ model: buildModel(o.hidden).to(d), input: [tokensOn(d), tokensOn(d)] }],
-  );
-  const { device, reason } = await chooseBackend(o.backend, probe);
-  try {
+  options: OPTIONS,
+  probe: ({ options: o }) => {
+    // The probe's tokens are 1..9 (0 is the padding that LookupTableMaskZero masks).
+    const tokensOn = (d: DeviceName) => stepsOf(o.rho, () => indices([o.batch], nIndex - 1, d, 1));
+    return trainingProbe(
+      'simple-bisequencer-network-variable',
+      sizesOf(o, ['hidden', 'rho', 'batch']),
+      (d) => [{ model: buildModel(o.hidden).to(d), input: [tokensOn(d), tokensOn(d)] }],
+    );
+  },
+  body: async ({ options: o, device, reason }): Promise<VariableBiSequencerResult> => {
     const rnn = buildModel(o.hidden).to(device);
     console.log(`${rnn}\n`);
     const data = new VariableCounting(o.batch, o.rho);
@@ -182,11 +176,9 @@ export async function main(argv: readonly string[]): Promise<VariableBiSequencer
       files,
     });
     return { device, losses: r.losses, accuracies, stopped: r.stopped, summary: text, files };
-  } finally {
-    teardown(device);
-  }
-}
+  },
+});
 
 const steps = (rows: readonly number[][], device: DeviceName): Tensor[] => rows.map((r) => tokens(r, device));
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) run(main);
+runIfMain(import.meta.url, main);

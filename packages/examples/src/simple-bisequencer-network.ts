@@ -12,11 +12,9 @@
  *
  *   node packages/examples/dist/simple-bisequencer-network.js [--iterations N] ...   (--help)
  */
-import { pathToFileURL } from 'node:url';
-import { manualSeed, nn } from '@webrnn/rnn';
-import { chooseBackend, teardown } from './shared/backend.js';
-import { indices, stepsOf, trainingProbe } from './shared/probe.js';
-import { parseCli, run } from './shared/cli.js';
+import { nn } from '@webrnn/rnn';
+import { exampleMain, runIfMain } from './shared/runExample.js';
+import { indices, stepsOf, trainingProbe, sizesOf } from './shared/probe.js';
 import { trainOnCounting } from './shared/countingSequence.js';
 import { lossChart, smoothed } from './shared/plot.js';
 import { meanOf, summary, trainingRow } from './shared/summary.js';
@@ -63,28 +61,18 @@ export function buildModel(hidden: number, rho: number): nn.Sequential {
     .add(new nn.Sequencer(new nn.LogSoftMax()));
 }
 
-export async function main(argv: readonly string[]): Promise<SimpleBiSequencerResult | null> {
-  const cli = parseCli(
-    'simple-bisequencer-network',
-    "Element-research's simple-bisequencer-network.lua: a BiSequencerLM of simple RNNs",
-    OPTIONS,
-    argv,
-  );
-  if (!cli) return null;
-  const o = cli.options;
-  manualSeed(o.seed);
-  const probe = trainingProbe(
-    'simple-bisequencer-network',
-    { hidden: o.hidden, rho: o.rho, batch: o.batch },
-    (d) => [
+export const main = exampleMain({
+  program: 'simple-bisequencer-network',
+  description: "Element-research's simple-bisequencer-network.lua: a BiSequencerLM of simple RNNs",
+  options: OPTIONS,
+  probe: ({ options: o }) =>
+    trainingProbe('simple-bisequencer-network', sizesOf(o, ['hidden', 'rho', 'batch']), (d) => [
       {
         model: buildModel(o.hidden, o.rho).to(d),
         input: stepsOf(o.rho, () => indices([o.batch], nIndex, d)),
       },
-    ],
-  );
-  const { device, reason } = await chooseBackend(o.backend, probe);
-  try {
+    ]),
+  body: async ({ options: o, device, reason }): Promise<SimpleBiSequencerResult> => {
     const rnn = buildModel(o.hidden, o.rho).to(device);
     console.log(`${rnn}\n`);
     const r = await trainOnCounting(rnn, { ...o, device });
@@ -112,9 +100,7 @@ export async function main(argv: readonly string[]): Promise<SimpleBiSequencerRe
       files,
     });
     return { device, losses: r.losses, accuracy: r.accuracy, stopped: r.stopped, summary: text, files };
-  } finally {
-    teardown(device);
-  }
-}
+  },
+});
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) run(main);
+runIfMain(import.meta.url, main);

@@ -11,11 +11,10 @@
  *
  *   node packages/examples/dist/simple-rnn.js [--iterations N] [--lr LR] [--batch N]   (--help)
  */
-import { pathToFileURL } from 'node:url';
-import { type Tensor, add, defaultGenerator, manualSeed, nn, tensor, tidy } from '@webrnn/rnn';
-import { chooseBackend, teardown } from './shared/backend.js';
+import { type Tensor, add, defaultGenerator, nn, tensor, tidy } from '@webrnn/rnn';
+import { exampleMain, runIfMain } from './shared/runExample.js';
 import { indices, stepsOf, trainingProbe } from './shared/probe.js';
-import { atLeast, parseCli, run } from './shared/cli.js';
+import { atLeast } from './shared/cli.js';
 import { lossChart } from './shared/plot.js';
 import { Progress } from './shared/progress.js';
 import { meanOf, summary } from './shared/summary.js';
@@ -65,97 +64,98 @@ function buildNet(recurrence: boolean) {
     .add(new nn.LogSoftMax()); // log-probabilities of the next word
 }
 
-export async function main(argv: readonly string[]): Promise<SimpleRnnResult | null> {
-  const cli = parseCli('simple-rnn', "the Torch7 rnn tutorial's first net, three ways", OPTIONS, argv);
-  if (!cli) return null;
-  const o = cli.options;
-  const iterations = atLeast(o.iterations, 1, 'iterations');
-  const batch = atLeast(o.batch, 1, 'batch');
-  manualSeed(o.seed);
+export const main = exampleMain({
+  program: 'simple-rnn',
+  description: "the Torch7 rnn tutorial's first net, three ways",
+  options: OPTIONS,
+  settings: ({ options: o }) => ({
+    iterations: atLeast(o.iterations, 1, 'iterations'),
+    batch: atLeast(o.batch, 1, 'batch'),
+  }),
   // The probe: the Sequencer form over a batch (the three forms cost about the same per step).
-  const probe = trainingProbe('simple-rnn', { batch }, (d) => [
-    {
-      model: new nn.Sequencer(buildNet(false)).to(d),
-      input: stepsOf(rho, () => indices([batch], dictionarySize, d)),
-    },
-  ]);
-  const { device, reason } = await chooseBackend(o.backend, probe);
-
-  // The data, as the tutorial's inputs {1, 2, 3, 4, 5} and targets {2, 3, 4, 5, 6}: each word is followed by the
-  // next one in the dictionary (wrapping around). A batch is `batch` such sequences from random first words.
-  const sequences = () => {
-    const first = Array.from({ length: batch }, () => Math.floor(defaultGenerator.next() * dictionarySize));
-    const word = (t: number) =>
-      tensor(
-        Int32Array.from(first, (w) => (w + t) % dictionarySize),
-        { device },
-      );
-    return {
-      inputs: Array.from({ length: rho }, (_, t) => word(t)), // rho steps, each [batch] int32
-      targets: Array.from({ length: rho }, (_, t) => word(t + 1)),
+  probe: ({ settings: { batch } }) =>
+    trainingProbe('simple-rnn', { batch }, (d) => [
+      {
+        model: new nn.Sequencer(buildNet(false)).to(d),
+        input: stepsOf(rho, () => indices([batch], dictionarySize, d)),
+      },
+    ]),
+  body: async ({ options: o, settings: { iterations, batch }, device, reason }): Promise<SimpleRnnResult> => {
+    // The data, as the tutorial's inputs {1, 2, 3, 4, 5} and targets {2, 3, 4, 5, 6}: each word is followed by the
+    // next one in the dictionary (wrapping around). A batch is `batch` such sequences from random first words.
+    const sequences = () => {
+      const first = Array.from({ length: batch }, () => Math.floor(defaultGenerator.next() * dictionarySize));
+      const word = (t: number) =>
+        tensor(
+          Int32Array.from(first, (w) => (w + t) % dictionarySize),
+          { device },
+        );
+      return {
+        inputs: Array.from({ length: rho }, (_, t) => word(t)), // rho steps, each [batch] int32
+        targets: Array.from({ length: rho }, (_, t) => word(t + 1)),
+      };
     };
-  };
 
-  // 1. Recurrent in a Recursor (which makes Sequential(r, Linear, LogSoftMax) follow the step-by-step protocol).
-  const rnn = new nn.Recursor(buildNet(false), rho).to(device);
-  const criterion = new nn.ClassNLLCriterion();
-  console.log(`${rnn}\n`);
-  const byStep = await train(iterations, () => {
-    const { inputs, targets } = sequences();
-    // Apply each element of the sequence to the rnn step by step.
-    const outputs: Tensor[] = [];
-    let err: Tensor | null = null;
-    for (let step = 0; step < rho; step++) {
-      outputs[step] = rnn.forward(inputs[step]!);
-      const e = criterion.forward(outputs[step]!, targets[step]!);
-      err = err ? add(err, e) : e;
-    }
-    // Backpropagate through time, in the reverse order of the forward calls (as in Torch, the criterion's
-    // backward is computed from its arguments, this step's output and target).
-    for (let step = rho - 1; step >= 0; step--) {
-      rnn.backward(inputs[step]!, criterion.backward(outputs[step]!, targets[step]!));
-    }
-    rnn.updateParameters(o.lr);
-    rnn.forget(); // reset the hidden state after every sequence
-    rnn.zeroGradParameters(); // reset the accumulated gradients after every sequence
-    return err!.div(rho); // the loss per step, for the plot
-  });
+    // 1. Recurrent in a Recursor (which makes Sequential(r, Linear, LogSoftMax) follow the step-by-step protocol).
+    const rnn = new nn.Recursor(buildNet(false), rho).to(device);
+    const criterion = new nn.ClassNLLCriterion();
+    console.log(`${rnn}\n`);
+    const byStep = await train(iterations, () => {
+      const { inputs, targets } = sequences();
+      // Apply each element of the sequence to the rnn step by step.
+      const outputs: Tensor[] = [];
+      let err: Tensor | null = null;
+      for (let step = 0; step < rho; step++) {
+        outputs[step] = rnn.forward(inputs[step]!);
+        const e = criterion.forward(outputs[step]!, targets[step]!);
+        err = err ? add(err, e) : e;
+      }
+      // Backpropagate through time, in the reverse order of the forward calls (as in Torch, the criterion's
+      // backward is computed from its arguments, this step's output and target).
+      for (let step = rho - 1; step >= 0; step--) {
+        rnn.backward(inputs[step]!, criterion.backward(outputs[step]!, targets[step]!));
+      }
+      rnn.updateParameters(o.lr);
+      rnn.forget(); // reset the hidden state after every sequence
+      rnn.zeroGradParameters(); // reset the accumulated gradients after every sequence
+      return err!.div(rho); // the loss per step, for the plot
+    });
 
-  // 2. The same net in a Sequencer: the whole sequence in one forward and one backward (it forgets before each).
-  const seq = new nn.Sequencer(buildNet(false)).to(device);
-  console.log(`\n${seq}\n`);
-  const whole = await train(iterations, trainSequencer(seq, sequences, o.lr));
+    // 2. The same net in a Sequencer: the whole sequence in one forward and one backward (it forgets before each).
+    const seq = new nn.Sequencer(buildNet(false)).to(device);
+    console.log(`\n${seq}\n`);
+    const whole = await train(iterations, trainSequencer(seq, sequences, o.lr));
 
-  // 3. With nn.Recurrence instead of nn.Recurrent.
-  const rec = new nn.Sequencer(buildNet(true)).to(device);
-  console.log(`\n${rec}\n`);
-  const recurrence = await train(iterations, trainSequencer(rec, sequences, o.lr));
+    // 3. With nn.Recurrence instead of nn.Recurrent.
+    const rec = new nn.Sequencer(buildNet(true)).to(device);
+    console.log(`\n${rec}\n`);
+    const recurrence = await train(iterations, trainSequencer(rec, sequences, o.lr));
 
-  const losses: Record<Variant, number[]> = { Recursor: byStep, Sequencer: whole, Recurrence: recurrence };
-  const xs = byStep.map((_, i) => i + 1);
-  const files = await lossChart(
-    'simple-rnn: training loss (NLL per step)',
-    Object.entries(losses).map(([name, ys]) => ({ name, xs, ys })),
-    o.out,
-  );
-  summary({
-    title: 'simple-rnn',
-    rows: [
-      ['device', `${device} (${reason})`],
-      ...Object.entries(losses).map(
-        ([name, ys]) =>
-          [
-            `${name} loss`,
-            `${meanOf(ys, 10, 'first').toFixed(3)} (first 10) -> ${meanOf(ys, 10, 'last').toFixed(3)} (last 10)`,
-          ] as const,
-      ),
-    ],
-    outDir: o.out,
-    files,
-  });
-  teardown(device);
-  return { losses, files };
-}
+    const losses: Record<Variant, number[]> = { Recursor: byStep, Sequencer: whole, Recurrence: recurrence };
+    const xs = byStep.map((_, i) => i + 1);
+    const files = await lossChart(
+      'simple-rnn: training loss (NLL per step)',
+      Object.entries(losses).map(([name, ys]) => ({ name, xs, ys })),
+      o.out,
+    );
+    summary({
+      title: 'simple-rnn',
+      rows: [
+        ['device', `${device} (${reason})`],
+        ...Object.entries(losses).map(
+          ([name, ys]) =>
+            [
+              `${name} loss`,
+              `${meanOf(ys, 10, 'first').toFixed(3)} (first 10) -> ${meanOf(ys, 10, 'last').toFixed(3)} (last 10)`,
+            ] as const,
+        ),
+      ],
+      outDir: o.out,
+      files,
+    });
+    return { losses, files };
+  },
+});
 
 /** One Sequencer iteration, as in the tutorial: forward, criterion, backward, update, zero the gradients. */
 function trainSequencer(
@@ -189,4 +189,4 @@ async function train(iterations: number, step: () => Tensor): Promise<number[]> 
   return losses;
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) run(main);
+runIfMain(import.meta.url, main);

@@ -1,8 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { forgetDeviceChoices, memory, nn } from '@webrnn/rnn';
+import { type DeviceName, defaultGenerator, forgetDeviceChoices, manualSeed, memory, nn } from '@webrnn/rnn';
 import { main as cos } from '../src/cos.js';
 import { chooseBackend } from '../src/shared/backend.js';
 import { stepsOf, trainingProbe, values } from '../src/shared/probe.js';
+import { runExample } from '../src/shared/runExample.js';
 import { printed, quietly, tmpDir } from './helpers.js';
 import { webgpuForFile } from '../../core/test/helpers/webgpu.js';
 
@@ -101,5 +102,42 @@ describe('--backend auto', () => {
           '(--backend cpu or --backend webgpu skips the measurement)',
       );
     },
+  );
+
+  it.skipIf(!gpu)(
+    "runExample's auto measures the probe built from the parsed options on both devices; the body starts from --seed",
+    async () => {
+      const built: [DeviceName, number][] = [];
+      const example = {
+        program: 'sized',
+        description: 'a probe sized by its flags',
+        options: { hidden: { type: 'int', default: 4, help: 'units' } },
+        probe: ({ options }: { options: { hidden: number } }) =>
+          trainingProbe('sized', { hidden: options.hidden }, (d) => {
+            built.push([d, options.hidden]);
+            return [
+              {
+                model: new nn.Sequencer(new nn.FastLSTM(3, options.hidden)).to(d),
+                input: stepsOf(2, () => values([2, 3], d)),
+              },
+            ];
+          }),
+        body: async ({ device }: { device: DeviceName }) => ({ device, draw: defaultGenerator.next() }),
+      } as const;
+      const [result, lines] = await printed(() =>
+        runExample(example, ['--backend', 'auto', '--hidden', '5', '--seed', '9']),
+      );
+      expect(built).toEqual([
+        ['cpu', 5],
+        ['webgpu', 5],
+      ]);
+      expect(lines[0]).toMatch(
+        /^backend: (cpu|webgpu) \(measured: cpu [\d.]+ ms\/step, webgpu [\d.]+ ms\/step on \S+\)$/,
+      );
+      expect(lines[0]!.startsWith(`backend: ${result!.device} `)).toBe(true);
+      manualSeed(9);
+      expect(result!.draw).toBe(defaultGenerator.next());
+    },
+    120_000,
   );
 });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { io } from '@webrnn/rnn';
-import { buildModel } from '../src/cosModel.js';
+import { buildModel, cosProbe } from '../src/cosModel.js';
 import { chromiumForFile, launchChromium, requireBrowser } from '../../rnn/test/helpers/chromium.js';
 import { type WebServer, serveWeb } from '../src/serveWeb.js';
 
@@ -12,13 +12,17 @@ import { type WebServer, serveWeb } from '../src/serveWeb.js';
  * The web demo in headless Chromium (with WebGPU on SwiftShader, as browserChromium.test.ts): the page trains the
  * cos predictor live on WebGPU, and after a switch on the CPU, while its loss falls; its three charts are drawn
  * (a screenshot holds the colours of every curve); the download button saves a .safetensors file that loads into
- * the same model in Node. Skipped without Chromium; fails instead when WEBRNN_REQUIRE_WEBGPU=1 (CI).
+ * the same model in Node. By default (`auto`) the page starts on the device that core's chooseDevice measures faster
+ * with cos.ts's own probe, cross-origin isolated or not. Skipped without Chromium; fails instead when
+ * WEBRNN_REQUIRE_WEBGPU=1 (CI).
  */
 
 const chromium = chromiumForFile('browserDemo');
 
 interface DemoState {
   device: string;
+  reason: string;
+  probeKey: string;
   adapter: string;
   iteration: number;
   losses: number[];
@@ -39,7 +43,9 @@ describe.skipIf(!chromium)('the web demo (packages/examples/web)', () => {
   let page: Page;
   let downloads: string;
   const logs: string[] = [];
-  const state = () => page.evaluate(() => (globalThis as unknown as { webrnnDemo: DemoState }).webrnnDemo);
+  const stateOf = (p: Page) =>
+    p.evaluate(() => (globalThis as unknown as { webrnnDemo: DemoState }).webrnnDemo);
+  const state = () => stateOf(page);
 
   beforeAll(async () => {
     server = await serveWeb({ port: 0, sources: true });
@@ -62,7 +68,7 @@ describe.skipIf(!chromium)('the web demo (packages/examples/web)', () => {
   });
 
   it('trains live on WebGPU, switches to the CPU mid-run, and the loss falls', async () => {
-    await page.goto(`${server.url}?iterations=${ITERATIONS}`);
+    await page.goto(`${server.url}?iterations=${ITERATIONS}&backend=webgpu`);
     await page.waitForFunction(() =>
       (globalThis as any).document.querySelector('#status')?.textContent?.includes('iteration'),
     );
@@ -150,4 +156,44 @@ describe.skipIf(!chromium)('the web demo (packages/examples/web)', () => {
     expect(metadata).toMatchObject({ iteration: ITERATIONS, hidden: 32, rho: 10, trainedOn: 'cpu' });
     model.dispose();
   });
+
+  // `auto`, the default: the page times cos.ts's probe (the same key: the same model at the same sizes) on both
+  // devices with chooseDevice, says so, and trains on the faster; cross-origin isolated or not, under the CSP.
+  for (const isolated of [true, false]) {
+    it(`auto measures cos.ts's probe and trains on the faster device (${isolated ? '' : 'not '}cross-origin isolated)`, async () => {
+      const plain = isolated ? null : await serveWeb({ port: 0, sources: true, isolated: false });
+      const p = await browser.newPage();
+      const seen: string[] = [];
+      p.on('pageerror', (e) => seen.push(`page error: ${(e as Error).message}`));
+      p.on('response', (r) => void (r.status() >= 400 && seen.push(`HTTP ${r.status()}: ${r.url()}`)));
+      try {
+        await p.goto(`${(plain ?? server).url}?iterations=20&autostart`);
+        await p.waitForFunction(
+          () => {
+            const d = (globalThis as unknown as { webrnnDemo: DemoState }).webrnnDemo;
+            return (d.iteration >= 20 && !d.running) || d.error !== '';
+          },
+          { timeout: 120_000 },
+        );
+        const s = await stateOf(p);
+        expect(s.error, seen.join('\n')).toBe('');
+        expect(seen).toEqual([]);
+        expect(await p.evaluate(() => (globalThis as any).crossOriginIsolated)).toBe(isolated);
+        expect(await p.$eval('#choice', (e) => e.textContent)).toBe(`backend: ${s.device} (${s.reason})`);
+        expect(s.losses).toHaveLength(20);
+        if (!s.adapter) {
+          if (requireBrowser) throw new Error('WEBRNN_REQUIRE_WEBGPU=1 but the page found no WebGPU adapter');
+          expect([s.device, s.reason]).toEqual(['cpu', 'no WebGPU adapter here']);
+          return;
+        }
+        expect(s.probeKey).toBe(cosProbe({ hidden: 32, rho: 10, batch: 32 }, false).key);
+        const m = s.reason.match(/^measured: cpu ([\d.]+) ms\/step, webgpu ([\d.]+) ms\/step on .+$/);
+        expect(m, s.reason).not.toBeNull();
+        expect(s.device).toBe(Number(m![2]) < Number(m![1]) ? 'webgpu' : 'cpu');
+      } finally {
+        await p.close();
+        await plain?.close();
+      }
+    }, 200_000);
+  }
 });

@@ -1,6 +1,7 @@
 import {
   type DeviceName,
   type Tensor,
+  chooseDevice,
   defaultGenerator,
   initWebGPU,
   io,
@@ -11,15 +12,24 @@ import {
   unbind,
   zeros,
 } from '@webrnn/rnn';
-import { type CosData, EVAL_START, TRAIN_END, buildModel, cosData, predictNext } from '../src/cosModel.js';
+import {
+  type CosData,
+  EVAL_START,
+  TRAIN_END,
+  buildModel,
+  cosData,
+  cosProbe,
+  predictNext,
+} from '../src/cosModel.js';
 import { drawChart } from './chart.js';
 
 /**
- * The cos example trained live in a page (served by `pnpm --filter @webrnn/examples run web`): WebGPU when the
- * browser has an adapter, else the CPU; a backend switch that moves the model mid-training; the loss curve and
- * the one-step and multi-step forecasts redrawn as they improve; the model downloadable as .safetensors.
- * The address may set `?backend=cpu|webgpu`, `?iterations=N` and `?autostart`. `globalThis.webrnnDemo` shows the
- * state (read by the screenshot test).
+ * The cos example trained live in a page (served by `pnpm --filter @webrnn/examples run web`): on the device that
+ * core's chooseDevice measures faster for this model (the probe cos.ts's `--backend auto` times), the CPU where the
+ * browser has no WebGPU adapter; a backend switch that moves the model mid-training; the loss curve and the
+ * one-step and multi-step forecasts redrawn as they improve; the model downloadable as .safetensors.
+ * The address may set `?backend=auto|cpu|webgpu`, `?iterations=N` and `?autostart`. `globalThis.webrnnDemo` shows
+ * the state (read by the screenshot test).
  */
 const query = new URLSearchParams(location.search);
 const S = {
@@ -42,6 +52,10 @@ const ui = {
 
 interface Demo {
   device: DeviceName;
+  /** Why this device: `measured: cpu 12 ms/step, webgpu 40 ms/step on ...` for auto, as cos.ts prints it. */
+  reason: string;
+  /** The shape class measured (the key of cos.ts's probe at these sizes); '' when nothing was measured. */
+  probeKey: string;
   adapter: string;
   iteration: number;
   losses: number[];
@@ -52,6 +66,8 @@ interface Demo {
 }
 const demo: Demo = {
   device: 'cpu',
+  reason: '',
+  probeKey: '',
   adapter: '',
   iteration: 0,
   losses: [],
@@ -194,17 +210,41 @@ ui.download.onclick = async () => {
   demo.downloads++;
 };
 
+/**
+ * The device to start on: `?backend=cpu` or `webgpu` as asked (the CPU without an adapter); `auto` (the default) as
+ * cos.ts's `--backend auto`: chooseDevice times one training step of this model at these sizes on each device.
+ * WebGPU is initialised first so that it stays up for the switch whichever device wins.
+ */
+async function chooseStart(gpu: boolean): Promise<{ device: DeviceName; reason: string }> {
+  const wanted = query.get('backend') ?? 'auto';
+  if (wanted === 'cpu') return { device: 'cpu', reason: 'asked for with ?backend=cpu' };
+  if (!gpu) return { device: 'cpu', reason: 'no WebGPU adapter here' };
+  if (wanted === 'webgpu') return { device: 'webgpu', reason: 'asked for with ?backend=webgpu' };
+  const auto = cosProbe(S, false);
+  demo.probeKey = auto.key;
+  ui.status.textContent = 'measuring which device trains this model faster';
+  const { device, reason } = await chooseDevice(auto.probe, { key: auto.key });
+  return { device, reason };
+}
+
 async function boot(): Promise<void> {
+  ui.start.disabled = true; // until the model is built on the chosen device
   const gpu = await initWebGPU();
   const webgpuOption = ui.backend.querySelector<HTMLOptionElement>('option[value=webgpu]')!;
   if (gpu)
     demo.adapter = [gpu.adapter.vendor, gpu.adapter.architecture].filter(Boolean).join(' ') || 'WebGPU';
   else webgpuOption.disabled = true;
-  const wanted = query.get('backend');
-  demo.device = wanted === 'cpu' || !gpu ? 'cpu' : 'webgpu';
+  try {
+    Object.assign(demo, await chooseStart(gpu !== null));
+  } catch (e) {
+    // A probe that fails on one device: train on the CPU and say why.
+    Object.assign(demo, { device: 'cpu', reason: `the measurement failed: ${(e as Error).message}` });
+  }
+  $('choice').textContent = `backend: ${demo.device} (${demo.reason})`;
   ui.backend.value = demo.device;
   reset();
-  showStatus(gpu ? '' : ' · no WebGPU adapter here: training on the CPU');
+  ui.start.disabled = false;
+  showStatus();
   if (query.has('autostart')) await train();
 }
 void boot();

@@ -65,6 +65,11 @@ export function trainingProbe(
 /** The options that set a program's sizes: they and the program's name make the shape class. */
 export type Sizes = Record<string, number | string | boolean>;
 
+/** The sizes among a program's options, by name: `sizesOf(o, ['hidden', 'rho', 'batch'])`. */
+export function sizesOf<K extends string>(values: Record<K, Sizes[string]>, keys: readonly K[]): Sizes {
+  return Object.fromEntries(keys.map((k) => [k, values[k]]));
+}
+
 /**
  * A program's own probe, for models that a forward and backward with gradients of ones does not drive (chained
  * encoder and decoder stages): its step is the program's training step without the parameter update.
