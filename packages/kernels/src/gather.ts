@@ -100,6 +100,7 @@ export function gatherKernel(spec: GatherSpec): Kernel {
 
 function emit(s: GatherSpec) {
   const U = uniforms(s.rank);
+  // Stryker disable next-line ConditionalExpression: only scatterAdd's launch sets `method` (gather's spec never has one)
   const atomic = s.kind === 'scatterAdd' && s.method === 'atomic';
   const dstType = atomic ? (s.type === 'f32' ? 'atomic<u32>' : 'atomic<i32>') : 'T';
   const { code, bindings } = declare(
@@ -175,6 +176,7 @@ function emit(s: GatherSpec) {
     }
     m *= ${U.u('limit', d)}; }`,
       )
+      // Stryker disable next-line StringLiteral: each block is a `{ ... }` statement: line breaks are layout only
       .join('\n');
     body = `  let axis = ${U.at('axis')};
   var rem = tid;
