@@ -100,7 +100,7 @@ export function gatherKernel(spec: GatherSpec): Kernel {
 
 function emit(s: GatherSpec) {
   const U = uniforms(s.rank);
-  // Stryker disable next-line ConditionalExpression: only scatterAdd's launch sets `method` (gather's spec never has one)
+  // Stryker disable next-line ConditionalExpression: equivalent for `true && ...`: only scatterAdd's launch sets `method` (gather's spec never has one); the line's other replacements fail the tests (killed before marking)
   const atomic = s.kind === 'scatterAdd' && s.method === 'atomic';
   const dstType = atomic ? (s.type === 'f32' ? 'atomic<u32>' : 'atomic<i32>') : 'T';
   const { code, bindings } = declare(
