@@ -1,7 +1,7 @@
 import { type Kernel, type ScalarType, type Spec, defineKernel } from './spec.js';
 import { Uniforms } from './uniforms.js';
 import { CHECK_FIELD, raiseFn, statusStorage } from './status.js';
-import { alias, declare, entry1d, walk } from './wgsl.js';
+import { alias, declare, entry1d, lines, walk } from './wgsl.js';
 
 /**
  * gather and scatterAdd along `axis` (PyTorch semantics). Index values are checked: an index < 0 or >= the axis
@@ -164,8 +164,8 @@ function emit(s: GatherSpec) {
   } else {
     // Threads walk the destination; per dim, its coordinate must lie inside the index's extent, and along `axis`
     // it is the index value to look for. `pp` + q * `axisMul` is the flat position of index entry q in the index.
-    const coords = Array.from({ length: s.rank }, (_, i) => s.rank - 1 - i)
-      .map(
+    const coords = lines(
+      Array.from({ length: s.rank }, (_, i) => s.rank - 1 - i).map(
         (d) => `  { let c = i32(rem % ${U.u('shape', d)}); rem = rem / ${U.u('shape', d)};
     po += c * ${U.at('dstStrides', d)} + select(0, c * ${U.at('dstAxisStride')}, ${d} == axis);
     if (${d} == axis) { wanted = c; axisMul = m; } else {
@@ -175,9 +175,8 @@ function emit(s: GatherSpec) {
       pp += u32(c) * m;
     }
     m *= ${U.u('limit', d)}; }`,
-      )
-      // Stryker disable next-line StringLiteral: each block is a `{ ... }` statement: line breaks are layout only
-      .join('\n');
+      ),
+    );
     body = `  let axis = ${U.at('axis')};
   var rem = tid;
   var po = ${U.at('dstOffset')};

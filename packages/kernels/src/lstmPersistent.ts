@@ -3,7 +3,7 @@ import { CELLS, CELL_SLICES, type CellToken, parseCell } from './cells.js';
 import { withNumerics } from './numerics.js';
 import { type Kernel, type Spec, defineKernel } from './spec.js';
 import { Uniforms } from './uniforms.js';
-import { declare } from './wgsl.js';
+import { declare, lines } from './wgsl.js';
 
 /**
  * A persistent LSTM layer forward: one workgroup per sample n loops over all T steps, with the recurrent input
@@ -49,10 +49,6 @@ const UNIFORMS = new Uniforms({
   ...Object.fromEntries(WRITES.map((n) => [`${n}Offset`, 1])),
   ...Object.fromEntries(READS.flatMap((n) => [[`${n}Offset`, 1] as const, [`${n}Strides`, STRIDED[n]!]])),
 });
-
-/** WGSL statements, one a line. */
-// Stryker disable next-line StringLiteral: equivalent: every statement ends with ';' or '}', line breaks are layout
-const lines = (parts: readonly string[]): string => parts.join('\n');
 
 /** One line per LSTM gate slice (i z f o). */
 const perSlice = (line: (slice: string, k: number) => string): string => lines(CELL_SLICES.lstm.map(line));

@@ -67,6 +67,10 @@ export function sharedStorage(
   return names.filter((name) => !aliases[name]).map((name) => ({ name, type: 'f32', write: written(name) }));
 }
 
+/** WGSL statements, one a line. */
+// Stryker disable next-line StringLiteral: equivalent: every statement ends with ';' or '}', line breaks are layout
+export const lines = (parts: readonly string[]): string => parts.join('\n');
+
 /** `alias T = ...;` for kernels written over the element type. */
 export const alias = (type: ScalarType): string => `alias T = ${type};`;
 
