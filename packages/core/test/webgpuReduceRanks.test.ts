@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { REDUCE_MAX_RANK, reduceValues } from '@webrnn/kernels';
+import { REDUCE_MAX_RANK, reduceSpecOp, reduceValues } from '@webrnn/kernels';
 import { type Layout, cpu, free, gpu, out, pair, params, same } from './helpers/backendPairs.js';
 
 /**
@@ -67,6 +67,18 @@ describe.skipIf(!gpu)('WebGPU reductions past the kernel’s separate dims', () 
       }),
       params,
     );
+  });
+});
+
+describe('reduceSpecOp', () => {
+  it('gives max and min one kernel, argmax and argmin another (the direction is a uniform)', () => {
+    expect(['sum', 'max', 'min', 'argmax', 'argmin'].map((op) => reduceSpecOp(op as 'sum'))).toEqual([
+      'sum',
+      'extreme',
+      'extreme',
+      'argextreme',
+      'argextreme',
+    ]);
   });
 });
 
