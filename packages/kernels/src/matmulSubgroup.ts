@@ -77,7 +77,7 @@ export function emitSubgroup(s: MatmulSpec) {
     const xs = lines([0, 1, 2, 3].map((kk) => `let x${kk} = V(${aElem(r, kk)});`));
     const chain = lines(
       [0, 1, 2, 3].map((kk) =>
-        // Stryker disable next-line StringLiteral: equivalent for 'f32' emptied (f32 then takes x * b + acc, the same sums within any test's tolerance: fma saves an instruction); the other strings emptied fail the tests (killed before marking)
+        // Stryker disable next-line ConditionalExpression,StringLiteral: equivalent where f32 takes x * b + acc (`false`, 'f32' emptied: the same sums within any test's tolerance, fma saves an instruction); `true` and the other strings emptied fail the tests (killed before marking)
         s.type === 'f32' ? `acc${r} = fma(x${kk}, b${kk}k, acc${r});` : `acc${r} += x${kk} * b${kk}k;`,
       ),
     );
@@ -91,6 +91,7 @@ export function emitSubgroup(s: MatmulSpec) {
   // Stryker disable next-line ConditionalExpression,StringLiteral: equivalent where an n4 kernel gets the bCol lets too (unused); `false` fails the tests (killed before marking)
   if (s.bLoad !== 'n4') {
     const base = s.bLoad === 'k4' ? 'bBase + ' : '';
+    // Stryker disable next-line EqualityOperator: equivalent for `<=` (an unused fifth bCol let); `>=` fails the tests (killed before marking)
     for (let q = 0; q < 4; q++) setup.push(`  let bCol${q} = ${base}min(c + ${q}, N - 1) * bCol;`);
   }
   const stores = Array.from({ length: R }, (_, r) => {

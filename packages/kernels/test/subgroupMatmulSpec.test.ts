@@ -51,35 +51,41 @@ describe('the subgroup matmul kernel', () => {
 });
 
 describe('kernels declare the device features their WGSL enables', () => {
-  const kernels: Kernel[] = [
-    matmulKernel(subgroup(16, 2)),
-    matmulKernel({ ...subgroup(8, 1), aLoad: 'm4', bLoad: 'n4', type: 'i32' }),
-    matmulKernel({ kind: 'matmul', variant: 'tiled', type: 'f32' }),
-    matmulKernel({ kind: 'matmul', variant: 'naive', type: 'i32' }),
-    mapKernel({
-      kind: 'map',
-      expr: 'x',
-      out: 'f32',
-      inputs: [{ name: 'x', type: 'f32', fromOut: false }],
-      rank: 2,
-    }),
-    gatherKernel({ kind: 'scatterAdd', type: 'f32', rank: 2, method: 'atomic' }),
-    reduceKernel({ kind: 'reduce', op: 'argextreme', type: 'f32', flat: false, mode: 'group' }),
-    softmaxKernel({ kind: 'softmax', log: true }),
-    cellKernel({ kind: 'lstmCell' }),
-    lstmPersistentKernel({
-      kind: 'lstmPersistent',
-      wg: 64,
-      capR: 64,
-      capH: 0,
-      keep: true,
-      projection: false,
-      vec4: true,
-    }),
+  // Built inside the tests (a kernel built while the file is collected would run outside any test).
+  const kernels: (() => Kernel)[] = [
+    () => matmulKernel(subgroup(16, 2)),
+    () => matmulKernel({ ...subgroup(8, 1), aLoad: 'm4', bLoad: 'n4', type: 'i32' }),
+    () => matmulKernel({ kind: 'matmul', variant: 'tiled', type: 'f32' }),
+    () => matmulKernel({ kind: 'matmul', variant: 'naive', type: 'i32' }),
+    () =>
+      mapKernel({
+        kind: 'map',
+        expr: 'x',
+        out: 'f32',
+        inputs: [{ name: 'x', type: 'f32', fromOut: false }],
+        rank: 2,
+      }),
+    () => gatherKernel({ kind: 'scatterAdd', type: 'f32', rank: 2, method: 'atomic' }),
+    () => reduceKernel({ kind: 'reduce', op: 'argextreme', type: 'f32', flat: false, mode: 'group' }),
+    () => softmaxKernel({ kind: 'softmax', log: true }),
+    () => cellKernel({ kind: 'lstmCell' }),
+    () =>
+      lstmPersistentKernel({
+        kind: 'lstmPersistent',
+        wg: 64,
+        capR: 64,
+        capH: 0,
+        keep: true,
+        projection: false,
+        vec4: true,
+      }),
   ];
 
-  it.each(kernels.map((k) => [k.key, k] as const))('%s', (_, k) => {
-    expect([...k.features].sort()).toEqual(enables(k.code).sort());
+  it('for every family', () => {
+    for (const make of kernels) {
+      const k = make();
+      expect([...k.features].sort(), k.key).toEqual(enables(k.code).sort());
+    }
   });
 
   it('the subgroup matmul needs subgroups', () => {
