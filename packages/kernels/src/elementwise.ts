@@ -2,7 +2,7 @@ import { type Kernel, type ScalarType, type Spec, defineKernel } from './spec.js
 import { CHECK_FIELD, raiseFn, statusStorage } from './status.js';
 import { Uniforms } from './uniforms.js';
 import { withNumerics } from './numerics.js';
-import { type StorageDecl, alias, declare, entry1d, walk } from './wgsl.js';
+import { type StorageDecl, alias, declare, entry1d, lines, walk } from './wgsl.js';
 
 /**
  * One kernel family for every elementwise op (unary, binary, where, copy with cast, fill): out = expr(inputs),
@@ -29,7 +29,7 @@ export interface MapSpec extends Spec {
   readonly check?: string;
 }
 
-export function mapUniforms(rank: number, inputs: number, check = false): Uniforms {
+export function mapUniforms(rank: number, inputs: number, check: boolean): Uniforms {
   const fields: Record<string, number> = { n: 1, p: 2, q: 2, shape: rank, outOffset: 1, outStrides: rank };
   if (check) fields[CHECK_FIELD] = 1;
   for (let k = 0; k < inputs; k++) {
@@ -87,7 +87,7 @@ export function mapKernel(spec: MapSpec): Kernel {
         stride: (d: number) => U.at(`strides${k}`, d),
       })),
     ]);
-    const loads = s.inputs.map((inp, k) => `  let ${inp.name} = ${source[k]}[o${k}];`).join('\n');
+    const loads = lines(s.inputs.map((inp, k) => `  let ${inp.name} = ${source[k]}[o${k}];`));
     const guard = s.check ? `\n  if (${s.check} == T(0)) { raise(0, i32(tid), 0); }` : '';
     const body = `  if (tid >= ${U.u('n')}) { return; }
 ${params}${offsets}

@@ -20,6 +20,7 @@ export { type Coalesced, coalesce, sizeOf } from './layout.js';
 export { type MapInput, type MapSpec, mapKernel, mapValues } from './elementwise.js';
 export {
   REDUCE_GROUP,
+  MAX_RANK as REDUCE_MAX_RANK,
   type ReduceOp,
   type ReduceSpec,
   reduceKernel,

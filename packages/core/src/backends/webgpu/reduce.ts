@@ -1,5 +1,6 @@
 import {
   REDUCE_GROUP,
+  REDUCE_MAX_RANK,
   coalesce,
   grid,
   reduceKernel,
@@ -15,8 +16,9 @@ import { type Launcher, dense, gpuOf, scalar } from './launcher.js';
 
 /** The reductions on WebGPU: a thread per output, or a workgroup per output for long reductions. */
 export function reduceGpu(l: Launcher, op: ReduceOpName, x: View, axes: readonly number[], out: View): void {
+  const dimsOf = (keep: boolean) => x.shape.map((_, d) => d).filter((d) => axes.includes(d) !== keep);
   const pick = (keep: boolean) => {
-    const dims = x.shape.map((_, d) => d).filter((d) => axes.includes(d) !== keep);
+    const dims = dimsOf(keep);
     const c = coalesce(
       dims.map((d) => x.shape[d]!),
       [dims.map((d) => x.strides[d]!)],
@@ -25,6 +27,20 @@ export function reduceGpu(l: Launcher, op: ReduceOpName, x: View, axes: readonly
   };
   const kept = pick(true);
   const red = pick(false);
+  if (kept.shape.length > REDUCE_MAX_RANK || red.shape.length > REDUCE_MAX_RANK) {
+    // More separate dims than the kernel walks (a permuted view of rank > 8): reduce a dense copy with the kept
+    // dims first and the reduced ones after, each in their order, so that each side merges into one dim; the
+    // output's order and the arg ops' flat index over the reduced dims stay the same.
+    const order = [...dimsOf(true), ...dimsOf(false)];
+    const shape = order.map((d) => x.shape[d]!);
+    const t = l.alloc(x.dtype, sizeOf(shape));
+    const copy = dense(t, shape);
+    l.copy({ x: { ...x, shape, strides: order.map((d) => x.strides[d]!) }, out: copy });
+    const moved = order.map((_, i) => i).filter((i) => axes.includes(order[i]!));
+    reduceGpu(l, op, copy, moved, out);
+    l.free(t);
+    return;
+  }
   const nOut = sizeOf(kept.shape);
   const nRed = sizeOf(red.shape);
   // A workgroup per output when the reductions are long and the outputs too few to fill the device.
