@@ -128,6 +128,8 @@ const OP = {
   select: 0x1b,
   f32Add: 0x92,
   f32Mul: 0x94,
+  /** NaN if either operand is NaN (unlike JS's comparisons, like Math.max). */
+  f32Max: 0x97,
 } as const;
 export type I32Op = Extract<keyof typeof OP, `i32${string}`>;
 
@@ -169,7 +171,7 @@ export class FunctionBuilder {
     return this.emit(OP.f32Const, ...bytes);
   }
   /** An i32 comparison or arithmetic instruction by name. */
-  op(name: I32Op | 'select' | 'f32Add' | 'f32Mul'): this {
+  op(name: I32Op | 'select' | 'f32Add' | 'f32Mul' | 'f32Max'): this {
     return this.emit(OP[name]);
   }
 

@@ -69,6 +69,7 @@ export function formulaExpr(expr: string, names: readonly string[]): FormulaExpr
   function binary(min: number): FormulaExpr {
     let a = primary();
     for (;;) {
+      // Stryker disable next-line StringLiteral: equivalent: no operator is named by any other string either.
       const op = tokens[pos] ?? '';
       const p = PRECEDENCE[op];
       if (p === undefined || p < min) return a;
