@@ -171,8 +171,8 @@ describe.skipIf(!simd)('which path an elementwise op takes on the CPU backend', 
       const before = elementwiseWasmRuns();
       cpu.binary('pow', { a: b, b, out: o });
       expect(elementwiseWasmRuns()).toBe(before);
-      const xs = b.buffer as Float32Array;
-      expect((o.buffer as Float32Array).every((v, i) => Object.is(v, Math.fround(xs[i]! ** xs[i]!)))).toBe(true);
+      const [xs, got] = [b.buffer as Float32Array, o.buffer as Float32Array];
+      expect(got.every((v, i) => Object.is(v, Math.fround(xs[i]! ** xs[i]!)))).toBe(true);
     } finally {
       delete WASM_MIN.pow;
     }
