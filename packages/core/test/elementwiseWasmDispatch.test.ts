@@ -147,14 +147,21 @@ describe.skipIf(!simd)('which path an elementwise op takes on the CPU backend', 
   it('JS for float64 and int32, when switched off, and for affine, cos, sin, pow, where, copy and fill', () => {
     const n = 1000;
     setCpuWasm('on');
-    expect(runs('exp', view(new Float64Array(n), [n], [1]), view(values(n, Float64Array), [n], [1]))).toBe(
-      false,
-    );
-    expect(runs('add', view(new Int32Array(n), [n], [1]), view(values(n, Int32Array), [n], [1]))).toBe(false);
-    // float32 out from other inputs is not a call the ops make, but the check is on every operand.
-    expect(runs('add', view(new Float32Array(n), [n], [1]), view(values(n, Float64Array), [n], [1]))).toBe(
-      false,
-    );
+    const x64 = values(n, Float64Array);
+    const out64 = new Float64Array(n);
+    expect(runs('exp', view(out64, [n], [1]), view(x64, [n], [1]))).toBe(false);
+    expect(out64.every((v, i) => v === Math.exp(x64[i]!))).toBe(true);
+    const i32 = values(n, Int32Array);
+    const outI = new Int32Array(n);
+    expect(runs('add', view(outI, [n], [1]), view(i32, [n], [1]))).toBe(false);
+    expect(outI.every((v, i) => v === 2 * i32[i]!)).toBe(true);
+    // Mixed dtypes are not calls the ops make, but the check is on every operand, the output too.
+    const out32 = new Float32Array(n);
+    expect(runs('add', view(out32, [n], [1]), view(x64, [n], [1]))).toBe(false);
+    expect(out32.every((v, i) => v === Math.fround(2 * x64[i]!))).toBe(true);
+    const x32 = values(n);
+    expect(runs('exp', view(out64, [n], [1]), view(x32, [n], [1]))).toBe(false);
+    expect(out64.every((v, i) => v === Math.exp(x32[i]!))).toBe(true);
     const f32 = () => [view(new Float32Array(n), [n], [1]), view(values(n), [n], [1])] as const;
     for (const op of ['affine', 'cos', 'sin']) expect([op, runs(op, ...f32())]).toEqual([op, false]);
     const before = elementwiseWasmRuns();
@@ -189,7 +196,18 @@ describe.skipIf(!simd)('which path an elementwise op takes on the CPU backend', 
     const products = [0, 1, 2].map(() => core.matmul(x, w));
     expect(packedCacheStats().entries).toBeGreaterThan(0);
     const big = core.tensor(values(20000));
-    for (const t of [core.exp(big), core.add(big, big)]) t.dispose();
+    const sum = core.add(big, big);
+    const vs = values(20000);
+    expect(Array.from(sum.dataSync())).toEqual(Array.from(vs, (v) => 2 * v));
+    const rows = core.tensor(values(20 * 64), { shape: [20, 64] });
+    const soft = core.softmax(rows);
+    const row0 = Array.from(values(64));
+    const m = Math.max(...row0);
+    const s0 = row0.reduce((a, v) => a + Math.exp(v - m), 0);
+    Array.from(soft.dataSync().subarray(0, 64)).forEach((v, j) => {
+      expect(Math.abs(v - Math.exp(row0[j]! - m) / s0)).toBeLessThan(1e-6);
+    });
+    for (const t of [core.exp(big), sum, rows, soft]) t.dispose();
     const after = core.matmul(x, w);
     expect(Array.from(after.dataSync())).toEqual(Array.from(products[2]!.dataSync()));
     for (const t of [w, x, big, after, ...products]) t.dispose();

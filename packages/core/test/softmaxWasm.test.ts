@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import * as core from '@webrnn/core';
 import { CpuBackend, type View, setCpuWasm } from '@webrnn/core';
 import { wasmFeatures } from '../src/backends/cpu/wasm/features.js';
-import { WASM_MIN_SOFTMAX, softmaxWasmRuns } from '../src/backends/cpu/wasm/softmaxWasm.js';
+import { WASM_MIN_SOFTMAX, softmaxKernels, softmaxWasmRuns } from '../src/backends/cpu/wasm/softmaxWasm.js';
 import { realIn } from './helpers/reals.js';
 
 /**
@@ -40,7 +40,20 @@ function apply(xs: number[], rows: number, n: number, log: boolean, f64: boolean
   return out;
 }
 
+/**
+ * Fills the wasm scratch with large finite values (an elementwise add's chunks lie where softmax's rows go), so that
+ * a row's padding that was not set to -Inf would show in its max.
+ */
+function dirtyScratch(): void {
+  setCpuWasm('on');
+  const n = 3 * 8192;
+  const big = new Float32Array(n).fill(1e30);
+  const v = { buffer: big, dtype: 'float32' as const, shape: [n], strides: [1], offset: 0 };
+  cpu.binary('add', { a: v, b: v, out: { ...v, buffer: new Float32Array(n) } });
+}
+
 function check(xs: number[], rows: number, n: number, log: boolean, off: [number, number]): void {
+  dirtyScratch();
   setCpuWasm('off');
   const js = apply(xs, rows, n, log, false, off);
   const exact = apply(xs, rows, n, log, true, off);
@@ -96,6 +109,14 @@ describe.skipIf(!simd)('softmax and log-softmax rows in wasm against the JS loop
     setCpuWasm('auto');
   });
 
+  it('softmax and log-softmax of rows of 37 (the generated functions, both, first)', () => {
+    WASM_MIN_SOFTMAX.value = 0;
+    const xs = Array.from({ length: 3 * 37 }, (_, i) => Math.fround(Math.sin(i) * 6));
+    check(xs, 3, 37, false, [0, 0]);
+    check(xs, 3, 37, true, [1, 2]);
+    expect(softmaxKernels()).toBe(softmaxKernels());
+  });
+
   for (const log of [false, true]) {
     it(`${log ? 'logSoftmax' : 'softmax'}: rows 0..6 of 0..70 at offsets, specials, within the derived bound`, () => {
       WASM_MIN_SOFTMAX.value = 0;
@@ -138,10 +159,31 @@ describe.skipIf(!simd)('softmax and log-softmax rows in wasm against the JS loop
     const f32 = (rows: number, n: number) => rowsView(new Float32Array(rows * n).fill(0.5), rows, n, 0);
     expect(ran(f32(1, min), f32(1, min))).toBe(true);
     expect(ran(f32(1, min - 1), f32(1, min - 1), true)).toBe(false);
-    const f64 = () => rowsView(new Float64Array(64), 4, 16, 0);
-    expect(ran(f64(), f64())).toBe(false);
-    const shared = new Float32Array(65).fill(1);
+    // float64 runs the JS loop: its exact answer.
+    const x64 = rowsView(
+      Float64Array.from({ length: 64 }, (_, i) => i / 8),
+      4,
+      16,
+      0,
+    );
+    const o64 = rowsView(new Float64Array(64), 4, 16, 0);
+    expect(ran(x64, o64, true)).toBe(false);
+    const b64 = x64.buffer as Float64Array;
+    const want = Array.from(b64, (v, i) => {
+      const row = Array.from(b64.subarray(i - (i % 16), i - (i % 16) + 16));
+      const m = Math.max(...row);
+      return v - (m + Math.log(row.reduce((a, r) => a + Math.exp(r - m), 0)));
+    });
+    expect(Array.from(o64.buffer as Float64Array)).toEqual(want);
+    // An output one float past its input: the JS loop, which reads each element before the next one is written.
+    const shared = Float32Array.from({ length: 65 }, (_, i) => (i % 7) - 3);
+    const copy = shared.slice();
     expect(ran(rowsView(shared, 4, 16, 0), rowsView(shared, 4, 16, 1))).toBe(false);
+    expect(Array.from(shared)).not.toEqual(Array.from(copy)); // written
+    setCpuWasm('off');
+    cpu.softmax({ x: rowsView(copy, 4, 16, 0), out: rowsView(copy, 4, 16, 1) }, false);
+    setCpuWasm('on');
+    expect(Array.from(shared)).toEqual(Array.from(copy));
     shared.fill(1);
     expect(ran(rowsView(shared, 4, 16, 1), rowsView(shared, 4, 16, 1))).toBe(true);
     expect(Array.from(shared.subarray(1))).toEqual(Array(64).fill(1 / 16));
