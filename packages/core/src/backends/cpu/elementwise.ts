@@ -11,6 +11,7 @@ import {
 import type { View } from '../backend.js';
 import { closureKernel } from './elementwiseClosure.js';
 import { canCompileFormulas } from './formulaClosure.js';
+import { elementwiseWasmRun } from './wasm/elementwiseWasm.js';
 
 /**
  * Elementwise loops for the CPU, compiled once per formula with `new Function` so the formula is inlined into
@@ -106,9 +107,11 @@ function allContiguous(shape: readonly number[], views: readonly { strides: read
   return true;
 }
 
-function run(expr: string, inputs: readonly View[], out: View, p0 = 0, p1 = 0): void {
-  const kernel = compile(expr, out, inputs);
+/** `op` names the op for the wasm path (wasm/elementwiseWasm.ts), which takes contiguous float32 ones it was measured faster on. */
+function run(expr: string, inputs: readonly View[], out: View, p0 = 0, p1 = 0, op = ''): void {
   const contig = allContiguous(out.shape, [out, ...inputs]);
+  if (contig && op !== '' && elementwiseWasmRun(op, expr, NAMES[inputs.length]!, inputs, out, p0, p1)) return;
+  const kernel = compile(expr, out, inputs);
   let shape: readonly number[] = out.shape;
   let outStrides: readonly number[] = out.strides;
   let strides: (readonly number[])[] = inputs.map((v) => v.strides);
@@ -125,7 +128,7 @@ function run(expr: string, inputs: readonly View[], out: View, p0 = 0, p1 = 0): 
 }
 
 export function unaryCpu(op: keyof typeof UNARY_FORMULAS, x: View, out: View): void {
-  run(jsFormula(UNARY_FORMULAS[op], out.dtype === 'int32'), [x], out);
+  run(jsFormula(UNARY_FORMULAS[op], out.dtype === 'int32'), [x], out, 0, 0, op);
 }
 
 export function paramUnaryCpu(
@@ -136,11 +139,11 @@ export function paramUnaryCpu(
 ) {
   const int = out.dtype === 'int32';
   const [p0 = 0, p1 = 0] = int ? intParams(op, params) : params;
-  run(jsFormula(PARAM_UNARY_FORMULAS[op], int), [x], out, p0, p1);
+  run(jsFormula(PARAM_UNARY_FORMULAS[op], int), [x], out, p0, p1, op);
 }
 
 export function binaryCpu(op: keyof typeof BINARY_FORMULAS, a: View, b: View, out: View): void {
-  run(jsFormula(BINARY_FORMULAS[op], out.dtype === 'int32'), [a, b], out);
+  run(jsFormula(BINARY_FORMULAS[op], out.dtype === 'int32'), [a, b], out, 0, 0, op);
 }
 
 export function whereCpu(cond: View, a: View, b: View, out: View): void {

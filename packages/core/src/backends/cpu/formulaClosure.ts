@@ -9,7 +9,8 @@ export type Closure = (v: readonly number[]) => number;
 const TOKEN =
   /\s*(\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)?|===|!==|>=|<=|&&|\|\||[-+*/|<>?:(),])/y;
 
-function tokenize(expr: string): string[] {
+/** The tokens of a table formula (also read by the wasm generator, wasm/formulaExpr.ts). */
+export function tokenize(expr: string): string[] {
   const out: string[] = [];
   TOKEN.lastIndex = 0;
   while (TOKEN.lastIndex < expr.length) {

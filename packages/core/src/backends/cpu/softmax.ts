@@ -1,5 +1,6 @@
 import type { TypedArray } from '../../dtype.js';
 import type { View } from '../backend.js';
+import { softmaxWasmRun } from './wasm/softmaxWasm.js';
 
 /**
  * Row-wise (last axis) softmax or log-softmax of a contiguous view, stable by subtracting the row max. Special
@@ -14,6 +15,8 @@ export function softmaxCpu(x: View, out: View, log: boolean): void {
   let rows = 1;
   for (let d = 0; d < r - 1; d++) rows *= x.shape[d]!;
   if (n === 0) return;
+  // float32 rows of enough elements run in wasm SIMD (wasm/softmaxWasm.ts), where that was measured faster.
+  if (softmaxWasmRun(x, out, log, rows, n)) return;
   for (let row = 0; row < rows; row++) {
     const xi = x.offset + row * n;
     const oi = out.offset + row * n;

@@ -56,8 +56,15 @@ export const SIMD = {
   const: 0x0c,
   f32x4Splat: 0x13,
   f32x4ExtractLane: 0x1f,
+  /** Comparisons: all-ones lanes where true (false at NaN, but ne). */
+  f32x4Eq: 0x41,
+  f32x4Ne: 0x42,
   f32x4Lt: 0x43,
+  f32x4Gt: 0x44,
+  f32x4Le: 0x45,
+  f32x4Ge: 0x46,
   /** Bitwise, on any lane type; bitselect(a, b, mask) = (a & mask) | (b & ~mask). */
+  v128Not: 0x4d,
   v128And: 0x4e,
   v128Or: 0x50,
   v128Bitselect: 0x52,
@@ -65,6 +72,7 @@ export const SIMD = {
   /** i32x4 shifts take the count as an i32 after the vector. */
   i32x4Shl: 0xab,
   i32x4ShrS: 0xac,
+  i32x4ShrU: 0xad,
   i32x4Add: 0xae,
   i32x4Sub: 0xb1,
   f32x4Abs: 0xe0,
@@ -78,6 +86,7 @@ export const SIMD = {
   f32x4Max: 0xe9,
   /** Saturating, NaN to 0: never traps. */
   i32x4TruncSatF32x4S: 0xf8,
+  f32x4ConvertI32x4S: 0xfa,
   /** relaxed-simd: a * b + c, fused or not as the host does it. */
   f32x4RelaxedMadd: 0x105,
 } as const;
@@ -119,6 +128,8 @@ const OP = {
   select: 0x1b,
   f32Add: 0x92,
   f32Mul: 0x94,
+  /** NaN if either operand is NaN (unlike JS's comparisons, like Math.max). */
+  f32Max: 0x97,
 } as const;
 export type I32Op = Extract<keyof typeof OP, `i32${string}`>;
 
@@ -160,7 +171,7 @@ export class FunctionBuilder {
     return this.emit(OP.f32Const, ...bytes);
   }
   /** An i32 comparison or arithmetic instruction by name. */
-  op(name: I32Op | 'select' | 'f32Add' | 'f32Mul'): this {
+  op(name: I32Op | 'select' | 'f32Add' | 'f32Mul' | 'f32Max'): this {
     return this.emit(OP[name]);
   }
 

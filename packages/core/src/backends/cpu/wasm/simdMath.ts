@@ -48,7 +48,7 @@ const TANH_P = [
 ];
 
 /** Horner's rule: p(z) with z in local `z`, coefficients constant term first. */
-function horner(f: FunctionBuilder, z: Local, coefficients: readonly number[]): void {
+export function horner(f: FunctionBuilder, z: Local, coefficients: readonly number[]): void {
   f.f32x4Const(coefficients[coefficients.length - 1]!);
   for (let i = coefficients.length - 2; i >= 0; i--) {
     f.get(z).simd('f32x4Mul').f32x4Const(coefficients[i]!).simd('f32x4Add');
