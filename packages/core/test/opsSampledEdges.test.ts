@@ -6,7 +6,7 @@ import { type Tensor, WebrnnError, memory, tensor } from '@webrnn/core';
 /**
  * Holes found by the sampled mutation run of core (`pnpm mutate:sample --package core`, README "Mutation
  * testing"): withLoss's gradients, the sequence ops' refusal of each wrong shape by their own name (not by an op
- * further down), lstmSequence's check of a freed `keep` mask (before its outputs are allocated, so nothing leaks), and flatten's refusal of an axis by its name.
+ * further down), lstmSequence's check of a freed `keep` mask (before its outputs are allocated, so nothing leaks), flatten's refusal of an axis by its name, and softmax of a 0-d tensor.
  */
 const f64 = (shape: number[], requiresGrad = false) => {
   const n = shape.reduce((a, b) => a * b, 1);
@@ -91,6 +91,23 @@ describe('flatten', () => {
         refuses(() => core.flatten(x, 0, rank + beyond), 'flatten', /axis/);
         x.dispose();
       }),
+    );
+  });
+});
+
+describe('softmax of a 0-d tensor', () => {
+  it('is 1 (log-softmax 0), as over a row of one element', () => {
+    fc.assert(
+      fc.property(
+        fc.double({ min: -50, max: 50, noNaN: true }),
+        fc.constantFrom('float32', 'float64'),
+        (v, dtype) => {
+          const x = tensor([v], { dtype }).reshape([]);
+          expect(list(core.softmax(x))).toEqual([1]);
+          // x - logsumexp(x) is -0 for x = -0; + 0 makes either zero +0.
+        expect(list(core.logSoftmax(x)).map((y) => y + 0)).toEqual([0]);
+        },
+      ),
     );
   });
 });
