@@ -7,12 +7,13 @@
 //   and a sampled static one is left out of the score as Stryker does), draws a seeded uniform sample of `size`,
 //   prints it (--plan stops there), runs Stryker on exactly those mutants with the package's tests, and prints the
 //   score of the sample, (killed + timeout) / (sampled - ignored - static - errors), with its 95% Wilson interval,
-//   and the survivors. --rescore reads the report of the last run of the same package, size and seed instead.
+//   and the survivors. --rescore scores the last run of the same package, size and seed again (its report and the
+//   sample it ran, saved with it) instead of running.
 // The run is `--force`d, at concurrency 1, under its own name (WEBRNN_MUTATION_RUN=sample-<pkg>-<size>-<seed>), so it
 // reuses and overwrites nothing of other runs; its report is reports/mutation/<name>.{json,html,sample.json}.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { listMutants, packageSources, TESTS } from './mutants.mjs';
 import { mutateRange, sample, scoreSample } from './mutationSample.mjs';
 
@@ -72,11 +73,13 @@ async function main() {
     // Below thresholds.break Stryker exits 1, with its report written: that is still a result.
     if (!existsSync(reportPath)) return run.status ?? 1;
   }
+  // The sample the run was made with (the sources, and so the draw, may have changed since: new marks).
+  const ran = JSON.parse(readFileSync(samplePath, 'utf8'));
   const report = JSON.parse(readFileSync(reportPath, 'utf8'));
-  const r = scoreSample(drawn, report, (p) => relative(root, join(root, p)).split('\\').join('/'));
+  const r = scoreSample(ran, report, (p) => relative(root, resolve(root, p)).split('\\').join('/'));
   const c = r.counts;
   console.log(
-    `mutate-sample: ${pkg}, seed ${seed}: ${drawn.length} sampled: ${c.killed} killed, ${c.timeout} timed out, ${c.survived} survived, ${c.noCoverage} without coverage, ${c.static} static, ${c.ignored} ignored, ${c.errors} errors, ${c.missing} not in the report`,
+    `mutate-sample: ${pkg}, seed ${seed}: ${ran.length} sampled: ${c.killed} killed, ${c.timeout} timed out, ${c.survived} survived, ${c.noCoverage} without coverage, ${c.static} static, ${c.ignored} ignored, ${c.errors} errors, ${c.missing} not in the report`,
   );
   console.log(
     `mutate-sample: score ${pct(r.score)} of ${r.valid} (95% Wilson interval ${pct(r.interval.low)}-${pct(r.interval.high)})`,
