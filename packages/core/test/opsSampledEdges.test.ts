@@ -105,7 +105,7 @@ describe('softmax of a 0-d tensor', () => {
           const x = tensor([v], { dtype }).reshape([]);
           expect(list(core.softmax(x))).toEqual([1]);
           // x - logsumexp(x) is -0 for x = -0; + 0 makes either zero +0.
-        expect(list(core.logSoftmax(x)).map((y) => y + 0)).toEqual([0]);
+          expect(list(core.logSoftmax(x)).map((y) => y + 0)).toEqual([0]);
         },
       ),
     );
