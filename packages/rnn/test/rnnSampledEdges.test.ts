@@ -1,0 +1,86 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { type Tensor, WebrnnError, manualSeed, nn, tensor } from '@webrnn/rnn';
+import { loadStateDict, stateDict } from '../src/io/index.js';
+
+/**
+ * Holes found by the sampled mutation run of rnn (`pnpm mutate:sample --package rnn`, README "Mutation testing"):
+ * SeqGRU's default initialisation scale, NormStabilizer accepting beta = 0, nn.Reshape's refusals, Sequencer's
+ * refusal of an input that is no sequence, and loadStateDict's hint (only where `strict: false` would help).
+ */
+const std = (t: Tensor) => {
+  const v = Array.from(t.dataSync());
+  const mean = v.reduce((a, b) => a + b, 0) / v.length;
+  return Math.sqrt(v.reduce((a, b) => a + (b - mean) ** 2, 0) / v.length);
+};
+
+describe('SeqGRU.reset', () => {
+  it("draws the weights with Torch's default std 1/sqrt(inputSize + outputSize)", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 8, max: 40 }),
+        fc.integer({ min: 8, max: 40 }),
+        fc.nat(1000),
+        (D, H, seed) => {
+          manualSeed(seed);
+          const gru = new nn.SeqGRU(D, H);
+          const want = 1 / Math.sqrt(D + H);
+          // The one [D + H, 3H] weight: at least 16 * 24 draws.
+          expect(std(gru.weight)).toBeGreaterThan(0.8 * want);
+          expect(std(gru.weight)).toBeLessThan(1.2 * want);
+          gru.dispose();
+        },
+      ),
+      { numRuns: 10 },
+    );
+  });
+});
+
+describe('NormStabilizer', () => {
+  it('accepts beta = 0 (no penalty) and refuses a negative or non-finite beta', () => {
+    expect(new nn.NormStabilizer(0).beta).toBe(0);
+    for (const beta of [-1e-9, -1, Number.NaN, Number.POSITIVE_INFINITY]) {
+      expect(() => new nn.NormStabilizer(beta)).toThrow(/nn\.NormStabilizer: beta must be >= 0/);
+    }
+  });
+});
+
+describe('nn.Reshape', () => {
+  it('refuses no sizes, a negative size and a fractional one, naming itself', () => {
+    for (const args of [[], [-1], [2, 1.5], [[3, -2]]] as unknown as number[][]) {
+      expect(() => new nn.Reshape(...args)).toThrow(/nn\.Reshape: sizes must be non-negative integers/);
+    }
+    expect(new nn.Reshape(2, 3).size).toEqual([2, 3]);
+  });
+});
+
+describe('Sequencer', () => {
+  it('refuses a 0-d input or an empty sequence, naming the input', () => {
+    const seq = new nn.Sequencer(new nn.Linear(2, 2));
+    for (const x of [tensor([1]).reshape([]), tensor([], { dtype: 'float32' }).reshape([0, 2])]) {
+      expect(() => seq.forward(x)).toThrow(/input: expected a sequence \[T, \.\.\.\] with T >= 1/);
+    }
+  });
+});
+
+describe('loadStateDict', () => {
+  it('suggests { strict: false } for missing or unexpected entries, not for a shape mismatch it would not fix', () => {
+    manualSeed(1);
+    const small = new nn.Sequential().add(new nn.Linear(3, 4));
+    const wide = new nn.Sequential().add(new nn.Linear(3, 5));
+    const big = new nn.Sequential().add(new nn.Linear(3, 4)).add(new nn.Linear(4, 2));
+    const thrown = (run: () => unknown) => {
+      try {
+        run();
+      } catch (e) {
+        expect(e).toBeInstanceOf(WebrnnError);
+        return (e as Error).message;
+      }
+      throw new Error('expected a refusal');
+    };
+    expect(thrown(() => loadStateDict(big, stateDict(small)))).toMatch(/\(pass \{ strict: false \}/);
+    const mismatch = thrown(() => loadStateDict(wide, stateDict(small)));
+    expect(mismatch).toMatch(/shape mismatch/);
+    expect(mismatch).not.toMatch(/strict: false/);
+  });
+});
