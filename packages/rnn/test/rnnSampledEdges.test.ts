@@ -1,12 +1,20 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type Tensor, WebrnnError, manualSeed, nn, tensor } from '@webrnn/rnn';
-import { loadStateDict, stateDict } from '../src/io/index.js';
+import { type Tensor, WebrnnError, manualSeed, mul, nn, optim, sum, tensor, tidy } from '@webrnn/rnn';
+import {
+  decodeSafetensors,
+  encodeSafetensors,
+  loadModuleFromSafetensors,
+  loadStateDict,
+  moduleToSafetensors,
+  stateDict,
+} from '../src/io/index.js';
 
 /**
  * Holes found by the sampled mutation run of rnn (`pnpm mutate:sample --package rnn`, README "Mutation testing"):
  * SeqGRU's default initialisation scale, NormStabilizer accepting beta = 0, nn.Reshape's refusals, Sequencer's
- * refusal of an input that is no sequence, and loadStateDict's hint (only where `strict: false` would help).
+ * refusal of an input that is no sequence, loadStateDict's hint (only where `strict: false` would help), and a checkpoint's optimiser tensor for a
+ * parameter one past the last.
  */
 const std = (t: Tensor) => {
   const v = Array.from(t.dataSync());
@@ -82,5 +90,32 @@ describe('loadStateDict', () => {
     const mismatch = thrown(() => loadStateDict(wide, stateDict(small)));
     expect(mismatch).toMatch(/shape mismatch/);
     expect(mismatch).not.toMatch(/strict: false/);
+  });
+});
+
+describe('checkpoint optimiser state', () => {
+  it('refuses an optimiser tensor of a parameter index at or past the parameter count', async () => {
+    const model = () =>
+      new nn.Sequential().add(new nn.Linear(3, 4)).add(new nn.Tanh()).add(new nn.Linear(4, 2));
+    manualSeed(3);
+    const m = model();
+    const opt = new optim.Adam(m.parameters()[0], { lr: 0.01 });
+    tidy(() => {
+      const y = m.forward(tensor([[1, -2, 0.5]])) as Tensor;
+      sum(mul(y, y)).backward();
+    });
+    opt.step();
+    const count = m.parameters()[0].length;
+    const { tensors, metadata } = decodeSafetensors(await moduleToSafetensors(m, {}, opt));
+    for (const index of [count, count + 7]) {
+      const extra = { ...tensors, [`optim.${index}.m`]: tensors['optim.0.m']! };
+      const target = model();
+      const into = new optim.Adam(target.parameters()[0], { lr: 0.5 });
+      expect(() =>
+        loadModuleFromSafetensors(encodeSafetensors(extra, metadata), target, { optimizer: into }, 'ckpt'),
+      ).toThrow(
+        `optimiser tensor 'optim.${index}.m' does not name a state of one of the ${count} parameters`,
+      );
+    }
   });
 });
