@@ -14,7 +14,7 @@ import {
  * Holes found by the sampled mutation run of rnn (`pnpm mutate:sample --package rnn`, README "Mutation testing"):
  * SeqGRU's default initialisation scale, NormStabilizer accepting beta = 0, nn.Reshape's refusals, Sequencer's
  * refusal of an input that is no sequence, loadStateDict's hint (only where `strict: false` would help), and a checkpoint's optimiser tensor for a
- * parameter one past the last.
+ * parameter one past the last, and a module whose state names clash with the optimiser's when saved with one.
  */
 const std = (t: Tensor) => {
   const v = Array.from(t.dataSync());
@@ -117,5 +117,25 @@ describe('checkpoint optimiser state', () => {
         `optimiser tensor 'optim.${index}.m' does not name a state of one of the ${count} parameters`,
       );
     }
+  });
+
+  it("refuses to save, with an optimiser, a module whose state names start with 'optim.'", async () => {
+    // A container holding its child in a field named `optim`: the child's state is saved as 'optim.weight', ...
+    class Holder extends nn.Sequential {
+      readonly optim: nn.Linear;
+      constructor() {
+        super();
+        this.optim = new nn.Linear(2, 2);
+        this.add(this.optim);
+      }
+    }
+    const m = new Holder();
+    expect(Object.keys(stateDict(m))).toContain('optim.weight');
+    const opt = new optim.SGD(m.parameters()[0], { lr: 0.1 });
+    await expect(moduleToSafetensors(m, {}, opt)).rejects.toThrow(
+      "'optim.weight' clashes with the optimiser's names 'optim.*'",
+    );
+    // Without an optimiser there is nothing to clash with.
+    expect(decodeSafetensors(await moduleToSafetensors(m, {})).tensors['optim.weight']).toBeDefined();
   });
 });
