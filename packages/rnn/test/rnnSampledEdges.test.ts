@@ -14,7 +14,8 @@ import {
  * Holes found by the sampled mutation run of rnn (`pnpm mutate:sample --package rnn`, README "Mutation testing"):
  * SeqGRU's default initialisation scale, NormStabilizer accepting beta = 0, nn.Reshape's refusals, Sequencer's
  * refusal of an input that is no sequence, loadStateDict's hint (only where `strict: false` would help), and a checkpoint's optimiser tensor for a
- * parameter one past the last, and a module whose state names clash with the optimiser's when saved with one.
+ * parameter one past the last, a module whose state names clash with the optimiser's when saved with one, and
+ * checksum metadata whose header digest is no SHA-256.
  */
 const std = (t: Tensor) => {
   const v = Array.from(t.dataSync());
@@ -137,5 +138,39 @@ describe('checkpoint optimiser state', () => {
     );
     // Without an optimiser there is nothing to clash with.
     expect(decodeSafetensors(await moduleToSafetensors(m, {})).tensors['optim.weight']).toBeDefined();
+  });
+});
+
+describe('checksum metadata', () => {
+  /** `bytes` (a safetensors file) with its checksum record edited, the header re-encoded (padded to 8 bytes). */
+  function withSums(bytes: Uint8Array, edit: (sums: Record<string, unknown>) => void): Uint8Array {
+    const n = Number(new DataView(bytes.buffer, bytes.byteOffset).getBigUint64(0, true));
+    const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n)));
+    const sums = JSON.parse(header.__metadata__['webrnn.sha256']);
+    edit(sums);
+    header.__metadata__['webrnn.sha256'] = JSON.stringify(sums);
+    let text = JSON.stringify(header);
+    text += ' '.repeat((8 - (text.length % 8)) % 8);
+    const encoded = new TextEncoder().encode(text);
+    const out = new Uint8Array(8 + encoded.length + bytes.length - 8 - n);
+    new DataView(out.buffer).setBigUint64(0, BigInt(encoded.length), true);
+    out.set(encoded, 8);
+    out.set(bytes.subarray(8 + n), 8 + encoded.length);
+    return out;
+  }
+
+  it('refuses a header digest that is no SHA-256 even when the tensors record is sound', () => {
+    const t = { dtype: 'float32' as const, shape: [2], data: new Float32Array([1, 2]) };
+    const file = encodeSafetensors({ t }, { format: 'pt' });
+    expect(decodeSafetensors(withSums(file, () => {})).metadata).toEqual({ format: 'pt' });
+    for (const header of ['abc', 42, null, 'F'.repeat(64)]) {
+      expect(() =>
+        decodeSafetensors(
+          withSums(file, (sums) => {
+            sums.header = header;
+          }),
+        ),
+      ).toThrow("metadata 'webrnn.sha256' must be { header: sha256, tensors: { name: sha256 } }");
+    }
   });
 });
