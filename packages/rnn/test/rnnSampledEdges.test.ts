@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type Tensor, WebrnnError, manualSeed, mul, nn, optim, sum, tensor, tidy } from '@webrnn/rnn';
+import { type Tensor, WebrnnError, manualSeed, mul, nn, noGrad, optim, sum, tensor, tidy } from '@webrnn/rnn';
 import {
   decodeSafetensors,
   encodeSafetensors,
@@ -15,7 +15,8 @@ import {
  * SeqGRU's default initialisation scale, NormStabilizer accepting beta = 0, nn.Reshape's refusals, Sequencer's
  * refusal of an input that is no sequence, loadStateDict's hint (only where `strict: false` would help), and a checkpoint's optimiser tensor for a
  * parameter one past the last, a module whose state names clash with the optimiser's when saved with one, and
- * checksum metadata whose header digest is no SHA-256.
+ * checksum metadata whose header digest is no SHA-256; and a bug it showed: nn.CMul refused a 1-d batch of
+ * one-element examples that Torch's CMul takes (its `input:size(1)` batch view).
  */
 const std = (t: Tensor) => {
   const v = Array.from(t.dataSync());
@@ -172,5 +173,33 @@ describe('checksum metadata', () => {
         ),
       ).toThrow("metadata 'webrnn.sha256' must be { header: sha256, tensors: { name: sha256 } }");
     }
+  });
+});
+
+describe('nn.CMul with a one-element weight of rank 2', () => {
+  it("takes a 1-d input as a batch of one-element examples, as Torch's CMul does", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.double({ min: -4, max: 4, noNaN: true }), { minLength: 2, maxLength: 6 }),
+        fc.double({ min: -2, max: 2, noNaN: true }),
+        (xs, w) => {
+          const m = new nn.CMul(1, 1).type('float64');
+          noGrad(() => m.weight.copy_(tensor([[w]], { dtype: 'float64' })));
+          const x = tensor(xs, { dtype: 'float64' });
+          const y = m.forward(x) as Tensor;
+          expect(y.shape).toEqual([xs.length]);
+          Array.from(y.dataSync()).forEach((v, i) => expect(v).toBeCloseTo((xs[i] as number) * w, 12));
+          // Backward as Torch: gradInput = w * g, gradWeight = sum(x * g).
+          const g = xs.map((_, i) => i + 1);
+          m.zeroGradParameters();
+          const gx = m.backward(x, tensor(g, { dtype: 'float64' })) as Tensor;
+          Array.from(gx.dataSync()).forEach((v, i) => expect(v).toBeCloseTo((g[i] as number) * w, 12));
+          const gw = xs.reduce((a, v, i) => a + v * (g[i] as number), 0);
+          expect(Array.from(m.gradWeight.dataSync())[0]).toBeCloseTo(gw, 10);
+          m.dispose();
+        },
+      ),
+      { numRuns: 20 },
+    );
   });
 });
