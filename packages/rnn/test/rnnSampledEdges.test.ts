@@ -1,3 +1,6 @@
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type Tensor, WebrnnError, manualSeed, mul, nn, noGrad, optim, sum, tensor, tidy } from '@webrnn/rnn';
@@ -9,13 +12,14 @@ import {
   moduleToSafetensors,
   stateDict,
 } from '../src/io/index.js';
+import { writeSerialised } from '../src/io/serialisedWrites.js';
 
 /**
  * Holes found by the sampled mutation run of rnn (`pnpm mutate:sample --package rnn`, README "Mutation testing"):
  * SeqGRU's default initialisation scale, NormStabilizer accepting beta = 0, nn.Reshape's refusals, Sequencer's
  * refusal of an input that is no sequence, loadStateDict's hint (only where `strict: false` would help), and a checkpoint's optimiser tensor for a
  * parameter one past the last, a module whose state names clash with the optimiser's when saved with one, and
- * checksum metadata whose header digest is no SHA-256; and a bug it showed: nn.CMul refused a 1-d batch of
+ * checksum metadata whose header digest is no SHA-256, saves to one file spelled two ways waiting for each other; and a bug it showed: nn.CMul refused a 1-d batch of
  * one-element examples that Torch's CMul takes (its `input:size(1)` batch view).
  */
 const std = (t: Tensor) => {
@@ -201,5 +205,33 @@ describe('nn.CMul with a one-element weight of rank 2', () => {
       ),
       { numRuns: 20 },
     );
+  });
+});
+
+describe('saves to one path', () => {
+  it('run in call order when the path is spelled with . or .. segments', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'webrnn-serialised-'));
+    await mkdir(join(dir, 'sub')); // the file system resolves `sub/..` only through an existing `sub`
+    try {
+      for (const [first, second] of [
+        [`${dir}/./a.bin`, `${dir}/a.bin`],
+        [`${dir}/sub/../b.bin`, `${dir}/./b.bin`],
+      ] as const) {
+        // The first save's bytes come late: the second, to the same file, must wait for it and so win.
+        let release: (b: Uint8Array) => void = () => {};
+        const late = new Promise<Uint8Array>((r) => {
+          release = r;
+        });
+        const p1 = writeSerialised('test', first, late);
+        const p2 = writeSerialised('test', second, Promise.resolve(new Uint8Array([2])));
+        // Unserialised, the second save would finish here, and the late first one overwrite it after.
+        await Promise.race([p2, new Promise((r) => setTimeout(r, 300))]);
+        release(new Uint8Array([1]));
+        await Promise.all([p1, p2]);
+        expect(Array.from(await readFile(second))).toEqual([2]);
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
