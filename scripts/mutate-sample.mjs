@@ -12,7 +12,7 @@
 // The run is `--force`d, at concurrency 1, under its own name (WEBRNN_MUTATION_RUN=sample-<pkg>-<size>-<seed>), so it
 // reuses and overwrites nothing of other runs; its report is reports/mutation/<name>.{json,html,sample.json}.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { listMutants, packageSources, TESTS } from './mutants.mjs';
 import { mutateRange, sample, scoreSample } from './mutationSample.mjs';
@@ -56,6 +56,7 @@ async function main() {
   const reportPath = join(out, `${name}.json`);
   if (!argv.includes('--rescore')) {
     writeFileSync(samplePath, JSON.stringify(drawn));
+    rmSync(reportPath, { force: true }); // a run that fails before its report must not be scored by an older one
     const args = [
       join(root, 'scripts/mutate.mjs'),
       '--full',
