@@ -6,12 +6,18 @@ import { fileURLToPath } from 'node:url';
 // A subset run (`pnpm mutate -- --mutate <files>`) gets its own incremental file and report, so that it
 // does not overwrite the whole tree's (Stryker rewrites the incremental file with the files it ran).
 const run = process.env.WEBRNN_MUTATION_RUN ?? 'all';
+// scripts/mutate-sample.mjs names its sample's file here: an ignorer then keeps only the sampled mutants' nodes.
+const sample = process.env.WEBRNN_MUTATION_SAMPLE;
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
   testRunner: 'vitest',
   // By path: under pnpm, Stryker's own '@stryker-mutator/*' glob cannot see its sibling packages.
-  plugins: [fileURLToPath(import.meta.resolve('@stryker-mutator/vitest-runner'))],
+  plugins: [
+    fileURLToPath(import.meta.resolve('@stryker-mutator/vitest-runner')),
+    ...(sample ? [fileURLToPath(new URL('./scripts/mutationSampleIgnorer.mjs', import.meta.url))] : []),
+  ],
+  ...(sample ? { ignorers: ['webrnn-sample'] } : {}),
   vitest: { configFile: 'vitest.config.ts' },
   // Each mutant runs only the tests that executed its code in the dry run.
   coverageAnalysis: 'perTest',
@@ -38,6 +44,8 @@ export default {
   // in CI and by hand. The issue's targets are 90% for core and rnn, 85% for kernels; `break` is the floor.
   thresholds: { high: 90, low: 85, break: 80 },
   htmlReporter: { fileName: `reports/mutation/${run}.html` },
+  // Written only by a run that asks for the 'json' reporter (scripts/mutate-sample.mjs reads it).
+  jsonReporter: { fileName: `reports/mutation/${run}.json` },
   // The sandbox copy needs neither build outputs nor benchmark results.
   ignorePatterns: ['dist', 'bench/results', 'out', '.vitest-cache', 'reports'],
   tempDirName: '.stryker-tmp',

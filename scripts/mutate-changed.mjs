@@ -10,24 +10,12 @@
 // Budget: WEBRNN_MUTATION_MAX_MUTANTS (default 300) counted before anything runs, from Stryker's own instrumenter,
 // and WEBRNN_MUTATION_MAX_MINUTES (default 15) for the whole Stryker run, stopped past it (not judged, passes).
 import { execFileSync, spawn } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { countMutants, SOURCE, TESTS } from './mutants.mjs';
 
 const MAX_MUTANTS = Number(process.env.WEBRNN_MUTATION_MAX_MUTANTS ?? 300);
 const MAX_MINUTES = Number(process.env.WEBRNN_MUTATION_MAX_MINUTES ?? 15);
-
-const SOURCE = /^packages\/(kernels|core|rnn)\/src\/.+(?<!\.d)\.ts$/;
-
-/**
- * The tests each package's mutants run against (globs for Stryker's --testFiles).
- * Kernels' WGSL only runs through core's WebGPU backend, so their mutants need core's tests too.
- */
-const TESTS = {
-  kernels: ['packages/kernels/test/**/*.test.ts', 'packages/core/test/**/*.test.ts'],
-  core: ['packages/core/test/**/*.test.ts'],
-  rnn: ['packages/rnn/test/**/*.test.ts'],
-};
 
 /** The changed paths (repository-relative) that are mutable sources: .ts under a mutated package's src/. */
 function mutableSources(paths) {
@@ -42,41 +30,6 @@ function testsFor(sources) {
 
 function git(root, args) {
   return execFileSync('git', args, { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-}
-
-/** Mutants Stryker would make in `files`, minus those its `Stryker disable` comments ignore. */
-async function countMutants(root, files) {
-  const here = createRequire(import.meta.url);
-  const core = createRequire(here.resolve('@stryker-mutator/core/package.json'));
-  const { Instrumenter } = await import(core.resolve('@stryker-mutator/instrumenter'));
-  const quiet = () => {};
-  const log = {
-    ...{
-      trace: quiet,
-      debug: quiet,
-      info: quiet,
-      warn: console.warn,
-      error: console.error,
-      fatal: console.error,
-    },
-    isTraceEnabled: () => false,
-    isDebugEnabled: () => false,
-    isInfoEnabled: () => false,
-    isWarnEnabled: () => true,
-    isErrorEnabled: () => true,
-    isFatalEnabled: () => true,
-  };
-  const input = files.map((name) => ({
-    name,
-    content: readFileSync(join(root, name), 'utf8'),
-    mutate: true,
-  }));
-  const { mutants } = await new Instrumenter(log).instrument(input, {
-    plugins: null,
-    excludedMutations: [],
-    ignorers: [],
-  });
-  return mutants.filter((m) => m.status === undefined).length;
 }
 
 /** What the step will do: `{ files, tests, mutants, skip }`; `skip` is the printed reason when it runs nothing. */

@@ -461,7 +461,7 @@ describe('bad input', () => {
         nn.reinforce(m, zeros([3]));
         return m.backward(zeros([2, 2]), zerosLike(y));
       },
-      /the reward has 3 entries but the input has shape \[2, 2\]/,
+      /the reward has 3 entries but the input has shape \[2, 2\]: expected one reward per example \(the input`s first dimension\)/,
     ],
     [
       'VRClassReward input',

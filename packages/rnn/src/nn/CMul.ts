@@ -48,8 +48,9 @@ export class CMul extends Module<Tensor, Tensor> {
         }
         return mul(x, w);
       }
+      // A batch along the first dim, as Torch's view(batchSize, -1): a 1-d input is a batch of one-element examples.
       const n = x.shape[0] ?? 0;
-      if (x.rank < 2 || x.size !== n * w.size) {
+      if (x.size !== n * w.size) {
         throw new WebrnnError(
           'input',
           `has shape ${fmtShape(x.shape)}, expected ${w.size} elements like weight ${fmtShape(w.shape)} or a batch [N, ...] of them`,

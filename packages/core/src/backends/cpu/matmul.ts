@@ -60,10 +60,12 @@ export function matmulCpu(a: View, b: View, out: View, addend?: View): void {
   const bcs = b.strides[r - 1]!;
   // A shared B and batch dims of A that continue its rows: one [batch * M, K] x [K, N] product.
   let rows = M;
+  // Stryker disable next-line BlockStatement: not folding only costs time (batch products of the same values).
   if (batch > 1 && sharedAcrossBatch(b, out.shape) && foldsIntoRows(a, out.shape, M * ars)) {
     rows = batch * M;
     batch = 1;
   }
+  // Stryker disable next-line ConditionalExpression: which path runs (thin JS loop or packed wasm) is speed; both give the product up to float32 rounding.
   const small = rows * N * K < 4096;
   const thin = small || rows < 8 || N < 4 || K < 8;
   const wasm = out.dtype === 'float32' && !small && N >= 4 && K >= 8 && wasmEnabled('matmul');
@@ -99,6 +101,7 @@ export function matmulCpu(a: View, b: View, out: View, addend?: View): void {
   }
   const Mp = (rows + 3) & ~3;
   const Np = (N + 3) & ~3;
+  // Stryker disable next-line EqualityOperator: which products the worker thread shares is speed; the values are the same.
   const shared = rows * N * K >= PARALLEL_MACS ? sharedScratch(Mp * K, Np * K, rows * N) : null;
   if (!shared) {
     scratchA = grow(scratchA, Mp * K);
@@ -160,6 +163,7 @@ function forEachBatch(
 }
 
 function sharedAcrossBatch(b: View, shape: readonly number[]): boolean {
+  // Stryker disable next-line ArithmeticOperator: past the batch dims the loop reaches undefined strides and returns false: it only stops the fold (speed).
   for (let d = 0; d < shape.length - 2; d++) if (b.strides[d] !== 0 && shape[d] !== 1) return false;
   return true;
 }

@@ -52,7 +52,9 @@ export function matmulLaunch(
   const K = a.shape[r - 1]!;
   // Batch dims merge where all three walk them contiguously (C is dense), so z is one flat index.
   const batch = coalesce(out.shape.slice(0, r - 2), [
+    // Stryker disable next-line ArithmeticOperator: coalesce reads one stride per batch dim of the shape; a longer list's extra entries are never read.
     a.strides.slice(0, r - 2),
+    // Stryker disable next-line ArithmeticOperator: as above.
     b.strides.slice(0, r - 2),
     contiguousStrides(out.shape.slice(0, r - 2)).map((s) => s * M * N),
   ]);
