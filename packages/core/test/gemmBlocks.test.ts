@@ -100,7 +100,8 @@ describe('the wasm gemm and gemv over blocks of rows and columns', () => {
           packAWasm(p, A, 0, K, 1);
           packBWasm(p, B, 0, N, 1);
           const { Mp, Np, ldc } = p;
-          // gemv for 1 to MR - 1 rows (only those rows), gemm for the rest (all of the padded rows).
+          // gemv for 1 to MR - 1 rows (only those rows), gemm for the rest (all of the padded rows). Only gemm's
+          // blocks are shared between threads, but both kernels take any block of columns.
           const [kernel, rowEnd] = M < MR ? [g.gemv, M] : [g.gemm, Mp];
           const whole = (): Float32Array => {
             p.F.fill(0, p.c, p.c + Mp * ldc);
@@ -110,7 +111,7 @@ describe('the wasm gemm and gemv over blocks of rows and columns', () => {
           const expected = whole();
           const rows = M < MR ? M : Math.ceil(Mp / rowBlocks / MR) * MR;
           const cols = Math.ceil(Np / colBlocks / NR) * NR;
-          const ctl = job(Mp, Np, K, rows, cols, [4 * p.pa, 4 * p.pb, 4 * p.c, ldc], rowEnd);
+          const ctl = job(rowEnd, Np, K, rows, cols, [4 * p.pa, 4 * p.pb, 4 * p.c, ldc]);
           // Blocks in a shuffled order: the counter hands out b, the kernel gets the permuted block.
           const across = Math.ceil(Np / cols);
           const count = Math.ceil(rowEnd / rows) * across;
@@ -121,10 +122,10 @@ describe('the wasm gemm and gemv over blocks of rows and columns', () => {
           }
           p.F.fill(0, p.c, p.c + Mp * ldc);
           let n = 0;
-          takeGemmBlocks((pa, pb, c, mp, np, k, _i0, _i1, l) => {
+          takeGemmBlocks((pa, pb, c, _mp, np, k, _i0, _i1, l) => {
             const b = order[n++]!;
             const [i0, j0] = [Math.floor(b / across) * rows, (b % across) * cols];
-            kernel(pa, pb, c, mp, np, k, i0, Math.min(rowEnd, i0 + rows), l, j0, Math.min(Np, j0 + cols));
+            kernel(pa, pb, c, Mp, np, k, i0, Math.min(rowEnd, i0 + rows), l, j0, Math.min(Np, j0 + cols));
           }, ctl);
           expect(n).toBe(count);
           const got = p.F.slice(p.c, p.c + Mp * ldc);

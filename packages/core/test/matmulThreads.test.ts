@@ -23,7 +23,7 @@ setCpuWasm(wasm);
 for (const [M, K, N, dtype, tb] of [...cases, [301, 260, 150, 'float32', false], [301, 260, 150, 'float32', true], [70, 40, 1021, 'float32', false],
   // Few rows (a recurrent step's batch): the wasm product is shared by blocks of columns, K across chunks.
   [32, 300, 1024, 'float32', false], [33, 256, 1021, 'float32', true], [5, 64, 200, 'float32', false],
-  // 1 to 3 rows (gemv, on the third repetition, once the weight is in the packed cache): shared by columns too.
+  // 1 to 3 rows (gemv, on the third repetition, once the weight is in the packed cache): on this thread.
   [1, 256, 1024, 'float32', false], [3, 300, 517, 'float32', true]]) {
   const a = randn([M, K], { dtype });
   const b = randn(tb ? [N, K] : [K, N], { dtype });
@@ -57,8 +57,8 @@ describe('CPU matmul on two threads (compiled package)', () => {
 });
 
 /**
- * Random shapes around the sharing thresholds (1 to 3 rows: gemv by columns; under 64 rows: gemm by columns; more:
- * by rows), K across chunks, transposed B, each product three times (the third with B in the packed cache): every
+ * Random shapes around the sharing thresholds (1 to 3 rows: gemv, not shared; under 64 rows: gemm by columns;
+ * more: by rows), K across chunks, transposed B, each product three times (the third with B in the packed cache): every
  * result equals a float64 loop whichever blocks the worker took, and the worker did take blocks (cpuThreadStatus).
  */
 const randomScript = `

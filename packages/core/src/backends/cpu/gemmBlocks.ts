@@ -5,17 +5,15 @@ import type { GemmFn } from './wasm/runtime.js';
  * blocks that both threads take in turn from one counter (Atomics.add), so that a thread the machine starves of
  * time takes fewer blocks instead of holding the other back.
  *
- * The job lives in the control word: ctl = [state, Mp, Np, K, rows, cols, kind, pa, pb, c, ldc, next, rowEnd,
- * done], a block being `rows` x `cols` of the result's rows [0, rowEnd) (Mp for gemm, the 1 to MR - 1 rows for
- * gemv) and padded columns [0, Np), `kind` the kernel (WASM_GEMM or WASM_GEMV), `next` the counter, and `done` the
+ * The job lives in the control word: ctl = [state, Mp, Np, K, rows, cols, kind, pa, pb, c, ldc, next, done], a
+ * block being `rows` x `cols` of the padded Mp x Np result, `kind` WASM_JOB, `next` the counter, and `done` the
  * blocks the worker has computed since it started (for cpuThreadStatus).
  */
-export const WASM_GEMM = 1;
-export const WASM_GEMV = 2;
+export const WASM_JOB = 1;
 /** Int32 slots of the control word. */
-export const CTL_SLOTS = 14;
+export const CTL_SLOTS = 13;
 /** The slot of the worker's count of computed blocks. */
-export const WORKER_BLOCKS = 13;
+export const WORKER_BLOCKS = 12;
 export interface GemmBlocks {
   readonly rows: number;
   readonly cols: number;
@@ -38,14 +36,14 @@ export function gemmBlocks(Mp: number, Np: number, MR: number, NR: number): Gemm
  * blocks it computed.
  */
 export function takeGemmBlocks(gemm: GemmFn, ctl: Int32Array): number {
-  const [Mp, Np, K, rows, cols, rowEnd] = [ctl[1]!, ctl[2]!, ctl[3]!, ctl[4]!, ctl[5]!, ctl[12]!];
+  const [Mp, Np, K, rows, cols] = [ctl[1]!, ctl[2]!, ctl[3]!, ctl[4]!, ctl[5]!];
   const across = Math.ceil(Np / cols);
-  const count = Math.ceil(rowEnd / rows) * across;
+  const count = Math.ceil(Mp / rows) * across;
   let taken = 0;
   for (let b = Atomics.add(ctl, 11, 1); b < count; b = Atomics.add(ctl, 11, 1)) {
     const i0 = Math.floor(b / across) * rows;
     const j0 = (b % across) * cols;
-    const [i1, j1] = [Math.min(rowEnd, i0 + rows), Math.min(Np, j0 + cols)];
+    const [i1, j1] = [Math.min(Mp, i0 + rows), Math.min(Np, j0 + cols)];
     gemm(ctl[7]!, ctl[8]!, ctl[9]!, Mp, Np, K, i0, i1, ctl[10]!, j0, j1);
     taken++;
   }

@@ -1,6 +1,6 @@
 import type { Worker as NodeWorker } from 'node:worker_threads';
 import { type Packed, computeRows } from './matmulKernel.js';
-import { CTL_SLOTS, WASM_GEMM, WASM_GEMV, WORKER_BLOCKS, gemmBlocks, takeGemmBlocks } from './gemmBlocks.js';
+import { CTL_SLOTS, WASM_JOB, WORKER_BLOCKS, gemmBlocks, takeGemmBlocks } from './gemmBlocks.js';
 import type { GemmInstance } from './wasm/runtime.js';
 import { nodeBuiltin, nodeEnv } from '../../nodeBuiltins.js';
 
@@ -40,8 +40,8 @@ declare const Worker: new (url: URL, options: { type: 'module' }) => PageWorker;
 
 /**
  * Control word states: ctl = [state, M, N, K, i0, i1, kind, pa, pb, c, ldc, next]; kind 0 runs the JavaScript
- * kernel on rows [i0, i1); kinds WASM_GEMM and WASM_GEMV the wasm kernels on the shared wasm memory, in blocks
- * both threads take (gemmBlocks.ts, which names the slots for them).
+ * kernel on rows [i0, i1); kind WASM_JOB the wasm gemm on the shared wasm memory, in blocks both threads take
+ * (gemmBlocks.ts, which names the slots for it).
  */
 export const STARTING = 4;
 export const IDLE = 0;
@@ -115,14 +115,13 @@ export function computeParallel(p: Packed): void {
 }
 
 /**
- * The wasm gemm (or, for 1 to MR - 1 rows, gemv) of rows [0, rowEnd) of the padded Mp x Np result, split with the
- * worker in blocks (gemmBlocks.ts), over shared wasm memory (byte addresses as for `GemmInstance.gemm`). False
- * when the worker cannot take it now (threads off, memory not shared, worker starting or busy, just handed this
- * instance, or a product too small to share): the caller then computes everything itself.
+ * The wasm gemm of the padded Mp x Np result, split with the worker in blocks (gemmBlocks.ts), over shared wasm
+ * memory (byte addresses as for `GemmInstance.gemm`). False when the worker cannot take it now (threads off,
+ * memory not shared, worker starting or busy, just handed this instance, or a product too small to share): the
+ * caller then computes everything itself.
  */
 export function gemmParallel(
   g: GemmInstance,
-  kind: typeof WASM_GEMM | typeof WASM_GEMV,
   pa: number,
   pb: number,
   c: number,
@@ -130,7 +129,6 @@ export function gemmParallel(
   Np: number,
   K: number,
   ldc: number,
-  rowEnd: number,
 ): boolean {
   if (!enabled || !(g.memory.buffer instanceof SharedArrayBuffer)) return false;
   if (worker && Atomics.load(ctl, 0) !== IDLE) return false;
@@ -141,13 +139,13 @@ export function gemmParallel(
     sendToWorker();
     return false;
   }
-  const blocks = gemmBlocks(rowEnd, Np, g.shape.MR, g.shape.NR);
+  const blocks = gemmBlocks(Mp, Np, g.shape.MR, g.shape.NR);
   if (!blocks) return false;
-  ctl.set([Mp, Np, K, blocks.rows, blocks.cols, kind, pa, pb, c, ldc, 0, rowEnd], 1);
+  ctl.set([Mp, Np, K, blocks.rows, blocks.cols, WASM_JOB, pa, pb, c, ldc, 0], 1);
   sharedProducts++;
   Atomics.store(ctl, 0, JOB);
   Atomics.notify(ctl, 0);
-  takeGemmBlocks(kind === WASM_GEMV ? g.gemv : g.gemm, ctl);
+  takeGemmBlocks(g.gemm, ctl);
   // Every block is taken. A worker that has not woken yet is told not to start (its wake-up, tens of
   // microseconds, would otherwise be waited for); one that has started is waited for.
   if (Atomics.compareExchange(ctl, 0, JOB, IDLE) === JOB) return true;

@@ -4,7 +4,7 @@
  * signal done. On SWAP it leaves the loop to receive larger buffers (or the wasm gemm's module and shared memory,
  * whose rows it then computes in place in that memory).
  */
-import { CTL_SLOTS, WASM_GEMV, WORKER_BLOCKS, takeGemmBlocks } from './gemmBlocks.js';
+import { CTL_SLOTS, WASM_JOB, WORKER_BLOCKS, takeGemmBlocks } from './gemmBlocks.js';
 import { computeRows } from './matmulKernel.js';
 import { type WasmMemory, type WasmModule, wasmApi } from './wasm/api.js';
 import type { GemmFn } from './wasm/runtime.js';
@@ -32,7 +32,6 @@ const SWAP = 3;
 const RUNNING = 5;
 
 let gemm: GemmFn | null = null;
-let gemv: GemmFn | null = null;
 
 function serve(msg: Buffers): void {
   const PA = new Float64Array(msg.PA);
@@ -40,9 +39,7 @@ function serve(msg: Buffers): void {
   const C = new Float64Array(msg.C);
   if (msg.wasm) {
     const { module, memory } = msg.wasm;
-    const exports = new wasmApi!.Instance(module, { env: { memory } }).exports;
-    gemm = exports.gemm as GemmFn;
-    gemv = exports.gemv as GemmFn;
+    gemm = new wasmApi!.Instance(module, { env: { memory } }).exports.gemm as GemmFn;
   }
   Atomics.store(ctl, 0, IDLE);
   for (;;) {
@@ -60,7 +57,7 @@ function serve(msg: Buffers): void {
     }
     // Take the job, unless the main thread took every block and withdrew it meanwhile (matmulThreads.gemmParallel).
     if (state !== JOB || Atomics.compareExchange(ctl, 0, JOB, RUNNING) !== JOB) continue;
-    if (ctl[6]) Atomics.add(ctl, WORKER_BLOCKS, takeGemmBlocks((ctl[6] === WASM_GEMV ? gemv : gemm)!, ctl));
+    if (ctl[6] === WASM_JOB) Atomics.add(ctl, WORKER_BLOCKS, takeGemmBlocks(gemm!, ctl));
     else computeRows({ PA, PB, M: ctl[1]!, N: ctl[2]!, K: ctl[3]! }, C, 0, ctl[4]!, ctl[5]!);
     Atomics.store(ctl, 0, DONE);
     Atomics.notify(ctl, 0);

@@ -1,6 +1,5 @@
 import type { TypedArray } from '../../../dtype.js';
 import type { View } from '../../backend.js';
-import { WASM_GEMM, WASM_GEMV } from '../gemmBlocks.js';
 import { gemmParallel } from '../matmulThreads.js';
 import { lookupPackedB, markFilled, scratchBase } from './packedCache.js';
 import { type GemmInstance, MAX_WASM_BYTES, gemmInstance, wasmFloats } from './runtime.js';
@@ -187,11 +186,11 @@ export function packBWasm(p: WasmPlan, B: TypedArray, bo: number, brs: number, b
 
 /**
  * Products of at least this many multiply-adds are shared with the matmul worker where it can take them (shared
- * wasm memory); below, waking it costs more than it saves. Products of 1 to 3 rows (gemv, a batch-1 step) read
- * all of B for little arithmetic: two threads read it about twice as fast, from a lower size.
+ * wasm memory); below, waking it costs more than it saves. Products of 1 to 3 rows (gemv, a batch-1 step) are not
+ * shared: split by columns, [1, 256] x [256, 1024] measured 15-25% slower per generated token on the idle machine
+ * (the worker's wake-up outlasts the product's ~25 us).
  */
-const GEMM_PARALLEL_MACS = 1 << 21;
-const GEMV_PARALLEL_MACS = 1 << 16;
+const PARALLEL_MACS = 1 << 21;
 
 /**
  * C = packed A times packed B (plus `addend`, an M x N view of any strides, which C starts from instead of zeros),
@@ -209,11 +208,8 @@ export function runWasmMatmul(p: WasmPlan, O: TypedArray, oo: number, addend?: V
     F.fill(0, p.c + M * ldc, end);
   } else F.fill(0, p.c, end);
   const args = [4 * p.pa, 4 * p.pb, 4 * p.c, Mp, Np, K] as const;
-  const macs = M * N * K;
-  if (gemv) {
-    if (macs < GEMV_PARALLEL_MACS || !gemmParallel(p.g, WASM_GEMV, ...args, ldc, M))
-      p.g.gemv(...args, 0, M, ldc, 0, Np);
-  } else if (macs < GEMM_PARALLEL_MACS || !gemmParallel(p.g, WASM_GEMM, ...args, ldc, Mp))
+  if (gemv) p.g.gemv(...args, 0, M, ldc, 0, Np);
+  else if (M * N * K < PARALLEL_MACS || !gemmParallel(p.g, ...args, ldc))
     p.g.gemm(...args, 0, Mp, ldc, 0, Np);
   for (let i = 0; i < M; i++) O.set(F.subarray(p.c + i * ldc, p.c + i * ldc + N), oo + i * N);
 }
