@@ -42,7 +42,7 @@ describe('gemmBlocks', () => {
         expect(b.cols % NR === 0 || b.cols === Np).toBe(true);
         const seen = new Uint8Array(Mp * Np);
         let count = 0;
-        takeGemmBlocks(
+        const taken = takeGemmBlocks(
           (_pa, _pb, _c, mp, np, _k, i0, i1, _ldc, j0, j1) => {
             expect([mp, np]).toEqual([Mp, Np]);
             expect(i0 < i1 && j0 < j1 && i1 <= Mp && j1 <= Np).toBe(true);
@@ -52,6 +52,7 @@ describe('gemmBlocks', () => {
           },
           job(Mp, Np, 1, b.rows, b.cols),
         );
+        expect(taken).toBe(count); // what the worker adds to cpuThreadStatus's count
         expect(seen.every((v) => v === 1)).toBe(true);
         expect(count).toBeGreaterThanOrEqual(2);
         // Rows first where there are enough of them; a recurrent step's few rows are split by columns. At most
