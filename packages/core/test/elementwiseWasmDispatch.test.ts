@@ -9,7 +9,7 @@ import {
   elementwiseWasmRuns,
 } from '../src/backends/cpu/wasm/elementwiseWasm.js';
 import { packedCacheStats } from '../src/backends/cpu/wasm/packedCache.js';
-import { formulaExpr } from '../src/backends/cpu/wasm/formulaExpr.js';
+import { formulaExpr } from '../src/backends/cpu/formulaExpr.js';
 import { wasmFeatures } from '../src/backends/cpu/wasm/features.js';
 import { realIn } from './helpers/reals.js';
 

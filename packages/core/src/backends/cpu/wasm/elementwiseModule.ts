@@ -1,5 +1,5 @@
 import { FunctionBuilder, F32, I32, type Local, V128, encodeModule } from './emitter.js';
-import { type FormulaExpr, formulaExpr } from './formulaExpr.js';
+import { type FormulaExpr, formulaExpr } from '../formulaExpr.js';
 import { exp, log } from './simdExpLog.js';
 import { type SimdTemps, simdTemps, tanh } from './simdMath.js';
 

@@ -1,20 +1,54 @@
-import { tokenize } from '../formulaClosure.js';
-
 /**
- * An elementwise formula of kernels' formulas.ts (its `js` text, the one the CPU loops compile) as a tree, for the
- * wasm generator (elementwiseModule.ts): wasm is a stack machine, so the precedence JavaScript applies to the
- * text must be made explicit. The grammar is formulaClosure.ts's (its tokenizer, JavaScript's precedence,
- * left-associative binary operators), so that both read every formula the same way.
+ * An elementwise formula of kernels' formulas.ts (its `js` text, the one the CPU loops compile with `new Function`)
+ * as a tree: the one reading of that text for the paths that cannot hand it to JavaScript, the closures of a page
+ * that forbids eval (formulaClosure.ts) and the wasm generator (wasm/elementwiseModule.ts, a stack machine, where
+ * the precedence must be explicit). It knows the JavaScript the table uses (numbers, variables, Math.* calls,
+ * unary minus, * / + - |, comparisons, && || and ?:) with JavaScript's precedence, left-associative binary
+ * operators, and refuses anything else.
  */
 export type FormulaExpr =
   | { readonly k: 'num'; readonly value: number }
   | { readonly k: 'var'; readonly name: string }
-  | { readonly k: 'call'; readonly fn: string; readonly args: readonly FormulaExpr[] }
+  | { readonly k: 'call'; readonly fn: MathFunction; readonly args: readonly FormulaExpr[] }
   | { readonly k: 'neg'; readonly arg: FormulaExpr }
   | { readonly k: 'bin'; readonly op: string; readonly a: FormulaExpr; readonly b: FormulaExpr }
   | { readonly k: 'cond'; readonly c: FormulaExpr; readonly yes: FormulaExpr; readonly no: FormulaExpr };
 
-/** Binary operators and their precedence (JavaScript's order, as formulaClosure.ts). */
+const TOKEN =
+  /\s*(\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)?|===|!==|>=|<=|&&|\|\||[-+*/|<>?:(),])/y;
+
+/** The tokens of a table formula. */
+export function tokenize(expr: string): string[] {
+  const out: string[] = [];
+  TOKEN.lastIndex = 0;
+  while (TOKEN.lastIndex < expr.length) {
+    const at = TOKEN.lastIndex;
+    const m = TOKEN.exec(expr);
+    if (!m) {
+      if (/^\s*$/.test(expr.slice(at))) break;
+      throw new Error(`formula '${expr}': cannot read from '${expr.slice(at).trim()}'`);
+    }
+    out.push(m[1]!);
+  }
+  return out;
+}
+
+/** The Math functions the table may call (the closures implement each; the wasm generator refuses some). */
+export const MATH_FUNCTIONS = [
+  'exp',
+  'log',
+  'sqrt',
+  'abs',
+  'tanh',
+  'cos',
+  'sin',
+  'pow',
+  'trunc',
+  'imul',
+] as const;
+export type MathFunction = (typeof MATH_FUNCTIONS)[number];
+
+/** Binary operators and their precedence (JavaScript's order). */
 const PRECEDENCE: Readonly<Record<string, number>> = {
   '||': 1,
   '&&': 2,
@@ -48,11 +82,12 @@ export function formulaExpr(expr: string, names: readonly string[]): FormulaExpr
       take(')');
       return e;
     }
-    // Unary minus binds tighter than every binary operator, as formulaClosure.ts reads it.
+    // Unary minus binds tighter than every binary operator (the table writes -x * y only where that is the same).
     if (t === '-') return { k: 'neg', arg: binary(8) };
     if (/^\d/.test(t)) return { k: 'num', value: Number(t) };
     if (t === 'Infinity') return { k: 'num', value: Number.POSITIVE_INFINITY };
-    if (t.startsWith('Math.')) {
+    const fn = t.slice(5) as MathFunction;
+    if (t.startsWith('Math.') && MATH_FUNCTIONS.includes(fn)) {
       take('(');
       const args = [ternary()];
       while (tokens[pos] === ',') {
@@ -60,7 +95,7 @@ export function formulaExpr(expr: string, names: readonly string[]): FormulaExpr
         args.push(ternary());
       }
       take(')');
-      return { k: 'call', fn: t.slice(5), args };
+      return { k: 'call', fn, args };
     }
     if (!names.includes(t)) return fail(`unknown name '${t}'`);
     return { k: 'var', name: t };
