@@ -291,6 +291,22 @@ describe('the formula reader and the generator refuse what the table never holds
     expect(() => formulaExpr('x +', ['x'])).toThrow("unexpected end at token 3 ('end')");
   });
 
+  it('formulaExpr: whitespace anywhere, only the known Math functions as calls, any variable name as a variable', () => {
+    const plain = JSON.stringify(formulaExpr('x+1', ['x']));
+    for (const spaced of ['  x + 1', 'x + 1   ', '\tx\n+ 1 \n ']) {
+      expect(JSON.stringify(formulaExpr(spaced, ['x']))).toBe(plain);
+    }
+    expect(() => formulaExpr('x + 1 @', ['x'])).toThrow("cannot read from '@'");
+    expect(() => formulaExpr('Math.random()', ['x'])).toThrow("unknown name 'Math.random'");
+    // A name that merely ends like a Math function (after five characters) is a variable, not a call.
+    expect(formulaExpr('inputexp * 2', ['inputexp'])).toEqual({
+      k: 'bin',
+      op: '*',
+      a: { k: 'var', name: 'inputexp' },
+      b: { k: 'num', value: 2 },
+    });
+  });
+
   it('formulaExpr: precedence and associativity as JavaScript', () => {
     const shape = (s: string) => JSON.stringify(formulaExpr(s, ['a', 'b']));
     expect(shape('a - b - 1')).toBe(shape('(a - b) - 1'));

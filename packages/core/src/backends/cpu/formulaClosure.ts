@@ -96,7 +96,9 @@ export function canCompileFormulas(): boolean {
   return evalAllowed;
 }
 
-/** Tests: force the compiled (true) or the closure (false) path, or back to detection (null). */
+/** Tests: force the compiled (true) or the closure (false) path, or back to detection (null: detected afresh). */
 export function forceCompiledFormulas(on: boolean | null): void {
   forced = on;
+  // Stryker disable next-line ConditionalExpression: equivalent: a forced answer hides the detection, and going back to null resets it anyway.
+  if (on === null) evalAllowed = null;
 }

@@ -21,6 +21,7 @@ const TOKEN =
 export function tokenize(expr: string): string[] {
   const out: string[] = [];
   TOKEN.lastIndex = 0;
+  // Stryker disable next-line EqualityOperator: equivalent: at the end the sticky match fails, and the rest ('') is blank.
   while (TOKEN.lastIndex < expr.length) {
     const at = TOKEN.lastIndex;
     const m = TOKEN.exec(expr);
