@@ -7,10 +7,10 @@ import { WASM_MIN_REDUCE, reduceKernels, reduceWasmRuns } from '../src/backends/
 import { realIn } from './helpers/reals.js';
 
 /**
- * Sum, max and min of float32 rows in wasm SIMD (reduceWasm.ts) against the CPU backend's JS loop (wasm off):
+ * Sum, max, min, argmax and argmin of float32 rows in wasm SIMD (reduceWasm.ts) against the CPU backend's JS loop (wasm off):
  * rows 1..5 of 0..70 elements (every f32x4 tail) at offsets, whole-tensor reductions, one long row past a chunk.
  *
- * max and min: bit for bit (Object.is: NaN, -0 and +0 as the JS loop's first-strictly-better scan).
+ * max, min, argmax, argmin: bit for bit (Object.is: NaN, -0 and +0, the first index, as the JS loop's scan).
  * sum: both paths add the float32 values in float64 and round once to float32; wasm in another order. Each float64
  * sum of n terms is within g = (n - 1) u / (1 - (n - 1) u) sum |x_i| of the exact sum (u = 2^-53), so the two are
  * within 2g; two numbers within d round to float32 values within d + 1 ulp (half an ulp each, at the larger).
@@ -22,11 +22,11 @@ const SEED = Number(process.env.WEBRNN_FC_SEED ?? 20261205);
 const U64 = 2 ** -53;
 const cpu = new CpuBackend();
 
-type Op = 'sum' | 'max' | 'min';
+type Op = 'sum' | 'max' | 'min' | 'argmax' | 'argmin';
 
-const view = (buffer: Float32Array | Float64Array, shape: number[], offset: number): View => ({
+const view = (buffer: Float32Array | Float64Array | Int32Array, shape: number[], offset: number): View => ({
   buffer,
-  dtype: buffer instanceof Float32Array ? 'float32' : 'float64',
+  dtype: buffer instanceof Float32Array ? 'float32' : buffer instanceof Int32Array ? 'int32' : 'float64',
   shape,
   strides: shape.map((_, d) => shape.slice(d + 1).reduce((a, b) => a * b, 1)),
   offset,
@@ -43,10 +43,10 @@ function ulp32(v: number): number {
 function apply(op: Op, xs: number[], rows: number, n: number, off: number, whole: boolean) {
   const x = new Float32Array(off + xs.length + 3).fill(5);
   x.set(xs, off);
-  const out = new Float32Array(rows + 2).fill(-7);
+  // The arg ops' output is int32 (the indices), as the ops allocate it.
+  const out = (op.startsWith('arg') ? new Int32Array(rows + 2) : new Float32Array(rows + 2)).fill(-7);
   const axes = whole ? [0, 1] : [1];
-  const outView = view(out, whole ? [1] : [rows], 1);
-  cpu.reduce(op, { x: view(x, [rows, n], off), out: outView }, axes);
+  cpu.reduce(op, { x: view(x, [rows, n], off), out: view(out, whole ? [1] : [rows], 1) }, axes);
   return out;
 }
 
@@ -82,14 +82,14 @@ const valueArb = fc.oneof(
 /** Values for max/min where zeros decide: mostly zeros of both signs, some negatives (max) and positives (min). */
 const zerosArb = fc.constantFrom(0, -0, 0, -0, -1, 1, Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY);
 
-describe.skipIf(!simd)('sum, max and min rows in wasm against the JS loop', () => {
+describe.skipIf(!simd)('sum, max, min, argmax and argmin rows in wasm against the JS loop', () => {
   const saved = WASM_MIN_REDUCE.value;
   afterEach(() => {
     WASM_MIN_REDUCE.value = saved;
     setCpuWasm('auto');
   });
 
-  for (const op of ['sum', 'max', 'min'] as const) {
+  for (const op of ['sum', 'max', 'min', 'argmax', 'argmin'] as const) {
     it(`${op}: rows 1..5 of 0..70 at offsets, by rows or whole, specials: ${op === 'sum' ? 'within the derived bound' : 'bit for bit'}`, () => {
       WASM_MIN_REDUCE.value = 0;
       fc.assert(
@@ -131,7 +131,7 @@ describe.skipIf(!simd)('sum, max and min rows in wasm against the JS loop', () =
     expect(reduceKernels()).toBe(reduceKernels());
   });
 
-  it('JS for other axes, strides, float64, argmax and wasm off: the JS answer', () => {
+  it('JS for other axes, strides, float64 and wasm off: the JS answer', () => {
     const xs = Array.from({ length: 6 * 20 }, (_, i) => Math.fround(Math.sin(i * 1.7) * 3));
     const ran = (f: () => void) => {
       const before = reduceWasmRuns();
@@ -173,13 +173,13 @@ describe.skipIf(!simd)('sum, max and min rows in wasm against the JS loop', () =
         return out;
       };
       expect(both(f64)).toBe(false);
-      // The contiguous rows themselves run in wasm (argmax excepted).
+      // The contiguous rows themselves run in wasm.
       const rows = () => {
         const out = new Float32Array(6);
         cpu.reduce(op, { x: view(x32, [6, 20], 0), out: view(out, [6], 0) }, [1]);
         return out;
       };
-      expect(both(rows)).toBe(op !== 'argmax');
+      expect(both(rows)).toBe(true);
     }
     setCpuWasm('off');
     expect(
@@ -187,7 +187,7 @@ describe.skipIf(!simd)('sum, max and min rows in wasm against the JS loop', () =
     ).toBe(false);
   });
 
-  it('core.sum, mean, max and min of a float32 tensor run in wasm (auto) within the bound of the JS path', () => {
+  it('core.sum, mean, max, min and argmax of a float32 tensor run in wasm (auto) within the bound of the JS path', () => {
     const data = Float32Array.from({ length: 4 * 33 }, (_, i) =>
       Math.fround(Math.cos(i) * 10 ** ((i % 9) - 4)),
     );
@@ -204,6 +204,7 @@ describe.skipIf(!simd)('sum, max and min rows in wasm against the JS loop', () =
       ['mean', (x) => core.mean(x, -1)],
       ['max', (x) => core.max(x, -1)],
       ['min', (x) => core.min(x)],
+      ['argmax', (x) => core.argmax(x, 1)],
     ];
     for (const [name, f] of ops) {
       setCpuWasm('off');
