@@ -51,6 +51,8 @@ const ALIGN = { f32: 2, i32: 2, v128: 4 } as const;
 export const SIMD = {
   load: 0x00,
   load32Splat: 0x09,
+  /** v128.load64_zero: two floats into the low half, zeros above (memarg immediates: align 3, offset). */
+  load64Zero: 0x5d,
   store: 0x0b,
   /** v128.const: 16 immediate bytes (use v128Const). */
   const: 0x0c,
@@ -89,6 +91,9 @@ export const SIMD = {
   f32x4ConvertI32x4S: 0xfa,
   /** relaxed-simd: a * b + c, fused or not as the host does it. */
   f32x4RelaxedMadd: 0x105,
+  /** The two low float32 lanes widened to float64 (exactly), and float64 lane addition. */
+  f64x2PromoteLowF32x4: 0x5f,
+  f64x2Add: 0xf0,
 } as const;
 export type SimdOp = keyof typeof SIMD;
 
