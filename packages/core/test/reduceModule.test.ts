@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { type WasmMemory, wasmApi } from '../src/backends/cpu/wasm/api.js';
 import { wasmFeatures } from '../src/backends/cpu/wasm/features.js';
 import { reduceModule } from '../src/backends/cpu/wasm/reduceModule.js';
 import { realIn } from './helpers/reals.js';
@@ -15,10 +16,10 @@ import { realIn } from './helpers/reals.js';
 const SEED = Number(process.env.WEBRNN_FC_SEED ?? 20261205);
 type RowsFn = (rows: number, rowBytes: number, simdBytes: number, x: number, out: number) => void;
 
-function fresh(): { fns: Record<'sum' | 'max' | 'min', RowsFn>; memory: WebAssembly.Memory } {
+function fresh(): { fns: Record<'sum' | 'max' | 'min', RowsFn>; memory: WasmMemory } {
   const shared = wasmFeatures().sharedMemory;
-  const memory = new WebAssembly.Memory({ initial: 1, maximum: 16, shared });
-  const ex = new WebAssembly.Instance(new WebAssembly.Module(reduceModule({ maximum: 16, shared })), {
+  const memory = new wasmApi!.Memory({ initial: 1, maximum: 16, shared });
+  const ex = new wasmApi!.Instance(new wasmApi!.Module(reduceModule({ maximum: 16, shared })), {
     env: { memory },
   }).exports;
   return { fns: { sum: ex.sum as RowsFn, max: ex.max as RowsFn, min: ex.min as RowsFn }, memory };
