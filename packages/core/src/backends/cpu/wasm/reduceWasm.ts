@@ -1,11 +1,9 @@
 import type { TypedArray } from '../../../dtype.js';
 import type { ReduceOpName, View } from '../../backend.js';
 import { isContiguous } from '../../../shape.js';
-import { wasmApi } from './api.js';
-import { wasmFeatures } from './features.js';
 import { scratchBase } from './packedCache.js';
 import { reduceModule } from './reduceModule.js';
-import { MAX_WASM_BYTES, PAGE, gemmInstance, wasmEnabled, wasmFloats } from './runtime.js';
+import { MAX_WASM_BYTES, gemmInstance, instantiateOverMemory, wasmEnabled, wasmFloats } from './runtime.js';
 
 /**
  * Sum, max, min, argmax and argmin of float32 rows through reduceModule.ts's wasm functions (the arg ops: the row's
@@ -43,18 +41,8 @@ export function reduceWasmRuns(): number {
 /** The three functions, instantiated once over the matmul's memory (null: refused by the host; JS serves). */
 export function reduceKernels(): Record<WasmReduceOp, RowsFn> | null {
   if (fns !== undefined) return fns;
-  const g = gemmInstance();
-  fns = null;
-  if (!g) return fns;
-  try {
-    const limits = { maximum: MAX_WASM_BYTES / PAGE, shared: wasmFeatures().sharedMemory };
-    const ex = new wasmApi!.Instance(new wasmApi!.Module(reduceModule(limits)), {
-      env: { memory: g.memory },
-    }).exports;
-    fns = { sum: ex.sum as RowsFn, max: ex.max as RowsFn, min: ex.min as RowsFn };
-  } catch {
-    fns = null;
-  }
+  const ex = instantiateOverMemory(reduceModule);
+  fns = ex && { sum: ex.sum as RowsFn, max: ex.max as RowsFn, min: ex.min as RowsFn };
   return fns;
 }
 

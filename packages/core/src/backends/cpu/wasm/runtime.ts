@@ -118,6 +118,24 @@ export function gemmInstance(): GemmInstance | null {
 }
 
 /**
+ * The exports of a module built by `build` (given the memory's limits) and instantiated over the matmul
+ * instance's memory, for the row kernels (softmax, reductions) that share its scratch; null where the host has no
+ * instance or refuses this one (JavaScript then serves).
+ */
+export function instantiateOverMemory(
+  build: (memory: { maximum: number; shared: boolean }) => Uint8Array,
+): Record<string, unknown> | null {
+  const g = gemmInstance();
+  if (!g) return null;
+  try {
+    const limits = { maximum: MAX_WASM_BYTES / PAGE, shared: wasmFeatures().sharedMemory };
+    return new wasmApi!.Instance(new wasmApi!.Module(build(limits)), { env: { memory: g.memory } }).exports;
+  } catch {
+    return null;
+  }
+}
+
+/**
  * The instance's memory grown to at least `bytes`, as float32s. The view is kept between calls (a cell step calls
  * this several times per time step: a fresh view of a shared memory's buffer each time cost as much as a small
  * cell) and replaced when it is too short: after a grow, a non-shared memory's old view is detached (length 0),

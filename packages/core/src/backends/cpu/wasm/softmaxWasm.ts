@@ -1,8 +1,6 @@
 import type { View } from '../../backend.js';
-import { wasmApi } from './api.js';
-import { wasmFeatures } from './features.js';
 import { scratchBase } from './packedCache.js';
-import { MAX_WASM_BYTES, PAGE, gemmInstance, wasmEnabled, wasmFloats } from './runtime.js';
+import { MAX_WASM_BYTES, gemmInstance, instantiateOverMemory, wasmEnabled, wasmFloats } from './runtime.js';
 import { softmaxModule } from './softmaxModule.js';
 
 /**
@@ -33,18 +31,8 @@ export function softmaxWasmRuns(): number {
 /** The two functions, instantiated once over the matmul's memory (null: refused by the host; JS serves). */
 export function softmaxKernels(): { softmax: RowsFn; logSoftmax: RowsFn } | null {
   if (fns !== undefined) return fns;
-  const g = gemmInstance();
-  fns = null;
-  if (!g) return fns;
-  try {
-    const limits = { maximum: MAX_WASM_BYTES / PAGE, shared: wasmFeatures().sharedMemory };
-    const ex = new wasmApi!.Instance(new wasmApi!.Module(softmaxModule(limits)), {
-      env: { memory: g.memory },
-    }).exports;
-    fns = { softmax: ex.softmax as RowsFn, logSoftmax: ex.logSoftmax as RowsFn };
-  } catch {
-    fns = null;
-  }
+  const ex = instantiateOverMemory(softmaxModule);
+  fns = ex && { softmax: ex.softmax as RowsFn, logSoftmax: ex.logSoftmax as RowsFn };
   return fns;
 }
 
