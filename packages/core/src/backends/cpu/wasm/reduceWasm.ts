@@ -40,8 +40,10 @@ export function reduceWasmRuns(): number {
 
 /** The three functions, instantiated once over the matmul's memory (null: refused by the host; JS serves). */
 export function reduceKernels(): Record<WasmReduceOp, RowsFn> | null {
+  // Stryker disable next-line ConditionalExpression: equivalent: instantiating again gives the same functions (speed only).
   if (fns !== undefined) return fns;
   const ex = instantiateOverMemory(reduceModule);
+  // Stryker disable next-line LogicalOperator: equivalent: the exports object itself has the three functions by these names.
   fns = ex && { sum: ex.sum as RowsFn, max: ex.max as RowsFn, min: ex.min as RowsFn };
   return fns;
 }
@@ -49,6 +51,7 @@ export function reduceKernels(): Record<WasmReduceOp, RowsFn> | null {
 /** [rows, n] when `axes` (sorted, distinct) are the innermost axes of contiguous `x`, else null. */
 function rowsOf(x: View, axes: readonly number[]): [number, number] | null {
   const r = x.shape.length;
+  // Stryker disable next-line ConditionalExpression: equivalent: no axes make rows of one element, each its own sum, max or min, as the JS loop copies them.
   if (axes.length === 0 || !isContiguous(x.shape, x.strides)) return null;
   for (let i = 0; i < axes.length; i++) if (axes[i] !== r - axes.length + i) return null;
   let rows = 1;
@@ -69,6 +72,7 @@ export function reduceWasmRun(op: ReduceOpName, x: View, axes: readonly number[]
   const kernel: WasmReduceOp = op === 'argmax' ? 'max' : op === 'argmin' ? 'min' : op;
   const arg = kernel !== op;
   // An arg op's output is its index dtype; the others give x's.
+  // Stryker disable next-line ConditionalExpression: defences: reduce.ts gives a float32 input's sum/max/min a float32 output, and never an output in the input's buffer.
   if (x.dtype !== 'float32' || (!arg && out.dtype !== 'float32') || x.buffer === out.buffer) return false;
   const shape = rowsOf(x, axes);
   if (!shape) return false;
@@ -93,6 +97,7 @@ export function reduceWasmRun(op: ReduceOpName, x: View, axes: readonly number[]
   }
   const D = doublesOf(F);
   const [X, O] = [x.buffer as Float32Array, out.buffer as TypedArray];
+  // Stryker disable next-line EqualityOperator: equivalent: a last chunk of no rows reduces nothing.
   for (let r0 = 0; r0 < rows; r0 += perChunk) {
     const count = Math.min(perChunk, rows - r0);
     const xs = x.offset + r0 * n;
@@ -127,6 +132,7 @@ let doubles: [Float32Array, Float64Array] | null = null;
 
 /** The float64 view of wasmFloats's view, kept while that view is (a fresh view per call costs as a small row). */
 function doublesOf(F: Float32Array): Float64Array {
+  // Stryker disable next-line ConditionalExpression: equivalent: a fresh view of the same memory (speed only).
   if (doubles?.[0] !== F) doubles = [F, new Float64Array(F.buffer, F.byteOffset, F.length >> 1)];
   return doubles[1];
 }
@@ -134,6 +140,7 @@ function doublesOf(F: Float32Array): Float64Array {
 /** The index of the first NaN in a row that has one. */
 function firstNaN(X: Float32Array, start: number, n: number): number {
   let j = 0;
+  // Stryker disable next-line ConditionalExpression,EqualityOperator,ArithmeticOperator: equivalent: the row has a NaN, where the scan stops first.
   while (j < n - 1 && X[start + j] === X[start + j]) j++;
   return j;
 }
