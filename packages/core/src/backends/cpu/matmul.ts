@@ -1,7 +1,7 @@
 import type { TypedArray } from '../../dtype.js';
 import type { View } from '../backend.js';
 import { KC, type Packed, computeRows } from './matmulKernel.js';
-import { computeParallel, sharedScratch } from './matmulThreads.js';
+import { PARALLEL_MACS, computeParallel, sharedScratch } from './matmulThreads.js';
 import { cachedB, packAWasm, packBWasm, planWasmMatmul, runWasmMatmul } from './wasm/matmulWasm.js';
 import { wasmEnabled } from './wasm/runtime.js';
 
@@ -23,9 +23,6 @@ import { wasmEnabled } from './wasm/runtime.js';
  * Sums are accumulated in float64 locals (so int32 is exact below 2^53 and wraps like Int32Array stores).
  * Scratch buffers are module-level and grow as needed; nothing is allocated per element or per tile.
  */
-
-/** Products of at least this many multiply-adds go to two threads (below it, waking the worker costs more). */
-const PARALLEL_MACS = 1 << 21;
 
 let scratchA: Float64Array = new Float64Array(0);
 let scratchB: Float64Array = new Float64Array(0);

@@ -43,6 +43,12 @@ declare const Worker: new (url: URL, options: { type: 'module' }) => PageWorker;
  * kernel on rows [i0, i1); kind WASM_JOB the wasm gemm on the shared wasm memory, in blocks both threads take
  * (gemmBlocks.ts, which names the slots for it).
  */
+/**
+ * Products of at least this many multiply-adds are shared with the worker, by the JavaScript kernel and the wasm
+ * one alike (below it, waking the worker costs more than it saves).
+ */
+export const PARALLEL_MACS = 1 << 21;
+
 export const STARTING = 4;
 export const IDLE = 0;
 export const JOB = 1;

@@ -1,6 +1,6 @@
 import type { TypedArray } from '../../../dtype.js';
 import type { View } from '../../backend.js';
-import { gemmParallel } from '../matmulThreads.js';
+import { PARALLEL_MACS, gemmParallel } from '../matmulThreads.js';
 import { lookupPackedB, markFilled, scratchBase } from './packedCache.js';
 import { type GemmInstance, MAX_WASM_BYTES, gemmInstance, wasmFloats } from './runtime.js';
 
@@ -185,14 +185,6 @@ export function packBWasm(p: WasmPlan, B: TypedArray, bo: number, brs: number, b
 }
 
 /**
- * Products of at least this many multiply-adds are shared with the matmul worker where it can take them (shared
- * wasm memory); below, waking it costs more than it saves. Products of 1 to 3 rows (gemv, a batch-1 step) are not
- * shared: split by columns, [1, 256] x [256, 1024] measured 15-25% slower per generated token on the idle machine
- * (the worker's wake-up outlasts the product's ~25 us).
- */
-const PARALLEL_MACS = 1 << 21;
-
-/**
  * C = packed A times packed B (plus `addend`, an M x N view of any strides, which C starts from instead of zeros),
  * rows [0, M) written to O[oo + i * N + j].
  */
@@ -208,6 +200,8 @@ export function runWasmMatmul(p: WasmPlan, O: TypedArray, oo: number, addend?: V
     F.fill(0, p.c + M * ldc, end);
   } else F.fill(0, p.c, end);
   const args = [4 * p.pa, 4 * p.pb, 4 * p.c, Mp, Np, K] as const;
+  // Products of 1 to 3 rows (gemv, a batch-1 step) are not shared: split by columns, [1, 256] x [256, 1024]
+  // measured 15-25% slower per generated token on the idle machine (the worker's wake-up outlasts its ~25 us).
   if (gemv) p.g.gemv(...args, 0, M, ldc, 0, Np);
   else if (M * N * K < PARALLEL_MACS || !gemmParallel(p.g, ...args, ldc))
     p.g.gemm(...args, 0, Mp, ldc, 0, Np);
